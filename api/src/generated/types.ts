@@ -1,0 +1,1212 @@
+// Generated from api/schema/ by scripts/gen-api.ts. Do not edit: edit the source and run npm run generate:api.
+import type { V1ObjectMeta } from '@kubernetes/client-node';
+
+/**
+ * AnalysisAgent enables one of edgewarden's built-in analysis agents. The operator runs it as agent pods that read router logs from PostgreSQL, find what is abnormal, store anomalies in a local SQLite database and report them through status, Prometheus and notifications.
+ */
+export interface AnalysisAgent {
+  /**
+   * APIVersion defines the versioned schema of this representation of an object: edgewarden.io/v1alpha1.
+   */
+  apiVersion: 'edgewarden.io/v1alpha1';
+  /**
+   * Kind is a string value representing the REST resource this object represents.
+   */
+  kind: 'AnalysisAgent';
+  metadata: V1ObjectMeta;
+  /**
+   * What the agent analyses, where it reads from and how it reports.
+   */
+  spec: AnalysisAgentSpec;
+  /**
+   * What the operator last observed. Rebuilt from the world on every reconcile.
+   */
+  status?: AnalysisAgentStatus;
+}
+
+/**
+ * What the agent analyses, where it reads from and how it reports.
+ */
+export interface AnalysisAgentSpec {
+  /**
+   * Built-in analysis agent. wifi: hostapd / wpa_supplicant association churn, wrong passwords, deauthentication floods. dns: dnsmasq DNS and DHCP (pool exhaustion, rogue clients, tunnelling, rebinding). auth: dropbear and LuCI logins (brute force, credential stuffing). firewall: fw4 / nftables drops and rejects (port scans, floods). system: netifd, procd and kernel (WAN flaps, crashes, memory pressure). template: generic log-template frequency model for any program.
+   */
+  agent: 'wifi' | 'dns' | 'auth' | 'firewall' | 'system' | 'template';
+  /**
+   * Number of agent pods. Each pod analyses a disjoint share of the devices. 0 stops the agent without deleting it.
+   * @default 1
+   */
+  replicas?: number;
+  /**
+   * How often an analysis cycle runs, between 10s and 24h. Default "5m".
+   * @default "5m"
+   */
+  interval?: string;
+  /**
+   * Stop analysing (pods stay up and keep their state) until set back to false.
+   * @default false
+   */
+  paused?: boolean;
+  /**
+   * The PostgreSQL database the router logs are collected into, read only and incrementally (by a watermark), never re-reading the whole table.
+   */
+  source: AnalysisAgentSpecSource;
+  /**
+   * Optional Redis used to cache parsed templates and publish live status. Without it each agent pod keeps its cache in memory. Set exactly one of url or secretRef.
+   */
+  cache?: AnalysisAgentSpecCache;
+  /**
+   * The ModelDeployment whose model this agent serves. Optional: without it the agent runs on its rules alone.
+   */
+  model?: AnalysisAgentSpecModel;
+  /**
+   * When a finding counts as an anomaly, and which anomalies are stored and alerted.
+   * @default {}
+   */
+  thresholds?: AnalysisAgentSpecThresholds;
+  /**
+   * Where alerts go. Each channel's address or credentials live in a Secret.
+   */
+  notifications?: AnalysisAgentSpecNotifications;
+  /**
+   * CPU and memory requests and limits for each pod. Defaults suit a Raspberry Pi 5; requests must not exceed limits.
+   * @default {"requests":{"cpu":"50m","memory":"128Mi"},"limits":{"cpu":"500m","memory":"384Mi"}}
+   */
+  resources?: AnalysisAgentSpecResources;
+  /**
+   * Labels a node must carry for the pods to be scheduled on it, for example kubernetes.io/arch=arm64.
+   */
+  nodeSelector?: Record<string, string>;
+  /**
+   * Taints the pods tolerate, as in a Pod spec.
+   */
+  tolerations?: AnalysisAgentSpecTolerationsItem[];
+  /**
+   * Where each pod keeps its local SQLite anomaly store.
+   * @default {}
+   */
+  storage?: AnalysisAgentSpecStorage;
+}
+
+/**
+ * The PostgreSQL database the router logs are collected into, read only and incrementally (by a watermark), never re-reading the whole table.
+ */
+export interface AnalysisAgentSpecSource {
+  /**
+   * Secret with the connection: either a key `url` (postgresql://user:password@host:5432/database) or the keys host, port, database, username and password. Use a read-only database role.
+   */
+  secretRef: AnalysisAgentSpecSourceSecretRef;
+  /**
+   * TLS to PostgreSQL, as libpq's sslmode. verify-full (the default) checks the certificate chain and the host name; verify-ca checks the chain only; require encrypts without checking; prefer tries TLS first; disable sends in clear text.
+   * @default "verify-full"
+   */
+  sslMode?: 'disable' | 'prefer' | 'require' | 'verify-ca' | 'verify-full';
+  /**
+   * CA certificate (PEM) that signs the server's certificate, for verify-ca and verify-full. Key defaults to ca.crt. Without it the system trust store is used.
+   */
+  caSecretRef?: AnalysisAgentSpecSourceCaSecretRef;
+  /**
+   * Table and column mapping to start from. log_entries: edgewarden's collector table. SystemEvents: rsyslog ompgsql. messages: syslog-ng sql() defaults. custom: name the table and columns yourself. table and columns override the preset.
+   * @default "log_entries"
+   */
+  preset?: 'log_entries' | 'SystemEvents' | 'messages' | 'custom';
+  /**
+   * Table to read, optionally schema-qualified (schema.table). Overrides the preset's table.
+   */
+  table?: string;
+  /**
+   * Column names, each overriding the preset's. Unset columns keep the preset's.
+   */
+  columns?: AnalysisAgentSpecSourceColumns;
+  /**
+   * How new rows are found: id (a monotonic id column) or timestamp. Defaults to id when the mapping has an id column, else timestamp.
+   */
+  watermark?: 'id' | 'timestamp';
+  /**
+   * Read only lines from these programs (syslog tags), for example dnsmasq. Empty reads the agent's own defaults.
+   */
+  programs?: string[];
+  /**
+   * Read only lines from these devices (host names or addresses). Empty reads all devices.
+   */
+  devices?: string[];
+  /**
+   * Rows fetched per query. Smaller batches use less memory.
+   * @default 5000
+   */
+  batchSize?: number;
+}
+
+/**
+ * Secret with the connection: either a key `url` (postgresql://user:password@host:5432/database) or the keys host, port, database, username and password. Use a read-only database role.
+ */
+export interface AnalysisAgentSpecSourceSecretRef {
+  /**
+   * Name of the Secret, in the same namespace as this resource.
+   */
+  name: string;
+}
+
+/**
+ * CA certificate (PEM) that signs the server's certificate, for verify-ca and verify-full. Key defaults to ca.crt. Without it the system trust store is used.
+ */
+export interface AnalysisAgentSpecSourceCaSecretRef {
+  /**
+   * Name of the Secret, in the same namespace as this resource.
+   */
+  name: string;
+  /**
+   * Key within the Secret. Defaults to the key named in the field's description.
+   */
+  key?: string;
+}
+
+/**
+ * Column names, each overriding the preset's. Unset columns keep the preset's.
+ */
+export interface AnalysisAgentSpecSourceColumns {
+  /**
+   * Monotonic row id, used as the watermark when present.
+   */
+  id?: string;
+  /**
+   * When the line was logged (timestamp or timestamptz).
+   */
+  timestamp?: string;
+  /**
+   * Device the line came from (host name or address).
+   */
+  host?: string;
+  /**
+   * Program (syslog tag) that wrote the line.
+   */
+  program?: string;
+  /**
+   * Syslog severity, as a name or a number.
+   */
+  level?: string;
+  /**
+   * Syslog facility, as a name or a number.
+   */
+  facility?: string;
+  /**
+   * The log message text.
+   */
+  message?: string;
+}
+
+/**
+ * Optional Redis used to cache parsed templates and publish live status. Without it each agent pod keeps its cache in memory. Set exactly one of url or secretRef.
+ */
+export interface AnalysisAgentSpecCache {
+  /**
+   * Redis URL without credentials, for example redis://redis.edgewarden:6379/0.
+   */
+  url?: string;
+  /**
+   * Secret key holding the full Redis URL, credentials included. Key defaults to url.
+   */
+  secretRef?: AnalysisAgentSpecCacheSecretRef;
+  /**
+   * Prefix for every key this agent writes, so several agents can share one Redis.
+   * @default "edgewarden:"
+   */
+  keyPrefix?: string;
+}
+
+/**
+ * Secret key holding the full Redis URL, credentials included. Key defaults to url.
+ */
+export interface AnalysisAgentSpecCacheSecretRef {
+  /**
+   * Name of the Secret, in the same namespace as this resource.
+   */
+  name: string;
+  /**
+   * Key within the Secret. Defaults to the key named in the field's description.
+   */
+  key?: string;
+}
+
+/**
+ * The ModelDeployment whose model this agent serves. Optional: without it the agent runs on its rules alone.
+ */
+export interface AnalysisAgentSpecModel {
+  /**
+   * Name of a ModelDeployment in the same namespace whose spec.agent matches this agent.
+   */
+  name: string;
+}
+
+/**
+ * When a finding counts as an anomaly, and which anomalies are stored and alerted.
+ * @default {}
+ */
+export interface AnalysisAgentSpecThresholds {
+  /**
+   * Model score (0 to 1) at or above which a line is anomalous. A ModelDeployment's threshold overrides it.
+   * @default 0.8
+   */
+  score?: number;
+  /**
+   * Least severe anomaly that is stored.
+   * @default "low"
+   */
+  storeSeverity?: 'info' | 'low' | 'medium' | 'high' | 'critical';
+  /**
+   * Least severe anomaly that sends a notification.
+   * @default "high"
+   */
+  alertSeverity?: 'info' | 'low' | 'medium' | 'high' | 'critical';
+}
+
+/**
+ * Where alerts go. Each channel's address or credentials live in a Secret.
+ */
+export interface AnalysisAgentSpecNotifications {
+  /**
+   * Slack incoming webhook.
+   */
+  slack?: AnalysisAgentSpecNotificationsSlack;
+  /**
+   * Generic webhook that receives each alert as a JSON POST.
+   */
+  webhook?: AnalysisAgentSpecNotificationsWebhook;
+  /**
+   * E-mail through an SMTP server.
+   */
+  email?: AnalysisAgentSpecNotificationsEmail;
+  /**
+   * Least time between two alerts for the same device and anomaly kind. Default "15m".
+   * @default "15m"
+   */
+  cooldown?: string;
+}
+
+/**
+ * Slack incoming webhook.
+ */
+export interface AnalysisAgentSpecNotificationsSlack {
+  /**
+   * Secret key holding the Slack webhook URL. Key defaults to url.
+   */
+  webhookSecretRef: AnalysisAgentSpecNotificationsSlackWebhookSecretRef;
+}
+
+/**
+ * Secret key holding the Slack webhook URL. Key defaults to url.
+ */
+export interface AnalysisAgentSpecNotificationsSlackWebhookSecretRef {
+  /**
+   * Name of the Secret, in the same namespace as this resource.
+   */
+  name: string;
+  /**
+   * Key within the Secret. Defaults to the key named in the field's description.
+   */
+  key?: string;
+}
+
+/**
+ * Generic webhook that receives each alert as a JSON POST.
+ */
+export interface AnalysisAgentSpecNotificationsWebhook {
+  /**
+   * Secret key holding the webhook URL (it may embed a token). Key defaults to url.
+   */
+  urlSecretRef: AnalysisAgentSpecNotificationsWebhookUrlSecretRef;
+}
+
+/**
+ * Secret key holding the webhook URL (it may embed a token). Key defaults to url.
+ */
+export interface AnalysisAgentSpecNotificationsWebhookUrlSecretRef {
+  /**
+   * Name of the Secret, in the same namespace as this resource.
+   */
+  name: string;
+  /**
+   * Key within the Secret. Defaults to the key named in the field's description.
+   */
+  key?: string;
+}
+
+/**
+ * E-mail through an SMTP server.
+ */
+export interface AnalysisAgentSpecNotificationsEmail {
+  /**
+   * Secret with the SMTP server: keys host, port, and optionally username, password, tls ("true"/"false").
+   */
+  smtpSecretRef: AnalysisAgentSpecNotificationsEmailSmtpSecretRef;
+  /**
+   * Sender address.
+   */
+  from: string;
+  /**
+   * Recipient addresses.
+   */
+  to: string[];
+}
+
+/**
+ * Secret with the SMTP server: keys host, port, and optionally username, password, tls ("true"/"false").
+ */
+export interface AnalysisAgentSpecNotificationsEmailSmtpSecretRef {
+  /**
+   * Name of the Secret, in the same namespace as this resource.
+   */
+  name: string;
+}
+
+/**
+ * CPU and memory requests and limits for each pod. Defaults suit a Raspberry Pi 5; requests must not exceed limits.
+ * @default {"requests":{"cpu":"50m","memory":"128Mi"},"limits":{"cpu":"500m","memory":"384Mi"}}
+ */
+export interface AnalysisAgentSpecResources {
+  /**
+   * Minimum resources the scheduler reserves, by resource name (cpu, memory).
+   */
+  requests?: Record<string, number | string>;
+  /**
+   * Maximum resources the pod may use, by resource name (cpu, memory).
+   */
+  limits?: Record<string, number | string>;
+}
+
+/**
+ * A toleration, as in a Pod spec.
+ */
+export interface AnalysisAgentSpecTolerationsItem {
+  /**
+   * Taint key the toleration applies to; empty matches all keys (with operator Exists).
+   */
+  key?: string;
+  /**
+   * Exists or Equal (default Equal).
+   */
+  operator?: 'Exists' | 'Equal';
+  /**
+   * Taint value to match when operator is Equal.
+   */
+  value?: string;
+  /**
+   * Taint effect to match; empty matches all effects.
+   */
+  effect?: 'NoSchedule' | 'PreferNoSchedule' | 'NoExecute' | '';
+  /**
+   * For NoExecute, how long the pod stays bound after the taint appears.
+   */
+  tolerationSeconds?: number;
+}
+
+/**
+ * Where each pod keeps its local SQLite anomaly store.
+ * @default {}
+ */
+export interface AnalysisAgentSpecStorage {
+  /**
+   * emptyDir (lost when the pod is deleted) or persistentVolumeClaim (one claim per pod, kept).
+   * @default "emptyDir"
+   */
+  type?: 'emptyDir' | 'persistentVolumeClaim';
+  /**
+   * Size of the volume (the emptyDir size limit, or the claim's request).
+   * @default "1Gi"
+   */
+  size?: number | string;
+  /**
+   * StorageClass for the claims; unset uses the cluster's default (local-path on k3s).
+   */
+  storageClassName?: string;
+  /**
+   * How long stored anomalies are kept, at least 1h. Default "720h" (30 days).
+   * @default "720h"
+   */
+  retention?: string;
+}
+
+/**
+ * What the operator last observed. Rebuilt from the world on every reconcile.
+ */
+export interface AnalysisAgentStatus {
+  /**
+   * The metadata.generation the controller last acted on. Wait for it to equal metadata.generation to know an edit has been seen.
+   */
+  observedGeneration?: number;
+  /**
+   * Ready, SourceReachable, ModelLoaded and Degraded.
+   */
+  conditions?: AnalysisAgentStatusConditionsItem[];
+  /**
+   * Agent pods that exist.
+   */
+  replicas?: number;
+  /**
+   * Agent pods that are ready.
+   */
+  readyReplicas?: number;
+  /**
+   * Label selector of the agent pods, for the scale subresource.
+   */
+  selector?: string;
+  /**
+   * Model version all ready agent pods serve; empty when rules only or still rolling out.
+   */
+  modelVersion?: string;
+  /**
+   * When the last analysis cycle of any pod finished.
+   */
+  lastCycleTime?: string;
+  /**
+   * Log lines analysed since the agent was created.
+   */
+  linesAnalyzed?: number;
+  /**
+   * Anomalies stored by this agent.
+   */
+  anomalies?: AnalysisAgentStatusAnomalies;
+}
+
+/**
+ * One aspect of the resource's state.
+ */
+export interface AnalysisAgentStatusConditionsItem {
+  /**
+   * Condition type in CamelCase, for example Ready.
+   */
+  type: string;
+  /**
+   * True, False or Unknown.
+   */
+  status: 'True' | 'False' | 'Unknown';
+  /**
+   * metadata.generation of the resource this condition was computed from.
+   */
+  observedGeneration?: number;
+  /**
+   * When status last changed.
+   */
+  lastTransitionTime: string;
+  /**
+   * Machine-readable CamelCase reason for the last transition.
+   */
+  reason: string;
+  /**
+   * Human-readable details of the last transition.
+   */
+  message: string;
+}
+
+/**
+ * Anomalies stored by this agent.
+ */
+export interface AnalysisAgentStatusAnomalies {
+  /**
+   * Since the agent was created.
+   */
+  total?: number;
+  /**
+   * In the last 24 hours.
+   */
+  last24h?: number;
+}
+
+/** Where the AnalysisAgent kind is served: group, version and resource. */
+export const AnalysisAgentResource = {
+  group: 'edgewarden.io',
+  version: 'v1alpha1',
+  plural: 'analysisagents',
+  kind: 'AnalysisAgent',
+} as const;
+
+/** A list of AnalysisAgent objects, as returned by the API server. */
+export interface AnalysisAgentList {
+  apiVersion: string;
+  kind: 'AnalysisAgentList';
+  metadata?: { resourceVersion?: string; continue?: string };
+  items: AnalysisAgent[];
+}
+
+/**
+ * ExportJob exports router logs and/or stored anomalies as JSON, JSONL or CSV files (optionally gzip-compressed) to a PersistentVolumeClaim, through a Kubernetes Job, with progress in its status. Its spec cannot change once created: create a new ExportJob instead.
+ */
+export interface ExportJob {
+  /**
+   * APIVersion defines the versioned schema of this representation of an object: edgewarden.io/v1alpha1.
+   */
+  apiVersion: 'edgewarden.io/v1alpha1';
+  /**
+   * Kind is a string value representing the REST resource this object represents.
+   */
+  kind: 'ExportJob';
+  metadata: V1ObjectMeta;
+  /**
+   * What to export, in which shape, and where to.
+   */
+  spec: ExportJobSpec;
+  /**
+   * What the operator last observed. Rebuilt from the Job and its reports on every reconcile.
+   */
+  status?: ExportJobStatus;
+}
+
+/**
+ * What to export, in which shape, and where to.
+ */
+export interface ExportJobSpec {
+  /**
+   * What to export: logs (the router log lines), anomalies (what the agents found), or both.
+   */
+  dataTypes: Array<'logs' | 'anomalies'>;
+  /**
+   * The time window to export. Set last, or from (and optionally to).
+   */
+  timeRange: ExportJobSpecTimeRange;
+  /**
+   * Narrow what is exported. Every filter that is set must match.
+   */
+  filters?: ExportJobSpecFilters;
+  /**
+   * json: one JSON array per file. jsonl: one JSON object per line. csv: RFC 4180 with a header row.
+   * @default "jsonl"
+   */
+  format?: 'json' | 'jsonl' | 'csv';
+  /**
+   * none, or gzip (files end in .gz).
+   * @default "none"
+   */
+  compression?: 'none' | 'gzip';
+  /**
+   * Records read and written per batch; progress is reported after each.
+   * @default 1000
+   */
+  batchSize?: number;
+  /**
+   * Start a new file when one reaches this size (before compression), for example 100Mi.
+   * @default "100Mi"
+   */
+  maxFileSize?: number | string;
+  /**
+   * Changes applied to each record on the way out.
+   * @default {}
+   */
+  transform?: ExportJobSpecTransform;
+  /**
+   * Where the files are written.
+   */
+  destination: ExportJobSpecDestination;
+  /**
+   * Delete this ExportJob (and its Job) this many seconds after it finishes; the files stay. Unset keeps it.
+   */
+  ttlSecondsAfterFinished?: number;
+  /**
+   * Fail the export if it runs longer than this.
+   * @default 3600
+   */
+  activeDeadlineSeconds?: number;
+  /**
+   * Retries before the export is marked failed. A retry resumes after the last complete file.
+   * @default 2
+   */
+  backoffLimit?: number;
+}
+
+/**
+ * The time window to export. Set last, or from (and optionally to).
+ */
+export interface ExportJobSpecTimeRange {
+  /**
+   * Start of the window, inclusive (RFC 3339).
+   */
+  from?: string;
+  /**
+   * End of the window, exclusive (RFC 3339). Defaults to when the export starts.
+   */
+  to?: string;
+  /**
+   * The window ending when the export starts, for example "24h" (at most 8760h).
+   */
+  last?: string;
+}
+
+/**
+ * Narrow what is exported. Every filter that is set must match.
+ */
+export interface ExportJobSpecFilters {
+  /**
+   * Only lines (or anomalies) from these programs.
+   */
+  programs?: string[];
+  /**
+   * Only these devices (host names or addresses).
+   */
+  devices?: string[];
+  /**
+   * Only log lines of these syslog levels.
+   */
+  levels?: Array<'emerg' | 'alert' | 'crit' | 'err' | 'warning' | 'notice' | 'info' | 'debug'>;
+  /**
+   * Only anomalies found by these agent kinds.
+   */
+  agents?: Array<'wifi' | 'dns' | 'auth' | 'firewall' | 'system' | 'template'>;
+  /**
+   * Only anomalies at least this severe.
+   */
+  minSeverity?: 'info' | 'low' | 'medium' | 'high' | 'critical';
+}
+
+/**
+ * Changes applied to each record on the way out.
+ * @default {}
+ */
+export interface ExportJobSpecTransform {
+  /**
+   * utc rewrites every timestamp as RFC 3339 in UTC; keep writes them as stored.
+   * @default "utc"
+   */
+  timestamps?: 'utc' | 'keep';
+  /**
+   * Replace MAC and IP addresses with a keyed hash (HMAC-SHA-256), so records stay joinable but not identifiable.
+   * @default false
+   */
+  hashAddresses?: boolean;
+  /**
+   * Secret key holding the hashing key. Key defaults to key. Without it a random key is made per export.
+   */
+  hashKeySecretRef?: ExportJobSpecTransformHashKeySecretRef;
+}
+
+/**
+ * Secret key holding the hashing key. Key defaults to key. Without it a random key is made per export.
+ */
+export interface ExportJobSpecTransformHashKeySecretRef {
+  /**
+   * Name of the Secret, in the same namespace as this resource.
+   */
+  name: string;
+  /**
+   * Key within the Secret. Defaults to the key named in the field's description.
+   */
+  key?: string;
+}
+
+/**
+ * Where the files are written.
+ */
+export interface ExportJobSpecDestination {
+  /**
+   * The claim the export Job mounts.
+   */
+  persistentVolumeClaim: ExportJobSpecDestinationPersistentVolumeClaim;
+  /**
+   * Folder inside the volume, relative, without "..". Created if missing.
+   */
+  path: string;
+}
+
+/**
+ * The claim the export Job mounts.
+ */
+export interface ExportJobSpecDestinationPersistentVolumeClaim {
+  /**
+   * Name of a PersistentVolumeClaim in the same namespace.
+   */
+  claimName: string;
+}
+
+/**
+ * What the operator last observed. Rebuilt from the Job and its reports on every reconcile.
+ */
+export interface ExportJobStatus {
+  /**
+   * The metadata.generation the controller last acted on. Wait for it to equal metadata.generation to know an edit has been seen.
+   */
+  observedGeneration?: number;
+  /**
+   * Running, Succeeded and Failed.
+   */
+  conditions?: ExportJobStatusConditionsItem[];
+  /**
+   * Pending, Running, Succeeded or Failed; derived from the conditions, for printing only.
+   */
+  phase?: 'Pending' | 'Running' | 'Succeeded' | 'Failed';
+  /**
+   * How far the export is.
+   */
+  progress?: ExportJobStatusProgress;
+  /**
+   * When the export started.
+   */
+  startTime?: string;
+  /**
+   * When the export finished, successfully or not.
+   */
+  completionTime?: string;
+  /**
+   * The files written, in order.
+   */
+  files?: ExportJobStatusFilesItem[];
+  /**
+   * Checks run on the exported records.
+   */
+  validation?: ExportJobStatusValidation;
+  /**
+   * When this ExportJob will be deleted (from ttlSecondsAfterFinished).
+   */
+  expiresAt?: string;
+}
+
+/**
+ * One aspect of the resource's state.
+ */
+export interface ExportJobStatusConditionsItem {
+  /**
+   * Condition type in CamelCase, for example Ready.
+   */
+  type: string;
+  /**
+   * True, False or Unknown.
+   */
+  status: 'True' | 'False' | 'Unknown';
+  /**
+   * metadata.generation of the resource this condition was computed from.
+   */
+  observedGeneration?: number;
+  /**
+   * When status last changed.
+   */
+  lastTransitionTime: string;
+  /**
+   * Machine-readable CamelCase reason for the last transition.
+   */
+  reason: string;
+  /**
+   * Human-readable details of the last transition.
+   */
+  message: string;
+}
+
+/**
+ * How far the export is.
+ */
+export interface ExportJobStatusProgress {
+  /**
+   * Records written so far.
+   */
+  recordsDone?: number;
+  /**
+   * Records to write, counted when the export starts.
+   */
+  recordsTotal?: number;
+  /**
+   * recordsDone as a percentage of recordsTotal.
+   */
+  percent?: number;
+  /**
+   * Bytes written so far (after compression).
+   */
+  bytes?: number;
+  /**
+   * Percent and records, for example "45% (4500/10000)"; derived, for printing only.
+   */
+  summary?: string;
+}
+
+/**
+ * One file written.
+ */
+export interface ExportJobStatusFilesItem {
+  /**
+   * Path of the file relative to destination.path.
+   */
+  name: string;
+  /**
+   * Records in the file.
+   */
+  records?: number;
+  /**
+   * Size of the file in bytes.
+   */
+  bytes?: number;
+  /**
+   * Hex SHA-256 of the file.
+   */
+  sha256?: string;
+}
+
+/**
+ * Checks run on the exported records.
+ */
+export interface ExportJobStatusValidation {
+  /**
+   * Records checked.
+   */
+  rows?: number;
+  /**
+   * Share of records (0 to 1) with each field empty, by field name.
+   */
+  nullRates?: Record<string, number>;
+  /**
+   * Records that repeat an earlier record exactly.
+   */
+  duplicates?: number;
+  /**
+   * Records skipped because they could not be read or converted.
+   */
+  rejectedRows?: number;
+}
+
+/** Where the ExportJob kind is served: group, version and resource. */
+export const ExportJobResource = {
+  group: 'edgewarden.io',
+  version: 'v1alpha1',
+  plural: 'exportjobs',
+  kind: 'ExportJob',
+} as const;
+
+/** A list of ExportJob objects, as returned by the API server. */
+export interface ExportJobList {
+  apiVersion: string;
+  kind: 'ExportJobList';
+  metadata?: { resourceVersion?: string; continue?: string };
+  items: ExportJob[];
+}
+
+/**
+ * ModelDeployment rolls one ONNX anomaly model out to the AnalysisAgents that reference it, hot, without restarting them. Edit spec.version and spec.source to roll forward; set them back to roll back. A model that fails to load is refused and the previous one keeps serving.
+ */
+export interface ModelDeployment {
+  /**
+   * APIVersion defines the versioned schema of this representation of an object: edgewarden.io/v1alpha1.
+   */
+  apiVersion: 'edgewarden.io/v1alpha1';
+  /**
+   * Kind is a string value representing the REST resource this object represents.
+   */
+  kind: 'ModelDeployment';
+  metadata: V1ObjectMeta;
+  /**
+   * The model to serve and how to roll it out.
+   */
+  spec: ModelDeploymentSpec;
+  /**
+   * What the operator last observed. Rebuilt from the world on every reconcile.
+   */
+  status?: ModelDeploymentStatus;
+}
+
+/**
+ * The model to serve and how to roll it out.
+ */
+export interface ModelDeploymentSpec {
+  /**
+   * Agent kind this model serves; only AnalysisAgents of this kind may reference it.
+   */
+  agent: 'wifi' | 'dns' | 'auth' | 'firewall' | 'system' | 'template';
+  /**
+   * Which of the AnalysisAgents that reference this deployment (spec.model.name) it serves, by their labels. Unset serves all of them.
+   */
+  selector?: ModelDeploymentSpecSelector;
+  /**
+   * Version label of the model, for example 2026.11.1. Shown in status and metrics.
+   */
+  version: string;
+  /**
+   * Where the ONNX model bytes are. Set exactly one of configMap, secret, http, persistentVolumeClaim.
+   */
+  source: ModelDeploymentSpecSource;
+  /**
+   * Ordered names of the input features the model expects; the agent builds each input row in this order. A model whose input width differs is refused.
+   */
+  features: string[];
+  /**
+   * Anomaly score threshold (0 to 1) for this model; overrides the agents' thresholds.score.
+   */
+  threshold?: number;
+  /**
+   * How a new version reaches the agents.
+   * @default {}
+   */
+  rollout?: ModelDeploymentSpecRollout;
+  /**
+   * How many past versions status.history keeps.
+   * @default 10
+   */
+  revisionHistoryLimit?: number;
+}
+
+/**
+ * Which of the AnalysisAgents that reference this deployment (spec.model.name) it serves, by their labels. Unset serves all of them.
+ */
+export interface ModelDeploymentSpecSelector {
+  /**
+   * Labels that must all be present with these values.
+   */
+  matchLabels?: Record<string, string>;
+  /**
+   * Requirements that must all hold.
+   */
+  matchExpressions?: ModelDeploymentSpecSelectorMatchExpressionsItem[];
+}
+
+/**
+ * A requirement on one label.
+ */
+export interface ModelDeploymentSpecSelectorMatchExpressionsItem {
+  /**
+   * The label key.
+   */
+  key: string;
+  /**
+   * In, NotIn, Exists or DoesNotExist.
+   */
+  operator: 'In' | 'NotIn' | 'Exists' | 'DoesNotExist';
+  /**
+   * Values for In and NotIn; empty for Exists and DoesNotExist.
+   */
+  values?: string[];
+}
+
+/**
+ * Where the ONNX model bytes are. Set exactly one of configMap, secret, http, persistentVolumeClaim.
+ */
+export interface ModelDeploymentSpecSource {
+  /**
+   * A binaryData key of a ConfigMap in the same namespace (models up to about 1 MiB).
+   */
+  configMap?: ModelDeploymentSpecSourceConfigMap;
+  /**
+   * A key of a Secret in the same namespace holding the ONNX bytes (models up to about 1 MiB).
+   */
+  secret?: ModelDeploymentSpecSourceSecret;
+  /**
+   * An HTTP(S) URL the agents download the model from, checked against its sha256.
+   */
+  http?: ModelDeploymentSpecSourceHttp;
+  /**
+   * A file on a PersistentVolumeClaim in the same namespace, mounted read-only into the agent pods.
+   */
+  persistentVolumeClaim?: ModelDeploymentSpecSourcePersistentVolumeClaim;
+}
+
+/**
+ * A binaryData key of a ConfigMap in the same namespace (models up to about 1 MiB).
+ */
+export interface ModelDeploymentSpecSourceConfigMap {
+  /**
+   * Name of the ConfigMap.
+   */
+  name: string;
+  /**
+   * Key holding the ONNX bytes.
+   */
+  key: string;
+}
+
+/**
+ * A key of a Secret in the same namespace holding the ONNX bytes (models up to about 1 MiB).
+ */
+export interface ModelDeploymentSpecSourceSecret {
+  /**
+   * Name of the Secret, in the same namespace as this resource.
+   */
+  name: string;
+  /**
+   * Key within the Secret. Defaults to the key named in the field's description.
+   */
+  key: string;
+}
+
+/**
+ * An HTTP(S) URL the agents download the model from, checked against its sha256.
+ */
+export interface ModelDeploymentSpecSourceHttp {
+  /**
+   * URL of the .onnx file. Use https:// outside a trusted network.
+   */
+  url: string;
+  /**
+   * Hex SHA-256 of the file; a download that does not match is refused.
+   */
+  sha256: string;
+}
+
+/**
+ * A file on a PersistentVolumeClaim in the same namespace, mounted read-only into the agent pods.
+ */
+export interface ModelDeploymentSpecSourcePersistentVolumeClaim {
+  /**
+   * Name of the PersistentVolumeClaim.
+   */
+  claimName: string;
+  /**
+   * Path of the .onnx file inside the volume, relative, without "..".
+   */
+  path: string;
+}
+
+/**
+ * How a new version reaches the agents.
+ * @default {}
+ */
+export interface ModelDeploymentSpecRollout {
+  /**
+   * AllAtOnce loads the new version in every agent pod at once; Canary moves a share of the pods at a time and watches them.
+   * @default "AllAtOnce"
+   */
+  strategy?: 'AllAtOnce' | 'Canary';
+  /**
+   * Settings of the Canary strategy.
+   */
+  canary?: ModelDeploymentSpecRolloutCanary;
+  /**
+   * Return to the previous version by itself when a step fails.
+   * @default true
+   */
+  autoRollback?: boolean;
+}
+
+/**
+ * Settings of the Canary strategy.
+ */
+export interface ModelDeploymentSpecRolloutCanary {
+  /**
+   * Share of the agent pods moved to the new version per step, in percent.
+   * @default 25
+   */
+  stepPercent?: number;
+  /**
+   * How long each step is watched (load errors, inference errors, anomaly rate) before the next. Between 30s and 24h; default "10m".
+   * @default "10m"
+   */
+  analysisWindow?: string;
+}
+
+/**
+ * What the operator last observed. Rebuilt from the world on every reconcile.
+ */
+export interface ModelDeploymentStatus {
+  /**
+   * The metadata.generation the controller last acted on. Wait for it to equal metadata.generation to know an edit has been seen.
+   */
+  observedGeneration?: number;
+  /**
+   * Ready, Validated and RolledOut.
+   */
+  conditions?: ModelDeploymentStatusConditionsItem[];
+  /**
+   * Version the agents serve now.
+   */
+  activeVersion?: string;
+  /**
+   * Version the spec asks for.
+   */
+  targetVersion?: string;
+  /**
+   * UpToDate: every agent serves the target. InProgress: rolling out. BlockedByFailedLoad: the target failed to load and the previous version keeps serving. InvalidSpec: the spec cannot be acted on until it changes.
+   */
+  transition?: 'UpToDate' | 'InProgress' | 'BlockedByFailedLoad' | 'InvalidSpec';
+  /**
+   * The last failure to validate, load or roll out a version.
+   */
+  lastFailure?: ModelDeploymentStatusLastFailure;
+  /**
+   * Agent pods serving the target version.
+   */
+  updatedAgents?: number;
+  /**
+   * Agent pods this model serves.
+   */
+  totalAgents?: number;
+  /**
+   * Versions that served, newest first, at most revisionHistoryLimit.
+   */
+  history?: ModelDeploymentStatusHistoryItem[];
+}
+
+/**
+ * One aspect of the resource's state.
+ */
+export interface ModelDeploymentStatusConditionsItem {
+  /**
+   * Condition type in CamelCase, for example Ready.
+   */
+  type: string;
+  /**
+   * True, False or Unknown.
+   */
+  status: 'True' | 'False' | 'Unknown';
+  /**
+   * metadata.generation of the resource this condition was computed from.
+   */
+  observedGeneration?: number;
+  /**
+   * When status last changed.
+   */
+  lastTransitionTime: string;
+  /**
+   * Machine-readable CamelCase reason for the last transition.
+   */
+  reason: string;
+  /**
+   * Human-readable details of the last transition.
+   */
+  message: string;
+}
+
+/**
+ * The last failure to validate, load or roll out a version.
+ */
+export interface ModelDeploymentStatusLastFailure {
+  /**
+   * CamelCase reason, for example ChecksumMismatch or InputShapeMismatch.
+   */
+  reason?: string;
+  /**
+   * What went wrong.
+   */
+  message?: string;
+  /**
+   * When it happened.
+   */
+  time?: string;
+}
+
+/**
+ * One version that served.
+ */
+export interface ModelDeploymentStatusHistoryItem {
+  /**
+   * The version label.
+   */
+  version: string;
+  /**
+   * SHA-256 of the model bytes that served.
+   */
+  sha256?: string;
+  /**
+   * When it started serving.
+   */
+  servedFrom?: string;
+  /**
+   * When it stopped serving; unset while it serves.
+   */
+  servedUntil?: string;
+}
+
+/** Where the ModelDeployment kind is served: group, version and resource. */
+export const ModelDeploymentResource = {
+  group: 'edgewarden.io',
+  version: 'v1alpha1',
+  plural: 'modeldeployments',
+  kind: 'ModelDeployment',
+} as const;
+
+/** A list of ModelDeployment objects, as returned by the API server. */
+export interface ModelDeploymentList {
+  apiVersion: string;
+  kind: 'ModelDeploymentList';
+  metadata?: { resourceVersion?: string; continue?: string };
+  items: ModelDeployment[];
+}

@@ -1,0 +1,51 @@
+// The one `edgewarden` executable. Each subcommand arrives with the issue that makes it work;
+// `--help` lists only those that exist.
+import { readFileSync } from 'node:fs';
+
+import type { Command } from './command.js';
+import { validateCommand } from './validate.js';
+
+const commands: Record<string, Command> = {
+  validate: validateCommand,
+};
+
+function version(): string {
+  const pkg = JSON.parse(readFileSync(new URL('../../../package.json', import.meta.url), 'utf8')) as { version: string };
+  return pkg.version;
+}
+
+function help(): string {
+  const width = Math.max(...Object.keys(commands).map((n) => n.length));
+  return [
+    'edgewarden: AI anomaly detection over OpenWrt router logs, run by a Kubernetes operator.',
+    '',
+    'Usage: edgewarden <command> [options]',
+    '',
+    'Commands:',
+    ...Object.entries(commands).map(([name, c]) => `  ${name.padEnd(width)}  ${c.summary}`),
+    '',
+    'Run `edgewarden <command> --help` for a command\'s options; `edgewarden --version` for the version.',
+  ].join('\n');
+}
+
+export async function main(argv: string[]): Promise<number> {
+  const [name, ...rest] = argv;
+  if (name === undefined || name === '--help' || name === '-h' || name === 'help') {
+    console.log(help());
+    return name === undefined ? 2 : 0;
+  }
+  if (name === '--version' || name === '-v') {
+    console.log(version());
+    return 0;
+  }
+  const command = commands[name];
+  if (!command) {
+    console.error(`edgewarden: unknown command "${name}"\n\n${help()}`);
+    return 2;
+  }
+  if (rest.includes('--help') || rest.includes('-h')) {
+    console.log(command.usage);
+    return 0;
+  }
+  return command.run(rest);
+}

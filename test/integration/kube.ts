@@ -1,0 +1,93 @@
+// Helpers for the integration suites: run the real kubectl (the one built with the control
+// plane) against the test cluster, and wait on what the API server says, never on time alone.
+import { spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+export const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
+
+export interface Result {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+function runTool(binary: string, args: string[], input?: string): Promise<Result> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(binary, args, { cwd: repoRoot, env: process.env });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    child.on('error', reject);
+    child.on('close', (code) => resolve({ code: code ?? -1, stdout, stderr }));
+    child.stdin.end(input ?? '');
+  });
+}
+
+function tool(name: 'EDGEWARDEN_KUBECTL' | 'EDGEWARDEN_HELM'): string {
+  const binary = process.env[name];
+  if (!binary) throw new Error(`${name} is not set: run the integration suites through jest.integration.config.js`);
+  return binary;
+}
+
+/** Runs kubectl; resolves whatever the exit code. */
+export const kubectlRun = (args: string[], input?: string): Promise<Result> =>
+  runTool(tool('EDGEWARDEN_KUBECTL'), args, input);
+
+export const helmRun = (args: string[]): Promise<Result> => runTool(tool('EDGEWARDEN_HELM'), args);
+
+/** Runs kubectl and returns stdout; throws with stderr if it fails. */
+export async function kubectl(args: string[], input?: string): Promise<string> {
+  const result = await kubectlRun(args, input);
+  if (result.code !== 0) throw new Error(`kubectl ${args.join(' ')} failed (${result.code}):\n${result.stderr}`);
+  return result.stdout;
+}
+
+export async function kubectlJson<T = Record<string, unknown>>(args: string[]): Promise<T> {
+  return JSON.parse(await kubectl([...args, '-o', 'json'])) as T;
+}
+
+/** Polls `check` until it returns a value other than undefined (or throws after `timeoutMs`). */
+export async function eventually<T>(
+  what: string,
+  check: () => Promise<T | undefined>,
+  timeoutMs = 60_000,
+): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  let last: unknown;
+  for (;;) {
+    try {
+      const value = await check();
+      if (value !== undefined) return value;
+    } catch (error) {
+      last = error;
+    }
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}${last ? `: ${String(last)}` : ''}`);
+    await new Promise((r) => setTimeout(r, 250));
+  }
+}
+
+/** Creates a namespace with a unique name (and optional labels); returns its name. */
+export async function createNamespace(prefix: string, labels: Record<string, string> = {}): Promise<string> {
+  const name = `${prefix}-${randomBytes(3).toString('hex')}`;
+  await kubectl(['create', 'namespace', name]);
+  if (Object.keys(labels).length > 0)
+    await kubectl(['label', 'namespace', name, ...Object.entries(labels).map(([k, v]) => `${k}=${v}`)]);
+  return name;
+}
+
+export const crdNames = [
+  'analysisagents.edgewarden.io',
+  'modeldeployments.edgewarden.io',
+  'exportjobs.edgewarden.io',
+];
+
+/** Applies crds/ and waits until the API server has established all three. */
+export async function installCrds(): Promise<Result> {
+  const result = await kubectlRun(['apply', '--server-side', '--field-manager=edgewarden-tests', '-f', 'crds/']);
+  if (result.code !== 0) throw new Error(`installing crds/ failed:\n${result.stderr}`);
+  await kubectl(['wait', '--for=condition=Established', '--timeout=60s', ...crdNames.map((n) => `crd/${n}`)]);
+  return result;
+}
