@@ -6,5 +6,9 @@ export default {
   ...base,
   displayName: 'unit',
   testMatch: ['**/*.test.ts'],
-  testPathIgnorePatterns: [...base.testPathIgnorePatterns, '<rootDir>/test/integration/', '<rootDir>/test/e2e/'],
+  testPathIgnorePatterns: [
+    ...base.testPathIgnorePatterns,
+    '<rootDir>/test/integration/',
+    '<rootDir>/test/e2e/',
+  ],
 };

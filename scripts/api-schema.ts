@@ -38,13 +38,14 @@ export function inlineRefs(node: Schema, definitions: Record<string, Schema>): S
   const own: Record<string, unknown> = {};
   for (const [key, value] of Object.entries(rest)) {
     // Defaults and enums are data, not schemas: copy them as they are.
-    own[key] = key === 'default' || key === 'enum' ? value : inlineRefs(value as Schema, definitions);
+    own[key] =
+      key === 'default' || key === 'enum' ? value : inlineRefs(value as Schema, definitions);
   }
-  if ($ref === undefined) return own as Schema;
+  if ($ref === undefined) return own;
   const name = $ref.replace(/^#\/definitions\//, '');
   const target = definitions[name];
   if (target === undefined) throw new Error(`unknown schema reference ${$ref}`);
-  return { ...inlineRefs(target, definitions), ...own } as Schema;
+  return { ...inlineRefs(target, definitions), ...own };
 }
 
 /**
@@ -56,9 +57,12 @@ export function boundEnums(node: Schema): Schema {
   if (node === null || typeof node !== 'object' || Array.isArray(node)) return node;
   const out: Record<string, unknown> = {};
   for (const [key, value] of Object.entries(node)) {
-    out[key] = key === 'default' || key === 'enum' || key === 'x-kubernetes-validations' ? value
-      : Array.isArray(value) ? value.map((v: Schema) => boundEnums(v))
-      : boundEnums(value as Schema);
+    out[key] =
+      key === 'default' || key === 'enum' || key === 'x-kubernetes-validations'
+        ? value
+        : Array.isArray(value)
+          ? value.map((v: Schema) => boundEnums(v))
+          : boundEnums(value as Schema);
   }
   const bounded = out as Schema;
   if (bounded.type === 'string' && bounded.enum && bounded.maxLength === undefined)

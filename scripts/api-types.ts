@@ -53,7 +53,8 @@ class TypeWriter {
       const optional = required.has(key) || key in fixed ? '' : '?';
       return `${docComment(child, '  ')}  ${key}${optional}: ${type};`;
     });
-    this.declarations[slot] = `${docComment(schema, '')}export interface ${name} {\n${fields.join('\n')}\n}\n`;
+    this.declarations[slot] =
+      `${docComment(schema, '')}export interface ${name} {\n${fields.join('\n')}\n}\n`;
     return name;
   }
 }

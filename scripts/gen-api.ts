@@ -7,20 +7,21 @@
 import { readFile, writeFile, readdir, mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { format } from 'prettier';
+import { parseArgs } from 'node:util';
+import { format, resolveConfig } from 'prettier';
 import { parse, stringify } from 'yaml';
 
 import { crdFor, inlineRefs, type KindSource, type Schema } from './api-schema.js';
 import { typesFor } from './api-types.js';
 
-const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
-const schemaDir = path.join(root, 'api/schema');
+const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 
 async function loadYaml(file: string): Promise<unknown> {
   return parse(await readFile(file, 'utf8'));
 }
 
-async function generate(): Promise<Map<string, string>> {
+async function generate(root: string): Promise<Map<string, string>> {
+  const schemaDir = path.join(root, 'api/schema');
   const { definitions } = (await loadYaml(path.join(schemaDir, 'definitions.yaml'))) as {
     definitions: Record<string, Schema>;
   };
@@ -33,7 +34,10 @@ async function generate(): Promise<Map<string, string>> {
     const resolved: KindSource = { ...source, schema: inlineRefs(source.schema, definitions) };
     const crd = crdFor(resolved);
     const header = `# Generated from api/schema/${file} by scripts/gen-api.ts. Do not edit: edit the source and run npm run generate:api.\n`;
-    outputs.set(`crds/${source.plural}.yaml`, header + stringify(crd, { lineWidth: 0, aliasDuplicateObjects: false }));
+    outputs.set(
+      `crds/${source.plural}.yaml`,
+      header + stringify(crd, { lineWidth: 0, aliasDuplicateObjects: false }),
+    );
     const openAPIV3Schema = crd.spec.versions[0]!.schema.openAPIV3Schema;
     types.push(typesFor({ ...resolved, schema: openAPIV3Schema }));
     schemas[source.kind] = openAPIV3Schema;
@@ -53,14 +57,19 @@ async function generate(): Promise<Map<string, string>> {
   );
   // Format like the rest of the tree so `prettier --check .` and this check agree.
   for (const [file, text] of outputs) {
-    outputs.set(file, await format(text, { filepath: path.join(root, file), printWidth: 100, singleQuote: true, trailingComma: 'all' }));
+    const filepath = path.join(root, file);
+    outputs.set(file, await format(text, { ...(await resolveConfig(filepath)), filepath }));
   }
   return outputs;
 }
 
 async function main(): Promise<void> {
-  const check = process.argv.includes('--check');
-  const outputs = await generate();
+  const { values } = parseArgs({
+    options: { check: { type: 'boolean' }, root: { type: 'string' } },
+  });
+  const check = values.check ?? false;
+  const root = path.resolve(values.root ?? repoRoot);
+  const outputs = await generate(root);
   const stale: string[] = [];
   for (const [file, text] of outputs) {
     const target = path.join(root, file);
@@ -79,7 +88,11 @@ async function main(): Promise<void> {
     );
     process.exit(1);
   }
-  console.log(check ? `API in sync: ${outputs.size} generated files match api/schema/` : `generated ${stale.length} changed of ${outputs.size} files`);
+  console.log(
+    check
+      ? `API in sync: ${outputs.size} generated files match api/schema/`
+      : `generated ${stale.length} changed of ${outputs.size} files`,
+  );
 }
 
 await main();

@@ -31,7 +31,8 @@ export class InvalidResourceError extends Error {
 
 /**
  * Adapts a structural schema for ajv: objects that declare their properties reject unknown
- * fields, as the API server's strict field validation (kubectl's default) does; everything a
+ * fields, as the API server's strict field validation (kubectl's default) does; sets refuse
+ * duplicates; everything a
  * CRD may say that JSON Schema does not know is accepted as an annotation.
  */
 function forAjv(schema: OpenApiSchema): OpenApiSchema {
@@ -40,20 +41,31 @@ function forAjv(schema: OpenApiSchema): OpenApiSchema {
     out.properties = Object.fromEntries(
       Object.entries(schema.properties).map(([k, v]) => [k, forAjv(v)]),
     );
-    if (schema.additionalProperties === undefined && !schema['x-kubernetes-preserve-unknown-fields'])
+    if (
+      schema.additionalProperties === undefined &&
+      !schema['x-kubernetes-preserve-unknown-fields']
+    )
       out.additionalProperties = false;
   }
   if (typeof schema.additionalProperties === 'object')
     out.additionalProperties = forAjv(schema.additionalProperties);
   if (schema.items) out.items = forAjv(schema.items);
+  // A set, for the API server, refuses duplicate entries.
+  if (schema['x-kubernetes-list-type'] === 'set')
+    (out as { uniqueItems?: boolean }).uniqueItems = true;
   return out;
 }
 
-const rfc3339 =
-  /^\d{4}-\d{2}-\d{2}[Tt ]\d{2}:\d{2}:\d{2}(\.\d+)?([Zz]|[+-]\d{2}:\d{2})$/;
+const rfc3339 = /^\d{4}-\d{2}-\d{2}[Tt ]\d{2}:\d{2}:\d{2}(\.\d+)?([Zz]|[+-]\d{2}:\d{2})$/;
 
 function makeAjv(): Ajv {
-  const ajv = new Ajv({ allErrors: true, useDefaults: true, strict: true, strictTypes: false });
+  const ajv = new Ajv({
+    allErrors: true,
+    verbose: true, // errors carry the rejected value, to print it
+    useDefaults: true,
+    strict: true,
+    strictTypes: false,
+  });
   ajv.addVocabulary([
     'x-kubernetes-int-or-string',
     'x-kubernetes-preserve-unknown-fields',
@@ -62,15 +74,24 @@ function makeAjv(): Ajv {
     'x-kubernetes-list-map-keys',
     'x-kubernetes-map-type',
   ]);
-  ajv.addFormat('date-time', { type: 'string', validate: (s) => rfc3339.test(s) && !Number.isNaN(Date.parse(s)) });
-  ajv.addFormat('int32', { type: 'number', validate: (n) => Number.isInteger(n) && Math.abs(n) <= 2 ** 31 });
+  ajv.addFormat('date-time', {
+    type: 'string',
+    validate: (s) => rfc3339.test(s) && !Number.isNaN(Date.parse(s)),
+  });
+  ajv.addFormat('int32', {
+    type: 'number',
+    validate: (n) => Number.isInteger(n) && Math.abs(n) <= 2 ** 31,
+  });
   ajv.addFormat('int64', { type: 'number', validate: (n) => Number.isSafeInteger(n) });
   return ajv;
 }
 
 /** `/spec/tolerations/0/effect` becomes `spec.tolerations[0].effect`. */
 function fieldOf(error: ErrorObject): string {
-  const parts = error.instancePath.split('/').slice(1).map((p) => p.replace(/~1/g, '/').replace(/~0/g, '~'));
+  const parts = error.instancePath
+    .split('/')
+    .slice(1)
+    .map((p) => p.replace(/~1/g, '/').replace(/~0/g, '~'));
   const extra = error.params as { missingProperty?: string; additionalProperty?: string };
   const leaf = extra.missingProperty ?? extra.additionalProperty;
   if (leaf !== undefined) parts.push(leaf);
@@ -95,7 +116,8 @@ export class ResourceValidator {
 
   constructor() {
     const ajv = makeAjv();
-    for (const kind of kindNames) this.validators.set(kind, ajv.compile(forAjv(openApiSchemas[kind])));
+    for (const kind of kindNames)
+      this.validators.set(kind, ajv.compile(forAjv(openApiSchemas[kind])));
   }
 
   /**
@@ -104,13 +126,25 @@ export class ResourceValidator {
    */
   check(document: unknown): SchemaIssue[] {
     if (typeof document !== 'object' || document === null || Array.isArray(document))
-      return [{ field: '', message: 'expected an object with apiVersion, kind, metadata and spec' }];
+      return [
+        { field: '', message: 'expected an object with apiVersion, kind, metadata and spec' },
+      ];
     const { apiVersion: version, kind } = document as { apiVersion?: unknown; kind?: unknown };
     if (version !== apiVersion)
-      return [{ field: 'apiVersion', message: `Unsupported value: ${JSON.stringify(version)}: supported values: "${apiVersion}"` }];
+      return [
+        {
+          field: 'apiVersion',
+          message: `Unsupported value: ${JSON.stringify(version)}: supported values: "${apiVersion}"`,
+        },
+      ];
     const validate = this.validators.get(kind as KindName);
     if (!validate)
-      return [{ field: 'kind', message: `Unsupported value: ${JSON.stringify(kind)}: supported values: ${kindNames.map((k) => `"${k}"`).join(', ')}` }];
+      return [
+        {
+          field: 'kind',
+          message: `Unsupported value: ${JSON.stringify(kind)}: supported values: ${kindNames.map((k) => `"${k}"`).join(', ')}`,
+        },
+      ];
     if (validate(document)) return [];
     // anyOf branches (int-or-string) report once per branch; keep one line per field and keyword.
     const seen = new Set<string>();

@@ -1,6 +1,8 @@
 // The one `edgewarden` executable. Each subcommand arrives with the issue that makes it work;
 // `--help` lists only those that exist.
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 
 import type { Command } from './command.js';
 import { validateCommand } from './validate.js';
@@ -9,9 +11,19 @@ const commands: Record<string, Command> = {
   validate: validateCommand,
 };
 
+/** The version in our package.json, found by walking up from this file (src/ or dist/). */
 function version(): string {
-  const pkg = JSON.parse(readFileSync(new URL('../../../package.json', import.meta.url), 'utf8')) as { version: string };
-  return pkg.version;
+  for (
+    let dir = path.dirname(fileURLToPath(import.meta.url));
+    dir !== path.dirname(dir);
+    dir = path.dirname(dir)
+  ) {
+    const file = path.join(dir, 'package.json');
+    if (!existsSync(file)) continue;
+    const pkg = JSON.parse(readFileSync(file, 'utf8')) as { name?: string; version: string };
+    if (pkg.name === 'edgewarden') return pkg.version;
+  }
+  return 'unknown';
 }
 
 function help(): string {
@@ -24,7 +36,7 @@ function help(): string {
     'Commands:',
     ...Object.entries(commands).map(([name, c]) => `  ${name.padEnd(width)}  ${c.summary}`),
     '',
-    'Run `edgewarden <command> --help` for a command\'s options; `edgewarden --version` for the version.',
+    "Run `edgewarden <command> --help` for a command's options; `edgewarden --version` for the version.",
   ].join('\n');
 }
 

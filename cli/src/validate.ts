@@ -56,7 +56,8 @@ async function run(args: string[]): Promise<number> {
       }
       invalid++;
       console.error(`${name}: invalid`);
-      for (const issue of issues) console.error(`  ${issue.field || '(document)'}: ${issue.message}`);
+      for (const issue of issues)
+        console.error(`  ${issue.field || '(document)'}: ${issue.message}`);
     }
   }
   return invalid > 0 ? 1 : 0;

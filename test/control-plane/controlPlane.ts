@@ -4,7 +4,7 @@
 // admin kubeconfig, and stops every process it started. See docs/testing.md.
 import { spawn, execFile, type ChildProcess } from 'node:child_process';
 import { createWriteStream } from 'node:fs';
-import { mkdtemp, mkdir, readFile, readdir, rm, writeFile } from 'node:fs/promises';
+import { access, mkdtemp, mkdir, readFile, readdir, rm, writeFile } from 'node:fs/promises';
 import { get } from 'node:http';
 import { request } from 'node:https';
 import { createServer } from 'node:net';
@@ -78,8 +78,8 @@ export async function locateTools(): Promise<ToolPaths> {
     helm: path.join(root, `helm-${v.HELM_VERSION}`, 'helm'),
   };
   const missing: string[] = [];
-  for (const file of Object.values(tools)) {
-    await readFile(file).catch(() => readdir(file).catch(() => missing.push(file)));
+  for (const file of Object.values(tools) as string[]) {
+    await access(file).catch(() => missing.push(file));
   }
   if (missing.length > 0) {
     throw new Error(
@@ -98,7 +98,9 @@ async function freePort(): Promise<number> {
     server.listen(0, '127.0.0.1', () => {
       const address = server.address();
       server.close(() =>
-        typeof address === 'object' && address ? resolve(address.port) : reject(new Error('no port')),
+        typeof address === 'object' && address
+          ? resolve(address.port)
+          : reject(new Error('no port')),
       );
     });
   });
@@ -111,13 +113,58 @@ async function openssl(cwd: string, ...args: string[]): Promise<void> {
 /** A CA, a serving certificate for 127.0.0.1, an admin client certificate and a service-account key. */
 async function writeCertificates(dir: string): Promise<void> {
   const ec = ['-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes'];
-  await openssl(dir, 'req', '-x509', ...ec, '-keyout', 'ca.key', '-out', 'ca.crt', '-days', '30', '-subj', '/CN=edgewarden-test-ca');
+  await openssl(
+    dir,
+    'req',
+    '-x509',
+    ...ec,
+    '-keyout',
+    'ca.key',
+    '-out',
+    'ca.crt',
+    '-days',
+    '30',
+    '-subj',
+    '/CN=edgewarden-test-ca',
+  );
   const sign = async (name: string, subject: string, extensions: string): Promise<void> => {
     await writeFile(path.join(dir, `${name}.ext`), extensions);
-    await openssl(dir, 'req', '-new', ...ec, '-keyout', `${name}.key`, '-out', `${name}.csr`, '-subj', subject);
-    await openssl(dir, 'x509', '-req', '-in', `${name}.csr`, '-CA', 'ca.crt', '-CAkey', 'ca.key', '-CAcreateserial', '-out', `${name}.crt`, '-days', '30', '-extfile', `${name}.ext`);
+    await openssl(
+      dir,
+      'req',
+      '-new',
+      ...ec,
+      '-keyout',
+      `${name}.key`,
+      '-out',
+      `${name}.csr`,
+      '-subj',
+      subject,
+    );
+    await openssl(
+      dir,
+      'x509',
+      '-req',
+      '-in',
+      `${name}.csr`,
+      '-CA',
+      'ca.crt',
+      '-CAkey',
+      'ca.key',
+      '-CAcreateserial',
+      '-out',
+      `${name}.crt`,
+      '-days',
+      '30',
+      '-extfile',
+      `${name}.ext`,
+    );
   };
-  await sign('apiserver', '/CN=kube-apiserver', 'subjectAltName=IP:127.0.0.1,DNS:localhost\nextendedKeyUsage=serverAuth\n');
+  await sign(
+    'apiserver',
+    '/CN=kube-apiserver',
+    'subjectAltName=IP:127.0.0.1,DNS:localhost\nextendedKeyUsage=serverAuth\n',
+  );
   await sign('admin', '/O=system:masters/CN=admin', 'extendedKeyUsage=clientAuth\n');
   await openssl(dir, 'ecparam', '-name', 'prime256v1', '-genkey', '-noout', '-out', 'sa.key');
   await openssl(dir, 'ec', '-in', 'sa.key', '-pubout', '-out', 'sa.pub');
@@ -164,10 +211,7 @@ async function httpGet(url: string): Promise<string> {
 }
 
 /** GET an https URL with the admin client certificate; resolves to the status and body. */
-async function adminGet(
-  url: string,
-  dir: string,
-): Promise<{ status: number; body: string }> {
+async function adminGet(url: string, dir: string): Promise<{ status: number; body: string }> {
   const [ca, cert, key] = await Promise.all(
     ['ca.crt', 'admin.crt', 'admin.key'].map((f) => readFile(path.join(dir, f))),
   );
@@ -197,7 +241,9 @@ export async function startControlPlane(options: StartOptions = {}): Promise<Con
     const child = spawn(binary, args, { stdio: ['ignore', 'pipe', 'pipe'] });
     child.stdout?.pipe(log);
     child.stderr?.pipe(log);
-    const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+    const exited = new Promise<number | null>((resolve) =>
+      child.on('exit', (code) => resolve(code)),
+    );
     const entry = { name, child, exited };
     started.push(entry);
     return entry;
@@ -222,18 +268,28 @@ export async function startControlPlane(options: StartOptions = {}): Promise<Con
   };
 
   /** Polls until `ready` holds, failing early (with the log's tail) if a process exits. */
-  const waitFor = async (what: string, ready: () => Promise<boolean>, timeoutMs = 90_000): Promise<void> => {
+  const waitFor = async (
+    what: string,
+    ready: () => Promise<boolean>,
+    timeoutMs = 90_000,
+  ): Promise<void> => {
     const deadline = Date.now() + timeoutMs;
     while (Date.now() < deadline) {
       const dead = started.find((s) => s.child.exitCode !== null);
-      if (dead) throw new Error(`${dead.name} exited with ${dead.child.exitCode}:\n${await tail(dead.name)}`);
+      if (dead)
+        throw new Error(
+          `${dead.name} exited with ${dead.child.exitCode}:\n${await tail(dead.name)}`,
+        );
       if (await ready().catch(() => false)) return;
       await sleep(250);
     }
     throw new Error(`timed out waiting for ${what}`);
   };
   const tail = async (name: string): Promise<string> =>
-    (await readFile(path.join(logs, `${name}.log`), 'utf8').catch(() => '')).split('\n').slice(-30).join('\n');
+    (await readFile(path.join(logs, `${name}.log`), 'utf8').catch(() => ''))
+      .split('\n')
+      .slice(-30)
+      .join('\n');
 
   try {
     await writeCertificates(dir);
@@ -251,7 +307,9 @@ export async function startControlPlane(options: StartOptions = {}): Promise<Con
       '--unsafe-no-fsync', // test data only: skip fsync so the suite is not disk-bound
       '--log-level=warn',
     ]);
-    await waitFor('etcd', async () => (await httpGet(`${etcdUrl}/health`)).includes('"health":"true"'));
+    await waitFor('etcd', async () =>
+      (await httpGet(`${etcdUrl}/health`)).includes('"health":"true"'),
+    );
 
     const server = `https://127.0.0.1:${apiPort}`;
     launch('kube-apiserver', tools.kubeApiserver, [
@@ -271,11 +329,19 @@ export async function startControlPlane(options: StartOptions = {}): Promise<Con
       '--endpoint-reconciler-type=none',
       '--enable-admission-plugins=NodeRestriction',
     ]);
-    await waitFor('kube-apiserver', async () => (await adminGet(`${server}/readyz`, dir)).status === 200, 120_000);
+    await waitFor(
+      'kube-apiserver',
+      async () => (await adminGet(`${server}/readyz`, dir)).status === 200,
+      120_000,
+    );
 
     const kubeconfig = path.join(dir, 'kubeconfig');
     await writeFile(kubeconfig, kubeconfigFor(server, dir));
-    const clientFlags = [`--kubeconfig=${kubeconfig}`, `--authentication-kubeconfig=${kubeconfig}`, `--authorization-kubeconfig=${kubeconfig}`];
+    const clientFlags = [
+      `--kubeconfig=${kubeconfig}`,
+      `--authentication-kubeconfig=${kubeconfig}`,
+      `--authorization-kubeconfig=${kubeconfig}`,
+    ];
     launch('kube-controller-manager', tools.kubeControllerManager, [
       ...clientFlags,
       '--leader-elect=false',
@@ -305,15 +371,28 @@ export async function startControlPlane(options: StartOptions = {}): Promise<Con
     const kubectl = async (...args: string[]): Promise<string> =>
       (await run(tools.kubectl, [`--kubeconfig=${kubeconfig}`, ...args])).stdout;
     for (let i = 0; i < (options.nodes ?? 1); i++) {
-      await run(tools.kubectl, [`--kubeconfig=${kubeconfig}`, 'apply', '-f', path.join(dir, await writeNode(dir, i))]);
+      await run(tools.kubectl, [
+        `--kubeconfig=${kubeconfig}`,
+        'apply',
+        '-f',
+        path.join(dir, await writeNode(dir, i)),
+      ]);
     }
     // Ready means: kwok has initialised the nodes, and the controller manager is running its
     // controllers (the default ServiceAccount exists, which pods need to be admitted).
     await waitFor('fake nodes Ready', async () => {
-      const out = await kubectl('get', 'nodes', '-o', 'jsonpath={.items[*].status.conditions[?(@.type=="Ready")].status}');
+      const out = await kubectl(
+        'get',
+        'nodes',
+        '-o',
+        'jsonpath={.items[*].status.conditions[?(@.type=="Ready")].status}',
+      );
       return out.split(' ').filter((s) => s === 'True').length === (options.nodes ?? 1);
     });
-    await waitFor('default ServiceAccount', async () => (await kubectl('get', 'serviceaccount', 'default', '-o', 'name')).trim() !== '');
+    await waitFor(
+      'default ServiceAccount',
+      async () => (await kubectl('get', 'serviceaccount', 'default', '-o', 'name')).trim() !== '',
+    );
 
     const killSync = (): void => {
       for (const { child } of started) if (child.exitCode === null) child.kill('SIGKILL');

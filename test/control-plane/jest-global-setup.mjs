@@ -12,5 +12,7 @@ export default async function globalSetup() {
   process.env.KUBECONFIG = plane.kubeconfig;
   process.env.EDGEWARDEN_KUBECTL = plane.tools.kubectl;
   process.env.EDGEWARDEN_HELM = plane.tools.helm;
-  console.log(`\ncontrol plane up in ${((Date.now() - started) / 1000).toFixed(1)} s at ${plane.server} (${plane.dir})`);
+  console.log(
+    `\ncontrol plane up in ${((Date.now() - started) / 1000).toFixed(1)} s at ${plane.server} (${plane.dir})`,
+  );
 }

@@ -4,13 +4,19 @@
 import { createNamespace, eventually, helmRun, kubectl, kubectlJson, kubectlRun } from './kube.js';
 
 interface PodList {
-  items: { metadata: { name: string }; spec: { nodeName?: string }; status: { phase?: string; conditions?: { type: string; status: string }[] } }[];
+  items: {
+    metadata: { name: string };
+    spec: { nodeName?: string };
+    status: { phase?: string; conditions?: { type: string; status: string }[] };
+  }[];
 }
 
 let namespace: string;
 
 beforeAll(async () => {
-  namespace = await createNamespace('plane', { 'pod-security.kubernetes.io/enforce': 'restricted' });
+  namespace = await createNamespace('plane', {
+    'pod-security.kubernetes.io/enforce': 'restricted',
+  });
 });
 
 afterAll(async () => {
@@ -18,26 +24,45 @@ afterAll(async () => {
 });
 
 const restrictedPod = {
-  securityContext: { runAsNonRoot: true, runAsUser: 65532, seccompProfile: { type: 'RuntimeDefault' } },
+  securityContext: {
+    runAsNonRoot: true,
+    runAsUser: 65532,
+    seccompProfile: { type: 'RuntimeDefault' },
+  },
   containers: [
     {
       name: 'app',
       image: 'registry.k8s.io/pause:3.10',
-      securityContext: { allowPrivilegeEscalation: false, readOnlyRootFilesystem: true, capabilities: { drop: ['ALL'] } },
-      resources: { requests: { cpu: '10m', memory: '16Mi' }, limits: { cpu: '100m', memory: '32Mi' } },
+      securityContext: {
+        allowPrivilegeEscalation: false,
+        readOnlyRootFilesystem: true,
+        capabilities: { drop: ['ALL'] },
+      },
+      resources: {
+        requests: { cpu: '10m', memory: '16Mi' },
+        limits: { cpu: '100m', memory: '32Mi' },
+      },
     },
   ],
 };
 
 test('a Deployment gets Running pods on a kwok node, and is collected when its owner goes', async () => {
   await kubectl(['create', 'configmap', '-n', namespace, 'owner']);
-  const owner = await kubectlJson<{ metadata: { uid: string } }>(['get', '-n', namespace, 'configmap', 'owner']);
+  const owner = await kubectlJson<{ metadata: { uid: string } }>([
+    'get',
+    '-n',
+    namespace,
+    'configmap',
+    'owner',
+  ]);
   const deployment = {
     apiVersion: 'apps/v1',
     kind: 'Deployment',
     metadata: {
       name: 'web',
-      ownerReferences: [{ apiVersion: 'v1', kind: 'ConfigMap', name: 'owner', uid: owner.metadata.uid }],
+      ownerReferences: [
+        { apiVersion: 'v1', kind: 'ConfigMap', name: 'owner', uid: owner.metadata.uid },
+      ],
     },
     spec: {
       replicas: 2,
@@ -50,32 +75,55 @@ test('a Deployment gets Running pods on a kwok node, and is collected when its o
   const pods = await eventually('two Running, Ready pods', async () => {
     const list = await kubectlJson<PodList>(['get', 'pods', '-n', namespace, '-l', 'app=web']);
     const running = list.items.filter(
-      (p) => p.status.phase === 'Running' && p.status.conditions?.some((c) => c.type === 'Ready' && c.status === 'True'),
+      (p) =>
+        p.status.phase === 'Running' &&
+        p.status.conditions?.some((c) => c.type === 'Ready' && c.status === 'True'),
     );
     return running.length === 2 ? running : undefined;
   });
   for (const pod of pods) expect(pod.spec.nodeName).toMatch(/^kwok-pi-/);
   await eventually('the Deployment to report 2 available replicas', async () => {
-    const d = await kubectlJson<{ status: { availableReplicas?: number } }>(['get', '-n', namespace, 'deployment', 'web']);
+    const d = await kubectlJson<{ status: { availableReplicas?: number } }>([
+      'get',
+      '-n',
+      namespace,
+      'deployment',
+      'web',
+    ]);
     return d.status.availableReplicas === 2 ? true : undefined;
   });
 
   await kubectl(['delete', '-n', namespace, 'configmap', 'owner']);
   await eventually('the Deployment, its ReplicaSet and pods to be garbage-collected', async () => {
-    const left = await kubectl(['get', '-n', namespace, 'deployments,replicasets,pods', '-o', 'name']);
+    const left = await kubectl([
+      'get',
+      '-n',
+      namespace,
+      'deployments,replicasets,pods',
+      '-o',
+      'name',
+    ]);
     return left.trim() === '' ? true : undefined;
   });
 });
 
 test('PodSecurity admission refuses a pod that is not restricted', async () => {
-  const pod = { apiVersion: 'v1', kind: 'Pod', metadata: { name: 'root' }, spec: { containers: [{ name: 'app', image: 'registry.k8s.io/pause:3.10' }] } };
+  const pod = {
+    apiVersion: 'v1',
+    kind: 'Pod',
+    metadata: { name: 'root' },
+    spec: { containers: [{ name: 'app', image: 'registry.k8s.io/pause:3.10' }] },
+  };
   const result = await kubectlRun(['apply', '-n', namespace, '-f', '-'], JSON.stringify(pod));
   expect(result.code).not.toBe(0);
   expect(result.stderr).toContain('violates PodSecurity "restricted');
 });
 
 test('the server, kubectl and helm report the versions they were built as', async () => {
-  const versions = await kubectlJson<{ clientVersion: { gitVersion: string }; serverVersion: { gitVersion: string; minor: string } }>(['version']);
+  const versions = await kubectlJson<{
+    clientVersion: { gitVersion: string };
+    serverVersion: { gitVersion: string; minor: string };
+  }>(['version']);
   expect(versions.serverVersion.gitVersion).toMatch(/^v1\.34\.\d+$/);
   expect(versions.clientVersion.gitVersion).toBe(versions.serverVersion.gitVersion);
   const helm = await helmRun(['version', '--short']);

@@ -5,7 +5,18 @@
 import { readdir } from 'node:fs/promises';
 import path from 'node:path';
 
-import { createNamespace, crdNames, installCrds, kubectl, kubectlJson, kubectlRun, repoRoot, type Result } from './kube.js';
+import type { AnalysisAgent, ExportJob, ModelDeployment } from '../../api/src/generated/types.js';
+
+import {
+  createNamespace,
+  crdNames,
+  installCrds,
+  kubectl,
+  kubectlJson,
+  kubectlRun,
+  repoRoot,
+  type Result,
+} from './kube.js';
 
 let namespace: string;
 let install: Result;
@@ -22,26 +33,44 @@ afterAll(async () => {
 test('the CRDs install without warnings and become Established', async () => {
   expect(install.stderr).not.toMatch(/warning/i);
   for (const name of crdNames) {
-    const crd = await kubectlJson<{ status: { conditions: { type: string; status: string }[] } }>(['get', 'crd', name]);
+    const crd = await kubectlJson<{ status: { conditions: { type: string; status: string }[] } }>([
+      'get',
+      'crd',
+      name,
+    ]);
     const status = Object.fromEntries(crd.status.conditions.map((c) => [c.type, c.status]));
     expect(status).toMatchObject({ Established: 'True', NamesAccepted: 'True' });
   }
 });
 
 test('every example in manifests/examples applies, with schema defaults filled in', async () => {
-  const files = (await readdir(path.join(repoRoot, 'manifests/examples'))).filter((f) => f.endsWith('.yaml'));
+  const files = (await readdir(path.join(repoRoot, 'manifests/examples'))).filter((f) =>
+    f.endsWith('.yaml'),
+  );
   expect(files.length).toBeGreaterThanOrEqual(3);
   for (const file of files) {
     const result = await kubectlRun(['apply', '-n', namespace, '-f', `manifests/examples/${file}`]);
     expect({ file, ...result }).toMatchObject({ code: 0, stderr: '' });
   }
-  const agent = await kubectlJson<{ spec: Record<string, any> }>(['get', '-n', namespace, 'analysisagent', 'dns']); // eslint-disable-line @typescript-eslint/no-explicit-any
+  const agent = await kubectlJson<AnalysisAgent>(['get', '-n', namespace, 'analysisagent', 'dns']);
   expect(agent.spec.paused).toBe(false);
   expect(agent.spec.source.batchSize).toBe(5000);
-  expect(agent.spec.cache.keyPrefix).toBe('edgewarden:');
-  const model = await kubectlJson<{ spec: Record<string, any> }>(['get', '-n', namespace, 'modeldeployment', 'dns-model']); // eslint-disable-line @typescript-eslint/no-explicit-any
-  expect(model.spec.rollout.autoRollback).toBe(true);
-  const exportJob = await kubectlJson<{ spec: Record<string, any> }>(['get', '-n', namespace, 'exportjob', 'weekly-review']); // eslint-disable-line @typescript-eslint/no-explicit-any
+  expect(agent.spec.cache?.keyPrefix).toBe('edgewarden:');
+  const model = await kubectlJson<ModelDeployment>([
+    'get',
+    '-n',
+    namespace,
+    'modeldeployment',
+    'dns-model',
+  ]);
+  expect(model.spec.rollout?.autoRollback).toBe(true);
+  const exportJob = await kubectlJson<ExportJob>([
+    'get',
+    '-n',
+    namespace,
+    'exportjob',
+    'weekly-review',
+  ]);
   expect(exportJob.spec).toMatchObject({ activeDeadlineSeconds: 3600, batchSize: 1000 });
 });
 
@@ -59,13 +88,54 @@ test('kubectl explain documents the fields', async () => {
 test('printer columns show the useful few, and details under -o wide', async () => {
   // Give each object a status, as the controllers will, through the status subresource.
   const patchStatus = (resource: string, status: unknown) =>
-    kubectl(['patch', '-n', namespace, resource, '--subresource=status', '--type=merge', '-p', JSON.stringify({ status })]);
-  const condition = { type: 'Ready', status: 'True', reason: 'AgentsReady', message: 'all agent pods ready', lastTransitionTime: '2026-11-23T10:00:00Z' };
-  await patchStatus('analysisagent/dns', { readyReplicas: 1, replicas: 1, modelVersion: '2026.11.1', conditions: [condition], anomalies: { total: 9, last24h: 7 } });
-  await patchStatus('modeldeployment/dns-model', { activeVersion: '2026.11.0', targetVersion: '2026.11.1', transition: 'InProgress', updatedAgents: 1, totalAgents: 4 });
-  await patchStatus('exportjob/weekly-review', { phase: 'Running', progress: { recordsDone: 4500, recordsTotal: 10000, percent: 45, bytes: 1234, summary: '45% (4500/10000)' } });
+    kubectl([
+      'patch',
+      '-n',
+      namespace,
+      resource,
+      '--subresource=status',
+      '--type=merge',
+      '-p',
+      JSON.stringify({ status }),
+    ]);
+  const condition = {
+    type: 'Ready',
+    status: 'True',
+    reason: 'AgentsReady',
+    message: 'all agent pods ready',
+    lastTransitionTime: '2026-11-23T10:00:00Z',
+  };
+  await patchStatus('analysisagent/dns', {
+    readyReplicas: 1,
+    replicas: 1,
+    modelVersion: '2026.11.1',
+    conditions: [condition],
+    anomalies: { total: 9, last24h: 7 },
+  });
+  await patchStatus('modeldeployment/dns-model', {
+    activeVersion: '2026.11.0',
+    targetVersion: '2026.11.1',
+    transition: 'InProgress',
+    updatedAgents: 1,
+    totalAgents: 4,
+  });
+  await patchStatus('exportjob/weekly-review', {
+    phase: 'Running',
+    progress: {
+      recordsDone: 4500,
+      recordsTotal: 10000,
+      percent: 45,
+      bytes: 1234,
+      summary: '45% (4500/10000)',
+    },
+  });
 
-  const table = await kubectl(['get', '-n', namespace, 'analysisagents,modeldeployments,exportjobs']);
+  const table = await kubectl([
+    'get',
+    '-n',
+    namespace,
+    'analysisagents,modeldeployments,exportjobs',
+  ]);
   expect(table).toMatch(/NAME\s+AGENT\s+READY\s+AVAILABLE\s+MODEL\s+AGE/);
   expect(table).toMatch(/analysisagent\.edgewarden\.io\/dns\s+dns\s+True\s+1\s+2026\.11\.1\s/);
   expect(table).toMatch(/NAME\s+AGENT\s+ACTIVE\s+TARGET\s+TRANSITION\s+READY\s+AGE/);
@@ -91,24 +161,61 @@ test('short names and the edgewarden category list our kinds', async () => {
 });
 
 test('the status subresource keeps spec and status apart', async () => {
-  const before = await kubectlJson<{ metadata: { generation: number } }>(['get', '-n', namespace, 'analysisagent', 'dns']);
-  await kubectl(['patch', '-n', namespace, 'analysisagent/dns', '--subresource=status', '--type=merge', '-p', '{"spec":{"replicas":5},"status":{"observedGeneration":1}}']);
-  const after = await kubectlJson<{ metadata: { generation: number }; spec: { replicas: number } }>(['get', '-n', namespace, 'analysisagent', 'dns']);
+  const before = await kubectlJson<{ metadata: { generation: number } }>([
+    'get',
+    '-n',
+    namespace,
+    'analysisagent',
+    'dns',
+  ]);
+  await kubectl([
+    'patch',
+    '-n',
+    namespace,
+    'analysisagent/dns',
+    '--subresource=status',
+    '--type=merge',
+    '-p',
+    '{"spec":{"replicas":5},"status":{"observedGeneration":1}}',
+  ]);
+  const after = await kubectlJson<{ metadata: { generation: number }; spec: { replicas: number } }>(
+    ['get', '-n', namespace, 'analysisagent', 'dns'],
+  );
   expect(after.spec.replicas).toBe(1);
   expect(after.metadata.generation).toBe(before.metadata.generation);
 });
 
 test('an AnalysisAgent scales through the scale subresource, within its bounds', async () => {
   await kubectl(['scale', '-n', namespace, 'analysisagent/dns', '--replicas=3']);
-  const agent = await kubectlJson<{ spec: { replicas: number } }>(['get', '-n', namespace, 'analysisagent', 'dns']);
+  const agent = await kubectlJson<{ spec: { replicas: number } }>([
+    'get',
+    '-n',
+    namespace,
+    'analysisagent',
+    'dns',
+  ]);
   expect(agent.spec.replicas).toBe(3);
-  const tooMany = await kubectlRun(['scale', '-n', namespace, 'analysisagent/dns', '--replicas=40']);
+  const tooMany = await kubectlRun([
+    'scale',
+    '-n',
+    namespace,
+    'analysisagent/dns',
+    '--replicas=40',
+  ]);
   expect(tooMany.code).not.toBe(0);
   expect(tooMany.stderr).toContain('spec.replicas');
 });
 
 test('an ExportJob spec cannot change once created', async () => {
-  const result = await kubectlRun(['patch', '-n', namespace, 'exportjob/weekly-review', '--type=merge', '-p', '{"spec":{"format":"csv"}}']);
+  const result = await kubectlRun([
+    'patch',
+    '-n',
+    namespace,
+    'exportjob/weekly-review',
+    '--type=merge',
+    '-p',
+    '{"spec":{"format":"csv"}}',
+  ]);
   expect(result.code).not.toBe(0);
   expect(result.stderr).toContain('spec is immutable');
 });

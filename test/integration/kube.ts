@@ -28,7 +28,10 @@ function runTool(binary: string, args: string[], input?: string): Promise<Result
 
 function tool(name: 'EDGEWARDEN_KUBECTL' | 'EDGEWARDEN_HELM'): string {
   const binary = process.env[name];
-  if (!binary) throw new Error(`${name} is not set: run the integration suites through jest.integration.config.js`);
+  if (!binary)
+    throw new Error(
+      `${name} is not set: run the integration suites through jest.integration.config.js`,
+    );
   return binary;
 }
 
@@ -41,7 +44,8 @@ export const helmRun = (args: string[]): Promise<Result> => runTool(tool('EDGEWA
 /** Runs kubectl and returns stdout; throws with stderr if it fails. */
 export async function kubectl(args: string[], input?: string): Promise<string> {
   const result = await kubectlRun(args, input);
-  if (result.code !== 0) throw new Error(`kubectl ${args.join(' ')} failed (${result.code}):\n${result.stderr}`);
+  if (result.code !== 0)
+    throw new Error(`kubectl ${args.join(' ')} failed (${result.code}):\n${result.stderr}`);
   return result.stdout;
 }
 
@@ -64,17 +68,28 @@ export async function eventually<T>(
     } catch (error) {
       last = error;
     }
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}${last ? `: ${String(last)}` : ''}`);
+    if (Date.now() > deadline)
+      throw new Error(
+        `timed out waiting for ${what}${last instanceof Error ? `: ${last.message}` : ''}`,
+      );
     await new Promise((r) => setTimeout(r, 250));
   }
 }
 
 /** Creates a namespace with a unique name (and optional labels); returns its name. */
-export async function createNamespace(prefix: string, labels: Record<string, string> = {}): Promise<string> {
+export async function createNamespace(
+  prefix: string,
+  labels: Record<string, string> = {},
+): Promise<string> {
   const name = `${prefix}-${randomBytes(3).toString('hex')}`;
   await kubectl(['create', 'namespace', name]);
   if (Object.keys(labels).length > 0)
-    await kubectl(['label', 'namespace', name, ...Object.entries(labels).map(([k, v]) => `${k}=${v}`)]);
+    await kubectl([
+      'label',
+      'namespace',
+      name,
+      ...Object.entries(labels).map(([k, v]) => `${k}=${v}`),
+    ]);
   return name;
 }
 
@@ -86,8 +101,19 @@ export const crdNames = [
 
 /** Applies crds/ and waits until the API server has established all three. */
 export async function installCrds(): Promise<Result> {
-  const result = await kubectlRun(['apply', '--server-side', '--field-manager=edgewarden-tests', '-f', 'crds/']);
+  const result = await kubectlRun([
+    'apply',
+    '--server-side',
+    '--field-manager=edgewarden-tests',
+    '-f',
+    'crds/',
+  ]);
   if (result.code !== 0) throw new Error(`installing crds/ failed:\n${result.stderr}`);
-  await kubectl(['wait', '--for=condition=Established', '--timeout=60s', ...crdNames.map((n) => `crd/${n}`)]);
+  await kubectl([
+    'wait',
+    '--for=condition=Established',
+    '--timeout=60s',
+    ...crdNames.map((n) => `crd/${n}`),
+  ]);
   return result;
 }

@@ -1,0 +1,102 @@
+// The import graph, as ../shared/guides/operator-style.md lays it out, checked in `npm test`.
+//
+//   api/            types and validator generated from the CRDs: imports nothing of ours
+//   agent-runtime/  what runs in an agent pod: api/ only; never the operator
+//   operator/src/   layers, each importing only those below it:
+//                   api <- domain <- controllers <- main; runtime (generic) knows none of our kinds
+//                   and the operator reaches into the agent runtime only through its contract
+//   cli/            the one executable: composes the others
+//   scripts/, test/ development tools: may read anything; product code never imports them
+/** @type {import('dependency-cruiser').IConfiguration} */
+module.exports = {
+  forbidden: [
+    {
+      name: 'no-circular',
+      severity: 'error',
+      comment: 'Import cycles make load order fragile and layers meaningless.',
+      from: {},
+      to: { circular: true },
+    },
+    {
+      name: 'api-imports-nothing-of-ours',
+      severity: 'error',
+      comment: 'Its tests may share the fixtures in test/.',
+      from: { path: '^api/', pathNot: '\\.test\\.ts$' },
+      to: { path: '^(operator|agent-runtime|cli|scripts|test)/' },
+    },
+    {
+      name: 'agent-runtime-never-imports-operator',
+      severity: 'error',
+      comment: 'The agent runtime runs standalone; it must not depend on the operator or the CLI.',
+      from: { path: '^agent-runtime/' },
+      to: { path: '^(operator|cli)/' },
+    },
+    {
+      name: 'operator-uses-only-the-agent-contract',
+      severity: 'error',
+      comment:
+        'The operator may know the env vars, mount paths and ports an agent pod starts with, nothing else.',
+      from: { path: '^operator/' },
+      to: { path: '^agent-runtime/', pathNot: '^agent-runtime/src/contract(/|\\.ts$)' },
+    },
+    {
+      name: 'operator-never-imports-cli',
+      severity: 'error',
+      from: { path: '^operator/' },
+      to: { path: '^cli/' },
+    },
+    {
+      name: 'runtime-knows-no-kinds',
+      severity: 'error',
+      comment:
+        'operator/src/runtime is generic: queue, informers, apply, conditions, leader election.',
+      from: { path: '^operator/src/runtime/' },
+      to: { path: '^(api|agent-runtime)/|^operator/src/(domain|controllers|main)/' },
+    },
+    {
+      name: 'domain-is-pure',
+      severity: 'error',
+      comment: 'Pure logic: no controllers, no main, no I/O clients.',
+      from: { path: '^operator/src/domain/' },
+      to: {
+        path: '^operator/src/(controllers|main)/|^node_modules/(@kubernetes/client-node|pg|ioredis|better-sqlite3|express)/',
+      },
+    },
+    {
+      name: 'controllers-never-import-main',
+      severity: 'error',
+      comment: 'Only main constructs real clients; controllers get them in their context.',
+      from: { path: '^operator/src/controllers/' },
+      to: { path: '^operator/src/main/' },
+    },
+    {
+      name: 'product-never-imports-dev-code',
+      severity: 'error',
+      from: { path: '^(api|operator|agent-runtime|cli)/', pathNot: '\\.test\\.ts$' },
+      to: { path: '^(scripts|test)/' },
+    },
+    {
+      name: 'no-dev-dependencies-in-product',
+      severity: 'error',
+      from: { path: '^(api|operator|agent-runtime|cli)/', pathNot: '\\.test\\.ts$' },
+      to: { dependencyTypes: ['npm-dev'], dependencyTypesNot: ['type-only'] },
+    },
+    {
+      name: 'not-to-unresolvable',
+      severity: 'error',
+      from: {},
+      to: { couldNotResolve: true },
+    },
+  ],
+  options: {
+    includeOnly: '^(api|operator|agent-runtime|cli|scripts|test|bin)/|^node_modules/',
+    doNotFollow: { path: 'node_modules' },
+    exclude: { path: '^dist/' },
+    tsPreCompilationDeps: true,
+    tsConfig: { fileName: 'tsconfig.json' },
+    enhancedResolveOptions: {
+      exportsFields: ['exports'],
+      conditionNames: ['import', 'require', 'node', 'default', 'types'],
+    },
+  },
+};

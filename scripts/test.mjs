@@ -1,0 +1,86 @@
+// `npm test`: every check the project has, in order, on a machine that may be new.
+// It installs what npm and Go can provide (node_modules, the control-plane binaries, cached
+// outside the checkout), runs each stage, and closes with one line of totals. Debian packages
+// are .ci/run's job (they need root); this script says which are missing.
+// Plain JavaScript on purpose: it must run before node_modules exists.
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, readFileSync, rmSync, statSync } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+const results = path.join(root, 'dist', 'test-results');
+const env = { ...process.env, ONNXRUNTIME_NODE_INSTALL: 'skip' };
+
+function run(command, args) {
+  const started = Date.now();
+  const { status } = spawnSync(command, args, { cwd: root, stdio: 'inherit', env });
+  return { ok: status === 0, seconds: (Date.now() - started) / 1000 };
+}
+
+function needsInstall() {
+  const marker = path.join(root, 'node_modules', '.package-lock.json');
+  if (!existsSync(marker)) return true;
+  return statSync(path.join(root, 'package-lock.json')).mtimeMs > statSync(marker).mtimeMs;
+}
+
+for (const tool of ['go', 'openssl', 'make', 'g++', 'python3']) {
+  if (spawnSync('sh', ['-c', `command -v ${tool}`]).status !== 0) {
+    console.error(
+      `edgewarden: ${tool} is not installed; run \`bash .ci/run\` (as root) to install what the tests need`,
+    );
+    process.exit(1);
+  }
+}
+
+if (needsInstall()) {
+  console.log('\n== installing npm dependencies (npm ci)');
+  if (!run('npm', ['ci']).ok) process.exit(1);
+}
+console.log('\n== control-plane binaries (built once, cached by version)');
+if (!run('bash', ['test/control-plane/build-binaries.sh']).ok) process.exit(1);
+
+rmSync(results, { recursive: true, force: true });
+mkdirSync(results, { recursive: true });
+const jestArgs = (name) => ['--', '--json', `--outputFile=${path.join(results, `${name}.json`)}`];
+const stages = [
+  ['lint (ESLint, Prettier)', ['run', 'lint']],
+  ['typecheck', ['run', 'typecheck']],
+  ['import graph', ['run', 'check:imports']],
+  ['API drift (api/schema -> crds/, types)', ['run', 'check:api']],
+  ['unit tests', ['run', 'test:unit', ...jestArgs('unit')], 'unit'],
+  [
+    'integration tests (real control plane)',
+    ['run', 'test:integration', ...jestArgs('integration')],
+    'integration',
+  ],
+];
+
+const summary = [];
+for (const [name, args, report] of stages) {
+  console.log(`\n== ${name}`);
+  summary.push({ name, report, ...run('npm', args) });
+}
+
+let passed = 0;
+let failed = 0;
+let skipped = 0;
+for (const stage of summary) {
+  const file = stage.report && path.join(results, `${stage.report}.json`);
+  const report = file && existsSync(file) ? JSON.parse(readFileSync(file, 'utf8')) : undefined;
+  if (report) {
+    passed += report.numPassedTests;
+    failed += report.numFailedTests;
+    skipped += report.numPendingTests + report.numTodoTests;
+  }
+  // A failed stage with no failed test in it (lint, types, a suite that could not start) is
+  // one failed check of its own, so the totals never read as a pass when the run was not.
+  if (!stage.ok && !(report?.numFailedTests > 0)) failed += 1;
+}
+const failedStages = summary.filter((s) => !s.ok);
+
+console.log('\n== summary');
+for (const s of summary)
+  console.log(`  ${s.ok ? 'ok  ' : 'FAIL'}  ${s.name} (${s.seconds.toFixed(1)} s)`);
+console.log(`\ntests: ${passed} passed, ${failed} failed${skipped ? `, ${skipped} skipped` : ''}`);
+process.exit(failedStages.length > 0 || failed > 0 ? 1 : 0);
