@@ -1,5 +1,14 @@
 #!/usr/bin/env node
 // Entry point of the `edgewarden` executable; the code is compiled to dist/ by `npm run build`.
-import { main } from '../dist/cli/src/main.js';
-
-process.exitCode = await main(process.argv.slice(2));
+let cli;
+try {
+  cli = await import('../dist/cli/src/main.js');
+} catch (error) {
+  if (error?.code !== 'ERR_MODULE_NOT_FOUND' || !String(error.message).includes('dist/cli/'))
+    throw error;
+  console.error(
+    'edgewarden: not built yet; run `npm run build` (or `npm ci` first on a fresh checkout)',
+  );
+  process.exit(1);
+}
+process.exitCode = await cli.main(process.argv.slice(2));

@@ -36,6 +36,8 @@ export interface ControlPlane {
   stop(): Promise<void>;
   /** SIGKILL every process at once, synchronously: for a process 'exit' handler. */
   killSync(): void;
+  /** The process ids of what is still running, by name. */
+  pids(): Record<string, number>;
 }
 
 export interface StartOptions {
@@ -397,7 +399,13 @@ export async function startControlPlane(options: StartOptions = {}): Promise<Con
     const killSync = (): void => {
       for (const { child } of started) if (child.exitCode === null) child.kill('SIGKILL');
     };
-    return { dir, kubeconfig, server, tools, stop, killSync };
+    const pids = (): Record<string, number> =>
+      Object.fromEntries(
+        started
+          .filter((s) => s.child.exitCode === null && s.child.pid)
+          .map((s) => [s.name, s.child.pid!]),
+      );
+    return { dir, kubeconfig, server, tools, stop, killSync, pids };
   } catch (error) {
     await stop().catch(() => undefined);
     throw error;

@@ -1,6 +1,9 @@
 // The test control plane is a working cluster, not an API server alone: the scheduler places
 // pods, kwok runs them on fake nodes, the controller manager runs Deployments and collects
 // garbage through owner references, and PodSecurity admission enforces "restricted".
+import { access, readFile } from 'node:fs/promises';
+
+import { startControlPlane } from '../control-plane/controlPlane.js';
 import { createNamespace, eventually, helmRun, kubectl, kubectlJson, kubectlRun } from './kube.js';
 
 interface PodList {
@@ -107,6 +110,25 @@ test('a Deployment gets Running pods on a kwok node, and is collected when its o
   });
 });
 
+test('a Job runs to completion on a kwok node', async () => {
+  const job = {
+    apiVersion: 'batch/v1',
+    kind: 'Job',
+    metadata: { name: 'once' },
+    spec: { backoffLimit: 0, template: { spec: { ...restrictedPod, restartPolicy: 'Never' } } },
+  };
+  await kubectl(['apply', '-n', namespace, '-f', '-'], JSON.stringify(job));
+  await kubectl(['wait', '-n', namespace, '--for=condition=Complete', '--timeout=60s', 'job/once']);
+  const done = await kubectlJson<{ status: { succeeded?: number } }>([
+    'get',
+    '-n',
+    namespace,
+    'job',
+    'once',
+  ]);
+  expect(done.status.succeeded).toBe(1);
+});
+
 test('PodSecurity admission refuses a pod that is not restricted', async () => {
   const pod = {
     apiVersion: 'v1',
@@ -117,6 +139,38 @@ test('PodSecurity admission refuses a pod that is not restricted', async () => {
   const result = await kubectlRun(['apply', '-n', namespace, '-f', '-'], JSON.stringify(pod));
   expect(result.code).not.toBe(0);
   expect(result.stderr).toContain('violates PodSecurity "restricted');
+});
+
+test('a second control plane runs beside the first, and stop() ends every process it started', async () => {
+  const second = await startControlPlane();
+  let pids: number[] = [];
+  try {
+    pids = Object.values(second.pids());
+    expect(Object.keys(second.pids()).sort()).toEqual([
+      'etcd',
+      'kube-apiserver',
+      'kube-controller-manager',
+      'kube-scheduler',
+      'kwok',
+    ]);
+    // Its own API server, on another port than the suite's.
+    expect(await readFile(process.env.KUBECONFIG!, 'utf8')).not.toContain(second.server);
+    const nodes = await kubectl(['--kubeconfig', second.kubeconfig, 'get', 'nodes', '-o', 'name']);
+    expect(nodes.trim()).toBe('node/kwok-pi-0');
+  } finally {
+    await second.stop();
+  }
+  const alive = (pid: number): boolean => {
+    try {
+      process.kill(pid, 0);
+      return true;
+    } catch {
+      return false;
+    }
+  };
+  expect(pids.filter(alive)).toEqual([]);
+  expect(second.pids()).toEqual({});
+  await expect(access(second.dir)).rejects.toThrow();
 });
 
 test('the server, kubectl and helm report the versions they were built as', async () => {
