@@ -3,10 +3,10 @@
 // generates its certificates, picks free ports so several runs can share a machine, writes an
 // admin kubeconfig, and stops every process it started. See docs/testing.md.
 import { spawn, execFile, type ChildProcess } from 'node:child_process';
-import { createWriteStream } from 'node:fs';
+import { closeSync, openSync } from 'node:fs';
 import { access, mkdtemp, mkdir, readFile, readdir, rm, writeFile } from 'node:fs/promises';
-import { get } from 'node:http';
-import { request } from 'node:https';
+import { request as httpRequest } from 'node:http';
+import { request as httpsRequest } from 'node:https';
 import { createServer } from 'node:net';
 import { tmpdir, homedir } from 'node:os';
 import path from 'node:path';
@@ -200,26 +200,20 @@ async function sleep(ms: number): Promise<void> {
   await new Promise((r) => setTimeout(r, ms));
 }
 
-/** GET a plain http URL without keep-alive; resolves to the body. */
-async function httpGet(url: string): Promise<string> {
+/**
+ * One GET, without keep-alive (no socket may outlive the check and hold the process open);
+ * over https it presents the admin client certificate from `tlsDir`.
+ */
+async function getOnce(url: string, tlsDir?: string): Promise<{ status: number; body: string }> {
+  const tls = tlsDir
+    ? await Promise.all(
+        ['ca.crt', 'admin.crt', 'admin.key'].map((f) => readFile(path.join(tlsDir, f))),
+      )
+    : [];
+  const [ca, cert, key] = tls;
+  const send = url.startsWith('https:') ? httpsRequest : httpRequest;
   return new Promise((resolve, reject) => {
-    get(url, { agent: false, timeout: 5000 }, (res) => {
-      let body = '';
-      res.setEncoding('utf8');
-      res.on('data', (chunk: string) => (body += chunk));
-      res.on('end', () => resolve(body));
-    }).on('error', reject);
-  });
-}
-
-/** GET an https URL with the admin client certificate; resolves to the status and body. */
-async function adminGet(url: string, dir: string): Promise<{ status: number; body: string }> {
-  const [ca, cert, key] = await Promise.all(
-    ['ca.crt', 'admin.crt', 'admin.key'].map((f) => readFile(path.join(dir, f))),
-  );
-  return new Promise((resolve, reject) => {
-    // agent: false, so no keep-alive socket outlives the check and holds the process open.
-    const req = request(url, { ca, cert, key, timeout: 5000, agent: false }, (res) => {
+    const req = send(url, { ca, cert, key, timeout: 5000, agent: false }, (res) => {
       let body = '';
       res.setEncoding('utf8');
       res.on('data', (chunk: string) => (body += chunk));
@@ -239,10 +233,10 @@ export async function startControlPlane(options: StartOptions = {}): Promise<Con
   const started: Started[] = [];
 
   const launch = (name: string, binary: string, args: string[]): Started => {
-    const log = createWriteStream(path.join(logs, `${name}.log`));
-    const child = spawn(binary, args, { stdio: ['ignore', 'pipe', 'pipe'] });
-    child.stdout?.pipe(log);
-    child.stderr?.pipe(log);
+    // The child writes its log straight to the file: no pipes through this process.
+    const log = openSync(path.join(logs, `${name}.log`), 'w');
+    const child = spawn(binary, args, { stdio: ['ignore', log, log] });
+    closeSync(log);
     const exited = new Promise<number | null>((resolve) =>
       child.on('exit', (code) => resolve(code)),
     );
@@ -310,7 +304,7 @@ export async function startControlPlane(options: StartOptions = {}): Promise<Con
       '--log-level=warn',
     ]);
     await waitFor('etcd', async () =>
-      (await httpGet(`${etcdUrl}/health`)).includes('"health":"true"'),
+      (await getOnce(`${etcdUrl}/health`)).body.includes('"health":"true"'),
     );
 
     const server = `https://127.0.0.1:${apiPort}`;
@@ -333,7 +327,7 @@ export async function startControlPlane(options: StartOptions = {}): Promise<Con
     ]);
     await waitFor(
       'kube-apiserver',
-      async () => (await adminGet(`${server}/readyz`, dir)).status === 200,
+      async () => (await getOnce(`${server}/readyz`, dir)).status === 200,
       120_000,
     );
 
