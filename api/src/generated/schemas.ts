@@ -460,16 +460,23 @@ export const openApiSchemas: Record<
             type: 'object',
             description:
               'CPU and memory requests and limits for each pod. Defaults suit a Raspberry Pi 5; requests must not exceed limits.',
+            'x-kubernetes-validations': [
+              {
+                rule: '!has(self.requests) || !has(self.limits) || self.requests.all(r, !(r in self.limits) || quantity(string(self.requests[r])).compareTo(quantity(string(self.limits[r]))) <= 0)',
+                message: 'each request must not exceed its limit',
+              },
+            ],
             properties: {
               requests: {
                 type: 'object',
                 description:
                   'Minimum resources the scheduler reserves, by resource name (cpu, memory).',
-                maxProperties: 8,
+                maxProperties: 4,
                 additionalProperties: {
                   'x-kubernetes-int-or-string': true,
                   description:
                     'A Kubernetes quantity such as "512Mi", "2Gi" or a plain number of bytes.',
+                  maxLength: 32,
                   pattern:
                     '^(\\+|-)?(([0-9]+(\\.[0-9]*)?)|(\\.[0-9]+))(([KMGTPE]i)|[numkMGTPE]|([eE](\\+|-)?(([0-9]+(\\.[0-9]*)?)|(\\.[0-9]+))))?$',
                   anyOf: [{ type: 'integer' }, { type: 'string' }],
@@ -478,11 +485,12 @@ export const openApiSchemas: Record<
               limits: {
                 type: 'object',
                 description: 'Maximum resources the pod may use, by resource name (cpu, memory).',
-                maxProperties: 8,
+                maxProperties: 4,
                 additionalProperties: {
                   'x-kubernetes-int-or-string': true,
                   description:
                     'A Kubernetes quantity such as "512Mi", "2Gi" or a plain number of bytes.',
+                  maxLength: 32,
                   pattern:
                     '^(\\+|-)?(([0-9]+(\\.[0-9]*)?)|(\\.[0-9]+))(([KMGTPE]i)|[numkMGTPE]|([eE](\\+|-)?(([0-9]+(\\.[0-9]*)?)|(\\.[0-9]+))))?$',
                   anyOf: [{ type: 'integer' }, { type: 'string' }],
@@ -566,6 +574,7 @@ export const openApiSchemas: Record<
                 'x-kubernetes-int-or-string': true,
                 description:
                   "Size of the volume (the emptyDir size limit, or the claim's request).",
+                maxLength: 32,
                 pattern:
                   '^(\\+|-)?(([0-9]+(\\.[0-9]*)?)|(\\.[0-9]+))(([KMGTPE]i)|[numkMGTPE]|([eE](\\+|-)?(([0-9]+(\\.[0-9]*)?)|(\\.[0-9]+))))?$',
                 anyOf: [{ type: 'integer' }, { type: 'string' }],
@@ -876,6 +885,7 @@ export const openApiSchemas: Record<
             'x-kubernetes-int-or-string': true,
             description:
               'Start a new file when one reaches this size (before compression), for example 100Mi.',
+            maxLength: 32,
             pattern:
               '^(\\+|-)?(([0-9]+(\\.[0-9]*)?)|(\\.[0-9]+))(([KMGTPE]i)|[numkMGTPE]|([eE](\\+|-)?(([0-9]+(\\.[0-9]*)?)|(\\.[0-9]+))))?$',
             anyOf: [{ type: 'integer' }, { type: 'string' }],
