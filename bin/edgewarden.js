@@ -11,4 +11,9 @@ try {
   );
   process.exit(1);
 }
+// A reader that goes away (`edgewarden parse ... | head`) ends the output, not with a stack.
+process.stdout.on('error', (error) => {
+  if (error.code === 'EPIPE') process.exit(0);
+  throw error;
+});
 process.exitCode = await cli.main(process.argv.slice(2));

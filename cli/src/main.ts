@@ -5,9 +5,11 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 import type { Command } from './command.js';
+import { parseCommand } from './parse.js';
 import { validateCommand } from './validate.js';
 
 const commands: Record<string, Command> = {
+  parse: parseCommand,
   validate: validateCommand,
 };
 

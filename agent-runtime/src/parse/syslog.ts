@@ -1,0 +1,302 @@
+// The syslog parser: every shape an OpenWrt line arrives in (../shared/guides/openwrt-logs.md).
+//
+//   logread (local)   Thu Nov 12 13:20:06 2020 kern.info kernel: [ 0.73] io scheduler noop registered
+//   RFC 3164 (wire)   <30>Nov 12 13:20:06 gw-home dnsmasq[728]: started, version 2.80
+//                     (also without <PRI>, and without the host, as OpenWrt may send it)
+//   RFC 3339 stamp    <30>2026-01-05T13:54:43.262668+01:00 gw-home hostapd: wlan0: AP-ENABLED
+//   RFC 5424          <30>1 2026-01-05T12:54:43.262Z gw-home hostapd 1234 - - wlan0: AP-ENABLED
+//
+// A line it cannot read is reported as such (with a reason), never thrown: the caller counts it
+// and moves on. Dispatch is on the first character, one regular expression per shape, and the
+// last timestamp's conversion is memoised, because a log has many lines per second.
+import { facilityName, levelName, normalizeFacility, normalizeLevel } from './priority.js';
+
+export interface LogRecord {
+  /** When the line was logged, RFC 3339 in UTC. */
+  timestamp: string;
+  /** The device, when the line names it (logread's local format does not). */
+  host: string | null;
+  facility: string | null;
+  /** Syslog severity name: emerg, alert, crit, err, warning, notice, info or debug. */
+  level: string | null;
+  /** The syslog tag (program), or null when the line has none. */
+  program: string | null;
+  pid: number | null;
+  message: string;
+}
+
+export type ParseOutcome = { ok: true; record: LogRecord } | { ok: false; reason: string };
+
+export interface ParserOptions {
+  /**
+   * The time lines without a year were received; a line's year is the one that puts it at or
+   * before this (plus a day of clock skew), so December lines read in January land last year.
+   * Default: now.
+   */
+  referenceTime?: Date;
+  /** Time zone of timestamps that carry none (logread, RFC 3164), as an IANA name. Default UTC. */
+  timeZone?: string;
+  /** Host for lines that name none (logread's local format). */
+  defaultHost?: string;
+}
+
+const MONTHS: Record<string, number> = {
+  Jan: 0,
+  Feb: 1,
+  Mar: 2,
+  Apr: 3,
+  May: 4,
+  Jun: 5,
+  Jul: 6,
+  Aug: 7,
+  Sep: 8,
+  Oct: 9,
+  Nov: 10,
+  Dec: 11,
+};
+const DAY_MS = 86_400_000;
+const MAX_LINE = 64 * 1024;
+
+// Www Mmm dd hh:mm:ss yyyy facility.level rest
+const LOGREAD =
+  /^[A-Z][a-z]{2} ([A-Z][a-z]{2}) {1,2}(\d{1,2}) (\d{2}):(\d{2}):(\d{2}) (\d{4}) ([a-z0-9]+)\.([a-z]+) ?(.*)$/s;
+// Mmm dd hh:mm:ss rest   (RFC 3164 timestamp; the PRI, if any, is already removed)
+const BSD_STAMP = /^([A-Z][a-z]{2}) {1,2}(\d{1,2}) (\d{2}):(\d{2}):(\d{2})(?:\.\d+)? (.*)$/s;
+// RFC 3339 timestamp then rest
+const ISO_STAMP =
+  /^(\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}:\d{2}(?:\.\d+)?(?:Z|[+-]\d{2}:?\d{2})?) (.*)$/is;
+// RFC 5424 after PRI: VERSION SP TIMESTAMP SP HOST SP APP SP PROCID SP MSGID SP SD [SP MSG]
+const RFC5424 = /^1 (\S+) (\S+) (\S+) (\S+) (\S+) (-|(?:\[(?:[^\]\\]|\\.)*\])+)(?: (.*))?$/s;
+// program[pid]: message  |  program: message  |  : message (a tag left empty)
+const TAG = /^([^\s:[\]]*)(?:\[(\d+)\])?: ?(.*)$/s;
+// host followed by a tag: "gw-home dnsmasq[728]: ..." (a host never ends in ':' nor has '[')
+const HOST_THEN_TAG = /^([^\s:[\]]+) ([^\s:[\]]*(?:\[\d+\])?:.*)$/s;
+
+export class SyslogParser {
+  private readonly referenceMs: number;
+  private readonly defaultHost: string | null;
+  private readonly zoneFormat: Intl.DateTimeFormat | undefined;
+  private lastStampKey = '';
+  private lastStampIso = '';
+
+  constructor(options: ParserOptions = {}) {
+    this.referenceMs = (options.referenceTime ?? new Date()).getTime();
+    const zone = options.timeZone && options.timeZone !== 'UTC' ? options.timeZone : undefined;
+    // Throws RangeError on an unknown zone: a configuration error, found at start.
+    this.zoneFormat = zone
+      ? new Intl.DateTimeFormat('en-US', {
+          timeZone: zone,
+          hourCycle: 'h23',
+          year: 'numeric',
+          month: 'numeric',
+          day: 'numeric',
+          hour: 'numeric',
+          minute: 'numeric',
+          second: 'numeric',
+        })
+      : undefined;
+    this.defaultHost = options.defaultHost ?? null;
+  }
+
+  parse(raw: string): ParseOutcome {
+    try {
+      return this.parseLine(raw);
+    } catch (error) {
+      // The parser is written not to throw; this is the net under it, so no input ever crashes an agent.
+      return { ok: false, reason: `parser error: ${(error as Error).message}` };
+    }
+  }
+
+  private parseLine(raw: string): ParseOutcome {
+    let line = raw.endsWith('\r') || raw.endsWith('\0') ? raw.replace(/[\r\0]+$/, '') : raw;
+    if (line.length === 0 || line.trim().length === 0) return fail('empty line');
+    if (line.length > MAX_LINE) return fail(`line longer than ${MAX_LINE} characters`);
+
+    let facility: string | null = null;
+    let level: string | null = null;
+    if (line.charCodeAt(0) === 60 /* < */) {
+      const close = line.indexOf('>');
+      if (close < 2 || close > 4) return fail('malformed <PRI>');
+      const pri = Number(line.slice(1, close));
+      if (!Number.isInteger(pri) || pri > 191 || !/^\d+$/.test(line.slice(1, close)))
+        return fail('malformed <PRI>');
+      facility = facilityName(pri >> 3);
+      level = levelName(pri & 7);
+      line = line.slice(close + 1);
+      if (line.startsWith('1 ')) return this.parse5424(line, facility, level);
+    }
+
+    const first = line.charCodeAt(0);
+    if (first >= 48 && first <= 57 /* digit: RFC 3339 timestamp */) {
+      const m = ISO_STAMP.exec(line);
+      if (!m) return fail('unrecognised timestamp');
+      const timestamp = isoToUtc(m[1]!);
+      if (timestamp === null) return fail('invalid timestamp');
+      return this.finish(timestamp, facility, level, m[2]!, true);
+    }
+
+    if (facility === null) {
+      const m = LOGREAD.exec(line);
+      if (m) {
+        const timestamp = this.wallClock(m[1]!, m[2]!, m[3]!, m[4]!, m[5]!, Number(m[6]));
+        if (timestamp === null) return fail('invalid date');
+        const fac = normalizeFacility(m[7]!);
+        const lev = normalizeLevel(m[8]!);
+        if (fac === null || lev === null) return fail('unknown facility or level');
+        return this.finish(timestamp, fac, lev, m[9]!, false);
+      }
+    }
+
+    const m = BSD_STAMP.exec(line);
+    if (!m) return fail('unrecognised line');
+    const timestamp = this.wallClock(m[1]!, m[2]!, m[3]!, m[4]!, m[5]!, undefined);
+    if (timestamp === null) return fail('invalid date');
+    return this.finish(timestamp, facility, level, m[6]!, true);
+  }
+
+  /** The part after the timestamp: [host ]tag: message. */
+  private finish(
+    timestamp: string,
+    facility: string | null,
+    level: string | null,
+    rest: string,
+    mayHaveHost: boolean,
+  ): ParseOutcome {
+    let host = this.defaultHost;
+    let tagged = rest;
+    if (mayHaveHost) {
+      const h = HOST_THEN_TAG.exec(rest);
+      if (h) {
+        host = h[1]!;
+        tagged = h[2]!;
+      } else if (!TAG.test(rest) || rest.indexOf(':') < 0) {
+        // "host message" with no tag at all: the first word is the host.
+        const space = rest.indexOf(' ');
+        if (space > 0 && !rest.slice(0, space).includes(':')) {
+          return ok({
+            timestamp,
+            host: rest.slice(0, space),
+            facility,
+            level,
+            program: null,
+            pid: null,
+            message: rest.slice(space + 1),
+          });
+        }
+      }
+    }
+    const t = TAG.exec(tagged);
+    if (t && t[1]!.length <= 64) {
+      return ok({
+        timestamp,
+        host,
+        facility,
+        level,
+        program: t[1] === '' ? null : t[1]!,
+        pid: t[2] === undefined ? null : Number(t[2]),
+        message: t[3]!,
+      });
+    }
+    return ok({ timestamp, host, facility, level, program: null, pid: null, message: tagged });
+  }
+
+  private parse5424(line: string, facility: string | null, level: string | null): ParseOutcome {
+    const m = RFC5424.exec(line);
+    if (!m) return fail('malformed RFC 5424 header');
+    const timestamp = m[1] === '-' ? new Date(this.referenceMs).toISOString() : isoToUtc(m[1]!);
+    if (timestamp === null) return fail('invalid timestamp');
+    const nil = (v: string): string | null => (v === '-' ? null : v);
+    const pid = m[4] !== undefined && /^\d+$/.test(m[4]) ? Number(m[4]) : null;
+    let message = m[7] ?? '';
+    if (message.startsWith('\uFEFF')) message = message.slice(1);
+    return ok({
+      timestamp,
+      host: nil(m[2]!) ?? this.defaultHost,
+      facility,
+      level,
+      program: nil(m[3]!),
+      pid,
+      message,
+    });
+  }
+
+  /**
+   * A wall-clock time (in the configured zone) to RFC 3339 UTC. With no year, the year is the
+   * reference time's, or the one before when that would put the line more than a day ahead.
+   */
+  private wallClock(
+    mon: string,
+    day: string,
+    hh: string,
+    mm: string,
+    ss: string,
+    year: number | undefined,
+  ): string | null {
+    const key = `${year ?? ''} ${mon} ${day} ${hh}:${mm}:${ss}`;
+    if (key === this.lastStampKey) return this.lastStampIso;
+    const month = MONTHS[mon];
+    const d = Number(day);
+    const h = Number(hh);
+    const mi = Number(mm);
+    const s = Number(ss);
+    if (month === undefined || d < 1 || d > 31 || h > 23 || mi > 59 || s > 60) return null;
+    let ms: number;
+    if (year !== undefined) {
+      ms = this.toUtc(year, month, d, h, mi, s);
+    } else {
+      const refYear = new Date(this.referenceMs).getUTCFullYear();
+      ms = this.toUtc(refYear, month, d, h, mi, s);
+      if (ms > this.referenceMs + DAY_MS) ms = this.toUtc(refYear - 1, month, d, h, mi, s);
+    }
+    // Date.UTC rolls 31 Feb into March: refuse dates that do not exist.
+    const check = new Date(ms + this.offsetMs(ms));
+    if (check.getUTCDate() !== d) return null;
+    this.lastStampKey = key;
+    this.lastStampIso = new Date(ms).toISOString();
+    return this.lastStampIso;
+  }
+
+  private toUtc(year: number, month: number, d: number, h: number, mi: number, s: number): number {
+    const asUtc = Date.UTC(year, month, d, h, mi, Math.min(s, 59));
+    if (!this.zoneFormat) return asUtc;
+    // Two steps find the instant whose wall clock in the zone is the given one, DST included.
+    const first = asUtc - this.offsetMs(asUtc);
+    return asUtc - this.offsetMs(first);
+  }
+
+  /** The zone's offset from UTC at an instant, in ms (0 for UTC). */
+  private offsetMs(instant: number): number {
+    if (!this.zoneFormat) return 0;
+    const parts: Record<string, number> = {};
+    for (const p of this.zoneFormat.formatToParts(instant))
+      if (p.type !== 'literal') parts[p.type] = Number(p.value);
+    const wall = Date.UTC(
+      parts.year!,
+      parts.month! - 1,
+      parts.day,
+      parts.hour,
+      parts.minute,
+      parts.second,
+    );
+    return wall - (instant - (instant % 1000));
+  }
+}
+
+/** An RFC 3339 timestamp (a zone-less one is taken as UTC) to RFC 3339 in UTC, or null. */
+function isoToUtc(stamp: string): string | null {
+  let s = stamp.replace(' ', 'T');
+  if (/[+-]\d{4}$/.test(s)) s = `${s.slice(0, -2)}:${s.slice(-2)}`;
+  if (!/(Z|[+-]\d{2}:\d{2})$/i.test(s)) s += 'Z';
+  // JavaScript dates keep milliseconds; longer fractions are truncated, not rounded.
+  s = s.replace(/(\.\d{3})\d+/, '$1');
+  const ms = Date.parse(s);
+  return Number.isNaN(ms) ? null : new Date(ms).toISOString();
+}
+
+function ok(record: LogRecord): ParseOutcome {
+  return { ok: true, record };
+}
+
+function fail(reason: string): ParseOutcome {
+  return { ok: false, reason };
+}

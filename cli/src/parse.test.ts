@@ -1,0 +1,91 @@
+// `edgewarden parse`, run as the real executable (built by `npm run test:unit`).
+import { spawn } from 'node:child_process';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
+const sample = 'agent-runtime/test/data/openwrt/logread-sample.log';
+
+function edgewarden(
+  args: string[],
+  stdin = '',
+): Promise<{ code: number; stdout: string; stderr: string }> {
+  return new Promise((resolve, reject) => {
+    const child = spawn('node', ['bin/edgewarden.js', ...args], { cwd: root });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    child.on('error', reject);
+    child.on('close', (code) => resolve({ code: code ?? -1, stdout, stderr }));
+    child.stdin.end(stdin);
+  });
+}
+
+test('parses every line of the real sample into one JSON object each', async () => {
+  const { code, stdout, stderr } = await edgewarden([
+    'parse',
+    '--input',
+    sample,
+    '--host',
+    'gw-home',
+  ]);
+  expect(code).toBe(0);
+  const records = stdout
+    .trim()
+    .split('\n')
+    .map((l) => JSON.parse(l) as Record<string, unknown>);
+  expect(records).toHaveLength(707);
+  expect(records[73]).toEqual({
+    timestamp: '2020-11-12T13:20:08.000Z',
+    host: 'gw-home',
+    facility: 'daemon',
+    level: 'info',
+    program: 'dnsmasq',
+    pid: 728,
+    message: 'started, version 2.80 cachesize 150',
+  });
+  expect(stderr).toBe('parsed 707 lines, 0 unreadable\n');
+});
+
+test('reads standard input; unreadable lines go to stderr with their number and are skipped', async () => {
+  const input = [
+    '<30>Nov 23 10:15:01 gw hostapd: wlan0: AP-ENABLED',
+    'this is not syslog',
+    '<86>2026-11-23T10:15:02+01:00 gw dropbear[9]: Exit before auth',
+    '',
+  ].join('\n');
+  const { code, stdout, stderr } = await edgewarden(
+    ['parse', '--reference-time', '2026-11-23T12:00:00Z'],
+    input,
+  );
+  expect(code).toBe(0);
+  expect(
+    stdout
+      .trim()
+      .split('\n')
+      .map((l) => (JSON.parse(l) as { program: string }).program),
+  ).toEqual(['hostapd', 'dropbear']);
+  expect(stderr).toBe(
+    'line 2: unrecognised line: this is not syslog\nparsed 2 lines, 1 unreadable\n',
+  );
+});
+
+test('bad options are usage errors naming the option', async () => {
+  expect(await edgewarden(['parse', '--input', '/nonexistent.log'])).toMatchObject({
+    code: 2,
+    stderr: expect.stringContaining('--input: cannot read /nonexistent.log') as string,
+  });
+  expect(await edgewarden(['parse', '--timezone', 'Mars/Olympus'])).toMatchObject({
+    code: 2,
+    stderr: expect.stringContaining('--timezone: unknown time zone') as string,
+  });
+  expect(await edgewarden(['parse', '--reference-time', 'yesterday'])).toMatchObject({
+    code: 2,
+    stderr: expect.stringContaining('--reference-time') as string,
+  });
+  expect(await edgewarden(['parse', '--frobnicate'])).toMatchObject({
+    code: 2,
+    stderr: expect.stringContaining("Unknown option '--frobnicate'") as string,
+  });
+});
