@@ -5,10 +5,12 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 import type { Command } from './command.js';
+import { analyzeCommand } from './analyze.js';
 import { parseCommand } from './parse.js';
 import { validateCommand } from './validate.js';
 
 const commands: Record<string, Command> = {
+  analyze: analyzeCommand,
   parse: parseCommand,
   validate: validateCommand,
 };

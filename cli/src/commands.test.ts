@@ -1,4 +1,4 @@
-// `edgewarden parse`, run as the real executable (built by `npm run test:unit`).
+// `edgewarden parse` and `edgewarden analyze`, run as the real executable (built by `npm run test:unit`).
 import { spawn } from 'node:child_process';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -87,5 +87,69 @@ test('bad options are usage errors naming the option', async () => {
   expect(await edgewarden(['parse', '--frobnicate'])).toMatchObject({
     code: 2,
     stderr: expect.stringContaining("Unknown option '--frobnicate'") as string,
+  });
+});
+
+describe('edgewarden analyze', () => {
+  test('prints the anomalies of the real sample as JSON lines, with a summary on stderr', async () => {
+    const { code, stdout, stderr } = await edgewarden([
+      'analyze',
+      '--input',
+      sample,
+      '--format',
+      'jsonl',
+      '--host',
+      'gw-home',
+    ]);
+    expect(code).toBe(0);
+    const anomalies = stdout
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as { agent: string; type: string; device: string });
+    expect(anomalies.map((a) => `${a.agent}/${a.type}`).sort()).toEqual([
+      'system/reboot',
+      'wifi/psk_mismatch',
+      'wifi/psk_mismatch_burst',
+    ]);
+    expect(anomalies.every((a) => a.device === 'gw-home')).toBe(true);
+    expect(stderr).toMatch(
+      /^analyzed 707 lines \(0 unreadable\) in [\d.]+ s: 3 anomalies in \d+ agent windows\n$/,
+    );
+  });
+
+  test('one agent, a table, and a severity floor', async () => {
+    const { code, stdout } = await edgewarden([
+      'analyze',
+      '--input',
+      sample,
+      '--agent',
+      'wifi',
+      '--min-severity',
+      '3',
+    ]);
+    expect(code).toBe(0);
+    expect(stdout).toMatch(
+      /^WINDOW \(UTC\)\s+AGENT\s+DEVICE\s+SEVERITY\s+TYPE\s+DESCRIPTION\s+LINES\n/,
+    );
+    expect(stdout).toContain('psk_mismatch_burst');
+    expect(stdout).not.toContain('reboot');
+  });
+
+  test('bad options are usage errors naming the option', async () => {
+    expect(await edgewarden(['analyze'])).toMatchObject({
+      code: 2,
+      stderr: expect.stringContaining('--input is required') as string,
+    });
+    expect(await edgewarden(['analyze', '--input', sample, '--agent', 'ntp'])).toMatchObject({
+      code: 2,
+      stderr: expect.stringContaining('--agent: unknown agent "ntp"') as string,
+    });
+    expect(
+      await edgewarden(['analyze', '--input', sample, '--interval', '5 minutes']),
+    ).toMatchObject({ code: 2, stderr: expect.stringContaining('--interval') as string });
+    expect(await edgewarden(['analyze', '--input', sample, '--min-severity', '9'])).toMatchObject({
+      code: 2,
+      stderr: expect.stringContaining('--min-severity') as string,
+    });
   });
 });

@@ -1,0 +1,247 @@
+// The engine's windows and baselines, and the rules of each agent, on small hand-made streams.
+import { SyslogParser } from '../parse/syslog.js';
+import { Drain } from './drain.js';
+import { AnalysisEngine } from './engine.js';
+import { builtInAgents } from './registry.js';
+import type { Agent, AgentName, Anomaly } from './types.js';
+
+const parser = new SyslogParser({ referenceTime: new Date('2026-11-23T12:00:00Z') });
+const T0 = Date.parse('2026-11-23T10:00:00Z');
+const MIN = 60_000;
+
+/** Runs agents over [offset ms, raw line] pairs; each line's ref is its index. */
+function run(agents: Agent[], lines: [number, string, string?][], windowMs = 5 * MIN): Anomaly[] {
+  const engine = new AnalysisEngine(agents, { windowMs });
+  const out: Anomaly[] = [];
+  lines.forEach(([offset, text, device], i) => {
+    const outcome = parser.parse(`<30>Nov 23 10:00:00 x ${text}`);
+    if (!outcome.ok) throw new Error(outcome.reason);
+    out.push(
+      ...engine.push({ ref: i, device: device ?? 'gw', time: T0 + offset, record: outcome.record }),
+    );
+  });
+  return [...out, ...engine.flush()];
+}
+
+const agent = (name: AgentName): Agent => builtInAgents[name];
+const types = (anomalies: Anomaly[]): string[] => anomalies.map((a) => a.type);
+
+describe('engine', () => {
+  test('windows are per device, and every finding carries its window and device', () => {
+    const lines: [number, string, string][] = [];
+    for (let i = 0; i < 6; i++)
+      lines.push([
+        i * 1000,
+        `dropbear[1]: Bad password attempt for 'root' from 192.0.2.9:1234`,
+        'gw-a',
+      ]);
+    lines.push([2000, `dropbear[1]: Bad password attempt for 'root' from 192.0.2.9:1234`, 'gw-b']);
+    const found = run([agent('auth')], lines);
+    expect(found).toHaveLength(1);
+    expect(found[0]).toMatchObject({
+      agent: 'auth',
+      device: 'gw-a',
+      type: 'brute_force',
+      windowStart: '2026-11-23T10:00:00.000Z',
+      windowEnd: '2026-11-23T10:05:00.000Z',
+      evidence: [0, 1, 2, 3, 4, 5],
+    });
+  });
+
+  test('counts in different windows are not added together', () => {
+    const lines: [number, string][] = [];
+    for (let i = 0; i < 4; i++)
+      lines.push([i * 1000, `dropbear[1]: Bad password attempt for 'root' from 192.0.2.9:1`]);
+    for (let i = 0; i < 4; i++)
+      lines.push([
+        6 * MIN + i * 1000,
+        `dropbear[1]: Bad password attempt for 'root' from 192.0.2.9:1`,
+      ]);
+    expect(run([agent('auth')], lines)).toEqual([]);
+  });
+
+  test('lines route only to the agents that read their program', () => {
+    const seen: string[] = [];
+    const spy: Agent<null, null> = {
+      name: 'system',
+      programs: new Set(['netifd']),
+      newWindow: () => null,
+      newMemory: () => null,
+      observe: (_s, line) => void seen.push(line.record.program ?? ''),
+      evaluate: () => ({ features: {}, findings: [] }),
+    };
+    run(
+      [spy],
+      [
+        [0, 'netifd: x'],
+        [1, 'dnsmasq[1]: y'],
+        [2, 'netifd: z'],
+      ],
+    );
+    expect(seen).toEqual(['netifd', 'netifd']);
+  });
+
+  test("a feature far above the device's own baseline is a spike, once history is warm", () => {
+    const lines: [number, string][] = [];
+    // 20 quiet windows of 20 dropped packets from many sources, then one of 400.
+    for (let w = 0; w < 21; w++) {
+      const n = w === 20 ? 400 : 20;
+      for (let i = 0; i < n; i++)
+        lines.push([
+          w * 5 * MIN + i * 10,
+          `kernel: drop wan in: IN=eth0 OUT= SRC=198.51.100.${i % 20} DST=192.0.2.1 PROTO=UDP DPT=9999`,
+        ]);
+    }
+    const found = run([agent('firewall')], lines);
+    expect(types(found)).toEqual(['packets_spike']);
+    expect(found[0]!.windowStart).toBe(new Date(T0 + 100 * MIN).toISOString());
+    expect(found[0]!.features).toMatchObject({ packets: 400 });
+  });
+});
+
+describe('auth', () => {
+  test('a success after failures from the same source is critical', () => {
+    const lines: [number, string][] = [
+      [0, `dropbear[1]: Bad password attempt for 'root' from 203.0.113.5:1000`],
+      [1, `dropbear[1]: Bad password attempt for 'root' from 203.0.113.5:1001`],
+      [2, `dropbear[1]: Bad password attempt for 'root' from 203.0.113.5:1002`],
+      [3, `dropbear[1]: Password auth succeeded for 'root' from 203.0.113.5:1003`],
+    ];
+    const [finding] = run([agent('auth')], lines);
+    expect(finding).toMatchObject({
+      type: 'success_after_failures',
+      severity: 5,
+      evidence: [0, 1, 2, 3],
+    });
+  });
+
+  test('a login from a source never seen before is reported, once there is history', () => {
+    const lines: [number, string][] = [
+      [0, `dropbear[1]: Password auth succeeded for 'root' from 192.168.1.10:5000`],
+      [6 * MIN, `dropbear[1]: Password auth succeeded for 'root' from 192.168.1.10:5001`],
+      [12 * MIN, `uhttpd[1]: luci: accepted login on / for root from 203.0.113.77`],
+    ];
+    expect(run([agent('auth')], lines).map((a) => [a.type, a.severity])).toEqual([
+      ['new_login_source', 2],
+    ]);
+  });
+
+  test('many user names from one source is credential stuffing', () => {
+    const users = ['root', 'admin', 'ubnt', 'pi', 'user', 'test'];
+    const lines = users.map(
+      (u, i) =>
+        [i, `dropbear[1]: Bad password attempt for '${u}' from 203.0.113.6:1`] as [number, string],
+    );
+    expect(types(run([agent('auth')], lines))).toEqual(['credential_stuffing']);
+  });
+});
+
+describe('firewall', () => {
+  test('a few hits on a sensitive port are low severity; a flood from one source is medium', () => {
+    const lines: [number, string][] = [
+      [
+        0,
+        'kernel: [1.0] drop wan in: IN=eth0 OUT= SRC=198.51.100.1 DST=192.0.2.1 PROTO=TCP SPT=1 DPT=23',
+      ],
+      [
+        1,
+        'kernel: [1.0] drop wan in: IN=eth0 OUT= SRC=198.51.100.2 DST=192.0.2.1 PROTO=TCP SPT=1 DPT=23',
+      ],
+    ];
+    for (let i = 0; i < 320; i++)
+      lines.push([
+        10 + i,
+        'kernel: [1.0] drop wan in: IN=eth0 OUT= SRC=198.51.100.9 DST=192.0.2.1 PROTO=UDP SPT=1 DPT=53',
+      ]);
+    const found = run([agent('firewall')], lines);
+    expect(found.map((a) => [a.type, a.severity])).toEqual([
+      ['flood', 3],
+      ['sensitive_port_probe', 2],
+    ]);
+  });
+
+  test('outbound traffic to a sensitive port is not an inbound probe', () => {
+    const lines: [number, string][] = [
+      [
+        0,
+        'kernel: [1.0] reject lan out: IN=br-lan OUT=eth0 SRC=192.168.1.5 DST=198.51.100.1 PROTO=TCP DPT=22',
+      ],
+    ];
+    expect(run([agent('firewall')], lines)).toEqual([]);
+  });
+});
+
+describe('system', () => {
+  test('out-of-memory kills and crash loops', () => {
+    const lines: [number, string][] = [
+      [0, 'kernel: [5000.1] Out of memory: Killed process 1234 (dnsmasq) total-vm:10000kB'],
+      [
+        1,
+        'procd: Instance dnsmasq::instance1 s in a crash loop 6 crashes, 0 seconds since last crash',
+      ],
+    ];
+    expect(run([agent('system')], lines).map((a) => [a.type, a.severity])).toEqual([
+      ['oom_kill', 4],
+      ['respawn_loop', 4],
+    ]);
+  });
+
+  test('one link going down is not flapping', () => {
+    expect(run([agent('system')], [[0, "netifd: Interface 'wan' is now down"]])).toEqual([]);
+  });
+});
+
+describe('dns', () => {
+  test('a NAK storm', () => {
+    const lines = Array.from(
+      { length: 12 },
+      (_, i) =>
+        [
+          i,
+          `dnsmasq-dhcp[1]: DHCPNAK(br-lan) 192.168.1.${i} 02:00:00:00:00:0${i % 10} wrong address`,
+        ] as [number, string],
+    );
+    expect(types(run([agent('dns')], lines))).toEqual(['dhcp_nak_storm']);
+  });
+
+  test('ordinary names do not look like tunnelling', () => {
+    const names = [
+      'www.example.com',
+      'connectivitycheck.gstatic.com',
+      'time.cloudflare.com',
+      'api.github.com',
+    ];
+    const lines = Array.from(
+      { length: 100 },
+      (_, i) => [i, `dnsmasq[1]: query[A] ${names[i % 4]} from 192.168.1.5`] as [number, string],
+    );
+    expect(run([agent('dns')], lines)).toEqual([]);
+  });
+});
+
+describe('template', () => {
+  test('a message type never seen before is reported once the device has history', () => {
+    const lines: [number, string][] = [];
+    for (let w = 0; w < 4; w++)
+      for (let i = 0; i < 300; i++)
+        lines.push([w * 5 * MIN + i, `odhcpd[1]: lease ${i} renewed for host-${i % 7}`]);
+    lines.push([4 * 5 * MIN, 'odhcpd[1]: segfault in module ra']);
+    const found = run([agent('template')], lines);
+    expect(found.map((a) => [a.type, a.severity])).toEqual([['new_template', 1]]);
+    expect(found[0]!.description).toContain('segfault in module ra');
+  });
+
+  test('templates merge variable tokens, and their number is bounded', () => {
+    const drain = new Drain(10);
+    expect(drain.add('wlan0: STA joined with aid 3')?.created).toBe(true);
+    const again = drain.add('wlan0: STA joined with aid 17');
+    expect(again?.created).toBe(false);
+    expect(drain.text(again!.template)).toBe('wlan0: STA joined with aid <*>');
+    for (let i = 0; i < 50; i++)
+      drain.add(
+        `event${String.fromCharCode(97 + (i % 26))}${String.fromCharCode(97 + Math.floor(i / 26))} happened`,
+      );
+    expect(drain.size).toBe(10);
+    expect(drain.overflow).toBe(41);
+  });
+});

@@ -1,0 +1,86 @@
+// Online log-template mining in the manner of Drain (He et al., ICWS 2017): lines are grouped
+// by token count and first token, then matched to the most similar template in the group;
+// where a matched line differs, the template's token becomes a wildcard. The number of
+// templates is bounded: past the bound, unmatched lines count as overflow instead of growing
+// memory without limit on a Pi.
+
+const WILDCARD = '<*>';
+const SIMILARITY = 0.5;
+
+export interface Template {
+  id: number;
+  tokens: string[];
+  count: number;
+}
+
+/**
+ * Tokens that look like values are variables from the start: numbers, addresses, hex ids,
+ * key=value with a number. Names with a digit in them (wlan0, eth0.2, br-lan) are kept.
+ */
+const VALUE =
+  /^[^A-Za-z]*\d|^(?:0x)?[0-9a-f]{8,}$|^[0-9a-f]{1,2}(?::[0-9a-f]{1,4}){2,}|=[^A-Za-z]*\d/i;
+
+function tokenize(message: string): string[] {
+  const out: string[] = [];
+  for (const token of message.split(/\s+/)) {
+    if (token.length === 0) continue;
+    out.push(VALUE.test(token) ? WILDCARD : token);
+    if (out.length >= 64) break; // long lines: the head identifies the template
+  }
+  return out;
+}
+
+export class Drain {
+  private readonly groups = new Map<string, Template[]>();
+  private readonly byId = new Map<number, Template>();
+  private nextId = 1;
+  overflow = 0;
+
+  constructor(private readonly maxTemplates = 1000) {}
+
+  get size(): number {
+    return this.nextId - 1;
+  }
+
+  /** The template of `message`, and whether this call created it; undefined past the bound. */
+  add(message: string): { template: Template; created: boolean } | undefined {
+    const tokens = tokenize(message);
+    const key = `${tokens.length}\0${tokens[0] ?? ''}`;
+    let group = this.groups.get(key);
+    if (!group) this.groups.set(key, (group = []));
+    let best: Template | undefined;
+    let bestScore = -1;
+    for (const t of group) {
+      let same = 0;
+      for (let i = 0; i < tokens.length; i++)
+        if (t.tokens[i] === tokens[i] || t.tokens[i] === WILDCARD) same++;
+      const score = tokens.length === 0 ? 1 : same / tokens.length;
+      if (score > bestScore) {
+        bestScore = score;
+        best = t;
+      }
+    }
+    if (best && bestScore >= SIMILARITY) {
+      for (let i = 0; i < tokens.length; i++)
+        if (best.tokens[i] !== tokens[i]) best.tokens[i] = WILDCARD;
+      best.count++;
+      return { template: best, created: false };
+    }
+    if (this.size >= this.maxTemplates) {
+      this.overflow++;
+      return undefined;
+    }
+    const template = { id: this.nextId++, tokens, count: 1 };
+    group.push(template);
+    this.byId.set(template.id, template);
+    return { template, created: true };
+  }
+
+  get(id: number): Template | undefined {
+    return this.byId.get(id);
+  }
+
+  text(template: Template): string {
+    return template.tokens.join(' ');
+  }
+}

@@ -1,0 +1,134 @@
+// The analysis engine: routes each parsed line to the agents that read its program, keeps one
+// window of state per agent and device, and when a device's window ends asks each agent for its
+// features and findings, checks the features against the device's own baseline, and returns
+// anomalies. It streams: memory holds the open windows, never the lines.
+import { Baseline } from './baseline.js';
+import type { Agent, Anomaly, Finding, ObservedLine } from './types.js';
+
+export interface EngineOptions {
+  /** Length of an analysis window in ms (the AnalysisAgent's interval). */
+  windowMs: number;
+}
+
+interface OpenWindow {
+  start: number;
+  state: unknown;
+}
+
+interface DeviceSlot {
+  memory: unknown;
+  window: OpenWindow | undefined;
+  baselines: Map<string, Baseline>;
+}
+
+export interface EngineStats {
+  lines: number;
+  routed: number;
+  windows: number;
+  late: number;
+}
+
+export class AnalysisEngine {
+  private readonly byProgram = new Map<string, Agent[]>();
+  private readonly everyLine: Agent[] = [];
+  /** agent name -> device -> slot */
+  private readonly slots = new Map<string, Map<string, DeviceSlot>>();
+  private newestWindow = -Infinity;
+  readonly stats: EngineStats = { lines: 0, routed: 0, windows: 0, late: 0 };
+
+  constructor(
+    readonly agents: readonly Agent[],
+    private readonly options: EngineOptions,
+  ) {
+    for (const agent of agents) {
+      this.slots.set(agent.name, new Map());
+      if (agent.programs === null) this.everyLine.push(agent);
+      else
+        for (const p of agent.programs)
+          this.byProgram.set(p, [...(this.byProgram.get(p) ?? []), agent]);
+    }
+  }
+
+  /** Feeds one line; returns the anomalies of any windows that this line's time closed. */
+  push(line: ObservedLine): Anomaly[] {
+    this.stats.lines++;
+    const out: Anomaly[] = [];
+    const start = line.time - (line.time % this.options.windowMs);
+    if (start > this.newestWindow) {
+      // Time moved on: windows of devices that went quiet end too (two windows back, so a
+      // little lateness between devices is tolerated).
+      if (this.newestWindow !== -Infinity) this.closeBefore(start - this.options.windowMs, out);
+      this.newestWindow = start;
+    }
+    const agents = this.byProgram.get(line.record.program ?? '');
+    if (agents) for (const agent of agents) this.route(agent, line, start, out);
+    for (const agent of this.everyLine) this.route(agent, line, start, out);
+    return out;
+  }
+
+  /** Ends every open window (end of a file, or shutdown). */
+  flush(): Anomaly[] {
+    const out: Anomaly[] = [];
+    this.closeBefore(Infinity, out);
+    return out;
+  }
+
+  private route(agent: Agent, line: ObservedLine, start: number, out: Anomaly[]): void {
+    this.stats.routed++;
+    const devices = this.slots.get(agent.name)!;
+    let slot = devices.get(line.device);
+    if (!slot) {
+      slot = { memory: agent.newMemory(), window: undefined, baselines: new Map() };
+      devices.set(line.device, slot);
+    }
+    if (slot.window && start > slot.window.start) {
+      this.close(agent, line.device, slot, out);
+    } else if (slot.window && start < slot.window.start) {
+      this.stats.late++; // a late line joins the open window rather than reopening a closed one
+    }
+    slot.window ??= { start, state: agent.newWindow() };
+    agent.observe(slot.window.state, line, slot.memory);
+  }
+
+  private closeBefore(limit: number, out: Anomaly[]): void {
+    for (const agent of this.agents) {
+      for (const [device, slot] of this.slots.get(agent.name)!) {
+        if (slot.window && slot.window.start < limit) this.close(agent, device, slot, out);
+      }
+    }
+  }
+
+  private close(agent: Agent, device: string, slot: DeviceSlot, out: Anomaly[]): void {
+    const window = slot.window!;
+    slot.window = undefined;
+    this.stats.windows++;
+    const info = { device, start: window.start, end: window.start + this.options.windowMs };
+    const { features, findings } = agent.evaluate(window.state, info, slot.memory);
+    const all: Finding[] = [...findings];
+    for (const [feature, rule] of Object.entries(agent.baselines ?? {})) {
+      let baseline = slot.baselines.get(feature);
+      if (!baseline) slot.baselines.set(feature, (baseline = new Baseline()));
+      const value = features[feature] ?? 0;
+      const spike = baseline.observe(value, rule.minimum);
+      if (!spike) continue;
+      // A rule already explains this window's finding of the same kind: do not report it twice.
+      if (findings.some((f) => feature in f.features)) continue;
+      all.push({
+        type: `${feature}_spike`,
+        severity: rule.severity,
+        confidence: Math.min(1, Number((spike.z / 8).toFixed(2))),
+        score: Number((1 - 1 / spike.z).toFixed(3)),
+        description: `${rule.description}: ${value} against a usual ${spike.mean.toFixed(1)} (±${spike.std.toFixed(1)})`,
+        features: {
+          [feature]: value,
+          usual: Number(spike.mean.toFixed(2)),
+          z: Number(spike.z.toFixed(2)),
+        },
+        evidence: [],
+      });
+    }
+    const windowStart = new Date(info.start).toISOString();
+    const windowEnd = new Date(info.end).toISOString();
+    for (const f of all) out.push({ agent: agent.name, device, windowStart, windowEnd, ...f });
+  }
+}

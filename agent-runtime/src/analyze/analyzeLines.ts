@@ -1,0 +1,62 @@
+// Analysis of a stream of raw syslog lines with no database: parse, route to the agents, and
+// hand each anomaly to the caller as its window closes. `edgewarden analyze` and the demo use
+// it; the agent pod feeds the same engine from PostgreSQL.
+import { AnalysisEngine } from '../agents/engine.js';
+import type { Agent, Anomaly } from '../agents/types.js';
+import { SyslogParser, type ParserOptions } from '../parse/syslog.js';
+
+export interface AnalyzeOptions extends ParserOptions {
+  agents: readonly Agent[];
+  windowMs: number;
+  onAnomaly(anomaly: Anomaly): void;
+  /** Called for each line the parser cannot read (it is counted and skipped). */
+  onUnreadable?(lineNumber: number, reason: string, line: string): void;
+}
+
+export interface AnalyzeSummary {
+  lines: number;
+  unreadable: number;
+  anomalies: number;
+  windows: number;
+}
+
+export async function analyzeLines(
+  lines: AsyncIterable<[number, string]> | Iterable<[number, string]>,
+  options: AnalyzeOptions,
+): Promise<AnalyzeSummary> {
+  const parser = new SyslogParser(options);
+  const engine = new AnalysisEngine(options.agents, { windowMs: options.windowMs });
+  const device = options.defaultHost ?? 'local';
+  let unreadable = 0;
+  let anomalies = 0;
+  const emit = (list: Anomaly[]): void => {
+    for (const a of list) {
+      anomalies++;
+      options.onAnomaly(a);
+    }
+  };
+  for await (const [n, line] of lines) {
+    const outcome = parser.parse(line);
+    if (!outcome.ok) {
+      unreadable++;
+      options.onUnreadable?.(n, outcome.reason, line);
+      continue;
+    }
+    const record = outcome.record;
+    emit(
+      engine.push({
+        ref: n,
+        device: record.host ?? device,
+        time: Date.parse(record.timestamp),
+        record,
+      }),
+    );
+  }
+  emit(engine.flush());
+  return {
+    lines: engine.stats.lines + unreadable,
+    unreadable,
+    anomalies,
+    windows: engine.stats.windows,
+  };
+}

@@ -1,0 +1,107 @@
+// `edgewarden analyze`: analyses a log file with no database and no cluster, and prints the
+// anomalies the agents find.
+import { parseArgs } from 'node:util';
+
+import { agentNames, builtInAgents, isAgentName } from '../../agent-runtime/src/agents/registry.js';
+import type { Anomaly } from '../../agent-runtime/src/agents/types.js';
+import { analyzeLines } from '../../agent-runtime/src/analyze/analyzeLines.js';
+import { parseDuration } from '../../agent-runtime/src/analyze/duration.js';
+import { openInput, readLines } from '../../agent-runtime/src/parse/lines.js';
+import type { Command } from './command.js';
+import { anomalyTable } from './table.js';
+
+const usage = `Usage: edgewarden analyze --input FILE|- [options]
+
+Analyses syslog lines (any shape \`edgewarden parse\` reads) with the built-in agents and
+prints what they find. Nothing is stored; no database or cluster is needed.
+
+Options:
+  --input FILE|-        file to read, or - for standard input (required)
+  --agent NAME|all      ${agentNames.join(', ')}, or all (default all)
+  --format jsonl|table  one JSON anomaly per line, or a table (default table)
+  --interval DURATION   analysis window, e.g. 5m (default 5m)
+  --min-severity N      print anomalies of at least this severity, 1-5 (default 1)
+  --host NAME           device name for lines that carry none (default local)
+  --timezone ZONE       IANA zone of timestamps that carry none (default UTC)`;
+
+function fail(message: string): number {
+  console.error(`edgewarden analyze: ${message}\n\n${usage}`);
+  return 2;
+}
+
+async function run(args: string[]): Promise<number> {
+  let values;
+  try {
+    ({ values } = parseArgs({
+      args,
+      options: {
+        input: { type: 'string' },
+        agent: { type: 'string', default: 'all' },
+        format: { type: 'string', default: 'table' },
+        interval: { type: 'string', default: '5m' },
+        'min-severity': { type: 'string', default: '1' },
+        host: { type: 'string' },
+        timezone: { type: 'string' },
+      },
+    }));
+  } catch (error) {
+    return fail((error as Error).message);
+  }
+  if (values.input === undefined) return fail('--input is required');
+  const agent = values.agent;
+  if (agent !== 'all' && !isAgentName(agent)) return fail(`--agent: unknown agent "${agent}"`);
+  if (values.format !== 'jsonl' && values.format !== 'table')
+    return fail(`--format: must be jsonl or table`);
+  const windowMs = parseDuration(values.interval);
+  if (windowMs === undefined || windowMs < 1000)
+    return fail(`--interval: not a duration of at least 1s: ${values.interval}`);
+  const minSeverity = Number(values['min-severity']);
+  if (!Number.isInteger(minSeverity) || minSeverity < 1 || minSeverity > 5)
+    return fail('--min-severity: must be 1 to 5');
+  try {
+    new Intl.DateTimeFormat('en-US', { timeZone: values.timezone });
+  } catch {
+    return fail(`--timezone: unknown time zone: ${values.timezone}`);
+  }
+
+  const input = openInput(values.input);
+  try {
+    await new Promise<void>((resolve, reject) => {
+      input.once('error', reject);
+      input.once('readable', resolve);
+      input.once('end', resolve);
+    });
+  } catch (error) {
+    console.error(
+      `edgewarden analyze: --input: cannot read ${values.input}: ${(error as Error).message}`,
+    );
+    return 2;
+  }
+
+  const found: Anomaly[] = [];
+  const started = performance.now();
+  const summary = await analyzeLines(readLines(input), {
+    agents: agent === 'all' ? Object.values(builtInAgents) : [builtInAgents[agent]],
+    windowMs,
+    defaultHost: values.host ?? 'local',
+    timeZone: values.timezone,
+    onAnomaly(a) {
+      if (a.severity < minSeverity) return;
+      if (values.format === 'jsonl') process.stdout.write(JSON.stringify(a) + '\n');
+      else found.push(a);
+    },
+  });
+  if (values.format === 'table') console.log(anomalyTable(found));
+  const seconds = (performance.now() - started) / 1000;
+  process.stderr.write(
+    `analyzed ${summary.lines} lines (${summary.unreadable} unreadable) in ${seconds.toFixed(2)} s: ` +
+      `${summary.anomalies} anomalies in ${summary.windows} agent windows\n`,
+  );
+  return 0;
+}
+
+export const analyzeCommand: Command = {
+  summary: 'Analyse a log file with the built-in agents, no database needed.',
+  usage,
+  run,
+};
