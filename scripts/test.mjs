@@ -4,25 +4,12 @@
 // are .ci/run's job (they need root); this script says which are missing.
 // Plain JavaScript on purpose: it must run before node_modules exists.
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 
-const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+import { ensureDependencies, root, run } from './bootstrap.mjs';
+
 const results = path.join(root, 'dist', 'test-results');
-const env = { ...process.env, ONNXRUNTIME_NODE_INSTALL: 'skip' };
-
-function run(command, args) {
-  const started = Date.now();
-  const { status } = spawnSync(command, args, { cwd: root, stdio: 'inherit', env });
-  return { ok: status === 0, seconds: (Date.now() - started) / 1000 };
-}
-
-function needsInstall() {
-  const marker = path.join(root, 'node_modules', '.package-lock.json');
-  if (!existsSync(marker)) return true;
-  return statSync(path.join(root, 'package-lock.json')).mtimeMs > statSync(marker).mtimeMs;
-}
 
 for (const tool of ['go', 'openssl', 'make', 'g++', 'python3']) {
   if (spawnSync('sh', ['-c', `command -v ${tool}`]).status !== 0) {
@@ -33,10 +20,7 @@ for (const tool of ['go', 'openssl', 'make', 'g++', 'python3']) {
   }
 }
 
-if (needsInstall()) {
-  console.log('\n== installing npm dependencies (npm ci)');
-  if (!run('npm', ['ci']).ok) process.exit(1);
-}
+ensureDependencies();
 console.log('\n== control-plane binaries (built once, cached by version)');
 if (!run('bash', ['test/control-plane/build-binaries.sh']).ok) process.exit(1);
 

@@ -4,7 +4,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
-const sample = 'agent-runtime/test/data/openwrt/logread-sample.log';
+const sample = 'agent-runtime/data/openwrt/logread-sample.log';
 
 function edgewarden(
   args: string[],

@@ -6,11 +6,13 @@ import { fileURLToPath } from 'node:url';
 
 import type { Command } from './command.js';
 import { analyzeCommand } from './analyze.js';
+import { demoCommand } from './demo.js';
 import { parseCommand } from './parse.js';
 import { validateCommand } from './validate.js';
 
 const commands: Record<string, Command> = {
   analyze: analyzeCommand,
+  demo: demoCommand,
   parse: parseCommand,
   validate: validateCommand,
 };

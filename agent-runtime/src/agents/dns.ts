@@ -101,7 +101,11 @@ export const dnsAgent: Agent<State, null> = {
           s.exhausted.total() > 0
             ? `DHCP pool exhausted (${s.exhausted.total()} "no address available") with ${clients} clients discovering`
             : `${clients} distinct clients sent DHCPDISCOVER in one window`,
-        features: { dhcp_clients: clients, dhcp_exhausted: s.exhausted.total() },
+        features: {
+          dhcp_clients: clients,
+          dhcp_discovers: s.discovers.total(),
+          dhcp_exhausted: s.exhausted.total(),
+        },
         evidence: [...s.exhausted.allRefs(), ...s.discovers.allRefs()].slice(0, 50),
       });
     }

@@ -27,6 +27,7 @@ interface State {
   packets: Tally; // by source
   ports: Map<string, Set<number>>;
   sensitive: Tally<string>; // "port/service"
+  sensitiveSources: Map<string, Set<string>>; // "port/service" -> sources
   lines: number;
 }
 
@@ -45,7 +46,13 @@ export const firewallAgent: Agent<State, null> = {
       description: 'far more distinct sources hitting the firewall than usual',
     },
   },
-  newWindow: () => ({ packets: new Tally(), ports: new Map(), sensitive: new Tally(), lines: 0 }),
+  newWindow: () => ({
+    packets: new Tally(),
+    ports: new Map(),
+    sensitive: new Tally(),
+    sensitiveSources: new Map(),
+    lines: 0,
+  }),
   newMemory: () => null,
 
   observe(s, { ref, record }) {
@@ -64,7 +71,13 @@ export const firewallAgent: Agent<State, null> = {
     if (ports.size < 65_536) ports.add(port);
     // Inbound: logged on the way in (no OUT interface).
     const service = SENSITIVE.get(port);
-    if (service && !f.OUT) s.sensitive.add(`${port}/${service}`, ref);
+    if (service && !f.OUT) {
+      const key = `${port}/${service}`;
+      s.sensitive.add(key, ref);
+      let sources = s.sensitiveSources.get(key);
+      if (!sources) s.sensitiveSources.set(key, (sources = new Set()));
+      if (sources.size < 1000) sources.add(src);
+    }
   },
 
   evaluate(s) {
@@ -93,13 +106,18 @@ export const firewallAgent: Agent<State, null> = {
         evidence: s.packets.refs(src),
       });
     }
+    const scanners = new Set(
+      [...s.ports].filter(([, ports]) => ports.size >= PORT_SCAN).map(([src]) => src),
+    );
     for (const [service, n] of s.sensitive.atLeast(1)) {
+      // A scanner's probes of this port are part of its scan, already reported.
+      if ([...(s.sensitiveSources.get(service) ?? [])].every((src) => scanners.has(src))) continue;
       findings.push({
         type: 'sensitive_port_probe',
         severity: n >= SENSITIVE_REPEAT ? 3 : 2,
         confidence: 0.6,
         score: scoreByRatio(n, SENSITIVE_REPEAT),
-        description: `${n} inbound connection attempts to ${service}`,
+        description: `${n} inbound connection attempt${n === 1 ? '' : 's'} to ${service}`,
         features: { hits: n },
         evidence: s.sensitive.refs(service),
       });

@@ -12,7 +12,7 @@ import { scoreDetection } from './detection.js';
 const background = readFileSync(
   path.resolve(
     path.dirname(fileURLToPath(import.meta.url)),
-    '../../test/data/openwrt/logread-sample.log',
+    '../../data/openwrt/logread-sample.log',
   ),
   'utf8',
 )

@@ -8,7 +8,7 @@ import { SyslogParser, type LogRecord } from './syslog.js';
 const sample = readFileSync(
   path.resolve(
     path.dirname(fileURLToPath(import.meta.url)),
-    '../../test/data/openwrt/logread-sample.log',
+    '../../data/openwrt/logread-sample.log',
   ),
   'utf8',
 );

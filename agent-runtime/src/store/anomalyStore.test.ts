@@ -1,0 +1,131 @@
+// The anomaly store on real SQLite files.
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import Database from 'better-sqlite3';
+
+import type { Anomaly } from '../agents/types.js';
+import { AnomalyStore } from './anomalyStore.js';
+
+const MIN = 60_000;
+const options = { cooldownMs: 15 * MIN, retentionMs: 30 * 24 * 60 * MIN, maxRows: 1000 };
+let dir: string;
+let file: string;
+
+beforeEach(async () => {
+  dir = await mkdtemp(path.join(tmpdir(), 'edgewarden-store-'));
+  file = path.join(dir, 'anomalies.db');
+});
+afterEach(async () => rm(dir, { recursive: true, force: true }));
+
+function anomaly(at: string, overrides: Partial<Anomaly> = {}): Anomaly {
+  const end = new Date(at);
+  return {
+    agent: 'auth',
+    device: 'gw',
+    type: 'brute_force',
+    severity: 4,
+    confidence: 0.9,
+    score: 0.7,
+    windowStart: new Date(end.getTime() - 5 * MIN).toISOString(),
+    windowEnd: end.toISOString(),
+    description: '12 failed logins from 203.0.113.5',
+    features: { failures: 12 },
+    evidence: [1, 2, 3],
+    ...overrides,
+  };
+}
+
+test('a new file is migrated, in WAL mode, and keeps what it stored across reopening', () => {
+  const store = new AnomalyStore(file, options);
+  expect(store.record([anomaly('2026-11-23T10:05:00Z')])).toEqual({ added: 1, repeated: 0 });
+  store.close();
+  const raw = new Database(file, { readonly: true });
+  expect(raw.pragma('user_version', { simple: true })).toBe(1);
+  expect(raw.pragma('journal_mode', { simple: true })).toBe('wal');
+  raw.close();
+  const again = new AnomalyStore(file, options);
+  expect(again.list()).toHaveLength(1);
+  expect(again.list()[0]).toMatchObject({
+    agent: 'auth',
+    device: 'gw',
+    type: 'brute_force',
+    features: { failures: 12 },
+    evidence: [1, 2, 3],
+  });
+  again.close();
+});
+
+test('a repeat within the cooldown counts on the open anomaly; after it, a new row', () => {
+  const store = new AnomalyStore(file, options);
+  store.record([anomaly('2026-11-23T10:05:00Z')]);
+  expect(store.record([anomaly('2026-11-23T10:10:00Z', { severity: 5, evidence: [9] })])).toEqual({
+    added: 0,
+    repeated: 1,
+  });
+  expect(store.record([anomaly('2026-11-23T10:10:00Z', { device: 'ap' })])).toEqual({
+    added: 1,
+    repeated: 0,
+  });
+  expect(store.record([anomaly('2026-11-23T11:00:00Z')])).toEqual({ added: 1, repeated: 0 });
+  const gw = store.list().filter((a) => a.device === 'gw');
+  expect(gw.map((a) => [a.windowEnd, a.occurrences, a.severity])).toEqual([
+    ['2026-11-23T11:00:00.000Z', 1, 4],
+    ['2026-11-23T10:10:00.000Z', 2, 5],
+  ]);
+  expect(gw[1]!.evidence).toEqual([1, 2, 3, 9]);
+  store.close();
+});
+
+test('the watermark is saved with the anomalies, or not at all', () => {
+  const store = new AnomalyStore(file, options);
+  store.record([anomaly('2026-11-23T10:05:00Z')], { source: 'log_entries', value: '100' });
+  expect(store.watermark('log_entries')).toBe('100');
+  // Severity 9 breaks the table's CHECK: the whole cycle, watermark included, is rolled back.
+  expect(() =>
+    store.record(
+      [
+        anomaly('2026-11-23T11:05:00Z', { type: 'x' }),
+        anomaly('2026-11-23T11:05:00Z', { severity: 9 as never }),
+      ],
+      {
+        source: 'log_entries',
+        value: '200',
+      },
+    ),
+  ).toThrow(/CHECK constraint failed/);
+  expect(store.watermark('log_entries')).toBe('100');
+  expect(store.list()).toHaveLength(1);
+  store.close();
+});
+
+test('retention by age and by count', () => {
+  const store = new AnomalyStore(file, { ...options, maxRows: 3, retentionMs: 24 * 60 * MIN });
+  for (let h = 0; h < 6; h++)
+    store.record([anomaly(`2026-11-2${h < 2 ? 0 : 3}T0${h}:00:00Z`, { type: `t${h}` })]);
+  expect(store.prune(new Date('2026-11-23T12:00:00Z'))).toBe(3); // two too old, one over the limit
+  expect(store.list().map((a) => a.type)).toEqual(['t5', 't4', 't3']);
+  expect(store.counts(new Date('2026-11-23T12:00:00Z'))).toEqual({ total: 3, last24h: 3 });
+  store.close();
+});
+
+test('list filters by time and severity, newest first', () => {
+  const store = new AnomalyStore(file, options);
+  store.record([
+    anomaly('2026-11-23T10:00:00Z', { type: 'a', severity: 2 }),
+    anomaly('2026-11-23T11:00:00Z', { type: 'b' }),
+  ]);
+  expect(store.list({ minSeverity: 3 }).map((a) => a.type)).toEqual(['b']);
+  expect(store.list({ since: '2026-11-23T10:30:00Z' }).map((a) => a.type)).toEqual(['b']);
+  expect(store.list({ limit: 1 }).map((a) => a.type)).toEqual(['b']);
+  store.close();
+});
+
+test('a file from a newer edgewarden is refused, not rewritten', () => {
+  const raw = new Database(file);
+  raw.pragma('user_version = 99');
+  raw.close();
+  expect(() => new AnomalyStore(file, options)).toThrow(
+    /schema version 99, newer than this edgewarden knows/,
+  );
+});

@@ -1,0 +1,244 @@
+// The local anomaly store of an agent pod (or of `edgewarden demo`): one SQLite file in WAL
+// mode, with the design's anomalies table, schema migrations, de-duplication (a repeat of the
+// same agent, device and type within the cooldown raises a count on the open anomaly instead
+// of adding a row), retention by age and by count, and watermarks saved in the same
+// transaction as the anomalies they produced, so a restart neither repeats nor skips a line.
+import Database from 'better-sqlite3';
+
+import type { Anomaly } from '../agents/types.js';
+
+/** Each entry upgrades the schema by one version (PRAGMA user_version). Never edit a shipped one. */
+const MIGRATIONS: readonly string[] = [
+  `CREATE TABLE anomalies (
+     id INTEGER PRIMARY KEY AUTOINCREMENT,
+     agent_name TEXT NOT NULL,
+     device_id TEXT NOT NULL,
+     timestamp TEXT NOT NULL,
+     anomaly_type TEXT NOT NULL,
+     severity INTEGER NOT NULL CHECK (severity BETWEEN 1 AND 5),
+     confidence REAL NOT NULL,
+     score REAL NOT NULL,
+     description TEXT NOT NULL,
+     features TEXT NOT NULL,
+     evidence TEXT NOT NULL,
+     window_start TEXT NOT NULL,
+     window_end TEXT NOT NULL,
+     occurrences INTEGER NOT NULL DEFAULT 1,
+     last_seen TEXT NOT NULL,
+     status TEXT NOT NULL DEFAULT 'open',
+     synced INTEGER NOT NULL DEFAULT 0,
+     created_at TEXT NOT NULL,
+     updated_at TEXT NOT NULL,
+     resolution_status TEXT,
+     resolution_notes TEXT
+   );
+   CREATE INDEX anomalies_open ON anomalies (agent_name, device_id, anomaly_type, status, last_seen);
+   CREATE INDEX anomalies_time ON anomalies (timestamp);
+   CREATE TABLE watermarks (
+     source TEXT PRIMARY KEY,
+     value TEXT NOT NULL,
+     updated_at TEXT NOT NULL
+   );`,
+];
+
+export interface StoreOptions {
+  /** Repeats of an open anomaly within this many ms are counted on it, not stored anew. */
+  cooldownMs: number;
+  /** Anomalies older than this are deleted by prune(). */
+  retentionMs: number;
+  /** At most this many rows are kept; prune() deletes the oldest beyond it. */
+  maxRows: number;
+}
+
+export interface StoredAnomaly extends Anomaly {
+  id: number;
+  occurrences: number;
+  lastSeen: string;
+  status: string;
+}
+
+interface Row {
+  id: number;
+  agent_name: string;
+  device_id: string;
+  anomaly_type: string;
+  severity: number;
+  confidence: number;
+  score: number;
+  description: string;
+  features: string;
+  evidence: string;
+  window_start: string;
+  window_end: string;
+  occurrences: number;
+  last_seen: string;
+  status: string;
+}
+
+const EVIDENCE_KEPT = 100;
+
+export class AnomalyStore {
+  private readonly db: Database.Database;
+  private readonly findOpen: Database.Statement;
+  private readonly insert: Database.Statement;
+  private readonly bump: Database.Statement;
+  private readonly saveWatermark: Database.Statement;
+
+  constructor(
+    readonly path: string,
+    private readonly options: StoreOptions,
+  ) {
+    this.db = new Database(path);
+    this.db.pragma('journal_mode = WAL');
+    this.db.pragma('synchronous = NORMAL'); // WAL + NORMAL: durable across process crashes
+    this.db.pragma('busy_timeout = 5000');
+    this.migrate();
+    this.findOpen = this.db.prepare(
+      `SELECT id, severity, evidence, features FROM anomalies
+       WHERE agent_name = ? AND device_id = ? AND anomaly_type = ? AND status = 'open' AND last_seen >= ?
+       ORDER BY last_seen DESC LIMIT 1`,
+    );
+    this.insert = this.db.prepare(
+      `INSERT INTO anomalies (agent_name, device_id, timestamp, anomaly_type, severity, confidence, score,
+         description, features, evidence, window_start, window_end, last_seen, created_at, updated_at)
+       VALUES (@agent, @device, @timestamp, @type, @severity, @confidence, @score, @description, @features,
+         @evidence, @windowStart, @windowEnd, @timestamp, @now, @now)`,
+    );
+    this.bump = this.db.prepare(
+      `UPDATE anomalies SET occurrences = occurrences + 1, last_seen = @timestamp, window_end = @windowEnd,
+         severity = MAX(severity, @severity), confidence = MAX(confidence, @confidence), score = MAX(score, @score),
+         description = @description, features = @features, evidence = @evidence, updated_at = @now, synced = 0
+       WHERE id = @id`,
+    );
+    this.saveWatermark = this.db.prepare(
+      `INSERT INTO watermarks (source, value, updated_at) VALUES (?, ?, ?)
+       ON CONFLICT (source) DO UPDATE SET value = excluded.value, updated_at = excluded.updated_at`,
+    );
+  }
+
+  private migrate(): void {
+    const version = this.db.pragma('user_version', { simple: true }) as number;
+    if (version > MIGRATIONS.length)
+      throw new Error(
+        `${this.path} has schema version ${version}, newer than this edgewarden knows (${MIGRATIONS.length})`,
+      );
+    for (let v = version; v < MIGRATIONS.length; v++) {
+      this.db.transaction(() => {
+        this.db.exec(MIGRATIONS[v]!);
+        this.db.pragma(`user_version = ${v + 1}`);
+      })();
+    }
+  }
+
+  /**
+   * Stores one cycle's anomalies and, in the same transaction, the watermark of the source
+   * lines they came from. Returns how many rows were added and how many repeats were counted.
+   */
+  record(
+    anomalies: readonly Anomaly[],
+    watermark?: { source: string; value: string },
+  ): { added: number; repeated: number } {
+    const now = new Date().toISOString();
+    let added = 0;
+    let repeated = 0;
+    this.db.transaction(() => {
+      for (const a of anomalies) {
+        // The anomaly's own time is the end of its window: replaying old logs de-duplicates by log time.
+        const timestamp = a.windowEnd;
+        const since = new Date(Date.parse(timestamp) - this.options.cooldownMs).toISOString();
+        const open = this.findOpen.get(a.agent, a.device, a.type, since) as
+          { id: number; evidence: string } | undefined;
+        const fields = {
+          timestamp,
+          severity: a.severity,
+          confidence: a.confidence,
+          score: a.score,
+          description: a.description,
+          features: JSON.stringify(a.features),
+          windowEnd: a.windowEnd,
+          now,
+        };
+        if (open) {
+          const evidence = [...(JSON.parse(open.evidence) as unknown[]), ...a.evidence].slice(
+            0,
+            EVIDENCE_KEPT,
+          );
+          this.bump.run({ ...fields, evidence: JSON.stringify(evidence), id: open.id });
+          repeated++;
+        } else {
+          this.insert.run({
+            ...fields,
+            agent: a.agent,
+            device: a.device,
+            type: a.type,
+            evidence: JSON.stringify(a.evidence.slice(0, EVIDENCE_KEPT)),
+            windowStart: a.windowStart,
+          });
+          added++;
+        }
+      }
+      if (watermark) this.saveWatermark.run(watermark.source, watermark.value, now);
+    })();
+    return { added, repeated };
+  }
+
+  watermark(source: string): string | undefined {
+    const row = this.db.prepare('SELECT value FROM watermarks WHERE source = ?').get(source) as
+      { value: string } | undefined;
+    return row?.value;
+  }
+
+  /** Newest first. */
+  list(filter: { since?: string; minSeverity?: number; limit?: number } = {}): StoredAnomaly[] {
+    const rows = this.db
+      .prepare(
+        `SELECT * FROM anomalies WHERE timestamp >= ? AND severity >= ? ORDER BY timestamp DESC, id DESC LIMIT ?`,
+      )
+      .all(filter.since ?? '', filter.minSeverity ?? 1, filter.limit ?? 1000) as Row[];
+    return rows.map((r) => ({
+      id: r.id,
+      agent: r.agent_name as Anomaly['agent'],
+      device: r.device_id,
+      type: r.anomaly_type,
+      severity: r.severity as Anomaly['severity'],
+      confidence: r.confidence,
+      score: r.score,
+      description: r.description,
+      features: JSON.parse(r.features) as Record<string, number>,
+      evidence: JSON.parse(r.evidence) as (number | string)[],
+      windowStart: r.window_start,
+      windowEnd: r.window_end,
+      occurrences: r.occurrences,
+      lastSeen: r.last_seen,
+      status: r.status,
+    }));
+  }
+
+  /** Total anomalies, and those whose time is within the 24 hours before `now`. */
+  counts(now = new Date()): { total: number; last24h: number } {
+    const since = new Date(now.getTime() - 86_400_000).toISOString();
+    const row = this.db
+      .prepare(
+        'SELECT COUNT(*) AS total, SUM(CASE WHEN timestamp >= ? THEN 1 ELSE 0 END) AS last24h FROM anomalies',
+      )
+      .get(since) as { total: number; last24h: number | null };
+    return { total: row.total, last24h: row.last24h ?? 0 };
+  }
+
+  /** Deletes anomalies past the retention age, then the oldest beyond the row limit. */
+  prune(now = new Date()): number {
+    const cutoff = new Date(now.getTime() - this.options.retentionMs).toISOString();
+    const old = this.db.prepare('DELETE FROM anomalies WHERE timestamp < ?').run(cutoff).changes;
+    const extra = this.db
+      .prepare(
+        `DELETE FROM anomalies WHERE id IN (
+           SELECT id FROM anomalies ORDER BY timestamp DESC, id DESC LIMIT -1 OFFSET ?)`,
+      )
+      .run(this.options.maxRows).changes;
+    return old + extra;
+  }
+
+  close(): void {
+    this.db.close();
+  }
+}

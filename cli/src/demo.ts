@@ -1,0 +1,78 @@
+// `edgewarden demo`: the main job on a laptop, on embedded defaults and real router logs.
+import { homedir } from 'node:os';
+import path from 'node:path';
+import { parseArgs } from 'node:util';
+
+import { runDemo } from '../../agent-runtime/src/demo/runDemo.js';
+import type { Command } from './command.js';
+import { anomalyTable } from './table.js';
+
+const usage = `Usage: edgewarden demo [--data-dir DIR] [--seed N]
+
+Takes 707 lines of real OpenWrt router logs, injects seven realistic attacks (SSH brute force,
+Wi-Fi wrong-password burst, deauthentication flood, DHCP starvation, port scan, WAN flapping,
+DNS tunnelling), analyses everything with every built-in agent into an embedded SQLite store,
+and prints what was found. No database server, cluster or network needed.
+
+Options:
+  --data-dir DIR   where the logs and the SQLite store are written (recreated each run;
+                   default $XDG_DATA_HOME/edgewarden/demo or ~/.local/share/edgewarden/demo)
+  --seed N         seed of the attack generator (default 1)`;
+
+async function run(args: string[]): Promise<number> {
+  let values;
+  try {
+    ({ values } = parseArgs({
+      args,
+      options: { 'data-dir': { type: 'string' }, seed: { type: 'string', default: '1' } },
+    }));
+  } catch (error) {
+    console.error(`edgewarden demo: ${(error as Error).message}\n\n${usage}`);
+    return 2;
+  }
+  const seed = Number(values.seed);
+  if (!Number.isInteger(seed)) {
+    console.error('edgewarden demo: --seed: must be a whole number');
+    return 2;
+  }
+  const dataDir = path.resolve(
+    values['data-dir'] ??
+      path.join(
+        process.env.XDG_DATA_HOME ?? path.join(homedir(), '.local', 'share'),
+        'edgewarden',
+        'demo',
+      ),
+  );
+  const r = await runDemo(dataDir, seed);
+  const alerting = r.stored.filter((a) => a.severity >= 2);
+  const pct = (x: number): string => `${(x * 100).toFixed(0)}%`;
+  console.log(`edgewarden demo
+  ${r.backgroundLines} lines of real OpenWrt logs + ${r.injectedLines} lines of ${r.detections.length} injected attacks
+  analysed by 6 agents in ${r.seconds.toFixed(2)} s: ${r.summary.anomalies} anomalies, ${r.stored.length} stored after de-duplication
+
+Stored anomalies of severity 2 and above (severity 1 entries are in the store too):
+${anomalyTable(alerting)}
+
+Injected attacks:
+${r.detections
+  .map(({ scenario, anomaly }) =>
+    anomaly
+      ? `  found   ${scenario.padEnd(30)} ${`${anomaly.agent}/${anomaly.type}`.padEnd(28)} severity ${anomaly.severity}`
+      : `  MISSED  ${scenario}`,
+  )
+  .join('\n')}
+  precision ${pct(r.report.precision)}, recall ${pct(r.report.recall)} at severity 3 and above (real PSK mismatches in the background count as real)
+
+Where the data lives:
+  logs       ${r.logFile}
+  anomalies  ${r.databaseFile}   (SQLite: sqlite3 ${r.databaseFile} 'SELECT * FROM anomalies')
+
+Next: edgewarden analyze --input ${r.logFile} --agent auth --format jsonl`);
+  return r.report.missed.length === 0 ? 0 : 1;
+}
+
+export const demoCommand: Command = {
+  summary: 'Run every agent on real router logs with injected attacks; print what they find.',
+  usage,
+  run,
+};
