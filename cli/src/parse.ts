@@ -78,17 +78,18 @@ async function run(args: string[]): Promise<number> {
     buffer = '';
     if (!ok) await once(process.stdout, 'drain');
   };
-  for await (const [n, line] of readLines(input)) {
-    const outcome = parser.parse(line);
-    if (outcome.ok) {
-      parsed++;
-      buffer += JSON.stringify(outcome.record) + '\n';
-      if (buffer.length > 64 * 1024) await flush();
-    } else {
-      unreadable++;
-      process.stderr.write(`line ${n}: ${outcome.reason}: ${line.slice(0, 120)}\n`);
+  for await (const batch of readLines(input))
+    for (const [n, line] of batch) {
+      const outcome = parser.parse(line);
+      if (outcome.ok) {
+        parsed++;
+        buffer += JSON.stringify(outcome.record) + '\n';
+        if (buffer.length > 64 * 1024) await flush();
+      } else {
+        unreadable++;
+        process.stderr.write(`line ${n}: ${outcome.reason}: ${line.slice(0, 120)}\n`);
+      }
     }
-  }
   await flush();
   process.stderr.write(`parsed ${parsed} lines, ${unreadable} unreadable\n`);
   return 0;

@@ -20,11 +20,20 @@ export interface Template {
 const VALUE =
   /^[^A-Za-z]*\d|^(?:0x)?[0-9a-f]{8,}$|^[0-9a-f]{1,2}(?::[0-9a-f]{1,4}){2,}|=[^A-Za-z]*\d/i;
 
+function hasDigit(token: string): boolean {
+  for (let i = 0; i < token.length; i++) {
+    const c = token.charCodeAt(i);
+    if (c >= 48 && c <= 57) return true;
+  }
+  return false;
+}
+
 function tokenize(message: string): string[] {
   const out: string[] = [];
-  for (const token of message.split(/\s+/)) {
+  for (const token of message.split(' ')) {
     if (token.length === 0) continue;
-    out.push(VALUE.test(token) ? WILDCARD : token);
+    // Most tokens are plain words: only those with a digit need the regular expression.
+    out.push(hasDigit(token) && VALUE.test(token) ? WILDCARD : token);
     if (out.length >= 64) break; // long lines: the head identifies the template
   }
   return out;

@@ -21,7 +21,7 @@ export interface AnalyzeSummary {
 }
 
 export async function analyzeLines(
-  lines: AsyncIterable<[number, string]> | Iterable<[number, string]>,
+  batches: AsyncIterable<[number, string][]> | Iterable<[number, string][]>,
   options: AnalyzeOptions,
 ): Promise<AnalyzeSummary> {
   const parser = new SyslogParser(options);
@@ -35,23 +35,24 @@ export async function analyzeLines(
       options.onAnomaly(a);
     }
   };
-  for await (const [n, line] of lines) {
-    const outcome = parser.parse(line);
-    if (!outcome.ok) {
-      unreadable++;
-      options.onUnreadable?.(n, outcome.reason, line);
-      continue;
+  for await (const batch of batches)
+    for (const [n, line] of batch) {
+      const outcome = parser.parse(line);
+      if (!outcome.ok) {
+        unreadable++;
+        options.onUnreadable?.(n, outcome.reason, line);
+        continue;
+      }
+      const record = outcome.record;
+      emit(
+        engine.push({
+          ref: n,
+          device: record.host ?? device,
+          time: outcome.time,
+          record,
+        }),
+      );
     }
-    const record = outcome.record;
-    emit(
-      engine.push({
-        ref: n,
-        device: record.host ?? device,
-        time: Date.parse(record.timestamp),
-        record,
-      }),
-    );
-  }
   emit(engine.flush());
   return {
     lines: engine.stats.lines + unreadable,

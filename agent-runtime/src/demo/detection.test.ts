@@ -22,10 +22,12 @@ const agents = Object.values(builtInAgents);
 
 async function analyze(lines: string[]): Promise<Anomaly[]> {
   const found: Anomaly[] = [];
-  await analyzeLines(
-    lines.map((l, i) => [i + 1, l] as [number, string]),
-    { agents, windowMs: 300_000, defaultHost: 'gw-home', onAnomaly: (a) => found.push(a) },
-  );
+  await analyzeLines([lines.map((l, i) => [i + 1, l] as [number, string])], {
+    agents,
+    windowMs: 300_000,
+    defaultHost: 'gw-home',
+    onAnomaly: (a) => found.push(a),
+  });
   return found;
 }
 

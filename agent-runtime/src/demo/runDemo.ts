@@ -55,15 +55,12 @@ export async function runDemo(dataDir: string, seed = 1): Promise<DemoResult> {
   const found: Anomaly[] = [];
   const started = performance.now();
   try {
-    const summary = await analyzeLines(
-      lines.map((l, i) => [i + 1, l] as [number, string]),
-      {
-        agents: Object.values(builtInAgents),
-        windowMs: 5 * 60_000,
-        defaultHost: 'gw-home',
-        onAnomaly: (a) => found.push(a),
-      },
-    );
+    const summary = await analyzeLines([lines.map((l, i) => [i + 1, l] as [number, string])], {
+      agents: Object.values(builtInAgents),
+      windowMs: 5 * 60_000,
+      defaultHost: 'gw-home',
+      onAnomaly: (a) => found.push(a),
+    });
     store.record(found, { source: logFile, value: String(lines.length) });
     const seconds = (performance.now() - started) / 1000;
     const report = scoreDetection(found, scenarios, scenarioLines);

@@ -25,7 +25,9 @@ export interface LogRecord {
   message: string;
 }
 
-export type ParseOutcome = { ok: true; record: LogRecord } | { ok: false; reason: string };
+export type ParseOutcome =
+  | { ok: true; record: LogRecord; /** record.timestamp in ms since the epoch */ time: number }
+  | { ok: false; reason: string };
 
 export interface ParserOptions {
   /**
@@ -38,6 +40,12 @@ export interface ParserOptions {
   timeZone?: string;
   /** Host for lines that name none (logread's local format). */
   defaultHost?: string;
+}
+
+/** A time both ways: as printed (RFC 3339, UTC) and in ms since the epoch. */
+interface Stamp {
+  iso: string;
+  ms: number;
 }
 
 const MONTHS: Record<string, number> = {
@@ -76,8 +84,8 @@ export class SyslogParser {
   private readonly referenceMs: number;
   private readonly defaultHost: string | null;
   private readonly zoneFormat: Intl.DateTimeFormat | undefined;
-  private lastStampKey = '';
-  private lastStampIso = '';
+  private lastStampKey = -1;
+  private lastStamp: Stamp = { iso: '', ms: 0 };
 
   constructor(options: ParserOptions = {}) {
     this.referenceMs = (options.referenceTime ?? new Date()).getTime();
@@ -156,12 +164,13 @@ export class SyslogParser {
 
   /** The part after the timestamp: [host ]tag: message. */
   private finish(
-    timestamp: string,
+    stamp: Stamp,
     facility: string | null,
     level: string | null,
     rest: string,
     mayHaveHost: boolean,
   ): ParseOutcome {
+    const timestamp = stamp.iso;
     let host = this.defaultHost;
     let tagged = rest;
     if (mayHaveHost) {
@@ -173,51 +182,66 @@ export class SyslogParser {
         // "host message" with no tag at all: the first word is the host.
         const space = rest.indexOf(' ');
         if (space > 0 && !rest.slice(0, space).includes(':')) {
-          return ok({
-            timestamp,
-            host: rest.slice(0, space),
-            facility,
-            level,
-            program: null,
-            pid: null,
-            message: rest.slice(space + 1),
-          });
+          return ok(
+            {
+              timestamp,
+              host: rest.slice(0, space),
+              facility,
+              level,
+              program: null,
+              pid: null,
+              message: rest.slice(space + 1),
+            },
+            stamp.ms,
+          );
         }
       }
     }
     const t = TAG.exec(tagged);
     if (t && t[1]!.length <= 64) {
-      return ok({
-        timestamp,
-        host,
-        facility,
-        level,
-        program: t[1] === '' ? null : t[1]!,
-        pid: t[2] === undefined ? null : Number(t[2]),
-        message: t[3]!,
-      });
+      return ok(
+        {
+          timestamp,
+          host,
+          facility,
+          level,
+          program: t[1] === '' ? null : t[1]!,
+          pid: t[2] === undefined ? null : Number(t[2]),
+          message: t[3]!,
+        },
+        stamp.ms,
+      );
     }
-    return ok({ timestamp, host, facility, level, program: null, pid: null, message: tagged });
+    return ok(
+      { timestamp, host, facility, level, program: null, pid: null, message: tagged },
+      stamp.ms,
+    );
   }
 
   private parse5424(line: string, facility: string | null, level: string | null): ParseOutcome {
     const m = RFC5424.exec(line);
     if (!m) return fail('malformed RFC 5424 header');
-    const timestamp = m[1] === '-' ? new Date(this.referenceMs).toISOString() : isoToUtc(m[1]!);
-    if (timestamp === null) return fail('invalid timestamp');
+    const stamp =
+      m[1] === '-'
+        ? { iso: new Date(this.referenceMs).toISOString(), ms: this.referenceMs }
+        : isoToUtc(m[1]!);
+    if (stamp === null) return fail('invalid timestamp');
     const nil = (v: string): string | null => (v === '-' ? null : v);
     const pid = m[4] !== undefined && /^\d+$/.test(m[4]) ? Number(m[4]) : null;
     let message = m[7] ?? '';
     if (message.startsWith('\uFEFF')) message = message.slice(1);
-    return ok({
-      timestamp,
-      host: nil(m[2]!) ?? this.defaultHost,
-      facility,
-      level,
-      program: nil(m[3]!),
-      pid,
-      message,
-    });
+    return ok(
+      {
+        timestamp: stamp.iso,
+        host: nil(m[2]!) ?? this.defaultHost,
+        facility,
+        level,
+        program: nil(m[3]!),
+        pid,
+        message,
+      },
+      stamp.ms,
+    );
   }
 
   /**
@@ -231,15 +255,17 @@ export class SyslogParser {
     mm: string,
     ss: string,
     year: number | undefined,
-  ): string | null {
-    const key = `${year ?? ''} ${mon} ${day} ${hh}:${mm}:${ss}`;
-    if (key === this.lastStampKey) return this.lastStampIso;
+  ): Stamp | null {
     const month = MONTHS[mon];
     const d = Number(day);
     const h = Number(hh);
     const mi = Number(mm);
     const s = Number(ss);
     if (month === undefined || d < 1 || d > 31 || h > 23 || mi > 59 || s > 60) return null;
+    // One number per second of wall-clock time: many lines share a second, and comparing a
+    // number is cheaper than building and comparing a string per line.
+    const key = ((((year ?? 0) * 12 + month) * 31 + d) * 24 + h) * 3600 + mi * 60 + s;
+    if (key === this.lastStampKey) return this.lastStamp;
     let ms: number;
     if (year !== undefined) {
       ms = this.toUtc(year, month, d, h, mi, s);
@@ -252,8 +278,8 @@ export class SyslogParser {
     const check = new Date(ms + this.offsetMs(ms));
     if (check.getUTCDate() !== d) return null;
     this.lastStampKey = key;
-    this.lastStampIso = new Date(ms).toISOString();
-    return this.lastStampIso;
+    this.lastStamp = { iso: new Date(ms).toISOString(), ms };
+    return this.lastStamp;
   }
 
   private toUtc(year: number, month: number, d: number, h: number, mi: number, s: number): number {
@@ -283,18 +309,18 @@ export class SyslogParser {
 }
 
 /** An RFC 3339 timestamp (a zone-less one is taken as UTC) to RFC 3339 in UTC, or null. */
-function isoToUtc(stamp: string): string | null {
+function isoToUtc(stamp: string): Stamp | null {
   let s = stamp.replace(' ', 'T');
   if (/[+-]\d{4}$/.test(s)) s = `${s.slice(0, -2)}:${s.slice(-2)}`;
   if (!/(Z|[+-]\d{2}:\d{2})$/i.test(s)) s += 'Z';
   // JavaScript dates keep milliseconds; longer fractions are truncated, not rounded.
   s = s.replace(/(\.\d{3})\d+/, '$1');
   const ms = Date.parse(s);
-  return Number.isNaN(ms) ? null : new Date(ms).toISOString();
+  return Number.isNaN(ms) ? null : { iso: new Date(ms).toISOString(), ms };
 }
 
-function ok(record: LogRecord): ParseOutcome {
-  return { ok: true, record };
+function ok(record: LogRecord, time: number): ParseOutcome {
+  return { ok: true, record, time };
 }
 
 function fail(reason: string): ParseOutcome {

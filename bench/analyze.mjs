@@ -1,0 +1,120 @@
+// Benchmark: `edgewarden analyze` against a plain read of the same file (`wc -l`), side by side
+// in one run, on a file of at least a million lines; and the analyser's peak RSS.
+//   npm run bench            (builds first)
+//   node bench/analyze.mjs [--lines N] [--runs N]
+// The file: the demo's real OpenWrt logs with injected attacks, re-stamped as remote syslog
+// (RFC 3164 with <PRI> and host) from 20 routers, time moving forward, MAC and IP addresses
+// varied line by line, repeated to N lines.
+import { execFileSync, spawnSync } from 'node:child_process';
+import { createWriteStream, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+const { injectAttacks } = await import(path.join(root, 'dist/agent-runtime/src/demo/attacks.js'));
+const { SyslogParser } = await import(path.join(root, 'dist/agent-runtime/src/parse/syslog.js'));
+
+const { values } = parseArgs({
+  options: {
+    lines: { type: 'string', default: '1000000' },
+    runs: { type: 'string', default: '5' },
+  },
+});
+const target = Number(values.lines);
+const runs = Number(values.runs);
+
+const FACILITY = { kern: 0, user: 1, daemon: 3, auth: 4, authpriv: 10 };
+const LEVEL = { emerg: 0, alert: 1, crit: 2, err: 3, warning: 4, notice: 5, info: 6, debug: 7 };
+const MON = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec'];
+
+const sample = readFileSync(
+  path.join(root, 'agent-runtime/data/openwrt/logread-sample.log'),
+  'utf8',
+)
+  .split('\n')
+  .filter(Boolean);
+const { lines: demoLines } = injectAttacks(
+  sample,
+  Date.parse('2023-07-18T02:00:00Z'),
+  30 * 60_000,
+  1,
+);
+const parser = new SyslogParser();
+const records = demoLines
+  .map((l) => parser.parse(l))
+  .filter((o) => o.ok)
+  .map((o) => o.record);
+
+const dir = mkdtempSync(path.join(tmpdir(), 'edgewarden-bench-'));
+const file = path.join(dir, 'routers.log');
+const out = createWriteStream(file);
+let written = 0;
+let clock = Date.parse('2026-01-01T00:00:00Z');
+const pad = (n) => String(n).padStart(2, '0');
+const hex2 = (n) => (n & 255).toString(16).padStart(2, '0');
+while (written < target) {
+  for (const r of records) {
+    if (written >= target) break;
+    clock += 250; // four lines a second across the fleet
+    const d = new Date(clock);
+    const pri = (FACILITY[r.facility] ?? 1) * 8 + (LEVEL[r.level] ?? 6);
+    const stamp = `${MON[d.getUTCMonth()]} ${String(d.getUTCDate()).padStart(2, ' ')} ${pad(d.getUTCHours())}:${pad(d.getUTCMinutes())}:${pad(d.getUTCSeconds())}`;
+    const tag = r.program ? `${r.program}${r.pid === null ? '' : `[${r.pid}]`}: ` : '';
+    // Vary addresses so repeats are as rare as in real traffic (the miner caches exact repeats).
+    const message = r.message
+      .replace(
+        /([0-9a-f]{2}:){5}[0-9a-f]{2}/gi,
+        (m) => `${m.slice(0, 12)}${hex2(written >> 4)}:${hex2(written)}`,
+      )
+      .replace(/\b(\d{1,3}\.\d{1,3}\.\d{1,3})\.\d{1,3}\b/g, (_m, net) => `${net}.${written % 250}`);
+    if (!out.write(`<${pri}>${stamp} router-${written % 20} ${tag}${message}\n`))
+      await new Promise((res) => out.once('drain', res));
+    written++;
+  }
+}
+await new Promise((res) => out.end(res));
+const bytes = Number(execFileSync('stat', ['-c', '%s', file]).toString().trim());
+
+function timed(command, args) {
+  const started = process.hrtime.bigint();
+  const result = spawnSync('/usr/bin/time', ['-f', '%M', command, ...args], {
+    stdio: ['ignore', 'ignore', 'pipe'],
+    maxBuffer: 64 << 20,
+  });
+  const seconds = Number(process.hrtime.bigint() - started) / 1e9;
+  if (result.status !== 0) throw new Error(`${command} failed: ${result.stderr}`);
+  const lines = result.stderr.toString().trim().split('\n');
+  return { seconds, rssKb: Number(lines[lines.length - 1]) };
+}
+const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+
+const wc = [];
+const analyze = [];
+for (let i = 0; i < runs; i++) {
+  // Interleaved, so both see the same machine load.
+  wc.push(timed('wc', ['-l', file]));
+  analyze.push(
+    timed('node', [
+      path.join(root, 'bin/edgewarden.js'),
+      'analyze',
+      '--input',
+      file,
+      '--format',
+      'jsonl',
+    ]),
+  );
+}
+rmSync(dir, { recursive: true, force: true });
+
+const wcS = median(wc.map((r) => r.seconds));
+const anS = median(analyze.map((r) => r.seconds));
+const peak = Math.max(...analyze.map((r) => r.rssKb)) / 1024;
+console.log(`edgewarden analyze benchmark (${runs} interleaved runs each, medians)
+  file          ${written.toLocaleString('en')} lines, ${(bytes / 1048576).toFixed(1)} MiB, 20 routers, all six agents
+  wc -l         ${wcS.toFixed(3)} s   ${Math.round(written / wcS).toLocaleString('en')} lines/s
+  analyze       ${anS.toFixed(3)} s   ${Math.round(written / anS).toLocaleString('en')} lines/s (one process, one core)
+  ratio         analyze takes ${(anS / wcS).toFixed(1)}x the time of wc -l
+  peak RSS      ${peak.toFixed(0)} MB (analyze, max over runs)
+  per run       analyze ${analyze.map((r) => r.seconds.toFixed(2)).join(' ')} s; wc ${wc.map((r) => r.seconds.toFixed(3)).join(' ')} s`);
