@@ -1,4 +1,5 @@
-// Unit tests: pure logic only, no servers. Files named *.test.ts outside test/integration.
+// Unit tests: no servers. Files named *.test.ts, except the data-path tests (*.data.test.ts,
+// jest.data.config.js) and the suites under test/integration and test/e2e.
 import base from './jest.base.config.js';
 
 /** @type {import('jest').Config} */
@@ -8,6 +9,7 @@ export default {
   testMatch: ['**/*.test.ts'],
   testPathIgnorePatterns: [
     ...base.testPathIgnorePatterns,
+    '\\.data\\.test\\.ts$',
     '<rootDir>/test/integration/',
     '<rootDir>/test/e2e/',
   ],

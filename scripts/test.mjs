@@ -11,7 +11,15 @@ import { ensureDependencies, root, run } from './bootstrap.mjs';
 
 const results = path.join(root, 'dist', 'test-results');
 
-for (const tool of ['go', 'openssl', 'make', 'g++', 'python3']) {
+for (const tool of [
+  'go',
+  'openssl',
+  'make',
+  'g++',
+  'python3',
+  'setpriv',
+  '/usr/lib/postgresql/15/bin/postgres',
+]) {
   if (spawnSync('sh', ['-c', `command -v ${tool}`]).status !== 0) {
     console.error(
       `edgewarden: ${tool} is not installed; run \`bash .ci/run\` (as root) to install what the tests need`,
@@ -33,6 +41,7 @@ const stages = [
   ['import graph', ['run', 'check:imports']],
   ['API drift (api/schema -> crds/, types)', ['run', 'check:api']],
   ['unit tests', ['run', 'test:unit', ...jestArgs('unit')], 'unit'],
+  ['data-path tests (real PostgreSQL)', ['run', 'test:data', ...jestArgs('data')], 'data'],
   [
     'integration tests (real control plane)',
     ['run', 'test:integration', ...jestArgs('integration')],

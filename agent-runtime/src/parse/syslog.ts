@@ -43,7 +43,7 @@ export interface ParserOptions {
 }
 
 /** A time both ways: as printed (RFC 3339, UTC) and in ms since the epoch. */
-interface Stamp {
+export interface Stamp {
   iso: string;
   ms: number;
 }
@@ -308,10 +308,14 @@ export class SyslogParser {
   }
 }
 
-/** An RFC 3339 timestamp (a zone-less one is taken as UTC) to RFC 3339 in UTC, or null. */
-function isoToUtc(stamp: string): Stamp | null {
+/**
+ * An RFC 3339 timestamp (a zone-less one is taken as UTC; a space may stand for the T, and
+ * PostgreSQL's "+00" for "+00:00") to RFC 3339 in UTC and ms, or null.
+ */
+export function isoToUtc(stamp: string): Stamp | null {
   let s = stamp.replace(' ', 'T');
   if (/[+-]\d{4}$/.test(s)) s = `${s.slice(0, -2)}:${s.slice(-2)}`;
+  else if (/T[\d:.]+[+-]\d{2}$/.test(s)) s += ':00'; // PostgreSQL's "+00"
   if (!/(Z|[+-]\d{2}:\d{2})$/i.test(s)) s += 'Z';
   // JavaScript dates keep milliseconds; longer fractions are truncated, not rounded.
   s = s.replace(/(\.\d{3})\d+/, '$1');

@@ -1,0 +1,315 @@
+// The PostgreSQL source: reads router logs read-only and incrementally, by a watermark (a
+// monotonic id, or the timestamp), through a small pool with a statement timeout, TLS as
+// libpq's sslmode says, and retries with backoff on connection loss and on replica recovery
+// conflicts. It never rescans the table: each read starts after the last watermark.
+import pg from 'pg';
+
+import type { ObservedLine } from '../agents/types.js';
+import { facilityName, levelName, normalizeFacility, normalizeLevel } from '../parse/priority.js';
+import { isoToUtc, type LogRecord } from '../parse/syslog.js';
+import type { Preset } from './presets.js';
+
+export type SslMode = 'disable' | 'prefer' | 'require' | 'verify-ca' | 'verify-full';
+
+export interface PostgresConnection {
+  host: string;
+  port: number;
+  database: string;
+  user: string;
+  password?: string;
+  sslMode: SslMode;
+  /** PEM of the CA for verify-ca / verify-full (else the system trust store). */
+  ca?: string;
+}
+
+export interface SourceOptions {
+  connection: PostgresConnection;
+  mapping: Preset;
+  /** id (needs an id column) or timestamp; default id when the mapping has one. */
+  watermark?: 'id' | 'timestamp';
+  batchSize: number;
+  programs?: readonly string[];
+  devices?: readonly string[];
+  statementTimeoutMs?: number;
+  /** Attempts per read before the error is returned to the caller. */
+  retries?: number;
+  /** First retry delay; doubles each time, with jitter. */
+  retryDelayMs?: number;
+  /** Name the database sees, for its logs and pg_stat_activity. */
+  applicationName?: string;
+}
+
+export interface Batch {
+  lines: ObservedLine[];
+  /** Watermark after these lines: store it with what they produced. */
+  watermark: string;
+  /** True when the table has no more rows after this batch (for now). */
+  caughtUp: boolean;
+}
+
+export class SourceError extends Error {
+  readonly code = 'EW_SOURCE';
+  constructor(
+    message: string,
+    readonly retryable: boolean,
+    override readonly cause?: unknown,
+  ) {
+    super(message);
+    this.name = 'SourceError';
+  }
+}
+
+/**
+ * Connection loss, server shutdown or start-up, too many connections, and the conflicts a hot
+ * standby raises when replication removes rows a query still needs: worth trying again.
+ */
+const RETRYABLE_SQLSTATE = /^(08|57P0[1-3]|53300|40001|40P01)/;
+const RETRYABLE_NODE = new Set([
+  'ECONNREFUSED',
+  'ECONNRESET',
+  'EPIPE',
+  'ETIMEDOUT',
+  'EHOSTUNREACH',
+  'ENOTFOUND',
+  'EAI_AGAIN',
+]);
+
+export function isRetryable(error: unknown): boolean {
+  const code = (error as { code?: unknown }).code;
+  if (typeof code === 'string' && (RETRYABLE_NODE.has(code) || RETRYABLE_SQLSTATE.test(code)))
+    return true;
+  const message = error instanceof Error ? error.message : String(error);
+  return /Connection terminated|connection timeout|terminating connection|the database system is (starting up|shutting down)/i.test(
+    message,
+  );
+}
+
+function sslOption(c: PostgresConnection): pg.ClientConfig['ssl'] {
+  switch (c.sslMode) {
+    case 'disable':
+      return false;
+    case 'prefer': // tried with TLS first; see connect()
+    case 'require':
+      return { rejectUnauthorized: false };
+    case 'verify-ca':
+      // The chain is checked; the host name is not.
+      return { rejectUnauthorized: true, ca: c.ca, checkServerIdentity: () => undefined };
+    case 'verify-full':
+      return { rejectUnauthorized: true, ca: c.ca };
+  }
+}
+
+/** How the source connects: a small pool, read-only sessions in UTC, a statement timeout. */
+export function poolConfig(options: SourceOptions): pg.PoolConfig {
+  const c = options.connection;
+  return {
+    host: c.host,
+    port: c.port,
+    database: c.database,
+    user: c.user,
+    password: c.password,
+    ssl: sslOption(c),
+    max: 2,
+    idleTimeoutMillis: 30_000,
+    connectionTimeoutMillis: 10_000,
+    statement_timeout: options.statementTimeoutMs ?? 30_000,
+    application_name: options.applicationName ?? 'edgewarden-agent',
+    // Read-only for the whole session, and times in UTC so watermarks compare exactly.
+    options: '-c default_transaction_read_only=on -c TimeZone=UTC',
+  };
+}
+
+const TAG = /^([^[:\s]+)(?:\[(\d+)\])?:?$/;
+/** Rows sharing one timestamp that a single read will take (a bound, not a page size). */
+const MAX_TIED_ROWS = 1_000_000;
+const q = (identifier: string): string =>
+  identifier
+    .split('.')
+    .map((part) => pg.escapeIdentifier(part))
+    .join('.');
+
+export class PostgresSource {
+  private pool: pg.Pool;
+  private readonly mode: 'id' | 'timestamp';
+  private readonly select: string;
+  private readonly filters: string;
+  private readonly params: unknown[];
+  private readonly retries: number;
+  private readonly retryDelayMs: number;
+  private plainFallback = false;
+
+  constructor(private readonly options: SourceOptions) {
+    const cols = options.mapping.columns;
+    this.mode = options.watermark ?? (cols.id ? 'id' : 'timestamp');
+    if (this.mode === 'id' && !cols.id)
+      throw new SourceError('watermark id needs an id column in the mapping', false);
+    this.retries = options.retries ?? 5;
+    this.retryDelayMs = options.retryDelayMs ?? 500;
+    const expr = (c: string | undefined): string => (c ? `${q(c)}::text` : 'NULL');
+    // Output names carry a prefix: in ORDER BY, PostgreSQL would take an output name like
+    // "id" over the table's column of that name (and sort the text, 1, 10, 11, ...).
+    this.select = [
+      `${this.mode === 'id' ? q(cols.id!) : q(cols.timestamp)}::text AS ew_wm`,
+      `${expr(cols.id)} AS ew_id`,
+      `${q(cols.timestamp)}::text AS ew_ts`,
+      `${expr(cols.host)} AS ew_host`,
+      `${expr(cols.program)} AS ew_program`,
+      `${expr(cols.pid)} AS ew_pid`,
+      `${expr(cols.level)} AS ew_level`,
+      `${expr(cols.facility)} AS ew_facility`,
+      `${q(cols.message)}::text AS ew_message`,
+    ].join(', ');
+    const filters: string[] = [];
+    this.params = [];
+    if (options.programs?.length && cols.program) {
+      this.params.push([...options.programs]);
+      // A whole tag ("dnsmasq[728]:") is matched by its program name.
+      const program = options.mapping.programIsTag
+        ? `rtrim(split_part(${q(cols.program)}::text, '[', 1), ':')`
+        : `${q(cols.program)}::text`;
+      filters.push(`${program} = ANY($${this.params.length + 2})`);
+    }
+    if (options.devices?.length && cols.host) {
+      this.params.push([...options.devices]);
+      filters.push(`${q(cols.host)}::text = ANY($${this.params.length + 2})`);
+    }
+    this.filters = filters.map((f) => ` AND ${f}`).join('');
+    this.pool = this.makePool(sslOption(options.connection));
+  }
+
+  private makePool(ssl: pg.ClientConfig['ssl']): pg.Pool {
+    const pool = new pg.Pool({ ...poolConfig(this.options), ssl });
+    // An idle client losing its connection must not crash the process: the next read retries.
+    pool.on('error', () => undefined);
+    return pool;
+  }
+
+  /** Runs one query, with retries on transient failures. */
+  private async query<R extends pg.QueryResultRow>(text: string, values: unknown[]): Promise<R[]> {
+    let delay = this.retryDelayMs;
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return (await this.pool.query<R>(text, values)).rows;
+      } catch (error) {
+        if (
+          this.options.connection.sslMode === 'prefer' &&
+          !this.plainFallback &&
+          /does not support SSL/i.test(String(error))
+        ) {
+          // sslmode prefer: the server has no TLS, so go on without it.
+          this.plainFallback = true;
+          await this.pool.end().catch(() => undefined);
+          this.pool = this.makePool(false);
+          continue;
+        }
+        const retryable = isRetryable(error);
+        if (!retryable || attempt >= this.retries) {
+          throw new SourceError(
+            `reading ${this.options.mapping.table}: ${(error as Error).message}`,
+            retryable,
+            error,
+          );
+        }
+        await new Promise((r) => setTimeout(r, delay * (0.5 + Math.random())));
+        delay = Math.min(delay * 2, 30_000);
+      }
+    }
+  }
+
+  /** The watermark to start from when none is stored: the end of the table (only new lines). */
+  async endWatermark(): Promise<string> {
+    const cols = this.options.mapping.columns;
+    const column = this.mode === 'id' ? q(cols.id!) : q(cols.timestamp);
+    const rows = await this.query<{ wm: string | null }>(
+      `SELECT max(${column})::text AS wm FROM ${q(this.options.mapping.table)}`,
+      [],
+    );
+    return rows[0]?.wm ?? this.beginning();
+  }
+
+  /** A watermark before every row. */
+  beginning(): string {
+    return this.mode === 'id' ? '-9223372036854775808' : '-infinity';
+  }
+
+  /** Reads the next batch after `watermark`. */
+  async read(watermark: string): Promise<Batch> {
+    const cols = this.options.mapping.columns;
+    const table = q(this.options.mapping.table);
+    const limit = this.options.batchSize;
+    const wmColumn = this.mode === 'id' ? q(cols.id!) : q(cols.timestamp);
+    const cast = this.mode === 'id' ? '::numeric' : '::timestamptz';
+    let rows = await this.query<Row>(
+      `SELECT ${this.select} FROM ${table} WHERE ${wmColumn} > $1${cast}${this.filters} ORDER BY ${wmColumn} LIMIT $2`,
+      [watermark, limit, ...this.params],
+    );
+    const caughtUp = rows.length < limit;
+    if (this.mode === 'timestamp' && !caughtUp && rows.length > 0) {
+      // Rows sharing a timestamp must not be split across batches: the next read starts after
+      // that timestamp. Drop the last timestamp's rows, or, if the whole batch shares one,
+      // read all of its rows.
+      const last = rows[rows.length - 1]!.ew_wm;
+      const kept = rows.filter((r) => r.ew_wm !== last);
+      rows =
+        kept.length > 0
+          ? kept
+          : await this.query<Row>(
+              `SELECT ${this.select} FROM ${table} WHERE ${wmColumn} = $1${cast}${this.filters} LIMIT $2`,
+              [last, MAX_TIED_ROWS, ...this.params],
+            );
+    }
+    return {
+      lines: rows.map((r) => this.toLine(r)),
+      watermark: rows.length > 0 ? rows[rows.length - 1]!.ew_wm : watermark,
+      caughtUp,
+    };
+  }
+
+  private toLine(r: Row): ObservedLine {
+    // A time without a zone (timestamp without time zone, or text) is taken as UTC.
+    const time = isoToUtc(r.ew_ts)?.ms ?? Number.NaN;
+    let program = r.ew_program;
+    let pid = r.ew_pid !== null && /^\d+$/.test(r.ew_pid) ? Number(r.ew_pid) : null;
+    if (program !== null && this.options.mapping.programIsTag) {
+      const tag = TAG.exec(program.trim());
+      program = tag?.[1] ?? program;
+      if (tag?.[2]) pid = Number(tag[2]);
+    }
+    const record: LogRecord = {
+      timestamp: new Date(time).toISOString(),
+      host: r.ew_host,
+      facility:
+        r.ew_facility === null
+          ? null
+          : /^\d+$/.test(r.ew_facility)
+            ? facilityName(Number(r.ew_facility))
+            : normalizeFacility(r.ew_facility.toLowerCase()),
+      level:
+        r.ew_level === null
+          ? null
+          : /^\d+$/.test(r.ew_level)
+            ? levelName(Number(r.ew_level))
+            : normalizeLevel(r.ew_level.toLowerCase()),
+      program: program === '' ? null : program,
+      pid,
+      message: r.ew_message ?? '',
+    };
+    return { ref: r.ew_id ?? r.ew_wm, device: r.ew_host ?? 'unknown', time, record };
+  }
+
+  async close(): Promise<void> {
+    await this.pool.end();
+  }
+}
+
+interface Row {
+  ew_wm: string;
+  ew_id: string | null;
+  ew_ts: string;
+  ew_host: string | null;
+  ew_program: string | null;
+  ew_pid: string | null;
+  ew_level: string | null;
+  ew_facility: string | null;
+  ew_message: string | null;
+}

@@ -1,0 +1,211 @@
+// A real PostgreSQL server for the data-path tests: Debian's postgresql package, a fresh
+// cluster in a temporary folder, on a free loopback port, with TLS (a CA and a server
+// certificate for 127.0.0.1 and localhost, so sslmode verify-full can be tested for real).
+// PostgreSQL refuses to run as root, so as root it runs as the `postgres` user.
+import { execFile, spawn, type ChildProcess } from 'node:child_process';
+import { chmod, chown, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { promisify } from 'node:util';
+
+const run = promisify(execFile);
+export const SUPERUSER_PASSWORD = 'edgewarden-test-superuser';
+
+export interface PostgresServer {
+  host: string;
+  port: number;
+  /** Superuser (password SUPERUSER_PASSWORD): for setting up test tables only. */
+  superuser: string;
+  /** PEM of the CA that signed the server certificate. */
+  ca: string;
+  dir: string;
+  /** Stops the server (fast shutdown); start() brings it back on the same port and data. */
+  stop(): Promise<void>;
+  start(): Promise<void>;
+  /** Stops it and deletes its folder. */
+  remove(): Promise<void>;
+}
+
+async function binDir(): Promise<string> {
+  for (const dir of ['/usr/lib/postgresql/16/bin', '/usr/lib/postgresql/15/bin']) {
+    if (
+      await readFile(path.join(dir, 'postgres')).then(
+        () => true,
+        () => false,
+      )
+    )
+      return dir;
+  }
+  throw new Error(
+    "PostgreSQL server binaries not found: install Debian's postgresql package (bash .ci/run does)",
+  );
+}
+
+async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const s = createServer();
+    s.on('error', reject);
+    s.listen(0, '127.0.0.1', () => {
+      const a = s.address();
+      s.close(() => (typeof a === 'object' && a ? resolve(a.port) : reject(new Error('no port'))));
+    });
+  });
+}
+
+async function ids(): Promise<{ uid: number; gid: number } | undefined> {
+  if (process.getuid?.() !== 0) return undefined;
+  const [{ stdout: uid }, { stdout: gid }] = await Promise.all([
+    run('id', ['-u', 'postgres']),
+    run('id', ['-g', 'postgres']),
+  ]);
+  return { uid: Number(uid), gid: Number(gid) };
+}
+
+export async function startPostgres(): Promise<PostgresServer> {
+  const bin = await binDir();
+  const dir = await mkdtemp(path.join(tmpdir(), 'edgewarden-pg-'));
+  const data = path.join(dir, 'data');
+  const owner = await ids();
+  const asOwner = (command: string, args: string[]): [string, string[]] =>
+    owner
+      ? [
+          'setpriv',
+          [`--reuid=${owner.uid}`, `--regid=${owner.gid}`, '--clear-groups', command, ...args],
+        ]
+      : [command, args];
+  if (owner) await chown(dir, owner.uid, owner.gid);
+
+  // TLS material, readable by the server only.
+  const ssl = (args: string[]): Promise<unknown> => run('openssl', args, { cwd: dir });
+  const ec = ['-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes'];
+  await ssl([
+    'req',
+    '-x509',
+    ...ec,
+    '-keyout',
+    'ca.key',
+    '-out',
+    'ca.crt',
+    '-days',
+    '30',
+    '-subj',
+    '/CN=edgewarden-test-pg-ca',
+  ]);
+  await writeFile(path.join(dir, 'server.ext'), 'subjectAltName=IP:127.0.0.1,DNS:localhost\n');
+  await ssl([
+    'req',
+    '-new',
+    ...ec,
+    '-keyout',
+    'server.key',
+    '-out',
+    'server.csr',
+    '-subj',
+    '/CN=localhost',
+  ]);
+  await ssl([
+    'x509',
+    '-req',
+    '-in',
+    'server.csr',
+    '-CA',
+    'ca.crt',
+    '-CAkey',
+    'ca.key',
+    '-CAcreateserial',
+    '-out',
+    'server.crt',
+    '-days',
+    '30',
+    '-extfile',
+    'server.ext',
+  ]);
+  await chmod(path.join(dir, 'server.key'), 0o600);
+  if (owner)
+    for (const f of ['server.key', 'server.crt', 'ca.crt'])
+      await chown(path.join(dir, f), owner.uid, owner.gid);
+
+  // Passwords are checked over TCP (scram-sha-256), as on a real server; the socket is trusted.
+  await writeFile(path.join(dir, 'pwfile'), `${SUPERUSER_PASSWORD}\n`);
+  if (owner) await chown(path.join(dir, 'pwfile'), owner.uid, owner.gid);
+  const [initdb, initArgs] = asOwner(path.join(bin, 'initdb'), [
+    ...['-D', data, '-U', 'postgres', `--pwfile=${dir}/pwfile`],
+    ...['--auth-local=trust', '--auth-host=scram-sha-256', '-E', 'UTF8', '--no-sync'],
+  ]);
+  await run(initdb, initArgs);
+  const port = await freePort();
+  let child: ChildProcess | undefined;
+
+  const start = async (): Promise<void> => {
+    const [postgres, args] = asOwner(path.join(bin, 'postgres'), [
+      '-D',
+      data,
+      '-p',
+      String(port),
+      '-h',
+      '127.0.0.1',
+      '-k',
+      dir,
+      '-c',
+      'fsync=off',
+      '-c',
+      'synchronous_commit=off',
+      '-c',
+      'full_page_writes=off',
+      '-c',
+      'ssl=on',
+      '-c',
+      `ssl_cert_file=${dir}/server.crt`,
+      '-c',
+      `ssl_key_file=${dir}/server.key`,
+      '-c',
+      'max_connections=50',
+      '-c',
+      'shared_buffers=16MB',
+    ]);
+    child = spawn(postgres, args, { stdio: ['ignore', 'ignore', 'pipe'] });
+    let log = '';
+    child.stderr?.on('data', (d: Buffer) => (log = (log + d.toString()).slice(-4000)));
+    const deadline = Date.now() + 30_000;
+    for (;;) {
+      if (child.exitCode !== null) throw new Error(`postgres exited: ${log}`);
+      const ready = await run(path.join(bin, 'pg_isready'), [
+        '-h',
+        '127.0.0.1',
+        '-p',
+        String(port),
+      ]).then(
+        () => true,
+        () => false,
+      );
+      if (ready) return;
+      if (Date.now() > deadline) throw new Error(`postgres did not start: ${log}`);
+      await new Promise((r) => setTimeout(r, 100));
+    }
+  };
+
+  const stop = async (): Promise<void> => {
+    const c = child;
+    child = undefined;
+    if (!c || c.exitCode !== null) return;
+    const exited = new Promise((r) => c.once('exit', r));
+    c.kill('SIGINT'); // fast shutdown
+    await exited;
+  };
+
+  await start();
+  return {
+    host: '127.0.0.1',
+    port,
+    superuser: 'postgres',
+    ca: await readFile(path.join(dir, 'ca.crt'), 'utf8'),
+    dir,
+    start,
+    stop,
+    remove: async () => {
+      await stop();
+      await rm(dir, { recursive: true, force: true });
+    },
+  };
+}
