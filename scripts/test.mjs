@@ -19,6 +19,7 @@ for (const tool of [
   'python3',
   'setpriv',
   '/usr/lib/postgresql/15/bin/postgres',
+  'redis-server',
 ]) {
   if (spawnSync('sh', ['-c', `command -v ${tool}`]).status !== 0) {
     console.error(
@@ -41,7 +42,11 @@ const stages = [
   ['import graph', ['run', 'check:imports']],
   ['API drift (api/schema -> crds/, types)', ['run', 'check:api']],
   ['unit tests', ['run', 'test:unit', ...jestArgs('unit')], 'unit'],
-  ['data-path tests (real PostgreSQL)', ['run', 'test:data', ...jestArgs('data')], 'data'],
+  [
+    'data-path tests (real PostgreSQL, Redis, SQLite)',
+    ['run', 'test:data', ...jestArgs('data')],
+    'data',
+  ],
   [
     'integration tests (real control plane)',
     ['run', 'test:integration', ...jestArgs('integration')],
