@@ -7,7 +7,7 @@ export default {
   transform: {
     '^.+\\.ts$': ['ts-jest', { useESM: true, tsconfig: 'tsconfig.json' }],
   },
-  testEnvironment: 'node',
+  testEnvironment: '<rootDir>/test/jest-environment.cjs',
   roots: ['<rootDir>'],
   testPathIgnorePatterns: ['/node_modules/', '<rootDir>/dist/'],
   modulePathIgnorePatterns: ['<rootDir>/dist/'],
