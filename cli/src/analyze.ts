@@ -3,9 +3,10 @@
 import { parseArgs } from 'node:util';
 
 import { agentNames, builtInAgents, isAgentName } from '../../agent-runtime/src/agents/registry.js';
-import type { Anomaly } from '../../agent-runtime/src/agents/types.js';
+import type { AgentName, Anomaly } from '../../agent-runtime/src/agents/types.js';
 import { analyzeLines } from '../../agent-runtime/src/analyze/analyzeLines.js';
 import { parseDuration } from '../../agent-runtime/src/analyze/duration.js';
+import { LoadedModel } from '../../agent-runtime/src/model/model.js';
 import { openInput, readLines } from '../../agent-runtime/src/parse/lines.js';
 import type { Command } from './command.js';
 import { anomalyTable } from './table.js';
@@ -19,6 +20,8 @@ Options:
   --input FILE|-        file to read, or - for standard input (required)
   --agent NAME|all      ${agentNames.join(', ')}, or all (default all)
   --format jsonl|table  one JSON anomaly per line, or a table (default table)
+  --model DIR           an ONNX model directory (model.onnx, manifest.json) for the agent
+                        its manifest names; repeat for several agents
   --interval DURATION   analysis window, e.g. 5m (default 5m)
   --min-severity N      print anomalies of at least this severity, 1-5 (default 1)
   --host NAME           device name for lines that carry none (default local)
@@ -42,6 +45,7 @@ async function run(args: string[]): Promise<number> {
         'min-severity': { type: 'string', default: '1' },
         host: { type: 'string' },
         timezone: { type: 'string' },
+        model: { type: 'string', multiple: true },
       },
     }));
   } catch (error) {
@@ -64,6 +68,21 @@ async function run(args: string[]): Promise<number> {
     return fail(`--timezone: unknown time zone: ${values.timezone}`);
   }
 
+  const agents = agent === 'all' ? Object.values(builtInAgents) : [builtInAgents[agent]];
+  const models: Partial<Record<AgentName, LoadedModel>> = {};
+  for (const dir of values.model ?? []) {
+    try {
+      const model = await LoadedModel.load(dir);
+      const served = model.manifest.agent;
+      if (!agents.some((a) => a.name === served))
+        return fail(`--model ${dir}: serves agent ${served}, which this run does not include`);
+      models[served] = model;
+    } catch (error) {
+      console.error(`edgewarden analyze: --model ${dir}: refused: ${(error as Error).message}`);
+      return 2;
+    }
+  }
+
   const input = openInput(values.input);
   try {
     await new Promise<void>((resolve, reject) => {
@@ -81,7 +100,8 @@ async function run(args: string[]): Promise<number> {
   const found: Anomaly[] = [];
   const started = performance.now();
   const summary = await analyzeLines(readLines(input), {
-    agents: agent === 'all' ? Object.values(builtInAgents) : [builtInAgents[agent]],
+    agents,
+    models,
     windowMs,
     defaultHost: values.host ?? 'local',
     timeZone: values.timezone,
@@ -91,6 +111,7 @@ async function run(args: string[]): Promise<number> {
       else found.push(a);
     },
   });
+  for (const model of Object.values(models)) await model.retire();
   if (values.format === 'table') console.log(anomalyTable(found));
   const seconds = (performance.now() - started) / 1000;
   process.stderr.write(

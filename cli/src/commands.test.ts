@@ -1,7 +1,12 @@
 // `edgewarden parse` and `edgewarden analyze`, run as the real executable (built by `npm run test:unit`).
 import { spawn } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+
+import { logisticRegressionOnnx } from '../../test/fixtures/onnx.js';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 const sample = 'agent-runtime/data/openwrt/logread-sample.log';
@@ -151,5 +156,73 @@ describe('edgewarden analyze', () => {
       code: 2,
       stderr: expect.stringContaining('--min-severity') as string,
     });
+  });
+});
+
+describe('edgewarden analyze --model', () => {
+  let dir: string;
+  beforeAll(async () => {
+    dir = await mkdtemp(path.join(tmpdir(), 'edgewarden-cli-model-'));
+  });
+  afterAll(async () => rm(dir, { recursive: true, force: true }));
+
+  async function writeModel(sha256?: string): Promise<void> {
+    const bytes = logisticRegressionOnnx([1], -3); // psk_mismatches: 4 or more scores above 0.7
+    await writeFile(path.join(dir, 'model.onnx'), bytes);
+    await writeFile(
+      path.join(dir, 'manifest.json'),
+      JSON.stringify({
+        version: 'w1',
+        agent: 'wifi',
+        features: ['psk_mismatches'],
+        threshold: 0.7,
+        sha256: sha256 ?? createHash('sha256').update(bytes).digest('hex'),
+      }),
+    );
+  }
+
+  test("scores the agent's windows with the model", async () => {
+    await writeModel();
+    const { code, stdout } = await edgewarden([
+      'analyze',
+      '--input',
+      sample,
+      '--agent',
+      'wifi',
+      '--model',
+      dir,
+      '--format',
+      'jsonl',
+    ]);
+    expect(code).toBe(0);
+    const scored = stdout
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as { type: string; features: Record<string, number> })
+      .filter((a) => a.type === 'model_score');
+    expect(scored.map((a) => a.features)).toEqual([{ psk_mismatches: 6 }]);
+  });
+
+  test('a broken model is refused with its reason', async () => {
+    await writeModel('0'.repeat(64));
+    const { code, stderr } = await edgewarden(['analyze', '--input', sample, '--model', dir]);
+    expect(code).toBe(2);
+    expect(stderr).toContain(`--model ${dir}: refused:`);
+    expect(stderr).toContain("does not match the manifest's");
+  });
+
+  test('a model for an agent the run does not include is an error', async () => {
+    await writeModel();
+    const { code, stderr } = await edgewarden([
+      'analyze',
+      '--input',
+      sample,
+      '--agent',
+      'dns',
+      '--model',
+      dir,
+    ]);
+    expect(code).toBe(2);
+    expect(stderr).toContain('serves agent wifi, which this run does not include');
   });
 });

@@ -5,9 +5,20 @@
 import { Baseline } from './baseline.js';
 import type { Agent, Anomaly, Finding, ObservedLine } from './types.js';
 
+/** A closed window's feature vector, for a model to score. */
+export interface WindowFeatures {
+  agent: Agent['name'];
+  device: string;
+  windowStart: string;
+  windowEnd: string;
+  features: Record<string, number>;
+}
+
 export interface EngineOptions {
   /** Length of an analysis window in ms (the AnalysisAgent's interval). */
   windowMs: number;
+  /** Called with every closed window's features (models score them). */
+  onWindow?(window: WindowFeatures): void;
 }
 
 interface OpenWindow {
@@ -129,6 +140,7 @@ export class AnalysisEngine {
     }
     const windowStart = new Date(info.start).toISOString();
     const windowEnd = new Date(info.end).toISOString();
+    this.options.onWindow?.({ agent: agent.name, device, windowStart, windowEnd, features });
     for (const f of all) out.push({ agent: agent.name, device, windowStart, windowEnd, ...f });
   }
 }

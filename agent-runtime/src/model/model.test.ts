@@ -5,6 +5,9 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 
 import { logisticRegressionOnnx } from '../../../test/fixtures/onnx.js';
+import { builtInAgents } from '../agents/registry.js';
+import type { Anomaly } from '../agents/types.js';
+import { analyzeLines } from '../analyze/analyzeLines.js';
 import { LoadedModel, ModelError } from './model.js';
 import { ModelWatcher, type ModelStatus } from './modelWatcher.js';
 
@@ -153,4 +156,46 @@ test('the poll finds a change without a watch event', async () => {
     await new Promise((r) => setTimeout(r, 50));
   expect(watcher.status().version).toBe('2');
   await watcher.stop();
+});
+
+test("analysis scores each closed window of the model's agent, and reports windows past the threshold", async () => {
+  const bytes = logisticRegressionOnnx([0.5, 0], -1);
+  await writeFile(path.join(dir, 'model.onnx'), bytes);
+  await writeFile(
+    path.join(dir, 'manifest.json'),
+    JSON.stringify({
+      version: '2026.11.1',
+      agent: 'auth',
+      features: ['failures', 'failure_sources'],
+      threshold: 0.8,
+      sha256: createHash('sha256').update(bytes).digest('hex'),
+    }),
+  );
+  const model = await LoadedModel.load(dir);
+  const line = (minute: number, i: number): string =>
+    `<86>Nov 23 10:${String(minute).padStart(2, '0')}:${String(i % 60).padStart(2, '0')} gw dropbear[1]: Bad password attempt for 'root' from 203.0.113.9:${1000 + i}`;
+  // One failure in the first window (score sigmoid(-0.5)), forty in the third (sigmoid(19)).
+  const lines = [line(0, 0), ...Array.from({ length: 40 }, (_, i) => line(11, i))];
+  const found: Anomaly[] = [];
+  await analyzeLines([lines.map((l, i) => [i + 1, l] as [number, string])], {
+    agents: [builtInAgents.auth],
+    models: { auth: model },
+    windowMs: 300_000,
+    referenceTime: new Date('2026-11-23T12:00:00Z'),
+    onAnomaly: (a) => found.push(a),
+  });
+  const scored = found.filter((a) => a.type === 'model_score');
+  expect(scored).toEqual([
+    expect.objectContaining({
+      agent: 'auth',
+      device: 'gw',
+      severity: 4,
+      windowStart: '2026-11-23T10:10:00.000Z',
+      features: { failures: 40, failure_sources: 1 },
+      description: 'model 2026.11.1 scored this window 1.00 (threshold 0.8)',
+    }),
+  ]);
+  // The rules still speak for themselves beside the model.
+  expect(found.map((a) => a.type).sort()).toEqual(['brute_force', 'model_score']);
+  await model.retire();
 });
