@@ -1,17 +1,16 @@
 // Analysis of a stream of raw syslog lines with no database: parse, route to the agents, and
 // hand each anomaly to the caller as its window closes. `edgewarden analyze` and the demo use
 // it; the agent pod feeds the same engine from PostgreSQL.
-import { AnalysisEngine, type WindowFeatures } from '../agents/engine.js';
-import type { Agent, AgentName, Anomaly } from '../agents/types.js';
-import type { LoadedModel } from '../model/model.js';
-import { modelAnomaly } from '../model/modelAnomaly.js';
+import { AnalysisEngine } from '../agents/engine.js';
+import type { Agent, Anomaly } from '../agents/types.js';
+import { WindowScorer, type ModelsByAgent } from '../model/windowScorer.js';
 import { SyslogParser, type ParserOptions } from '../parse/syslog.js';
 
 export interface AnalyzeOptions extends ParserOptions {
   agents: readonly Agent[];
   windowMs: number;
   /** A model per agent: each closed window of that agent is scored by it. */
-  models?: Partial<Record<AgentName, LoadedModel>>;
+  models?: ModelsByAgent;
   onAnomaly(anomaly: Anomaly): void;
   /** Called for each line the parser cannot read (it is counted and skipped). */
   onUnreadable?(lineNumber: number, reason: string, line: string): void;
@@ -29,10 +28,10 @@ export async function analyzeLines(
   options: AnalyzeOptions,
 ): Promise<AnalyzeSummary> {
   const parser = new SyslogParser(options);
-  const toScore: WindowFeatures[] = [];
+  const scorer = new WindowScorer(() => options.models ?? {});
   const engine = new AnalysisEngine(options.agents, {
     windowMs: options.windowMs,
-    onWindow: (w) => options.models?.[w.agent] && toScore.push(w),
+    onWindow: scorer.collect,
   });
   const device = options.defaultHost ?? 'local';
   let unreadable = 0;
@@ -43,23 +42,7 @@ export async function analyzeLines(
       options.onAnomaly(a);
     }
   };
-  /** Scores the windows closed so far, one batch per model. */
-  const score = async (): Promise<void> => {
-    if (toScore.length === 0) return;
-    const windows = toScore.splice(0);
-    for (const [agent, model] of Object.entries(options.models ?? {}) as [
-      AgentName,
-      LoadedModel,
-    ][]) {
-      const mine = windows.filter((w) => w.agent === agent);
-      const scores = await model.score(mine.map((w) => model.row(w.features)));
-      emit(
-        mine
-          .map((w, i) => modelAnomaly(w, model, scores[i]!))
-          .filter((a): a is Anomaly => a !== undefined),
-      );
-    }
-  };
+  const score = async (): Promise<void> => emit(await scorer.score());
   for await (const batch of batches) {
     for (const [n, line] of batch) {
       const outcome = parser.parse(line);

@@ -39,6 +39,17 @@ const MIGRATIONS: readonly string[] = [
      value TEXT NOT NULL,
      updated_at TEXT NOT NULL
    );`,
+  // One row per committed analysis cycle, written with its anomalies and watermark: the sum of
+  // lines over cycles is what was analysed, each line once.
+  `CREATE TABLE cycles (
+     id INTEGER PRIMARY KEY AUTOINCREMENT,
+     source TEXT NOT NULL,
+     started_at TEXT NOT NULL,
+     finished_at TEXT NOT NULL,
+     lines INTEGER NOT NULL,
+     anomalies INTEGER NOT NULL,
+     watermark TEXT NOT NULL
+   );`,
 ];
 
 export interface StoreOptions {
@@ -137,6 +148,7 @@ export class AnomalyStore {
   record(
     anomalies: readonly Anomaly[],
     watermark?: { source: string; value: string },
+    cycle?: { startedAt: string; lines: number },
   ): { added: number; repeated: number } {
     const now = new Date().toISOString();
     let added = 0;
@@ -178,8 +190,34 @@ export class AnomalyStore {
         }
       }
       if (watermark) this.saveWatermark.run(watermark.source, watermark.value, now);
+      if (watermark && cycle)
+        this.db
+          .prepare(
+            'INSERT INTO cycles (source, started_at, finished_at, lines, anomalies, watermark) VALUES (?, ?, ?, ?, ?, ?)',
+          )
+          .run(
+            watermark.source,
+            cycle.startedAt,
+            now,
+            cycle.lines,
+            anomalies.length,
+            watermark.value,
+          );
     })();
     return { added, repeated };
+  }
+
+  /** Lines analysed over all committed cycles of a source, and how many cycles. */
+  cycleTotals(source: string): { cycles: number; lines: number } {
+    const row = this.db
+      .prepare(
+        'SELECT COUNT(*) AS cycles, COALESCE(SUM(lines), 0) AS lines FROM cycles WHERE source = ?',
+      )
+      .get(source) as {
+      cycles: number;
+      lines: number;
+    };
+    return row;
   }
 
   watermark(source: string): string | undefined {

@@ -1,0 +1,38 @@
+// Collects closed windows of agents that have a model and scores them in batches, one batch
+// per model: used by file analysis and by the agent's cycle alike.
+import type { WindowFeatures } from '../agents/engine.js';
+import type { AgentName, Anomaly } from '../agents/types.js';
+import type { LoadedModel } from './model.js';
+import { modelAnomaly } from './modelAnomaly.js';
+
+export type ModelsByAgent = Partial<Record<AgentName, LoadedModel>>;
+
+export class WindowScorer {
+  private pending: WindowFeatures[] = [];
+
+  /** `models` is read at each scoring, so a hot-reloaded model is used from the next batch on. */
+  constructor(private readonly models: () => ModelsByAgent) {}
+
+  /** For the engine's onWindow: keeps the windows a model will score. */
+  readonly collect = (window: WindowFeatures): void => {
+    if (this.models()[window.agent]) this.pending.push(window);
+  };
+
+  /** Scores what was collected; returns the windows past their model's threshold as anomalies. */
+  async score(): Promise<Anomaly[]> {
+    if (this.pending.length === 0) return [];
+    const windows = this.pending;
+    this.pending = [];
+    const out: Anomaly[] = [];
+    for (const [agent, model] of Object.entries(this.models()) as [AgentName, LoadedModel][]) {
+      const mine = windows.filter((w) => w.agent === agent);
+      if (mine.length === 0) continue;
+      const scores = await model.score(mine.map((w) => model.row(w.features)));
+      mine.forEach((w, i) => {
+        const anomaly = modelAnomaly(w, model, scores[i]!);
+        if (anomaly) out.push(anomaly);
+      });
+    }
+    return out;
+  }
+}
