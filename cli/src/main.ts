@@ -5,12 +5,14 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 import type { Command } from './command.js';
+import { agentCommand } from './agent.js';
 import { analyzeCommand } from './analyze.js';
 import { demoCommand } from './demo.js';
 import { parseCommand } from './parse.js';
 import { validateCommand } from './validate.js';
 
 const commands: Record<string, Command> = {
+  agent: agentCommand,
   analyze: analyzeCommand,
   demo: demoCommand,
   parse: parseCommand,

@@ -28,6 +28,8 @@ export interface CycleResult {
   watermark: string;
   caughtUp: boolean;
   startedAt: string;
+  /** Time of the newest line read (ms), if any was. */
+  newestLineTime?: number;
 }
 
 export async function runCycle(ctx: CycleContext): Promise<CycleResult> {
@@ -38,9 +40,13 @@ export async function runCycle(ctx: CycleContext): Promise<CycleResult> {
   const anomalies: Anomaly[] = [];
   let lines = 0;
   let caughtUp = false;
+  let newestLineTime: number | undefined;
   while (!caughtUp && lines < (ctx.maxLines ?? 200_000)) {
     const batch = await ctx.source.read(watermark);
-    for (const line of batch.lines) anomalies.push(...ctx.engine.push(line));
+    for (const line of batch.lines) {
+      anomalies.push(...ctx.engine.push(line));
+      if (newestLineTime === undefined || line.time > newestLineTime) newestLineTime = line.time;
+    }
     anomalies.push(...(await ctx.scorer.score()));
     lines += batch.lines.length;
     watermark = batch.watermark;
@@ -49,5 +55,5 @@ export async function runCycle(ctx: CycleContext): Promise<CycleResult> {
   anomalies.push(...ctx.engine.flush());
   anomalies.push(...(await ctx.scorer.score()));
   ctx.store.record(anomalies, { source: ctx.sourceKey, value: watermark }, { startedAt, lines });
-  return { lines, anomalies, watermark, caughtUp, startedAt };
+  return { lines, anomalies, watermark, caughtUp, startedAt, newestLineTime };
 }

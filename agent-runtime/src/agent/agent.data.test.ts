@@ -1,0 +1,202 @@
+// `edgewarden agent` as a process, against a real PostgreSQL: probes, anomalies over HTTP,
+// metrics, readiness that follows the database, and a clean SIGTERM.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import pg from 'pg';
+
+import {
+  startPostgres,
+  SUPERUSER_PASSWORD,
+  type PostgresServer,
+} from '../../../test/services/postgres.js';
+
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
+let server: PostgresServer;
+let dir: string;
+let admin: pg.Client;
+
+const manifest = (extra = ''): string => `apiVersion: edgewarden.io/v1alpha1
+kind: AnalysisAgent
+metadata: { name: ssh-guard }
+spec:
+  agent: auth
+  interval: 10s
+  source:
+    secretRef: { name: unused-here }
+    sslMode: verify-full
+    preset: log_entries
+${extra}`;
+
+async function connectAdmin(): Promise<void> {
+  admin = new pg.Client({
+    host: server.host,
+    port: server.port,
+    user: 'postgres',
+    password: SUPERUSER_PASSWORD,
+    database: 'postgres',
+  });
+  admin.on('error', () => undefined);
+  await admin.connect();
+}
+
+beforeAll(async () => {
+  server = await startPostgres();
+  dir = await mkdtemp(path.join(tmpdir(), 'edgewarden-agent-'));
+  await writeFile(path.join(dir, 'ca.crt'), server.ca);
+  await writeFile(path.join(dir, 'agent.yaml'), manifest());
+  await connectAdmin();
+  await admin.query(`CREATE ROLE reader LOGIN PASSWORD 'reader-secret'`);
+  await admin.query(`CREATE TABLE log_entries (id bigserial PRIMARY KEY, device_id text, timestamp timestamptz NOT NULL,
+    log_level text, process_name text, message text)`);
+  await admin.query('GRANT SELECT ON log_entries TO reader');
+});
+
+afterAll(async () => {
+  await admin?.end().catch(() => undefined);
+  await server?.remove();
+  await rm(dir, { recursive: true, force: true });
+});
+
+function agentEnv(overrides: Record<string, string | undefined> = {}): NodeJS.ProcessEnv {
+  return {
+    ...process.env,
+    EDGEWARDEN_CONFIG: path.join(dir, 'agent.yaml'),
+    EDGEWARDEN_PG_URL: `postgresql://reader:reader-secret@localhost:${server.port}/postgres`,
+    EDGEWARDEN_PG_CA_FILE: path.join(dir, 'ca.crt'),
+    EDGEWARDEN_DATA_DIR: path.join(dir, 'data'),
+    EDGEWARDEN_MODEL_DIR: path.join(dir, 'no-model'),
+    EDGEWARDEN_HTTP_PORT: '0',
+    POD_NAME: 'ssh-guard-0',
+    ...overrides,
+  };
+}
+
+function startAgent(env: NodeJS.ProcessEnv): {
+  proc: ChildProcess;
+  output: () => string;
+  exited: Promise<number | null>;
+} {
+  const proc = spawn('node', [path.join(root, 'bin/edgewarden.js'), 'agent'], {
+    env,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let output = '';
+  proc.stdout.on('data', (d: Buffer) => (output += d.toString()));
+  proc.stderr.on('data', (d: Buffer) => (output += d.toString()));
+  return { proc, output: () => output, exited: new Promise((r) => proc.on('exit', r)) };
+}
+
+async function until<T>(
+  what: string,
+  check: () => Promise<T | undefined>,
+  timeoutMs = 40_000,
+): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await check().catch(() => undefined);
+    if (value !== undefined) return value;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 200));
+  }
+}
+
+const insertFailures = async (n: number, from: string): Promise<void> => {
+  for (let i = 0; i < n; i++)
+    await admin.query(
+      `INSERT INTO log_entries (device_id, timestamp, log_level, process_name, message) VALUES ('gw-home', now(), 'warning', 'dropbear', $1)`,
+      [`Bad password attempt for 'root' from ${from}:${40000 + i}`],
+    );
+};
+
+test('the agent analyses new lines, serves them, follows the database, and stops cleanly', async () => {
+  const agent = startAgent(agentEnv());
+  try {
+    const port = await until(
+      'the agent to listen',
+      () => Promise.resolve(/serving on port (\d+)/.exec(agent.output())?.[1]),
+    );
+    const url = (p: string): string => `http://127.0.0.1:${port}${p}`;
+    expect((await fetch(url('/healthz'))).status).toBe(200);
+    await until('ready', async () =>
+      (await fetch(url('/readyz'))).status === 200 ? true : undefined,
+    );
+
+    await insertFailures(12, '203.0.113.5');
+    const found = await until('the brute force to be found and stored', async () => {
+      const list = (await (await fetch(url('/anomalies?minSeverity=high'))).json()) as {
+        type: string;
+        device: string;
+      }[];
+      return list.find((a) => a.type === 'brute_force');
+    });
+    expect(found).toMatchObject({ device: 'gw-home', agent: 'auth' });
+    const status = (await (await fetch(url('/status'))).json()) as Record<string, unknown>;
+    expect(status).toMatchObject({
+      agent: 'auth',
+      name: 'ssh-guard',
+      pod: 'ssh-guard-0',
+      ready: true,
+      sourceReachable: true,
+      linesAnalyzed: 12,
+    });
+    const metrics = await (await fetch(url('/metrics'))).text();
+    expect(metrics).toMatch(/^edgewarden_lines_read_total\{agent="auth"\} 12$/m);
+    expect(metrics).toMatch(
+      /^edgewarden_anomalies_total\{agent="auth",type="brute_force",severity="\d"\} 1$/m,
+    );
+    expect(metrics).not.toContain('203.0.113.5'); // no addresses in labels
+    expect((await fetch(url('/anomalies?minSeverity=severe'))).status).toBe(400);
+
+    // The database goes away: not ready, and says why. It comes back: ready, and catches up.
+    await admin.end();
+    await server.stop();
+    const down = await until('not ready', async () => {
+      const r = await fetch(url('/readyz'));
+      return r.status === 503 ? ((await r.json()) as { reasons: string[] }) : undefined;
+    });
+    expect(down.reasons.join(' ')).toMatch(/^source: /);
+    expect((await fetch(url('/healthz'))).status).toBe(200); // alive all the same
+    await server.start();
+    await connectAdmin();
+    await insertFailures(3, '198.51.100.7');
+    await until('ready again', async () =>
+      (await fetch(url('/readyz'))).status === 200 ? true : undefined,
+    );
+    await until('the lines written meanwhile to be analysed', async () => {
+      const s = (await (await fetch(url('/status'))).json()) as { linesAnalyzed: number };
+      return s.linesAnalyzed === 15 ? true : undefined;
+    });
+  } finally {
+    agent.proc.kill('SIGTERM');
+  }
+  expect(await agent.exited).toBe(0);
+  expect(agent.output()).toContain('edgewarden agent: stopping');
+});
+
+test.each([
+  [{ EDGEWARDEN_PG_URL: undefined }, 'no database connection: set EDGEWARDEN_PG_URL'],
+  [{ EDGEWARDEN_PG_URL: 'mysql://x@y/z' }, 'EDGEWARDEN_PG_URL: must start with postgresql://'],
+  [{ EDGEWARDEN_HTTP_PORT: 'eighty' }, 'EDGEWARDEN_HTTP_PORT: not a port'],
+  [
+    { EDGEWARDEN_CONFIG: '/nonexistent/agent.yaml' },
+    'EDGEWARDEN_CONFIG: cannot read /nonexistent/agent.yaml',
+  ],
+  [{ EDGEWARDEN_PG_CA_FILE: '/nonexistent/ca.crt' }, 'EDGEWARDEN_PG_CA_FILE: cannot read'],
+])('a bad setting %j stops the agent with a message naming it', async (overrides, message) => {
+  const agent = startAgent(
+    agentEnv({ PGHOST: undefined, PGDATABASE: undefined, PGUSER: undefined, ...overrides }),
+  );
+  expect(await agent.exited).toBe(2);
+  expect(agent.output()).toContain(message);
+});
+
+test('a manifest that breaks the schema stops the agent, naming the field', async () => {
+  const file = path.join(dir, 'bad.yaml');
+  await writeFile(file, manifest('  replicas: many\n'));
+  const agent = startAgent(agentEnv({ EDGEWARDEN_CONFIG: file }));
+  expect(await agent.exited).toBe(2);
+  expect(agent.output()).toContain('spec.replicas');
+});

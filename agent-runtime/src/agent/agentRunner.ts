@@ -1,0 +1,325 @@
+// The running agent (`edgewarden agent`, an agent pod's entrypoint): an analysis cycle every
+// interval, HTTP endpoints for probes, Prometheus and the operator, and a clean shutdown.
+import { existsSync } from 'node:fs';
+import { mkdir } from 'node:fs/promises';
+import type { Server } from 'node:http';
+import path from 'node:path';
+import express from 'express';
+import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
+
+import { AnalysisEngine } from '../agents/engine.js';
+import { builtInAgents } from '../agents/registry.js';
+import type { AgentName } from '../agents/types.js';
+import { parseDuration } from '../analyze/duration.js';
+import { RedisCache } from '../cache/redisCache.js';
+import { agentPaths } from '../contract/index.js';
+import { ModelWatcher } from '../model/modelWatcher.js';
+import { WindowScorer } from '../model/windowScorer.js';
+import { PostgresSource, SourceError } from '../source/postgresSource.js';
+import { resolveMapping } from '../source/presets.js';
+import { AnomalyStore } from '../store/anomalyStore.js';
+import type { AgentConfig } from './config.js';
+import { runCycle } from './cycle.js';
+
+const SEVERITY_RANK = { info: 1, low: 2, medium: 3, high: 4, critical: 5 } as const;
+
+export interface AgentStatus {
+  agent: AgentName;
+  name: string;
+  pod: string;
+  ready: boolean;
+  sourceReachable: boolean;
+  sourceError?: string;
+  paused: boolean;
+  model?: { version?: string; lastFailure?: { reason: string; message: string; time: string } };
+  cache?: { available: boolean; lastError?: string };
+  lastCycleTime?: string;
+  linesAnalyzed: number;
+  anomalies: { total: number; last24h: number };
+}
+
+export class AgentRunner {
+  private readonly agentName: AgentName;
+  private readonly registry = new Registry();
+  private readonly source: PostgresSource;
+  private readonly store: AnomalyStore;
+  private readonly engine: AnalysisEngine;
+  private readonly scorer: WindowScorer;
+  private readonly models: ModelWatcher | undefined;
+  private readonly cache: RedisCache | undefined;
+  private server: Server | undefined;
+  private timer: NodeJS.Timeout | undefined;
+  private cycle: Promise<void> | undefined;
+  private stopping = false;
+  private failures = 0;
+  private sourceReachable = false;
+  private sourceError: string | undefined = 'no cycle has run yet';
+  private lastCycleTime: string | undefined;
+  private lastTick = Date.now();
+  private newestLineTime: number | undefined;
+  private readonly metrics;
+
+  private constructor(private readonly config: AgentConfig) {
+    const spec = config.spec;
+    this.agentName = spec.agent;
+    const s = spec.source;
+    this.source = new PostgresSource({
+      connection: config.connection,
+      mapping: resolveMapping(s.preset ?? 'log_entries', s.table, s.columns),
+      watermark: s.watermark,
+      batchSize: s.batchSize ?? 5000,
+      programs: s.programs,
+      devices: s.devices,
+      applicationName: `edgewarden-${spec.agent}-${config.pod}`.slice(0, 63),
+    });
+    this.store = new AnomalyStore(path.join(config.dataDir, 'anomalies.db'), {
+      cooldownMs: parseDuration(spec.notifications?.cooldown ?? '15m')!,
+      retentionMs: parseDuration(spec.storage?.retention ?? '720h')!,
+      maxRows: 100_000,
+    });
+    this.models =
+      spec.model && existsSync(config.modelDir) ? new ModelWatcher(config.modelDir) : undefined;
+    this.scorer = new WindowScorer(() => {
+      const model = this.models?.current();
+      return model && model.manifest.agent === this.agentName ? { [this.agentName]: model } : {};
+    });
+    this.engine = new AnalysisEngine([builtInAgents[this.agentName]], {
+      windowMs: config.intervalMs,
+      onWindow: this.scorer.collect,
+    });
+    this.cache = config.redisUrl
+      ? new RedisCache({
+          url: config.redisUrl,
+          keyPrefix: spec.cache?.keyPrefix ?? 'edgewarden:',
+          agent: spec.agent,
+          pod: config.pod,
+        })
+      : undefined;
+    this.metrics = this.makeMetrics();
+  }
+
+  static async start(config: AgentConfig): Promise<AgentRunner> {
+    await mkdir(config.dataDir, { recursive: true });
+    const runner = new AgentRunner(config);
+    runner.cache?.connect();
+    await runner.models?.start();
+    await runner.listen();
+    runner.schedule(0);
+    return runner;
+  }
+
+  private makeMetrics() {
+    const r = this.registry;
+    const labels = { agent: this.agentName };
+    collectDefaultMetrics({ register: r, prefix: 'edgewarden_' });
+    const metrics = {
+      lines: new Counter({
+        name: 'edgewarden_lines_read_total',
+        help: 'Log lines read from the source.',
+        labelNames: ['agent'],
+        registers: [r],
+      }),
+      anomalies: new Counter({
+        name: 'edgewarden_anomalies_total',
+        help: 'Anomalies found, by type and severity.',
+        labelNames: ['agent', 'type', 'severity'],
+        registers: [r],
+      }),
+      cycles: new Histogram({
+        name: 'edgewarden_cycle_duration_seconds',
+        help: 'Duration of analysis cycles.',
+        labelNames: ['agent'],
+        buckets: [0.05, 0.1, 0.5, 1, 2, 5, 10, 30, 60, 120],
+        registers: [r],
+      }),
+      sourceErrors: new Counter({
+        name: 'edgewarden_source_errors_total',
+        help: 'Failed reads from the source (after retries).',
+        labelNames: ['agent'],
+        registers: [r],
+      }),
+      lag: new Gauge({
+        name: 'edgewarden_watermark_lag_seconds',
+        help: 'Age of the newest line analysed.',
+        labelNames: ['agent'],
+        registers: [r],
+      }),
+      model: new Gauge({
+        name: 'edgewarden_model_info',
+        help: 'The model version served (value 1).',
+        labelNames: ['agent', 'version'],
+        registers: [r],
+      }),
+      ready: new Gauge({
+        name: 'edgewarden_ready',
+        help: '1 when the agent is ready (source reachable, model loaded if configured).',
+        labelNames: ['agent'],
+        registers: [r],
+      }),
+    };
+    metrics.lines.inc(labels, 0);
+    metrics.sourceErrors.inc(labels, 0);
+    return metrics;
+  }
+
+  /** Ready: the source answered the last cycle, and a configured model is loaded. */
+  private readiness(): { ready: boolean; reasons: string[] } {
+    const reasons: string[] = [];
+    if (!this.sourceReachable) reasons.push(`source: ${this.sourceError ?? 'unreachable'}`);
+    if (this.config.spec.model && !this.models?.current()) reasons.push('model: not loaded');
+    return { ready: reasons.length === 0, reasons };
+  }
+
+  status(): AgentStatus {
+    const model = this.models?.status();
+    return {
+      agent: this.agentName,
+      name: this.config.name,
+      pod: this.config.pod,
+      ready: this.readiness().ready,
+      sourceReachable: this.sourceReachable,
+      sourceError: this.sourceReachable ? undefined : this.sourceError,
+      paused: this.config.spec.paused ?? false,
+      model: model ? { version: model.version, lastFailure: model.lastFailure } : undefined,
+      cache: this.cache?.state(),
+      lastCycleTime: this.lastCycleTime,
+      linesAnalyzed: this.store.cycleTotals(this.sourceKey()).lines,
+      anomalies: this.store.counts(),
+    };
+  }
+
+  private sourceKey(): string {
+    return `${this.config.spec.source.preset ?? 'log_entries'}:${this.config.spec.source.table ?? ''}`;
+  }
+
+  private schedule(delayMs: number): void {
+    if (this.stopping) return;
+    this.timer = setTimeout(() => {
+      this.cycle = this.runOnce().finally(() => (this.cycle = undefined));
+    }, delayMs);
+  }
+
+  private async runOnce(): Promise<void> {
+    this.lastTick = Date.now();
+    if (this.config.spec.paused) return this.schedule(this.config.intervalMs);
+    const end = this.metrics.cycles.startTimer({ agent: this.agentName });
+    try {
+      const result = await runCycle({
+        source: this.source,
+        store: this.store,
+        engine: this.engine,
+        scorer: this.scorer,
+        sourceKey: this.sourceKey(),
+        startAt: 'end',
+      });
+      this.sourceReachable = true;
+      this.sourceError = undefined;
+      this.failures = 0;
+      this.lastCycleTime = new Date().toISOString();
+      this.metrics.lines.inc({ agent: this.agentName }, result.lines);
+      for (const a of result.anomalies)
+        this.metrics.anomalies.inc({ agent: a.agent, type: a.type, severity: String(a.severity) });
+      if (result.newestLineTime !== undefined) this.newestLineTime = result.newestLineTime;
+      if (this.newestLineTime !== undefined)
+        this.metrics.lag.set(
+          { agent: this.agentName },
+          Math.max(0, (Date.now() - this.newestLineTime) / 1000),
+        );
+      this.store.prune();
+      // Not caught up (a big backlog): go on at once rather than wait an interval.
+      this.schedule(result.caughtUp ? this.config.intervalMs : 0);
+    } catch (error) {
+      this.failures++;
+      if (error instanceof SourceError) {
+        this.sourceReachable = false;
+        this.sourceError = error.message;
+        this.metrics.sourceErrors.inc({ agent: this.agentName });
+      }
+      console.error(`edgewarden agent: cycle failed: ${(error as Error).message}`);
+      // Retry sooner than an interval, backing off: 1 s, 2 s, 4 s ... up to the interval.
+      this.schedule(Math.min(this.config.intervalMs, 1000 * 2 ** Math.min(this.failures - 1, 10)));
+    } finally {
+      end();
+      const model = this.models?.status();
+      this.metrics.model.reset();
+      if (model?.version)
+        this.metrics.model.set({ agent: this.agentName, version: model.version }, 1);
+      this.metrics.ready.set({ agent: this.agentName }, this.readiness().ready ? 1 : 0);
+      if (this.cache) {
+        const { ready, reasons } = this.readiness();
+        await this.cache.publishStatus(
+          {
+            status: this.config.spec.paused ? 'paused' : 'analysing',
+            health: ready ? 'ok' : 'degraded',
+            error: reasons.join('; '),
+            lastCheck: new Date(),
+          },
+          Math.ceil((3 * this.config.intervalMs) / 1000),
+        );
+      }
+    }
+  }
+
+  private async listen(): Promise<void> {
+    const app = express();
+    app.disable('x-powered-by');
+    app.get(agentPaths.health, (_req, res) => {
+      // Alive unless the loop has stopped ticking (a wedged cycle).
+      const wedged =
+        Date.now() - this.lastTick > 3 * this.config.intervalMs + 60_000 &&
+        this.cycle !== undefined;
+      res.status(wedged ? 500 : 200).json({ status: wedged ? 'wedged' : 'ok' });
+    });
+    app.get(agentPaths.ready, (_req, res) => {
+      const { ready, reasons } = this.readiness();
+      res.status(ready ? 200 : 503).json({ ready, reasons });
+    });
+    app.get(agentPaths.metrics, async (_req, res) => {
+      res.type(this.registry.contentType).send(await this.registry.metrics());
+    });
+    app.get(agentPaths.status, (_req, res) => {
+      res.json(this.status());
+    });
+    app.get(agentPaths.anomalies, (req, res) => {
+      const since = typeof req.query.since === 'string' ? req.query.since : undefined;
+      const limit = Number(req.query.limit ?? 100);
+      const min = typeof req.query.minSeverity === 'string' ? req.query.minSeverity : '1';
+      const minSeverity =
+        min in SEVERITY_RANK ? SEVERITY_RANK[min as keyof typeof SEVERITY_RANK] : Number(min);
+      if (since !== undefined && Number.isNaN(Date.parse(since)))
+        return void res.status(400).json({ error: 'since: not an RFC 3339 time' });
+      if (!Number.isInteger(limit) || limit < 1 || limit > 10_000)
+        return void res.status(400).json({ error: 'limit: 1 to 10000' });
+      if (!Number.isInteger(minSeverity) || minSeverity < 1 || minSeverity > 5)
+        return void res.status(400).json({ error: 'minSeverity: 1-5 or info..critical' });
+      res.json(
+        this.store.list({ since: since && new Date(since).toISOString(), minSeverity, limit }),
+      );
+    });
+    await new Promise<void>((resolve, reject) => {
+      this.server = app.listen(this.config.port, () => resolve());
+      this.server.once('error', reject);
+    });
+  }
+
+  /** The port actually bound (useful when configured as 0). */
+  port(): number {
+    const address = this.server?.address();
+    return typeof address === 'object' && address ? address.port : this.config.port;
+  }
+
+  /** Stops taking new cycles, lets a running one finish (or gives it up after 20 s), and closes everything. */
+  async stop(): Promise<void> {
+    this.stopping = true;
+    clearTimeout(this.timer);
+    if (this.cycle)
+      await Promise.race([this.cycle, new Promise((r) => setTimeout(r, 20_000).unref())]);
+    await new Promise<void>((resolve) =>
+      this.server ? this.server.close(() => resolve()) : resolve(),
+    );
+    await this.models?.stop();
+    await this.cache?.close();
+    await this.source.close().catch(() => undefined);
+    this.store.close();
+  }
+}

@@ -1,0 +1,57 @@
+// `edgewarden agent`: an agent pod's entrypoint. Configuration comes from the file and the
+// environment named in the agent contract (agent-runtime/src/contract).
+import { AgentRunner } from '../../agent-runtime/src/agent/agentRunner.js';
+import { ConfigError, loadConfig } from '../../agent-runtime/src/agent/config.js';
+import { agentDefaults, agentEnv } from '../../agent-runtime/src/contract/index.js';
+import type { Command } from './command.js';
+
+const usage = `Usage: edgewarden agent
+
+Runs one analysis agent: every interval it reads new log lines from PostgreSQL, analyses
+them, and stores anomalies in its SQLite store; it serves /healthz, /readyz, /metrics,
+/status and /anomalies over HTTP. SIGTERM lets a running cycle finish, then exits.
+
+Configuration (checked at start; a bad value stops it with a message naming the key):
+  ${agentEnv.config.padEnd(22)} an AnalysisAgent manifest (default ${agentDefaults.config})
+  ${agentEnv.pgUrl.padEnd(22)} postgresql://user:password@host:5432/database
+                         (or PGHOST, PGPORT, PGDATABASE, PGUSER, PGPASSWORD)
+  ${agentEnv.pgCaFile.padEnd(22)} CA certificate (PEM) for sslMode verify-ca / verify-full
+  ${agentEnv.redisUrl.padEnd(22)} Redis URL, optional
+  ${agentEnv.dataDir.padEnd(22)} folder of the SQLite store (default ${agentDefaults.dataDir})
+  ${agentEnv.modelDir.padEnd(22)} model folder, hot-reloaded (default ${agentDefaults.modelDir})
+  ${agentEnv.port.padEnd(22)} HTTP port (default ${agentDefaults.port})
+  ${agentEnv.pod.padEnd(22)} the pod's name, for status keys`;
+
+async function run(args: string[]): Promise<number> {
+  if (args.length > 0) {
+    console.error(
+      `edgewarden agent: takes no arguments (configuration is by environment)\n\n${usage}`,
+    );
+    return 2;
+  }
+  let runner: AgentRunner;
+  try {
+    const config = await loadConfig();
+    runner = await AgentRunner.start(config);
+    console.log(
+      `edgewarden agent ${config.name} (${config.spec.agent}) serving on port ${runner.port()}`,
+    );
+  } catch (error) {
+    console.error(
+      `edgewarden agent: ${error instanceof ConfigError ? 'configuration: ' : ''}${(error as Error).message}`,
+    );
+    return 2;
+  }
+  await new Promise<void>((resolve) => {
+    for (const signal of ['SIGTERM', 'SIGINT'] as const) process.once(signal, () => resolve());
+  });
+  console.log('edgewarden agent: stopping');
+  await runner.stop();
+  return 0;
+}
+
+export const agentCommand: Command = {
+  summary: "Run one analysis agent against PostgreSQL (an agent pod's entrypoint).",
+  usage,
+  run,
+};
