@@ -114,9 +114,8 @@ const insertFailures = async (n: number, from: string): Promise<void> => {
 test('the agent analyses new lines, serves them, follows the database, and stops cleanly', async () => {
   const agent = startAgent(agentEnv());
   try {
-    const port = await until(
-      'the agent to listen',
-      () => Promise.resolve(/serving on port (\d+)/.exec(agent.output())?.[1]),
+    const port = await until('the agent to listen', () =>
+      Promise.resolve(/serving on port (\d+)/.exec(agent.output())?.[1]),
     );
     const url = (p: string): string => `http://127.0.0.1:${port}${p}`;
     expect((await fetch(url('/healthz'))).status).toBe(200);
