@@ -1,5 +1,6 @@
 // `edgewarden analyze`: analyses a log file with no database and no cluster, and prints the
 // anomalies the agents find.
+import type { Readable } from 'node:stream';
 import { parseArgs } from 'node:util';
 
 import { agentNames, builtInAgents, isAgentName } from '../../agent-runtime/src/agents/registry.js';
@@ -83,13 +84,9 @@ async function run(args: string[]): Promise<number> {
     }
   }
 
-  const input = openInput(values.input);
+  let input: Readable;
   try {
-    await new Promise<void>((resolve, reject) => {
-      input.once('error', reject);
-      input.once('readable', resolve);
-      input.once('end', resolve);
-    });
+    input = await openInput(values.input);
   } catch (error) {
     console.error(
       `edgewarden analyze: --input: cannot read ${values.input}: ${(error as Error).message}`,

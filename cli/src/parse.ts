@@ -2,6 +2,7 @@
 // prints one JSON object per line. Unreadable lines go to stderr with their line number; they
 // are counted and skipped, never fatal.
 import { once } from 'node:events';
+import type { Readable } from 'node:stream';
 import { parseArgs } from 'node:util';
 
 import { openInput, readLines } from '../../agent-runtime/src/parse/lines.js';
@@ -54,14 +55,9 @@ async function run(args: string[]): Promise<number> {
     return 2;
   }
 
-  const input = openInput(values.input);
-  const opened = new Promise<void>((resolve, reject) => {
-    input.once('error', reject);
-    input.once('readable', resolve);
-    input.once('end', resolve);
-  });
+  let input: Readable;
   try {
-    await opened;
+    input = await openInput(values.input);
   } catch (error) {
     console.error(
       `edgewarden parse: --input: cannot read ${values.input}: ${(error as Error).message}`,

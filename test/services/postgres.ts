@@ -4,10 +4,11 @@
 // PostgreSQL refuses to run as root, so as root it runs as the `postgres` user.
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { chmod, chown, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
+
+import { freePort } from './net.js';
 
 const run = promisify(execFile);
 export const SUPERUSER_PASSWORD = 'edgewarden-test-superuser';
@@ -40,17 +41,6 @@ async function binDir(): Promise<string> {
   throw new Error(
     "PostgreSQL server binaries not found: install Debian's postgresql package (bash .ci/run does)",
   );
-}
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = createServer();
-    s.on('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const a = s.address();
-      s.close(() => (typeof a === 'object' && a ? resolve(a.port) : reject(new Error('no port'))));
-    });
-  });
 }
 
 async function ids(): Promise<{ uid: number; gid: number } | undefined> {

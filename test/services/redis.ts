@@ -1,8 +1,9 @@
 // A real Redis server for the data-path tests (Debian's redis-server), on a free loopback
 // port, with no persistence. stop() and start() let a test take it away and bring it back.
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
-import { createServer } from 'node:net';
 import { promisify } from 'node:util';
+
+import { freePort } from './net.js';
 
 const run = promisify(execFile);
 
@@ -11,17 +12,6 @@ export interface RedisServer {
   port: number;
   stop(): Promise<void>;
   start(): Promise<void>;
-}
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = createServer();
-    s.on('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const a = s.address();
-      s.close(() => (typeof a === 'object' && a ? resolve(a.port) : reject(new Error('no port'))));
-    });
-  });
 }
 
 /** `password`: require it (requirepass), as a production Redis would. */

@@ -4,8 +4,19 @@ import { createReadStream } from 'node:fs';
 import { StringDecoder } from 'node:string_decoder';
 import type { Readable } from 'node:stream';
 
-export function openInput(input: string): Readable {
-  return input === '-' ? process.stdin : createReadStream(input, { highWaterMark: 256 * 1024 });
+/**
+ * Opens a file, or standard input as "-", and resolves once it can be read, so a missing or
+ * unreadable file is an error here, before any output.
+ */
+export async function openInput(input: string): Promise<Readable> {
+  const stream =
+    input === '-' ? process.stdin : createReadStream(input, { highWaterMark: 256 * 1024 });
+  await new Promise<void>((resolve, reject) => {
+    stream.once('error', reject);
+    stream.once('readable', resolve);
+    stream.once('end', resolve);
+  });
+  return stream;
 }
 
 // A line ends at LF, CRLF, or NUL (optionally followed by LF).
