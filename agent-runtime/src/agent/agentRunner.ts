@@ -119,6 +119,12 @@ export class AgentRunner {
         labelNames: ['agent'],
         registers: [r],
       }),
+      unparsed: new Counter({
+        name: 'edgewarden_lines_unparsed_total',
+        help: 'Source rows skipped as unreadable (no usable timestamp).',
+        labelNames: ['agent'],
+        registers: [r],
+      }),
       anomalies: new Counter({
         name: 'edgewarden_anomalies_total',
         help: 'Anomalies found, by type and severity.',
@@ -158,6 +164,7 @@ export class AgentRunner {
       }),
     };
     metrics.lines.inc(labels, 0);
+    metrics.unparsed.inc(labels, 0);
     metrics.sourceErrors.inc(labels, 0);
     return metrics;
   }
@@ -217,6 +224,7 @@ export class AgentRunner {
       this.failures = 0;
       this.lastCycleTime = new Date().toISOString();
       this.metrics.lines.inc({ agent: this.agentName }, result.lines);
+      this.metrics.unparsed.inc({ agent: this.agentName }, result.unreadable);
       for (const a of result.anomalies)
         this.metrics.anomalies.inc({ agent: a.agent, type: a.type, severity: String(a.severity) });
       if (result.newestLineTime !== undefined) this.newestLineTime = result.newestLineTime;

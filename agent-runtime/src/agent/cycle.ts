@@ -24,6 +24,8 @@ export interface CycleContext {
 
 export interface CycleResult {
   lines: number;
+  /** Rows skipped as unreadable. */
+  unreadable: number;
   anomalies: Anomaly[];
   watermark: string;
   caughtUp: boolean;
@@ -39,6 +41,7 @@ export async function runCycle(ctx: CycleContext): Promise<CycleResult> {
     stored ?? (ctx.startAt === 'end' ? await ctx.source.endWatermark() : ctx.source.beginning());
   const anomalies: Anomaly[] = [];
   let lines = 0;
+  let unreadable = 0;
   let caughtUp = false;
   let newestLineTime: number | undefined;
   while (!caughtUp && lines < (ctx.maxLines ?? 200_000)) {
@@ -49,11 +52,12 @@ export async function runCycle(ctx: CycleContext): Promise<CycleResult> {
     }
     anomalies.push(...(await ctx.scorer.score()));
     lines += batch.lines.length;
+    unreadable += batch.unreadable;
     watermark = batch.watermark;
     caughtUp = batch.caughtUp;
   }
   anomalies.push(...ctx.engine.flush());
   anomalies.push(...(await ctx.scorer.score()));
   ctx.store.record(anomalies, { source: ctx.sourceKey, value: watermark }, { startedAt, lines });
-  return { lines, anomalies, watermark, caughtUp, startedAt, newestLineTime };
+  return { lines, unreadable, anomalies, watermark, caughtUp, startedAt, newestLineTime };
 }

@@ -99,6 +99,19 @@ describe('engine', () => {
   });
 });
 
+test('engine: a line without a usable time is counted and skipped, not windowed', () => {
+  const engine = new AnalysisEngine([agent('auth')], { windowMs: 5 * MIN });
+  const outcome = parser.parse(
+    `<30>Nov 23 10:00:00 x dropbear[1]: Bad password attempt for 'root' from 192.0.2.9:1`,
+  );
+  if (!outcome.ok) throw new Error(outcome.reason);
+  expect(engine.push({ ref: 1, device: 'gw', time: Number.NaN, record: outcome.record })).toEqual(
+    [],
+  );
+  expect(engine.flush()).toEqual([]);
+  expect(engine.stats).toMatchObject({ lines: 0, invalid: 1, windows: 0 });
+});
+
 describe('auth', () => {
   test('a success after failures from the same source is critical', () => {
     const lines: [number, string][] = [

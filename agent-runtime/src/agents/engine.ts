@@ -37,6 +37,8 @@ export interface EngineStats {
   routed: number;
   windows: number;
   late: number;
+  /** Lines without a usable time, skipped. */
+  invalid: number;
 }
 
 export class AnalysisEngine {
@@ -45,7 +47,7 @@ export class AnalysisEngine {
   /** agent name -> device -> slot */
   private readonly slots = new Map<string, Map<string, DeviceSlot>>();
   private newestWindow = -Infinity;
-  readonly stats: EngineStats = { lines: 0, routed: 0, windows: 0, late: 0 };
+  readonly stats: EngineStats = { lines: 0, routed: 0, windows: 0, late: 0, invalid: 0 };
 
   constructor(
     readonly agents: readonly Agent[],
@@ -62,6 +64,10 @@ export class AnalysisEngine {
 
   /** Feeds one line; returns the anomalies of any windows that this line's time closed. */
   push(line: ObservedLine): Anomaly[] {
+    if (!Number.isFinite(line.time)) {
+      this.stats.invalid++; // no time, no window: counted and skipped
+      return [];
+    }
     this.stats.lines++;
     const out: Anomaly[] = [];
     const start = line.time - (line.time % this.options.windowMs);

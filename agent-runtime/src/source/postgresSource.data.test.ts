@@ -177,6 +177,24 @@ describe('log_entries (edgewarden collector), id watermark', () => {
   });
 });
 
+describe('malformed rows', () => {
+  test('a row with no usable timestamp is counted and skipped, and reading goes on', async () => {
+    await sql(`INSERT INTO "SystemEvents" ("ReceivedAt", "Facility", "Priority", "FromHost", "Message", "SysLogTag") VALUES
+      (NULL, 3, 6, 'gw', ' no time at all', 'dnsmasq[1]:'),
+      ('2026-11-23 09:59:59', 3, 6, 'gw', ' fine', 'dnsmasq[1]:')`);
+    const s = source({ mapping: resolveMapping('SystemEvents') });
+    try {
+      const batch = await s.read(s.beginning());
+      expect(batch.unreadable).toBe(1);
+      expect(batch.lines.map((l) => l.record.message)).toEqual([' fine']);
+      expect(batch.watermark).toBe('2'); // past the bad row too: it is not read again
+    } finally {
+      await s.close();
+      await sql('TRUNCATE "SystemEvents" RESTART IDENTITY');
+    }
+  });
+});
+
 describe('SystemEvents (rsyslog ompgsql)', () => {
   test('tags, numeric priorities and facilities, and a tag-aware program filter', async () => {
     await sql(`INSERT INTO "SystemEvents" ("ReceivedAt", "Facility", "Priority", "FromHost", "Message", "SysLogTag") VALUES

@@ -41,6 +41,8 @@ export interface SourceOptions {
 
 export interface Batch {
   lines: ObservedLine[];
+  /** Rows skipped because they could not be read (no usable timestamp): counted, never fatal. */
+  unreadable: number;
   /** Watermark after these lines: store it with what they produced. */
   watermark: string;
   /** True when the table has no more rows after this batch (for now). */
@@ -258,16 +260,24 @@ export class PostgresSource {
               [last, MAX_TIED_ROWS, ...this.params],
             );
     }
+    const lines: ObservedLine[] = [];
+    for (const r of rows) {
+      const line = this.toLine(r);
+      if (line) lines.push(line);
+    }
     return {
-      lines: rows.map((r) => this.toLine(r)),
+      lines,
+      unreadable: rows.length - lines.length,
       watermark: rows.length > 0 ? rows[rows.length - 1]!.ew_wm : watermark,
       caughtUp,
     };
   }
 
-  private toLine(r: Row): ObservedLine {
+  /** The row as a line, or undefined when it has no usable timestamp. */
+  private toLine(r: Row): ObservedLine | undefined {
     // A time without a zone (timestamp without time zone, or text) is taken as UTC.
-    const time = isoToUtc(r.ew_ts)?.ms ?? Number.NaN;
+    const time = r.ew_ts === null ? undefined : isoToUtc(r.ew_ts)?.ms;
+    if (time === undefined) return undefined;
     let program = r.ew_program;
     let pid = r.ew_pid !== null && /^\d+$/.test(r.ew_pid) ? Number(r.ew_pid) : null;
     if (program !== null && this.options.mapping.programIsTag) {
@@ -305,7 +315,7 @@ export class PostgresSource {
 interface Row {
   ew_wm: string;
   ew_id: string | null;
-  ew_ts: string;
+  ew_ts: string | null;
   ew_host: string | null;
   ew_program: string | null;
   ew_pid: string | null;
