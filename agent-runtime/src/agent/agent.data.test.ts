@@ -147,6 +147,10 @@ test('the agent analyses new lines, serves them, follows the database, and stops
       /^edgewarden_anomalies_total\{agent="auth",type="brute_force",severity="\d"\} 1$/m,
     );
     expect(metrics).not.toContain('203.0.113.5'); // no addresses in labels
+    expect(metrics).toMatch(/^edgewarden_cycle_stretch\{agent="auth"\} \d+$/m);
+    expect(
+      (status as { resources: { stretch: number; memory: number } }).resources.memory,
+    ).toBeGreaterThan(0);
     expect((await fetch(url('/anomalies?minSeverity=severe'))).status).toBe(400);
 
     // The database goes away: not ready, and says why. It comes back: ready, and catches up.

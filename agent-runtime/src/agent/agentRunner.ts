@@ -20,6 +20,7 @@ import { resolveMapping } from '../source/presets.js';
 import { AnomalyStore } from '../store/anomalyStore.js';
 import type { AgentConfig } from './config.js';
 import { runCycle } from './cycle.js';
+import { nextStretch, PressureSampler, type GuardState, type Pressure } from './resourceGuard.js';
 
 const SEVERITY_RANK = { info: 1, low: 2, medium: 3, high: 4, critical: 5 } as const;
 
@@ -33,6 +34,8 @@ export interface AgentStatus {
   paused: boolean;
   model?: { version?: string; lastFailure?: { reason: string; message: string; time: string } };
   cache?: { available: boolean; lastError?: string };
+  /** The resource guard: pressure seen after the last cycle, and how much the interval is stretched. */
+  resources: Pressure & GuardState;
   lastCycleTime?: string;
   linesAnalyzed: number;
   anomalies: { total: number; last24h: number };
@@ -57,6 +60,9 @@ export class AgentRunner {
   private lastCycleTime: string | undefined;
   private lastTick = Date.now();
   private newestLineTime: number | undefined;
+  private readonly sampler = new PressureSampler();
+  private pressure: Pressure = { cpu: 0, memory: 0 };
+  private guard: GuardState = { stretch: 1 };
   private readonly metrics;
 
   private constructor(private readonly config: AgentConfig) {
@@ -119,6 +125,12 @@ export class AgentRunner {
         labelNames: ['agent'],
         registers: [r],
       }),
+      stretch: new Gauge({
+        name: 'edgewarden_cycle_stretch',
+        help: 'How many intervals the agent waits between cycles (above 1 under CPU or memory pressure).',
+        labelNames: ['agent'],
+        registers: [r],
+      }),
       unparsed: new Counter({
         name: 'edgewarden_lines_unparsed_total',
         help: 'Source rows skipped as unreadable (no usable timestamp).',
@@ -165,6 +177,7 @@ export class AgentRunner {
     };
     metrics.lines.inc(labels, 0);
     metrics.unparsed.inc(labels, 0);
+    metrics.stretch.set(labels, 1);
     metrics.sourceErrors.inc(labels, 0);
     return metrics;
   }
@@ -189,6 +202,7 @@ export class AgentRunner {
       paused: this.config.spec.paused ?? false,
       model: model ? { version: model.version, lastFailure: model.lastFailure } : undefined,
       cache: this.cache?.state(),
+      resources: { ...this.pressure, ...this.guard },
       lastCycleTime: this.lastCycleTime,
       linesAnalyzed: this.store.cycleTotals(this.sourceKey()).lines,
       anomalies: this.store.counts(),
@@ -234,8 +248,19 @@ export class AgentRunner {
           Math.max(0, (Date.now() - this.newestLineTime) / 1000),
         );
       this.store.prune();
-      // Not caught up (a big backlog): go on at once rather than wait an interval.
-      this.schedule(result.caughtUp ? this.config.intervalMs : 0);
+      // Under CPU or memory pressure, wait longer rather than pile up work.
+      this.pressure = await this.sampler.sample();
+      const guard = nextStretch(this.guard.stretch, this.pressure);
+      if (guard.stretch !== this.guard.stretch)
+        console.log(
+          `edgewarden agent: cycle interval x${guard.stretch}${guard.reason ? ` (${guard.reason})` : ''}`,
+        );
+      this.guard = guard;
+      this.metrics.stretch.set({ agent: this.agentName }, guard.stretch);
+      // Not caught up (a big backlog) and no pressure: go on at once rather than wait an interval.
+      this.schedule(
+        result.caughtUp || guard.stretch > 1 ? this.config.intervalMs * guard.stretch : 0,
+      );
     } catch (error) {
       this.failures++;
       if (error instanceof SourceError) {
