@@ -1,6 +1,8 @@
 // `edgewarden agent` as a process, against a real PostgreSQL: probes, anomalies over HTTP,
 // metrics, readiness that follows the database, and a clean SIGTERM.
 import { spawn, type ChildProcess } from 'node:child_process';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -17,6 +19,9 @@ const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../.
 let server: PostgresServer;
 let dir: string;
 let admin: pg.Client;
+let receiver: Server;
+let hookUrl: string;
+const alerts: { agentName: string; anomaly: { type: string; device: string } }[] = [];
 
 const manifest = (extra = ''): string => `apiVersion: edgewarden.io/v1alpha1
 kind: AnalysisAgent
@@ -28,6 +33,8 @@ spec:
     secretRef: { name: unused-here }
     sslMode: verify-full
     preset: log_entries
+  notifications:
+    webhook: { urlSecretRef: { name: alert-hook } }
 ${extra}`;
 
 async function connectAdmin(): Promise<void> {
@@ -47,6 +54,16 @@ beforeAll(async () => {
   dir = await mkdtemp(path.join(tmpdir(), 'edgewarden-agent-'));
   await writeFile(path.join(dir, 'ca.crt'), server.ca);
   await writeFile(path.join(dir, 'agent.yaml'), manifest());
+  receiver = createServer((req, res) => {
+    let body = '';
+    req.on('data', (d: Buffer) => (body += d.toString()));
+    req.on('end', () => {
+      alerts.push(JSON.parse(body) as (typeof alerts)[number]);
+      res.end();
+    });
+  });
+  await new Promise<void>((r) => receiver.listen(0, '127.0.0.1', () => r()));
+  hookUrl = `http://127.0.0.1:${(receiver.address() as AddressInfo).port}/hook/token-123`;
   await connectAdmin();
   await admin.query(`CREATE ROLE reader LOGIN PASSWORD 'reader-secret'`);
   await admin.query(`CREATE TABLE log_entries (id bigserial PRIMARY KEY, device_id text, timestamp timestamptz NOT NULL,
@@ -55,6 +72,7 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
+  await new Promise((r) => receiver?.close(r));
   await admin?.end().catch(() => undefined);
   await server?.remove();
   await rm(dir, { recursive: true, force: true });
@@ -70,6 +88,7 @@ function agentEnv(overrides: Record<string, string | undefined> = {}): NodeJS.Pr
     EDGEWARDEN_MODEL_DIR: path.join(dir, 'no-model'),
     EDGEWARDEN_HTTP_PORT: '0',
     POD_NAME: 'ssh-guard-0',
+    EDGEWARDEN_WEBHOOK_URL: hookUrl,
     ...overrides,
   };
 }
@@ -132,6 +151,14 @@ test('the agent analyses new lines, serves them, follows the database, and stops
       return list.find((a) => a.type === 'brute_force');
     });
     expect(found).toMatchObject({ device: 'gw-home', agent: 'auth' });
+    // The alert went to the webhook (brute force is high severity, the default alert floor).
+    await until('the alert', () =>
+      Promise.resolve(alerts.some((a) => a.anomaly.type === 'brute_force') ? true : undefined),
+    );
+    expect(alerts.find((a) => a.anomaly.type === 'brute_force')).toMatchObject({
+      agentName: 'ssh-guard',
+      anomaly: { device: 'gw-home' },
+    });
     const status = (await (await fetch(url('/status'))).json()) as Record<string, unknown>;
     expect(status).toMatchObject({
       agent: 'auth',
@@ -188,6 +215,10 @@ test.each([
     'EDGEWARDEN_CONFIG: cannot read /nonexistent/agent.yaml',
   ],
   [{ EDGEWARDEN_PG_CA_FILE: '/nonexistent/ca.crt' }, 'EDGEWARDEN_PG_CA_FILE: cannot read'],
+  [
+    { EDGEWARDEN_WEBHOOK_URL: undefined },
+    'EDGEWARDEN_WEBHOOK_URL: not set, but the spec asks for this notification channel',
+  ],
 ])('a bad setting %j stops the agent with a message naming it', async (overrides, message) => {
   const agent = startAgent(
     agentEnv({ PGHOST: undefined, PGDATABASE: undefined, PGUSER: undefined, ...overrides }),

@@ -14,12 +14,13 @@ import { parseDuration } from '../analyze/duration.js';
 import { RedisCache } from '../cache/redisCache.js';
 import { agentPaths } from '../contract/index.js';
 import { ModelWatcher } from '../model/modelWatcher.js';
+import { Notifier } from '../notify/notifier.js';
 import { WindowScorer } from '../model/windowScorer.js';
 import { PostgresSource, SourceError } from '../source/postgresSource.js';
 import { resolveMapping } from '../source/presets.js';
 import { AnomalyStore } from '../store/anomalyStore.js';
 import type { AgentConfig } from './config.js';
-import { runCycle } from './cycle.js';
+import { runCycle, type CycleResult } from './cycle.js';
 import { nextStretch, PressureSampler, type GuardState, type Pressure } from './resourceGuard.js';
 
 const SEVERITY_RANK = { info: 1, low: 2, medium: 3, high: 4, critical: 5 } as const;
@@ -50,6 +51,7 @@ export class AgentRunner {
   private readonly scorer: WindowScorer;
   private readonly models: ModelWatcher | undefined;
   private readonly cache: RedisCache | undefined;
+  private readonly notifier: Notifier;
   private server: Server | undefined;
   private timer: NodeJS.Timeout | undefined;
   private cycle: Promise<void> | undefined;
@@ -101,6 +103,12 @@ export class AgentRunner {
           pod: config.pod,
         })
       : undefined;
+    this.notifier = new Notifier({
+      agentName: config.name,
+      ...config.notifications,
+      minSeverity: SEVERITY_RANK[spec.thresholds?.alertSeverity ?? 'high'],
+      cooldownMs: parseDuration(spec.notifications?.cooldown ?? '15m')!,
+    });
     this.metrics = this.makeMetrics();
   }
 
@@ -129,6 +137,12 @@ export class AgentRunner {
         name: 'edgewarden_cycle_stretch',
         help: 'How many intervals the agent waits between cycles (above 1 under CPU or memory pressure).',
         labelNames: ['agent'],
+        registers: [r],
+      }),
+      notifications: new Counter({
+        name: 'edgewarden_notifications_total',
+        help: 'Alerts sent, by channel and outcome.',
+        labelNames: ['agent', 'channel', 'outcome'],
         registers: [r],
       }),
       unparsed: new Counter({
@@ -247,6 +261,7 @@ export class AgentRunner {
           { agent: this.agentName },
           Math.max(0, (Date.now() - this.newestLineTime) / 1000),
         );
+      await this.alert(result.anomalies);
       this.store.prune();
       // Under CPU or memory pressure, wait longer rather than pile up work.
       this.pressure = await this.sampler.sample();
@@ -291,6 +306,26 @@ export class AgentRunner {
         );
       }
     }
+  }
+
+  /** Sends alerts; a failing channel is counted and logged (without its URL), never fatal. */
+  private async alert(anomalies: CycleResult['anomalies']): Promise<void> {
+    const report = await this.notifier.notify(anomalies);
+    for (const channel of this.notifier.channels()) {
+      const failed = report.failures.filter((f) => f.channel === channel).length;
+      if (report.sent - failed > 0)
+        this.metrics.notifications.inc(
+          { agent: this.agentName, channel, outcome: 'sent' },
+          report.sent - failed,
+        );
+      if (failed > 0)
+        this.metrics.notifications.inc(
+          { agent: this.agentName, channel, outcome: 'failed' },
+          failed,
+        );
+    }
+    for (const f of report.failures)
+      console.error(`edgewarden agent: ${f.channel} notification failed: ${f.error}`);
   }
 
   private async listen(): Promise<void> {
@@ -352,6 +387,7 @@ export class AgentRunner {
     );
     await this.models?.stop();
     await this.cache?.close();
+    this.notifier.close();
     await this.source.close().catch(() => undefined);
     this.store.close();
   }

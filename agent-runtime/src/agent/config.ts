@@ -28,6 +28,11 @@ export interface AgentConfig {
   port: number;
   pod: string;
   redisUrl?: string;
+  notifications: {
+    slackUrl?: string;
+    webhookUrl?: string;
+    email?: { smtpUrl: string; from: string; to: string[] };
+  };
 }
 
 type Env = Readonly<Record<string, string | undefined>>;
@@ -120,7 +125,36 @@ export async function loadConfig(env: Env = process.env): Promise<AgentConfig> {
   const redisUrl = env[agentEnv.redisUrl] || undefined;
   if (redisUrl && !/^rediss?:\/\//.test(redisUrl))
     throw new ConfigError(`${agentEnv.redisUrl}: must start with redis:// or rediss://`);
+  // Each channel the spec asks for needs its secret-held URL; one given without the spec is ignored.
+  const wanted = spec.notifications ?? {};
+  const secretUrl = (key: string, scheme: RegExp, example: string): string => {
+    const value = env[key];
+    if (!value)
+      throw new ConfigError(`${key}: not set, but the spec asks for this notification channel`);
+    if (!scheme.test(value)) throw new ConfigError(`${key}: must be a URL like ${example}`);
+    return value;
+  };
+  const notifications: AgentConfig['notifications'] = {
+    slackUrl: wanted.slack
+      ? secretUrl(agentEnv.slackUrl, /^https?:\/\//, 'https://hooks.slack.com/services/...')
+      : undefined,
+    webhookUrl: wanted.webhook
+      ? secretUrl(agentEnv.webhookUrl, /^https?:\/\//, 'https://alerts.example.net/hook')
+      : undefined,
+    email: wanted.email
+      ? {
+          smtpUrl: secretUrl(
+            agentEnv.smtpUrl,
+            /^smtps?:\/\//,
+            'smtp://user:password@mail.example.net:587',
+          ),
+          from: wanted.email.from,
+          to: wanted.email.to,
+        }
+      : undefined,
+  };
   return {
+    notifications,
     name: resource.metadata?.name ?? spec.agent,
     spec,
     intervalMs,

@@ -19,6 +19,12 @@ export const agentEnv = {
   pgCaFile: 'EDGEWARDEN_PG_CA_FILE',
   /** Redis URL, credentials included; unset: no Redis. */
   redisUrl: 'EDGEWARDEN_REDIS_URL',
+  /** Slack incoming-webhook URL, when spec.notifications.slack is set. */
+  slackUrl: 'EDGEWARDEN_SLACK_URL',
+  /** Generic webhook URL, when spec.notifications.webhook is set. */
+  webhookUrl: 'EDGEWARDEN_WEBHOOK_URL',
+  /** SMTP server as a URL (smtp://user:password@host:587, smtps://... for TLS), when spec.notifications.email is set. */
+  smtpUrl: 'EDGEWARDEN_SMTP_URL',
 } as const;
 
 export const agentDefaults = {
