@@ -4,10 +4,11 @@ import path from 'node:path';
 import { parseArgs } from 'node:util';
 
 import { runDemo } from '../../agent-runtime/src/demo/runDemo.js';
+import { serveDemo } from '../../agent-runtime/src/demo/serveDemo.js';
 import type { Command } from './command.js';
 import { anomalyTable } from './table.js';
 
-const usage = `Usage: edgewarden demo [--data-dir DIR] [--seed N]
+const usage = `Usage: edgewarden demo [--data-dir DIR] [--seed N] [--serve [--port N]]
 
 Takes 707 lines of real OpenWrt router logs, injects seven realistic attacks (SSH brute force,
 Wi-Fi wrong-password burst, deauthentication flood, DHCP starvation, port scan, WAN flapping,
@@ -17,17 +18,30 @@ and prints what was found. No database server, cluster or network needed.
 Options:
   --data-dir DIR   where the logs and the SQLite store are written (recreated each run;
                    default $XDG_DATA_HOME/edgewarden/demo or ~/.local/share/edgewarden/demo)
-  --seed N         seed of the attack generator (default 1)`;
+  --seed N         seed of the attack generator (default 1)
+  --serve          then keep serving the results on 127.0.0.1 (/anomalies, /status,
+                   /healthz, /readyz) until Ctrl-C
+  --port N         port for --serve (default 8080; 0 picks a free one)`;
 
 async function run(args: string[]): Promise<number> {
   let values;
   try {
     ({ values } = parseArgs({
       args,
-      options: { 'data-dir': { type: 'string' }, seed: { type: 'string', default: '1' } },
+      options: {
+        'data-dir': { type: 'string' },
+        seed: { type: 'string', default: '1' },
+        serve: { type: 'boolean', default: false },
+        port: { type: 'string', default: '8080' },
+      },
     }));
   } catch (error) {
     console.error(`edgewarden demo: ${(error as Error).message}\n\n${usage}`);
+    return 2;
+  }
+  const port = Number(values.port);
+  if (!Number.isInteger(port) || port < 0 || port > 65535) {
+    console.error('edgewarden demo: --port: not a port');
     return 2;
   }
   const seed = Number(values.seed);
@@ -68,7 +82,17 @@ Where the data lives:
   anomalies  ${r.databaseFile}   (SQLite: sqlite3 ${r.databaseFile} 'SELECT * FROM anomalies')
 
 Next: edgewarden analyze --input ${r.logFile} --agent auth --format jsonl`);
-  return r.report.missed.length === 0 ? 0 : 1;
+  const status = r.report.missed.length === 0 ? 0 : 1;
+  if (!values.serve) return status;
+  const server = await serveDemo(r, port);
+  console.log(
+    `\nServing on http://127.0.0.1:${server.port}: /anomalies?minSeverity=high, /status (Ctrl-C stops)`,
+  );
+  await new Promise<void>((resolve) => {
+    for (const signal of ['SIGINT', 'SIGTERM'] as const) process.once(signal, () => resolve());
+  });
+  await server.close();
+  return status;
 }
 
 export const demoCommand: Command = {

@@ -13,6 +13,7 @@ import type { AgentName } from '../agents/types.js';
 import { parseDuration } from '../analyze/duration.js';
 import { RedisCache } from '../cache/redisCache.js';
 import { agentPaths } from '../contract/index.js';
+import { parseAnomalyQuery, severityRank } from '../http/anomalyQuery.js';
 import { ModelWatcher } from '../model/modelWatcher.js';
 import { Notifier } from '../notify/notifier.js';
 import { WindowScorer } from '../model/windowScorer.js';
@@ -22,8 +23,6 @@ import { AnomalyStore } from '../store/anomalyStore.js';
 import type { AgentConfig } from './config.js';
 import { runCycle, type CycleResult } from './cycle.js';
 import { nextStretch, PressureSampler, type GuardState, type Pressure } from './resourceGuard.js';
-
-const SEVERITY_RANK = { info: 1, low: 2, medium: 3, high: 4, critical: 5 } as const;
 
 export interface AgentStatus {
   agent: AgentName;
@@ -87,10 +86,13 @@ export class AgentRunner {
     });
     this.models =
       spec.model && existsSync(config.modelDir) ? new ModelWatcher(config.modelDir) : undefined;
-    this.scorer = new WindowScorer(() => {
-      const model = this.models?.current();
-      return model && model.manifest.agent === this.agentName ? { [this.agentName]: model } : {};
-    });
+    this.scorer = new WindowScorer(
+      () => {
+        const model = this.models?.current();
+        return model && model.manifest.agent === this.agentName ? { [this.agentName]: model } : {};
+      },
+      (seconds) => this.metrics.inference.observe({ agent: this.agentName }, seconds),
+    );
     this.engine = new AnalysisEngine([builtInAgents[this.agentName]], {
       windowMs: config.intervalMs,
       onWindow: this.scorer.collect,
@@ -106,7 +108,7 @@ export class AgentRunner {
     this.notifier = new Notifier({
       agentName: config.name,
       ...config.notifications,
-      minSeverity: SEVERITY_RANK[spec.thresholds?.alertSeverity ?? 'high'],
+      minSeverity: severityRank(spec.thresholds?.alertSeverity ?? 'high'),
       cooldownMs: parseDuration(spec.notifications?.cooldown ?? '15m')!,
     });
     this.metrics = this.makeMetrics();
@@ -137,6 +139,13 @@ export class AgentRunner {
         name: 'edgewarden_cycle_stretch',
         help: 'How many intervals the agent waits between cycles (above 1 under CPU or memory pressure).',
         labelNames: ['agent'],
+        registers: [r],
+      }),
+      inference: new Histogram({
+        name: 'edgewarden_inference_duration_seconds',
+        help: 'Duration of model inference, per batch of windows.',
+        labelNames: ['agent'],
+        buckets: [0.0005, 0.001, 0.005, 0.01, 0.05, 0.1, 0.5, 1],
         registers: [r],
       }),
       notifications: new Counter({
@@ -349,20 +358,9 @@ export class AgentRunner {
       res.json(this.status());
     });
     app.get(agentPaths.anomalies, (req, res) => {
-      const since = typeof req.query.since === 'string' ? req.query.since : undefined;
-      const limit = Number(req.query.limit ?? 100);
-      const min = typeof req.query.minSeverity === 'string' ? req.query.minSeverity : '1';
-      const minSeverity =
-        min in SEVERITY_RANK ? SEVERITY_RANK[min as keyof typeof SEVERITY_RANK] : Number(min);
-      if (since !== undefined && Number.isNaN(Date.parse(since)))
-        return void res.status(400).json({ error: 'since: not an RFC 3339 time' });
-      if (!Number.isInteger(limit) || limit < 1 || limit > 10_000)
-        return void res.status(400).json({ error: 'limit: 1 to 10000' });
-      if (!Number.isInteger(minSeverity) || minSeverity < 1 || minSeverity > 5)
-        return void res.status(400).json({ error: 'minSeverity: 1-5 or info..critical' });
-      res.json(
-        this.store.list({ since: since && new Date(since).toISOString(), minSeverity, limit }),
-      );
+      const q = parseAnomalyQuery(req.query);
+      if (!q.ok) return void res.status(400).json({ error: q.error });
+      res.json(this.store.list(q));
     });
     await new Promise<void>((resolve, reject) => {
       this.server = app.listen(this.config.port, () => resolve());

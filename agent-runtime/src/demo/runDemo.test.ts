@@ -6,6 +6,7 @@ import path from 'node:path';
 import Database from 'better-sqlite3';
 
 import { runDemo } from './runDemo.js';
+import { serveDemo } from './serveDemo.js';
 
 let dir: string;
 beforeAll(async () => {
@@ -49,4 +50,27 @@ test('the demo stores what it finds, finds every attack, and starts afresh each 
   const second = await runDemo(dir);
   expect(second.stored.length).toBe(first.stored.length);
   await expect(readFile(path.join(dir, 'stale.txt'))).rejects.toThrow();
+});
+
+test('--serve: the demo store behind the agent endpoints', async () => {
+  const result = await runDemo(dir);
+  const server = await serveDemo(result, 0);
+  try {
+    const url = (p: string): string => `http://127.0.0.1:${server.port}${p}`;
+    expect((await fetch(url('/healthz'))).status).toBe(200);
+    const high = (await (await fetch(url('/anomalies?minSeverity=high'))).json()) as {
+      severity: number;
+    }[];
+    expect(high.length).toBeGreaterThanOrEqual(7);
+    expect(high.every((a) => a.severity >= 4)).toBe(true);
+    const status = (await (await fetch(url('/status'))).json()) as {
+      recall: number;
+      attacks: { foundBy: string | null }[];
+    };
+    expect(status.recall).toBe(1);
+    expect(status.attacks.every((a) => a.foundBy !== null)).toBe(true);
+    expect((await fetch(url('/anomalies?limit=0'))).status).toBe(400);
+  } finally {
+    await server.close();
+  }
 });

@@ -10,8 +10,14 @@ export type ModelsByAgent = Partial<Record<AgentName, LoadedModel>>;
 export class WindowScorer {
   private pending: WindowFeatures[] = [];
 
-  /** `models` is read at each scoring, so a hot-reloaded model is used from the next batch on. */
-  constructor(private readonly models: () => ModelsByAgent) {}
+  /**
+   * `models` is read at each scoring, so a hot-reloaded model is used from the next batch on;
+   * `onInference` hears how long each batch's inference took, in seconds.
+   */
+  constructor(
+    private readonly models: () => ModelsByAgent,
+    private readonly onInference?: (seconds: number) => void,
+  ) {}
 
   /** For the engine's onWindow: keeps the windows a model will score. */
   readonly collect = (window: WindowFeatures): void => {
@@ -27,7 +33,9 @@ export class WindowScorer {
     for (const [agent, model] of Object.entries(this.models()) as [AgentName, LoadedModel][]) {
       const mine = windows.filter((w) => w.agent === agent);
       if (mine.length === 0) continue;
+      const started = performance.now();
       const scores = await model.score(mine.map((w) => model.row(w.features)));
+      this.onInference?.((performance.now() - started) / 1000);
       mine.forEach((w, i) => {
         const anomaly = modelAnomaly(w, model, scores[i]!);
         if (anomaly) out.push(anomaly);

@@ -1,0 +1,58 @@
+// `edgewarden demo --serve`: the demo's store behind the same HTTP endpoints an agent serves
+// (/healthz, /readyz, /status, /anomalies), so a dashboard or curl can be pointed at it.
+import type { Server } from 'node:http';
+import express from 'express';
+
+import { agentPaths } from '../contract/index.js';
+import { parseAnomalyQuery } from '../http/anomalyQuery.js';
+import { AnomalyStore } from '../store/anomalyStore.js';
+import type { DemoResult } from './runDemo.js';
+
+export interface DemoServer {
+  port: number;
+  close(): Promise<void>;
+}
+
+export async function serveDemo(result: DemoResult, port: number): Promise<DemoServer> {
+  const store = new AnomalyStore(result.databaseFile, {
+    cooldownMs: 0,
+    retentionMs: Number.MAX_SAFE_INTEGER,
+    maxRows: Number.MAX_SAFE_INTEGER,
+  });
+  const app = express();
+  app.disable('x-powered-by');
+  app.get(agentPaths.health, (_req, res) => void res.json({ status: 'ok' }));
+  app.get(agentPaths.ready, (_req, res) => void res.json({ ready: true, reasons: [] }));
+  app.get(
+    agentPaths.status,
+    (_req, res) =>
+      void res.json({
+        demo: true,
+        linesAnalyzed: result.summary.lines,
+        anomalies: { total: store.counts().total },
+        attacks: result.detections.map((d) => ({
+          scenario: d.scenario,
+          foundBy: d.anomaly ? `${d.anomaly.agent}/${d.anomaly.type}` : null,
+        })),
+        precision: result.report.precision,
+        recall: result.report.recall,
+      }),
+  );
+  app.get(agentPaths.anomalies, (req, res) => {
+    const q = parseAnomalyQuery(req.query);
+    if (!q.ok) return void res.status(400).json({ error: q.error });
+    res.json(store.list(q));
+  });
+  const server: Server = await new Promise((resolve, reject) => {
+    const s = app.listen(port, '127.0.0.1', () => resolve(s));
+    s.once('error', reject);
+  });
+  const address = server.address();
+  return {
+    port: typeof address === 'object' && address ? address.port : port,
+    close: async () => {
+      await new Promise((r) => server.close(r));
+      store.close();
+    },
+  };
+}
