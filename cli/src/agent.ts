@@ -51,7 +51,6 @@ async function run(args: string[]): Promise<number> {
 }
 
 export const agentCommand: Command = {
-  summary: "Run one analysis agent against PostgreSQL (an agent pod's entrypoint).",
   usage,
   run,
 };

@@ -7,7 +7,7 @@ import { agentNames, builtInAgents, isAgentName } from '../../agent-runtime/src/
 import type { AgentName, Anomaly } from '../../agent-runtime/src/agents/types.js';
 import { analyzeLines } from '../../agent-runtime/src/analyze/analyzeLines.js';
 import { parseDuration } from '../../agent-runtime/src/analyze/duration.js';
-import { LoadedModel } from '../../agent-runtime/src/model/model.js';
+import type { LoadedModel } from '../../agent-runtime/src/model/model.js';
 import { openInput, readLines } from '../../agent-runtime/src/parse/lines.js';
 import type { Command } from './command.js';
 import { anomalyTable } from './table.js';
@@ -73,6 +73,8 @@ async function run(args: string[]): Promise<number> {
   const models: Partial<Record<AgentName, LoadedModel>> = {};
   for (const dir of values.model ?? []) {
     try {
+      // onnxruntime is loaded only when a model is asked for.
+      const { LoadedModel } = await import('../../agent-runtime/src/model/model.js');
       const model = await LoadedModel.load(dir);
       const served = model.manifest.agent;
       if (!agents.some((a) => a.name === served))
@@ -119,7 +121,6 @@ async function run(args: string[]): Promise<number> {
 }
 
 export const analyzeCommand: Command = {
-  summary: 'Analyse a log file with the built-in agents, no database needed.',
   usage,
   run,
 };

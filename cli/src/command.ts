@@ -1,6 +1,5 @@
-/** A subcommand of the `edgewarden` executable. */
+/** A subcommand of the \`edgewarden\` executable (its one-line summary is in main.ts's table). */
 export interface Command {
-  summary: string;
   usage: string;
   /** Runs the command; resolves to the process exit code. */
   run(args: string[]): Promise<number>;

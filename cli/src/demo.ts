@@ -96,7 +96,6 @@ Next: edgewarden analyze --input ${r.logFile} --agent auth --format jsonl`);
 }
 
 export const demoCommand: Command = {
-  summary: 'Run every agent on real router logs with injected attacks; print what they find.',
   usage,
   run,
 };

@@ -5,18 +5,30 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 import type { Command } from './command.js';
-import { agentCommand } from './agent.js';
-import { analyzeCommand } from './analyze.js';
-import { demoCommand } from './demo.js';
-import { parseCommand } from './parse.js';
-import { validateCommand } from './validate.js';
 
-const commands: Record<string, Command> = {
-  agent: agentCommand,
-  analyze: analyzeCommand,
-  demo: demoCommand,
-  parse: parseCommand,
-  validate: validateCommand,
+// Each command's module is loaded only when it runs: `edgewarden analyze` never loads the
+// database, HTTP or ONNX libraries the agent needs, and `--help` loads none.
+const commands: Record<string, { summary: string; load: () => Promise<Command> }> = {
+  agent: {
+    summary: "Run one analysis agent against PostgreSQL (an agent pod's entrypoint).",
+    load: async () => (await import('./agent.js')).agentCommand,
+  },
+  analyze: {
+    summary: 'Analyse a log file with the built-in agents, no database needed.',
+    load: async () => (await import('./analyze.js')).analyzeCommand,
+  },
+  demo: {
+    summary: 'Run every agent on real router logs with injected attacks; print what they find.',
+    load: async () => (await import('./demo.js')).demoCommand,
+  },
+  parse: {
+    summary: 'Parse syslog lines from a file or stdin into JSON, one object per line.',
+    load: async () => (await import('./parse.js')).parseCommand,
+  },
+  validate: {
+    summary: 'Check edgewarden resources in files against the API schemas, offline.',
+    load: async () => (await import('./validate.js')).validateCommand,
+  },
 };
 
 /** The version in our package.json, found by walking up from this file (src/ or dist/). */
@@ -58,11 +70,12 @@ export async function main(argv: string[]): Promise<number> {
     console.log(version());
     return 0;
   }
-  const command = commands[name];
-  if (!command) {
+  const entry = commands[name];
+  if (!entry) {
     console.error(`edgewarden: unknown command "${name}"\n\n${help()}`);
     return 2;
   }
+  const command = await entry.load();
   if (rest.includes('--help') || rest.includes('-h')) {
     console.log(command.usage);
     return 0;

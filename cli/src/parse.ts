@@ -92,7 +92,6 @@ async function run(args: string[]): Promise<number> {
 }
 
 export const parseCommand: Command = {
-  summary: 'Parse syslog lines from a file or stdin into JSON, one object per line.',
   usage,
   run,
 };

@@ -64,7 +64,6 @@ async function run(args: string[]): Promise<number> {
 }
 
 export const validateCommand: Command = {
-  summary: 'Check edgewarden resources in files against the API schemas, offline.',
   usage,
   run,
 };
