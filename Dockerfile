@@ -1,4 +1,5 @@
-# edgewarden: one image for the operator, the agents and export jobs (`edgewarden <command>`).
+# edgewarden: one image for the agents (and, as they arrive, the operator and export jobs):
+# `edgewarden <command>`. An agent pod runs `edgewarden agent` (see agent-runtime/src/contract).
 # Built for linux/arm64 (Raspberry Pi 5) and linux/amd64:
 #   docker buildx build --platform linux/arm64,linux/amd64 -t edgewarden:dev .
 
@@ -30,7 +31,10 @@ COPY --from=build /src/package.json ./
 COPY --from=build /src/node_modules node_modules
 COPY --from=build /src/bin bin
 COPY --from=build /src/dist/api dist/api
+COPY --from=build /src/dist/agent-runtime dist/agent-runtime
 COPY --from=build /src/dist/cli dist/cli
+# The real OpenWrt sample (MIT, with its licence) that `edgewarden demo` analyses.
+COPY --from=build /src/agent-runtime/data agent-runtime/data
 USER 65532:65532
 ENTRYPOINT ["/nodejs/bin/node", "/app/bin/edgewarden.js"]
 CMD ["--help"]
