@@ -12,6 +12,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 
+import { createCa, issueCertificate } from '../services/certs.js';
 import { freePort } from '../services/net.js';
 
 const run = promisify(execFile);
@@ -93,68 +94,19 @@ export async function locateTools(): Promise<ToolPaths> {
   return tools;
 }
 
-async function openssl(cwd: string, ...args: string[]): Promise<void> {
-  await run('openssl', args, { cwd });
-}
-
 /** A CA, a serving certificate for 127.0.0.1, an admin client certificate and a service-account key. */
 async function writeCertificates(dir: string): Promise<void> {
-  const ec = ['-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes'];
-  await openssl(
+  await createCa(dir, 'edgewarden-test-ca');
+  await issueCertificate(
     dir,
-    'req',
-    '-x509',
-    ...ec,
-    '-keyout',
-    'ca.key',
-    '-out',
-    'ca.crt',
-    '-days',
-    '30',
-    '-subj',
-    '/CN=edgewarden-test-ca',
-  );
-  const sign = async (name: string, subject: string, extensions: string): Promise<void> => {
-    await writeFile(path.join(dir, `${name}.ext`), extensions);
-    await openssl(
-      dir,
-      'req',
-      '-new',
-      ...ec,
-      '-keyout',
-      `${name}.key`,
-      '-out',
-      `${name}.csr`,
-      '-subj',
-      subject,
-    );
-    await openssl(
-      dir,
-      'x509',
-      '-req',
-      '-in',
-      `${name}.csr`,
-      '-CA',
-      'ca.crt',
-      '-CAkey',
-      'ca.key',
-      '-CAcreateserial',
-      '-out',
-      `${name}.crt`,
-      '-days',
-      '30',
-      '-extfile',
-      `${name}.ext`,
-    );
-  };
-  await sign(
     'apiserver',
     '/CN=kube-apiserver',
-    'subjectAltName=IP:127.0.0.1,DNS:localhost\nextendedKeyUsage=serverAuth\n',
+    'subjectAltName=IP:127.0.0.1,DNS:localhost\nextendedKeyUsage=serverAuth',
   );
-  await sign('admin', '/O=system:masters/CN=admin', 'extendedKeyUsage=clientAuth\n');
-  await openssl(dir, 'ecparam', '-name', 'prime256v1', '-genkey', '-noout', '-out', 'sa.key');
-  await openssl(dir, 'ec', '-in', 'sa.key', '-pubout', '-out', 'sa.pub');
+  await issueCertificate(dir, 'admin', '/O=system:masters/CN=admin', 'extendedKeyUsage=clientAuth');
+  const openssl = (...args: string[]): Promise<unknown> => run('openssl', args, { cwd: dir });
+  await openssl('ecparam', '-name', 'prime256v1', '-genkey', '-noout', '-out', 'sa.key');
+  await openssl('ec', '-in', 'sa.key', '-pubout', '-out', 'sa.pub');
 }
 
 function kubeconfigFor(server: string, dir: string): string {

@@ -8,6 +8,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
 
+import { createCa, issueCertificate } from './certs.js';
 import { freePort } from './net.js';
 
 const run = promisify(execFile);
@@ -67,50 +68,13 @@ export async function startPostgres(): Promise<PostgresServer> {
   if (owner) await chown(dir, owner.uid, owner.gid);
 
   // TLS material, readable by the server only.
-  const ssl = (args: string[]): Promise<unknown> => run('openssl', args, { cwd: dir });
-  const ec = ['-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes'];
-  await ssl([
-    'req',
-    '-x509',
-    ...ec,
-    '-keyout',
-    'ca.key',
-    '-out',
-    'ca.crt',
-    '-days',
-    '30',
-    '-subj',
-    '/CN=edgewarden-test-pg-ca',
-  ]);
-  await writeFile(path.join(dir, 'server.ext'), 'subjectAltName=IP:127.0.0.1,DNS:localhost\n');
-  await ssl([
-    'req',
-    '-new',
-    ...ec,
-    '-keyout',
-    'server.key',
-    '-out',
-    'server.csr',
-    '-subj',
+  await createCa(dir, 'edgewarden-test-pg-ca');
+  await issueCertificate(
+    dir,
+    'server',
     '/CN=localhost',
-  ]);
-  await ssl([
-    'x509',
-    '-req',
-    '-in',
-    'server.csr',
-    '-CA',
-    'ca.crt',
-    '-CAkey',
-    'ca.key',
-    '-CAcreateserial',
-    '-out',
-    'server.crt',
-    '-days',
-    '30',
-    '-extfile',
-    'server.ext',
-  ]);
+    'subjectAltName=IP:127.0.0.1,DNS:localhost',
+  );
   await chmod(path.join(dir, 'server.key'), 0o600);
   if (owner)
     for (const f of ['server.key', 'server.crt', 'ca.crt'])
