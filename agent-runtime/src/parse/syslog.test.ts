@@ -201,6 +201,76 @@ describe('time', () => {
     );
   });
 
+  test('the minute cache gives every second of a line stream its own instant', () => {
+    // One parser reads an ordered stream (as it does in production, where the per-minute
+    // cache is hit), and each line's instant must show the same wall clock in its zone.
+    const MON = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec'];
+    fc.assert(
+      fc.property(
+        fc.constantFrom('UTC', 'Europe/Berlin', 'America/New_York', 'Asia/Kolkata'),
+        fc.integer({ min: Date.UTC(2001, 0, 1), max: Date.UTC(2035, 0, 1) }),
+        fc.array(fc.integer({ min: 0, max: 90_000 }), { minLength: 1, maxLength: 60 }),
+        (zone, start, steps) => {
+          const parser = new SyslogParser({ referenceTime: reference, timeZone: zone });
+          const wall = new Intl.DateTimeFormat('en-US', {
+            timeZone: zone,
+            hourCycle: 'h23',
+            year: 'numeric',
+            month: 'numeric',
+            day: 'numeric',
+            hour: 'numeric',
+            minute: 'numeric',
+            second: 'numeric',
+            weekday: 'short',
+          });
+          const partsOf = (ms: number): Record<string, string> =>
+            Object.fromEntries(wall.formatToParts(ms).map((p) => [p.type, p.value]));
+          let instant = start - (start % 1000);
+          for (const step of steps) {
+            instant += step - (step % 1000);
+            const p = partsOf(instant);
+            const pad = (v: string | undefined): string => (v ?? '').padStart(2, '0');
+            const line = `${p.weekday} ${MON[Number(p.month) - 1]} ${pad(p.day)} ${pad(p.hour)}:${pad(p.minute)}:${pad(p.second)} ${p.year} daemon.info x: y`;
+            const outcome = parser.parse(line);
+            if (!outcome.ok) throw new Error(`unreadable: ${line}`);
+            expect(outcome.time).toBe(Date.parse(outcome.record.timestamp));
+            expect(partsOf(outcome.time)).toEqual(p);
+            // Outside a repeated (fall-back) hour, the instant is the one the line was made from.
+            expect([0, 3_600_000]).toContain(Math.abs(outcome.time - instant));
+          }
+        },
+      ),
+      { numRuns: 300 },
+    );
+  });
+
+  test('a year-less minute astride the inference boundary is split second by second', () => {
+    // Lines up to a day past the reference are this year; later ones are last year's.
+    const parser = new SyslogParser({ referenceTime: new Date('2027-01-01T00:00:30Z') });
+    expect(parsed('<30>Jan  2 00:00:29 gw x: y', parser).timestamp).toBe(
+      '2027-01-02T00:00:29.000Z',
+    );
+    expect(parsed('<30>Jan  2 00:00:30 gw x: y', parser).timestamp).toBe(
+      '2027-01-02T00:00:30.000Z',
+    );
+    expect(parsed('<30>Jan  2 00:00:31 gw x: y', parser).timestamp).toBe(
+      '2026-01-02T00:00:31.000Z',
+    );
+    expect(parsed('<30>Jan  2 00:01:00 gw x: y', parser).timestamp).toBe(
+      '2026-01-02T00:01:00.000Z',
+    );
+  });
+
+  test('a leap second stays in its minute', () => {
+    const parser = new SyslogParser({ referenceTime: reference });
+    expect(parsed('<30>Jun 30 23:59:59 gw x: y', parser).timestamp).toBe(
+      '2026-06-30T23:59:59.000Z',
+    );
+    expect(parsed('<30>Jun 30 23:59:60 gw x: y', parser).timestamp).toBe(
+      '2026-06-30T23:59:59.000Z',
+    );
+  });
+
   test('an unknown time zone is a configuration error at construction', () => {
     expect(() => new SyslogParser({ timeZone: 'Mars/Olympus' })).toThrow(RangeError);
   });

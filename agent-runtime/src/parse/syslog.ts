@@ -84,7 +84,9 @@ export class SyslogParser {
   private readonly referenceMs: number;
   private readonly defaultHost: string | null;
   private readonly zoneFormat: Intl.DateTimeFormat | undefined;
-  private lastStampKey = -1;
+  private minuteKey = -1;
+  private minute: { ms: number; prefix: string } | null = null;
+  private lastSecond = -1;
   private lastStamp: Stamp = { iso: '', ms: 0 };
 
   constructor(options: ParserOptions = {}) {
@@ -262,10 +264,72 @@ export class SyslogParser {
     const mi = Number(mm);
     const s = Number(ss);
     if (month === undefined || d < 1 || d > 31 || h > 23 || mi > 59 || s > 60) return null;
-    // One number per second of wall-clock time: many lines share a second, and comparing a
+    // One number per minute of wall-clock time: many lines share a minute, and comparing a
     // number is cheaper than building and comparing a string per line.
-    const key = ((((year ?? 0) * 12 + month) * 31 + d) * 24 + h) * 3600 + mi * 60 + s;
-    if (key === this.lastStampKey) return this.lastStamp;
+    const key = ((((year ?? 0) * 12 + month) * 31 + d) * 24 + h) * 60 + mi;
+    if (key !== this.minuteKey) {
+      const minute = this.minuteStart(year, month, d, h, mi);
+      if (minute === undefined) return null;
+      this.minuteKey = key;
+      this.minute = minute;
+      this.lastSecond = -1;
+    }
+    const minute = this.minute;
+    if (minute === null) return this.slowStamp(year, month, d, h, mi, s);
+    if (s === this.lastSecond) return this.lastStamp;
+    // A leap second (:60) is kept in its minute, as :59.
+    const sec = Math.min(s, 59);
+    this.lastSecond = s;
+    this.lastStamp = {
+      iso: `${minute.prefix}${sec < 10 ? '0' : ''}${sec}.000Z`,
+      ms: minute.ms + sec * 1000,
+    };
+    return this.lastStamp;
+  }
+
+  /**
+   * The UTC start of a wall-clock minute and its ISO prefix ("YYYY-MM-DDTHH:MM:"); null when
+   * the minute cannot be cached (a year-less minute astride the year-inference boundary, or a
+   * zone whose offset is not whole minutes), undefined when the date does not exist.
+   */
+  private minuteStart(
+    year: number | undefined,
+    month: number,
+    d: number,
+    h: number,
+    mi: number,
+  ): { ms: number; prefix: string } | null | undefined {
+    let ms: number;
+    if (year !== undefined) {
+      ms = this.toUtc(year, month, d, h, mi, 0);
+    } else {
+      // A line without a year is from the latest year that does not put it in the future.
+      const refYear = new Date(this.referenceMs).getUTCFullYear();
+      ms = this.toUtc(refYear, month, d, h, mi, 0);
+      const limit = this.referenceMs + DAY_MS;
+      if (ms > limit) ms = this.toUtc(refYear - 1, month, d, h, mi, 0);
+      else if (ms + 59_000 > limit) return this.validDay(ms, d) ? null : undefined;
+    }
+    if (!this.validDay(ms, d)) return undefined;
+    const iso = new Date(ms).toISOString();
+    if (iso.length !== 24 || ms % 60_000 !== 0) return null;
+    return { ms, prefix: iso.slice(0, 17) };
+  }
+
+  /** Date.UTC rolls 31 Feb into March: a date that does not exist is refused. */
+  private validDay(ms: number, d: number): boolean {
+    return new Date(ms + this.offsetMs(ms)).getUTCDate() === d;
+  }
+
+  /** The uncached path, second by second, for the rare minute that cannot be cached. */
+  private slowStamp(
+    year: number | undefined,
+    month: number,
+    d: number,
+    h: number,
+    mi: number,
+    s: number,
+  ): Stamp {
     let ms: number;
     if (year !== undefined) {
       ms = this.toUtc(year, month, d, h, mi, s);
@@ -274,12 +338,8 @@ export class SyslogParser {
       ms = this.toUtc(refYear, month, d, h, mi, s);
       if (ms > this.referenceMs + DAY_MS) ms = this.toUtc(refYear - 1, month, d, h, mi, s);
     }
-    // Date.UTC rolls 31 Feb into March: refuse dates that do not exist.
-    const check = new Date(ms + this.offsetMs(ms));
-    if (check.getUTCDate() !== d) return null;
-    this.lastStampKey = key;
-    this.lastStamp = { iso: new Date(ms).toISOString(), ms };
-    return this.lastStamp;
+    this.lastSecond = -1;
+    return { iso: new Date(ms).toISOString(), ms };
   }
 
   private toUtc(year: number, month: number, d: number, h: number, mi: number, s: number): number {
