@@ -7,6 +7,7 @@ import { readFileSync } from 'node:fs';
 
 import { AnalysisEngine } from '../../agent-runtime/src/agents/engine.js';
 import { builtInAgents } from '../../agent-runtime/src/agents/registry.js';
+import { restoreEngine } from '../../agent-runtime/src/agent/agentRunner.js';
 import { runCycle } from '../../agent-runtime/src/agent/cycle.js';
 import { WindowScorer } from '../../agent-runtime/src/model/windowScorer.js';
 import { PostgresSource } from '../../agent-runtime/src/source/postgresSource.js';
@@ -50,6 +51,7 @@ const engine = new AnalysisEngine(Object.values(builtInAgents), {
   windowMs: 300_000,
   onWindow: scorer.collect,
 });
+restoreEngine(engine, store, 'log_entries');
 for (;;) {
   const result = await runCycle({
     source,

@@ -97,6 +97,7 @@ export class AgentRunner {
       windowMs: config.intervalMs,
       onWindow: this.scorer.collect,
     });
+    restoreEngine(this.engine, this.store, this.sourceKey());
     this.cache = config.redisUrl
       ? new RedisCache({
           url: config.redisUrl,
@@ -388,5 +389,21 @@ export class AgentRunner {
     this.notifier.close();
     await this.source.close().catch(() => undefined);
     this.store.close();
+  }
+}
+
+/** What the engine had learned before the last restart; unreadable state means learning afresh. */
+export function restoreEngine(
+  engine: AnalysisEngine,
+  store: AnomalyStore,
+  sourceKey: string,
+): void {
+  try {
+    const saved = store.engineState(sourceKey);
+    if (saved !== undefined) engine.loadState(saved);
+  } catch (error) {
+    console.error(
+      `edgewarden agent: saved engine state ignored, learning afresh: ${(error as Error).message}`,
+    );
   }
 }

@@ -2,7 +2,8 @@
 // watermark, analyse it, and commit the anomalies, the new watermark and a record of the cycle
 // in one SQLite transaction. Every window is closed at the end of the cycle, so everything
 // read is analysed before the watermark moves: a crash anywhere in a cycle commits nothing,
-// and the next run reads the same lines again, so none is lost and none counted twice.
+// and the next run reads the same lines again, so none is lost and none counted twice. What the
+// engine has learned is saved in the same transaction, so a restart does not forget it either.
 import type { AnalysisEngine } from '../agents/engine.js';
 import type { Anomaly } from '../agents/types.js';
 import type { WindowScorer } from '../model/windowScorer.js';
@@ -58,6 +59,11 @@ export async function runCycle(ctx: CycleContext): Promise<CycleResult> {
   }
   anomalies.push(...ctx.engine.flush());
   anomalies.push(...(await ctx.scorer.score()));
-  ctx.store.record(anomalies, { source: ctx.sourceKey, value: watermark }, { startedAt, lines });
+  ctx.store.record(
+    anomalies,
+    { source: ctx.sourceKey, value: watermark },
+    { startedAt, lines },
+    ctx.engine.saveState(),
+  );
   return { lines, unreadable, anomalies, watermark, caughtUp, startedAt, newestLineTime };
 }

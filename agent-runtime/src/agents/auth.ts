@@ -49,6 +49,12 @@ export const authAgent: Agent<State, Memory> = {
   },
   newWindow: () => ({ failures: new Tally(), users: new Map(), successes: [], lines: 0 }),
   newMemory: () => new Set<string>(),
+  saveMemory: (known) => [...known],
+  loadMemory(saved) {
+    if (!Array.isArray(saved) || !saved.every((s) => typeof s === 'string'))
+      throw new Error('auth memory: expected a list of sources');
+    return new Set(saved);
+  },
 
   observe(s, { ref, record }) {
     s.lines++;

@@ -18,6 +18,19 @@ export class Baseline {
   private variance = 0;
   private windows = 0;
 
+  /** [mean, variance, windows], for saving with the agent's memory. */
+  save(): [number, number, number] {
+    return [this.mean, this.variance, this.windows];
+  }
+
+  static load(saved: unknown): Baseline {
+    if (!Array.isArray(saved) || saved.length !== 3 || !saved.every(Number.isFinite))
+      throw new Error('baseline: expected [mean, variance, windows]');
+    const b = new Baseline();
+    [b.mean, b.variance, b.windows] = saved as [number, number, number];
+    return b;
+  }
+
   /** Judges `value` against the history so far, then learns it. */
   observe(value: number, minimum: number): Spike | undefined {
     let spike: Spike | undefined;

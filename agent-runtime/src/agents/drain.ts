@@ -85,6 +85,53 @@ export class Drain {
     return { template, created: true };
   }
 
+  /** The templates as plain JSON ([id, count, text] each, text with <*> wildcards). */
+  save(): {
+    maxTemplates: number;
+    overflow: number;
+    nextId: number;
+    templates: [number, number, string[]][];
+  } {
+    return {
+      maxTemplates: this.maxTemplates,
+      overflow: this.overflow,
+      nextId: this.nextId,
+      templates: [...this.byId.values()].map((t) => [t.id, t.count, t.tokens]),
+    };
+  }
+
+  /** The inverse of save(); throws on a value it cannot read. */
+  static load(saved: unknown): Drain {
+    const s = saved as Partial<ReturnType<Drain['save']>> | null;
+    if (
+      typeof s?.maxTemplates !== 'number' ||
+      typeof s.overflow !== 'number' ||
+      typeof s.nextId !== 'number' ||
+      !Array.isArray(s.templates)
+    )
+      throw new Error('template miner state: malformed');
+    const drain = new Drain(s.maxTemplates);
+    drain.overflow = s.overflow;
+    drain.nextId = s.nextId;
+    for (const entry of s.templates) {
+      const [id, count, tokens] = entry;
+      if (
+        !Number.isInteger(id) ||
+        !Number.isInteger(count) ||
+        !Array.isArray(tokens) ||
+        !tokens.every((t) => typeof t === 'string')
+      )
+        throw new Error('template miner state: malformed template');
+      const template = { id, count, tokens };
+      const key = `${tokens.length}\0${tokens[0] ?? ''}`;
+      const group = drain.groups.get(key);
+      if (group) group.push(template);
+      else drain.groups.set(key, [template]);
+      drain.byId.set(id, template);
+    }
+    return drain;
+  }
+
   get(id: number): Template | undefined {
     return this.byId.get(id);
   }

@@ -41,6 +41,15 @@ export interface EngineStats {
   invalid: number;
 }
 
+/**
+ * What the engine has learned, as plain JSON: per agent and device, the agent's memory and the
+ * feature baselines. Open windows are not part of it (a cycle closes them all before saving).
+ */
+export interface EngineState {
+  version: 1;
+  agents: Record<string, Record<string, { memory?: unknown; baselines: Record<string, unknown> }>>;
+}
+
 export class AnalysisEngine {
   private readonly byProgram = new Map<string, Agent[]>();
   private readonly everyLine: Agent[] = [];
@@ -88,6 +97,47 @@ export class AnalysisEngine {
     const out: Anomaly[] = [];
     this.closeBefore(Infinity, out);
     return out;
+  }
+
+  /** What has been learned so far (see EngineState). */
+  saveState(): EngineState {
+    const agents: EngineState['agents'] = {};
+    for (const agent of this.agents) {
+      const devices: EngineState['agents'][string] = {};
+      for (const [device, slot] of this.slots.get(agent.name)!) {
+        const baselines: Record<string, unknown> = {};
+        for (const [feature, b] of slot.baselines) baselines[feature] = b.save();
+        devices[device] = {
+          memory: agent.saveMemory ? agent.saveMemory(slot.memory) : slot.memory,
+          baselines,
+        };
+      }
+      agents[agent.name] = devices;
+    }
+    return { version: 1, agents };
+  }
+
+  /**
+   * Restores what saveState() saved, before any line is pushed. Agents not running now are
+   * ignored; a malformed state throws and leaves the engine as it was (learning afresh).
+   */
+  loadState(state: unknown): void {
+    const s = state as Partial<EngineState> | null;
+    if (s?.version !== 1 || typeof s.agents !== 'object' || s.agents === null)
+      throw new Error('engine state: unknown version or shape');
+    const restored = new Map<string, Map<string, DeviceSlot>>();
+    for (const agent of this.agents) {
+      const devices = new Map<string, DeviceSlot>();
+      for (const [device, saved] of Object.entries(s.agents[agent.name] ?? {})) {
+        const baselines = new Map<string, Baseline>();
+        for (const [feature, b] of Object.entries(saved.baselines ?? {}))
+          baselines.set(feature, Baseline.load(b));
+        const memory = agent.loadMemory ? agent.loadMemory(saved.memory) : (saved.memory ?? null);
+        devices.set(device, { memory, window: undefined, baselines });
+      }
+      restored.set(agent.name, devices);
+    }
+    for (const [name, devices] of restored) this.slots.set(name, devices);
   }
 
   private route(agent: Agent, line: ObservedLine, start: number, out: Anomaly[]): void {

@@ -33,6 +33,28 @@ export const templateAgent: Agent<State, Memory> = {
   programs: null,
   newWindow: () => ({ counts: new Tally(), created: [], unmatched: 0, lines: 0, warm: false }),
   newMemory: () => ({ drain: new Drain(), lines: 0, windows: 0, rate: new Map() }),
+  saveMemory: (m) => ({
+    drain: m.drain.save(),
+    lines: m.lines,
+    windows: m.windows,
+    rate: [...m.rate],
+  }),
+  loadMemory(saved) {
+    const m = saved as { drain?: unknown; lines?: unknown; windows?: unknown; rate?: unknown };
+    if (
+      typeof m?.lines !== 'number' ||
+      typeof m.windows !== 'number' ||
+      !Array.isArray(m.rate) ||
+      !m.rate.every((r) => Array.isArray(r) && r.length === 2 && r.every(Number.isFinite))
+    )
+      throw new Error('template memory: malformed');
+    return {
+      drain: Drain.load(m.drain),
+      lines: m.lines,
+      windows: m.windows,
+      rate: new Map(m.rate as [number, number][]),
+    };
+  },
 
   observe(s, { ref, record }, memory) {
     if (s.lines === 0) s.warm = memory.lines >= WARM_LINES && memory.windows >= WARM_WINDOWS;

@@ -62,6 +62,13 @@ export interface Agent<State = unknown, Memory = unknown> {
   newWindow(): State;
   /** What the agent remembers about one device across windows (sources seen, templates). */
   newMemory(): Memory;
+  /**
+   * Memory as plain JSON, saved with each cycle's watermark so a restarted agent remembers what
+   * it had learned. Agents whose memory is already plain JSON (or null) need neither.
+   */
+  saveMemory?(memory: Memory): unknown;
+  /** The inverse of saveMemory; throws on a value it cannot read. */
+  loadMemory?(saved: unknown): Memory;
   observe(state: State, line: ObservedLine, memory: Memory): void;
   /** Ends a window: its feature vector (fixed names, for baselines and models) and findings. */
   evaluate(

@@ -204,7 +204,20 @@ describe('time', () => {
   test('the minute cache gives every second of a line stream its own instant', () => {
     // One parser reads an ordered stream (as it does in production, where the per-minute
     // cache is hit), and each line's instant must show the same wall clock in its zone.
-    const MON = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec'];
+    const MON = [
+      'Jan',
+      'Feb',
+      'Mar',
+      'Apr',
+      'May',
+      'Jun',
+      'Jul',
+      'Aug',
+      'Sep',
+      'Oct',
+      'Nov',
+      'Dec',
+    ];
     fc.assert(
       fc.property(
         fc.constantFrom('UTC', 'Europe/Berlin', 'America/New_York', 'Asia/Kolkata'),

@@ -41,7 +41,7 @@ test('a new file is migrated, in WAL mode, and keeps what it stored across reope
   expect(store.record([anomaly('2026-11-23T10:05:00Z')])).toEqual({ added: 1, repeated: 0 });
   store.close();
   const raw = new Database(file, { readonly: true });
-  expect(raw.pragma('user_version', { simple: true })).toBe(2);
+  expect(raw.pragma('user_version', { simple: true })).toBe(3);
   expect(raw.pragma('journal_mode', { simple: true })).toBe('wal');
   raw.close();
   const again = new AnomalyStore(file, options);
@@ -77,10 +77,21 @@ test('a repeat within the cooldown counts on the open anomaly; after it, a new r
   store.close();
 });
 
-test('the watermark is saved with the anomalies, or not at all', () => {
+test('the watermark and the engine state are saved with the anomalies, or not at all', () => {
   const store = new AnomalyStore(file, options);
-  store.record([anomaly('2026-11-23T10:05:00Z')], { source: 'log_entries', value: '100' });
+  const learned = {
+    version: 1,
+    agents: { auth: { gw: { memory: ['192.0.2.1'], baselines: {} } } },
+  };
+  store.record(
+    [anomaly('2026-11-23T10:05:00Z')],
+    { source: 'log_entries', value: '100' },
+    { startedAt: '2026-11-23T10:05:00Z', lines: 100 },
+    learned,
+  );
   expect(store.watermark('log_entries')).toBe('100');
+  expect(store.engineState('log_entries')).toEqual(learned);
+  expect(store.engineState('elsewhere')).toBeUndefined();
   // Severity 9 breaks the table's CHECK: the whole cycle, watermark included, is rolled back.
   expect(() =>
     store.record(
@@ -92,9 +103,13 @@ test('the watermark is saved with the anomalies, or not at all', () => {
         source: 'log_entries',
         value: '200',
       },
+      { startedAt: '2026-11-23T11:05:00Z', lines: 100 },
+      { version: 1, agents: {} },
     ),
   ).toThrow(/CHECK constraint failed/);
   expect(store.watermark('log_entries')).toBe('100');
+  expect(store.engineState('log_entries')).toEqual(learned);
+  expect(store.cycleTotals('log_entries')).toEqual({ cycles: 1, lines: 100 });
   expect(store.list()).toHaveLength(1);
   store.close();
 });

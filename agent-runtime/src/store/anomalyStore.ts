@@ -50,6 +50,13 @@ const MIGRATIONS: readonly string[] = [
      anomalies INTEGER NOT NULL,
      watermark TEXT NOT NULL
    );`,
+  // What the analysis engine has learned (baselines, sources seen, templates), as JSON, saved
+  // with the watermark so a restarted agent neither forgets nor relearns.
+  `CREATE TABLE engine_state (
+     source TEXT PRIMARY KEY,
+     state TEXT NOT NULL,
+     updated_at TEXT NOT NULL
+   );`,
 ];
 
 export interface StoreOptions {
@@ -149,6 +156,7 @@ export class AnomalyStore {
     anomalies: readonly Anomaly[],
     watermark?: { source: string; value: string },
     cycle?: { startedAt: string; lines: number },
+    engineState?: unknown,
   ): { added: number; repeated: number } {
     const now = new Date().toISOString();
     let added = 0;
@@ -203,6 +211,13 @@ export class AnomalyStore {
             anomalies.length,
             watermark.value,
           );
+      if (watermark && engineState !== undefined)
+        this.db
+          .prepare(
+            `INSERT INTO engine_state (source, state, updated_at) VALUES (?, ?, ?)
+             ON CONFLICT (source) DO UPDATE SET state = excluded.state, updated_at = excluded.updated_at`,
+          )
+          .run(watermark.source, JSON.stringify(engineState), now);
     })();
     return { added, repeated };
   }
@@ -218,6 +233,13 @@ export class AnomalyStore {
       lines: number;
     };
     return row;
+  }
+
+  /** The engine state saved with the source's last cycle, parsed; undefined if none. */
+  engineState(source: string): unknown {
+    const row = this.db.prepare('SELECT state FROM engine_state WHERE source = ?').get(source) as
+      { state: string } | undefined;
+    return row === undefined ? undefined : (JSON.parse(row.state) as unknown);
   }
 
   watermark(source: string): string | undefined {
