@@ -21,9 +21,17 @@ const commands: Record<string, { summary: string; load: () => Promise<Command> }
     summary: 'Run every agent on real router logs with injected attacks; print what they find.',
     load: async () => (await import('./demo.js')).demoCommand,
   },
+  features: {
+    summary: 'Print the window features an agent computes over logs, as CSV (for training).',
+    load: async () => (await import('./train.js')).featuresCommand,
+  },
   parse: {
     summary: 'Parse syslog lines from a file or stdin into JSON, one object per line.',
     load: async () => (await import('./parse.js')).parseCommand,
+  },
+  train: {
+    summary: "Train an agent's anomaly model (Isolation Forest, ONNX) on logs or exports.",
+    load: async () => (await import('./train.js')).trainCommand,
   },
   validate: {
     summary: 'Check edgewarden resources in files against the API schemas, offline.',

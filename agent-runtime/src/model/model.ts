@@ -1,76 +1,15 @@
-// ONNX anomaly models: a directory with `model.onnx` and `manifest.json` (version, agent,
-// ordered feature names, threshold, sha256). A model is refused unless its bytes match the
-// manifest's sha256 and it takes one row of exactly the manifest's features and gives one
-// score per row. Inference runs in batches through onnxruntime-node.
+// ONNX anomaly models: a directory with `model.onnx` and `manifest.json` (manifest.ts). A
+// model is refused unless its bytes match the manifest's sha256 and it takes one row of
+// exactly the manifest's features and gives one score per row (from the manifest's `output`,
+// or its first). Inference runs in batches through onnxruntime-node.
 import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import ort from 'onnxruntime-node';
 
-import { ResourceValidator } from '../../../api/src/validate.js';
-import type { AgentName } from '../agents/types.js';
+import { checkManifest, ModelError, type ModelManifest } from './manifest.js';
 
-export interface ModelManifest {
-  version: string;
-  agent: AgentName;
-  features: string[];
-  threshold: number;
-  sha256: string;
-}
-
-export type ModelFailureReason =
-  'ManifestInvalid' | 'ModelMissing' | 'ChecksumMismatch' | 'InvalidModel' | 'InputShapeMismatch';
-
-export class ModelError extends Error {
-  readonly code = 'EW_MODEL';
-  constructor(
-    readonly reason: ModelFailureReason,
-    message: string,
-  ) {
-    super(message);
-    this.name = 'ModelError';
-  }
-}
-
-const validator = new ResourceValidator();
-
-/**
- * Checks a manifest with the ModelDeployment schema itself (the CRD's rules for version,
- * agent, features and threshold), so a manifest and a ModelDeployment cannot disagree.
- */
-function checkManifest(value: unknown, file: string): ModelManifest {
-  const m = value as Partial<ModelManifest> | null;
-  if (m === null || typeof m !== 'object')
-    throw new ModelError('ManifestInvalid', `${file}: not a JSON object`);
-  if (typeof m.sha256 !== 'string' || !/^[a-f0-9]{64}$/.test(m.sha256))
-    throw new ModelError('ManifestInvalid', `${file}: sha256: must be 64 lowercase hex characters`);
-  const asResource = {
-    apiVersion: 'edgewarden.io/v1alpha1',
-    kind: 'ModelDeployment',
-    metadata: { name: 'manifest' },
-    spec: {
-      agent: m.agent,
-      version: m.version,
-      features: m.features,
-      threshold: m.threshold,
-      source: { http: { url: 'https://manifest.invalid/model.onnx', sha256: m.sha256 } },
-    },
-  };
-  const issues = validator.check(asResource).filter((i) => i.field.startsWith('spec.'));
-  const extra = Object.keys(m).filter(
-    (k) => !['version', 'agent', 'features', 'threshold', 'sha256'].includes(k),
-  );
-  if (typeof m.threshold !== 'number')
-    issues.push({ field: 'spec.threshold', message: 'Required value' });
-  if (issues.length > 0 || extra.length > 0) {
-    const lines = [
-      ...issues.map((i) => `${i.field.replace(/^spec\./, '')}: ${i.message}`),
-      ...extra.map((k) => `${k}: unknown field`),
-    ];
-    throw new ModelError('ManifestInvalid', `${file}: ${lines.join('; ')}`);
-  }
-  return m as ModelManifest;
-}
+export { ModelError, type ModelFailureReason, type ModelManifest } from './manifest.js';
 
 export class LoadedModel {
   private constructor(
@@ -117,12 +56,15 @@ export class LoadedModel {
         'InputShapeMismatch',
         `${modelFile}: needs one input and an output, has ${session.inputNames.length} inputs`,
       );
-    const model = new LoadedModel(
-      manifest,
-      session,
-      session.inputNames[0]!,
-      session.outputNames[0]!,
-    );
+    const outputName = manifest.output?.name ?? session.outputNames[0]!;
+    if (!session.outputNames.includes(outputName)) {
+      await session.release().catch(() => undefined);
+      throw new ModelError(
+        'InputShapeMismatch',
+        `${modelFile}: has no output "${outputName}" (it has ${session.outputNames.join(', ')})`,
+      );
+    }
+    const model = new LoadedModel(manifest, session, session.inputNames[0]!, outputName);
     // A trial row of the manifest's width proves the model takes exactly these features.
     try {
       const [score] = await model.score([manifest.features.map(() => 0)]);
@@ -172,7 +114,8 @@ export class LoadedModel {
     const values = Array.from(output.data as Float32Array, Number);
     // [N] or [N, 1] gives one score per row; [N, 2] (probabilities of normal/anomalous) the second.
     const perRow = values.length / rows.length;
-    return rows.map((_, i) => values[i * perRow + (perRow - 1)]!);
+    const { scale, shift } = this.manifest.output ?? { scale: 1, shift: 0 };
+    return rows.map((_, i) => scale * values[i * perRow + (perRow - 1)]! + shift);
   }
 
   /** The row of `features` in the manifest's order (a feature the agent lacks is 0). */

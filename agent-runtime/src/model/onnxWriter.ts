@@ -48,8 +48,15 @@ function attribute(name: string, value: AttributeValue): Bytes {
       : [...head, ...key(2, 5), ...float32([value]), ...int(20, 1)];
   if (!Array.isArray(value)) return [...head, ...len(7, float32(value.floats)), ...int(20, 6)];
   if (value.every((v) => typeof v === 'string'))
-    return [...head, ...(value as string[]).flatMap((v) => str(9, v)), ...int(20, 8)];
-  return [...head, ...len(8, (value as number[]).flatMap((v) => varint(v))), ...int(20, 7)];
+    return [...head, ...value.flatMap((v) => str(9, v)), ...int(20, 8)];
+  return [
+    ...head,
+    ...len(
+      8,
+      value.flatMap((v) => varint(v)),
+    ),
+    ...int(20, 7),
+  ];
 }
 
 export interface OnnxNode {

@@ -1,0 +1,127 @@
+// A model's manifest.json: what the model is (version, agent, ordered features, threshold,
+// sha256 of model.onnx), how to read its output, and, for models edgewarden trains, where it
+// came from and a summary of its training features for drift checks. Checked with the
+// ModelDeployment schema itself, so a manifest and a ModelDeployment cannot disagree.
+import { ResourceValidator } from '../../../api/src/validate.js';
+import type { AgentName } from '../agents/types.js';
+
+/** One feature over the training windows: 101 quantiles are 0%, 1%, ..., 100%. */
+export interface FeatureSummary {
+  count: number;
+  mean: number;
+  std: number;
+  quantiles: number[];
+}
+
+/**
+ * Which output holds the score, and how it becomes an anomaly score (higher is more
+ * anomalous): score = scale · value + shift. A scikit-learn IsolationForest exported with
+ * skl2onnx gives `scores` = score_samples − offset_, so { name: 'scores', scale: −1,
+ * shift: −offset_ } makes it −score_samples, the same scale as edgewarden's own models.
+ */
+export interface ModelOutput {
+  name: string;
+  scale: number;
+  shift: number;
+}
+
+export interface ModelManifest {
+  version: string;
+  agent: AgentName;
+  features: string[];
+  threshold: number;
+  sha256: string;
+  output?: ModelOutput;
+  trainingRows?: number;
+  timeRange?: { from: string; to: string };
+  windowSeconds?: number;
+  createdAt?: string;
+  trainer?: Record<string, unknown>;
+  summary?: Record<string, FeatureSummary>;
+}
+
+export type ModelFailureReason =
+  'ManifestInvalid' | 'ModelMissing' | 'ChecksumMismatch' | 'InvalidModel' | 'InputShapeMismatch';
+
+export class ModelError extends Error {
+  readonly code = 'EW_MODEL';
+  constructor(
+    readonly reason: ModelFailureReason,
+    message: string,
+  ) {
+    super(message);
+    this.name = 'ModelError';
+  }
+}
+
+const validator = new ResourceValidator();
+const KNOWN = new Set([
+  'version',
+  'agent',
+  'features',
+  'threshold',
+  'sha256',
+  'output',
+  'trainingRows',
+  'timeRange',
+  'windowSeconds',
+  'createdAt',
+  'trainer',
+  'summary',
+]);
+
+const isNumber = (v: unknown): v is number => typeof v === 'number' && Number.isFinite(v);
+
+/** Checks a parsed manifest.json; throws ModelError('ManifestInvalid') naming each bad field. */
+export function checkManifest(value: unknown, file: string): ModelManifest {
+  const m = value as Partial<ModelManifest> | null;
+  if (m === null || typeof m !== 'object' || Array.isArray(m))
+    throw new ModelError('ManifestInvalid', `${file}: not a JSON object`);
+  const problems: string[] = [];
+  if (typeof m.sha256 !== 'string' || !/^[a-f0-9]{64}$/.test(m.sha256))
+    problems.push('sha256: must be 64 lowercase hex characters');
+  const asResource = {
+    apiVersion: 'edgewarden.io/v1alpha1',
+    kind: 'ModelDeployment',
+    metadata: { name: 'manifest' },
+    spec: {
+      agent: m.agent,
+      version: m.version,
+      features: m.features,
+      threshold: m.threshold,
+      source: { http: { url: 'https://manifest.invalid/model.onnx', sha256: 'a'.repeat(64) } },
+    },
+  };
+  for (const i of validator.check(asResource))
+    if (i.field.startsWith('spec.')) problems.push(`${i.field.slice(5)}: ${i.message}`);
+  if (typeof m.threshold !== 'number') problems.push('threshold: Required value');
+  for (const k of Object.keys(m)) if (!KNOWN.has(k)) problems.push(`${k}: unknown field`);
+  if (m.output !== undefined) {
+    const o = m.output as Partial<ModelOutput> | null;
+    if (typeof o?.name !== 'string' || o.name === '')
+      problems.push('output.name: must name one of the model outputs');
+    if (!isNumber(o?.scale) || o.scale === 0)
+      problems.push('output.scale: must be a non-zero number');
+    if (!isNumber(o?.shift)) problems.push('output.shift: must be a number');
+  }
+  if (m.summary !== undefined) {
+    if (m.summary === null || typeof m.summary !== 'object')
+      problems.push('summary: must be an object');
+    else
+      for (const [name, s] of Object.entries(m.summary)) {
+        const q = (s as Partial<FeatureSummary> | null)?.quantiles;
+        if (
+          !Array.isArray(q) ||
+          q.length < 2 ||
+          !q.every(isNumber) ||
+          q.some((v, i) => i > 0 && v < q[i - 1]!) ||
+          !isNumber(s?.count) ||
+          s.count < 1
+        )
+          problems.push(`summary.${name}: needs a count and ascending numeric quantiles`);
+      }
+  }
+  if (problems.length > 0)
+    throw new ModelError('ManifestInvalid', `${file}: ${problems.join('; ')}`);
+  return m as ModelManifest;
+}

@@ -1,0 +1,200 @@
+// Training input: raw syslog files, or ExportJob output (JSONL, JSON or CSV), gzip or not,
+// told apart by their first bytes. Every shape becomes the same ObservedLine the running agent
+// sees, streamed in constant memory (a JSON array file is the exception: it is read whole).
+// A record that cannot be read is counted and skipped, as a malformed log line is.
+import { createReadStream } from 'node:fs';
+import { open } from 'node:fs/promises';
+import type { Readable } from 'node:stream';
+import { constants, createGunzip, gunzipSync } from 'node:zlib';
+import { parse as parseCsv } from 'csv-parse';
+
+import type { ObservedLine } from '../agents/types.js';
+import { readLines } from '../parse/lines.js';
+import { isoToUtc, SyslogParser, type ParserOptions } from '../parse/syslog.js';
+
+export type InputFormat = 'syslog' | 'jsonl' | 'json' | 'csv';
+
+export interface InputStats {
+  records: number;
+  unreadable: number;
+}
+
+/** Field names accepted for each part of a record, ExportJob's and the log_entries preset's. */
+const FIELDS = {
+  time: ['timestamp', 'time', 'ts', '@timestamp'],
+  device: ['device', 'device_id', 'host', 'hostname'],
+  program: ['program', 'process_name', 'app', 'tag'],
+  level: ['level', 'log_level', 'severity'],
+  facility: ['facility'],
+  message: ['message', 'msg'],
+  ref: ['id', 'ref'],
+} as const;
+
+function pick(record: Record<string, unknown>, names: readonly string[]): unknown {
+  for (const n of names) if (record[n] !== undefined && record[n] !== null) return record[n];
+  return undefined;
+}
+
+/** A JSON or CSV record as an ObservedLine, or the reason it cannot be one. */
+export function fromRecord(
+  record: Record<string, unknown>,
+  fallbackRef: number,
+  defaultDevice: string,
+): ObservedLine | string {
+  const message = pick(record, FIELDS.message);
+  if (typeof message !== 'string') return 'no message';
+  const time = pick(record, FIELDS.time);
+  const stamp = typeof time === 'string' ? isoToUtc(time) : null;
+  if (stamp === null) return 'no readable timestamp';
+  const text = (v: unknown): string | null =>
+    typeof v === 'string' && v !== '' ? v : typeof v === 'number' ? String(v) : null;
+  const device = text(pick(record, FIELDS.device)) ?? defaultDevice;
+  const ref = pick(record, FIELDS.ref);
+  return {
+    ref: typeof ref === 'number' || typeof ref === 'string' ? ref : fallbackRef,
+    device,
+    time: stamp.ms,
+    record: {
+      timestamp: stamp.iso,
+      host: device,
+      facility: text(pick(record, FIELDS.facility)),
+      level: text(pick(record, FIELDS.level)),
+      program: text(pick(record, FIELDS.program)),
+      pid: null,
+      message,
+    },
+  };
+}
+
+/** Opens a file, gunzipping it if it starts with gzip's magic bytes; and its format. */
+async function openFile(file: string): Promise<{ stream: Readable; format: InputFormat }> {
+  const handle = await open(file, 'r');
+  const head = Buffer.alloc(512);
+  let length: number;
+  try {
+    ({ bytesRead: length } = await handle.read(head, 0, head.length, 0));
+  } finally {
+    await handle.close();
+  }
+  const gzip = length >= 2 && head[0] === 0x1f && head[1] === 0x8b;
+  const raw = createReadStream(file, { highWaterMark: 256 * 1024 });
+  const stream = gzip ? raw.pipe(createGunzip()) : raw;
+  let sample = head.subarray(0, length).toString('utf8');
+  if (gzip) {
+    // Peek at the decompressed start without consuming it.
+    try {
+      sample = gunzipSync(head.subarray(0, length), {
+        finishFlush: constants.Z_SYNC_FLUSH,
+      }).toString('utf8');
+    } catch {
+      sample = ''; // a damaged start: read as syslog, and its lines will say what is wrong
+    }
+  }
+  return { stream, format: sniff(sample) };
+}
+
+/** JSONL starts with '{', JSON with '[', CSV with a header naming a message column. */
+export function sniff(start: string): InputFormat {
+  const text = start.replace(/^\uFEFF/, '').trimStart();
+  if (text.startsWith('{')) return 'jsonl';
+  if (text.startsWith('[')) return 'json';
+  const header = text.split(/\r?\n/, 1)[0] ?? '';
+  const columns = header.split(',').map((c) => c.trim().replace(/^"|"$/g, '').toLowerCase());
+  if (columns.length > 1 && columns.some((c) => (FIELDS.message as readonly string[]).includes(c)))
+    return 'csv';
+  return 'syslog';
+}
+
+/**
+ * Every readable record of every file, in order, as the agent would see it. `stats` counts
+ * records read and skipped; `onUnreadable` hears each skipped one.
+ */
+export async function* readRecords(
+  files: readonly string[],
+  options: ParserOptions & {
+    stats?: InputStats;
+    onUnreadable?(file: string, n: number, reason: string): void;
+  } = {},
+): AsyncGenerator<ObservedLine[]> {
+  const stats = options.stats ?? { records: 0, unreadable: 0 };
+  const device = options.defaultHost ?? 'local';
+  for (const file of files) {
+    const { stream, format } = await openFile(file);
+    const skip = (n: number, reason: string): void => {
+      stats.unreadable++;
+      options.onUnreadable?.(file, n, reason);
+    };
+    const fromObjects = (objects: [number, unknown][]): ObservedLine[] => {
+      const out: ObservedLine[] = [];
+      for (const [n, value] of objects) {
+        stats.records++;
+        if (value === null || typeof value !== 'object' || Array.isArray(value)) {
+          skip(n, 'not an object');
+          continue;
+        }
+        const line = fromRecord(value as Record<string, unknown>, n, device);
+        if (typeof line === 'string') skip(n, line);
+        else out.push(line);
+      }
+      return out;
+    };
+    if (format === 'syslog') {
+      const parser = new SyslogParser(options);
+      for await (const batch of readLines(stream)) {
+        const out: ObservedLine[] = [];
+        for (const [n, text] of batch) {
+          stats.records++;
+          const o = parser.parse(text);
+          if (!o.ok) skip(n, o.reason);
+          else
+            out.push({ ref: n, device: o.record.host ?? device, time: o.time, record: o.record });
+        }
+        yield out;
+      }
+    } else if (format === 'jsonl') {
+      for await (const batch of readLines(stream)) {
+        const objects: [number, unknown][] = [];
+        for (const [n, text] of batch) {
+          if (text.trim() === '') continue;
+          try {
+            objects.push([n, JSON.parse(text)]);
+          } catch {
+            stats.records++;
+            skip(n, 'not JSON');
+          }
+        }
+        yield fromObjects(objects);
+      }
+    } else if (format === 'json') {
+      let text = '';
+      for await (const chunk of stream) text += (chunk as Buffer).toString('utf8');
+      let parsed: unknown;
+      try {
+        parsed = JSON.parse(text);
+      } catch (error) {
+        throw new Error(`${file}: not a JSON array: ${(error as Error).message}`);
+      }
+      if (!Array.isArray(parsed)) throw new Error(`${file}: not a JSON array`);
+      yield fromObjects(parsed.map((v, i) => [i + 1, v]));
+    } else {
+      const rows = stream.pipe(
+        parseCsv({
+          columns: (h: string[]) => h.map((c) => c.trim().toLowerCase()),
+          bom: true,
+          relax_column_count: true,
+          skip_empty_lines: true,
+        }),
+      );
+      let n = 1; // the header is row 1
+      let batch: [number, unknown][] = [];
+      for await (const row of rows) {
+        batch.push([++n, row]);
+        if (batch.length >= 5000) {
+          yield fromObjects(batch);
+          batch = [];
+        }
+      }
+      yield fromObjects(batch);
+    }
+  }
+}
