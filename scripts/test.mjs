@@ -7,7 +7,8 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
 import path from 'node:path';
 
-import { ensureDependencies, root, run } from './bootstrap.mjs';
+import { ensureDependencies, env, root, run } from './bootstrap.mjs';
+import { ensurePythonEnv } from './python-env.mjs';
 
 const results = path.join(root, 'dist', 'test-results');
 
@@ -32,6 +33,14 @@ for (const tool of [
 ensureDependencies();
 console.log('\n== control-plane binaries (built once, cached by version)');
 if (!run('bash', ['test/control-plane/build-binaries.sh']).ok) process.exit(1);
+console.log('\n== Python packages for the scikit-learn checks (made once, cached by their pins)');
+try {
+  env.EDGEWARDEN_PYTHON = ensurePythonEnv();
+  console.log(env.EDGEWARDEN_PYTHON);
+} catch (error) {
+  console.error(`edgewarden: ${error.message}`);
+  process.exit(1);
+}
 
 rmSync(results, { recursive: true, force: true });
 mkdirSync(results, { recursive: true });
