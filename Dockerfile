@@ -35,6 +35,8 @@ COPY --from=build /src/dist/agent-runtime dist/agent-runtime
 COPY --from=build /src/dist/cli dist/cli
 # The real OpenWrt sample (MIT, with its licence) that `edgewarden demo` analyses.
 COPY --from=build /src/agent-runtime/data agent-runtime/data
+# The baseline models (npm run models): what agents serve until a site trains its own.
+COPY models models
 USER 65532:65532
 ENTRYPOINT ["/nodejs/bin/node", "/app/bin/edgewarden.js"]
 CMD ["--help"]

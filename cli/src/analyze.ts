@@ -7,6 +7,7 @@ import { agentNames, builtInAgents, isAgentName } from '../../agent-runtime/src/
 import type { AgentName, Anomaly } from '../../agent-runtime/src/agents/types.js';
 import { analyzeLines } from '../../agent-runtime/src/analyze/analyzeLines.js';
 import { parseDuration } from '../../agent-runtime/src/analyze/duration.js';
+import { baselineModelDir } from '../../agent-runtime/src/model/baselines.js';
 import type { LoadedModel } from '../../agent-runtime/src/model/model.js';
 import { openInput, readLines } from '../../agent-runtime/src/parse/lines.js';
 import type { Command } from './command.js';
@@ -21,8 +22,9 @@ Options:
   --input FILE|-        file to read, or - for standard input (required)
   --agent NAME|all      ${agentNames.join(', ')}, or all (default all)
   --format jsonl|table  one JSON anomaly per line, or a table (default table)
-  --model DIR           an ONNX model directory (model.onnx, manifest.json) for the agent
-                        its manifest names; repeat for several agents
+  --model DIR|baseline  an ONNX model directory (model.onnx, manifest.json) for the agent
+                        its manifest names; repeat for several agents. \`baseline\` loads
+                        the shipped models (models/) of the agents that have one
   --interval DURATION   analysis window, e.g. 5m (default 5m)
   --min-severity N      print anomalies of at least this severity, 1-5 (default 1)
   --host NAME           device name for lines that carry none (default local)
@@ -71,7 +73,15 @@ async function run(args: string[]): Promise<number> {
 
   const agents = agent === 'all' ? Object.values(builtInAgents) : [builtInAgents[agent]];
   const models: Partial<Record<AgentName, LoadedModel>> = {};
-  for (const dir of values.model ?? []) {
+  const dirs = (values.model ?? []).flatMap((d) =>
+    d === 'baseline'
+      ? agents.flatMap((a) => {
+          const dir = baselineModelDir(a.name);
+          return dir ? [dir] : [];
+        })
+      : [d],
+  );
+  for (const dir of dirs) {
     try {
       // onnxruntime is loaded only when a model is asked for.
       const { LoadedModel } = await import('../../agent-runtime/src/model/model.js');
@@ -110,12 +120,14 @@ async function run(args: string[]): Promise<number> {
       else found.push(a);
     },
   });
+  const served = Object.values(models).map((m) => m.manifest.version);
   for (const model of Object.values(models)) await model.retire();
   if (values.format === 'table') console.log(anomalyTable(found));
   const seconds = (performance.now() - started) / 1000;
   process.stderr.write(
     `analyzed ${summary.lines} lines (${summary.unreadable} unreadable) in ${seconds.toFixed(2)} s: ` +
-      `${summary.anomalies} anomalies in ${summary.windows} agent windows\n`,
+      `${summary.anomalies} anomalies in ${summary.windows} agent windows` +
+      `${served.length > 0 ? `; models ${served.join(', ')}` : ''}\n`,
   );
   return 0;
 }

@@ -226,3 +226,86 @@ describe('edgewarden analyze --model', () => {
     expect(stderr).toContain('serves agent wifi, which this run does not include');
   });
 });
+
+describe('edgewarden train and features', () => {
+  test('bad options are usage errors naming the option', async () => {
+    const cases: [string[], string][] = [
+      [['train', '--input', sample, '--out', '/tmp/x'], '--agent is required'],
+      [['train', '--agent', 'wifi', '--out', '/tmp/x'], '--input is required'],
+      [['train', '--agent', 'wifi', '--input', sample], '--out is required'],
+      [
+        ['train', '--agent', 'nope', '--input', sample, '--out', '/tmp/x'],
+        '--agent: unknown agent "nope"',
+      ],
+      [
+        [
+          'train',
+          '--agent',
+          'wifi',
+          '--input',
+          sample,
+          '--out',
+          '/tmp/x',
+          '--contamination',
+          '0.7',
+        ],
+        '--contamination',
+      ],
+      [
+        ['train', '--agent', 'wifi', '--input', sample, '--out', '/tmp/x', '--trees', '1.5'],
+        '--trees',
+      ],
+      [['features', '--agent', 'wifi', '--input', sample, '--interval', 'soon'], '--interval'],
+    ];
+    for (const [args, message] of cases)
+      expect(await edgewarden(args)).toMatchObject({
+        code: 2,
+        stderr: expect.stringContaining(message) as string,
+      });
+    expect(
+      await edgewarden([
+        'train',
+        '--agent',
+        'wifi',
+        '--input',
+        '/nonexistent.log',
+        '--out',
+        '/tmp/x',
+      ]),
+    ).toMatchObject({
+      code: 1,
+      stderr: expect.stringContaining('cannot read /nonexistent.log') as string,
+    });
+  });
+
+  test('features prints one CSV row per window, with the agent’s feature names', async () => {
+    const { code, stdout } = await edgewarden([
+      'features',
+      '--agent',
+      'dns',
+      '--input',
+      sample,
+      '--interval',
+      '1m',
+    ]);
+    expect(code).toBe(0);
+    const [header, ...rows] = stdout.trim().split('\n');
+    expect(header!.split(',').slice(0, 3)).toEqual(['device', 'window_start', 'lines']);
+    expect(rows.length).toBeGreaterThan(10);
+    for (const row of rows) expect(row.split(',')).toHaveLength(header!.split(',').length);
+  });
+
+  test('analyze --model baseline serves the shipped models', async () => {
+    const { code, stderr } = await edgewarden([
+      'analyze',
+      '--input',
+      sample,
+      '--model',
+      'baseline',
+      '--format',
+      'jsonl',
+    ]);
+    expect(code).toBe(0);
+    expect(stderr).toContain('models wifi-baseline-1, dns-baseline-1, system-baseline-1');
+  });
+});

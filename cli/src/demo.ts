@@ -63,6 +63,11 @@ async function run(args: string[]): Promise<number> {
   console.log(`edgewarden demo
   ${r.backgroundLines} lines of real OpenWrt logs + ${r.injectedLines} lines of ${r.detections.length} injected attacks
   analysed by 6 agents in ${r.seconds.toFixed(2)} s: ${r.summary.anomalies} anomalies, ${r.stored.length} stored after de-duplication
+  models     ${
+    Object.entries(r.models)
+      .map(([agent, version]) => `${agent} ${version}`)
+      .join(', ') || 'none (rules and baselines only)'
+  } (models/, rebuilt by npm run models)
 
 Stored anomalies of severity 2 and above (severity 1 entries are in the store too):
 ${anomalyTable(alerting)}

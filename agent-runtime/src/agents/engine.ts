@@ -12,7 +12,11 @@ export interface WindowFeatures {
   windowStart: string;
   windowEnd: string;
   features: Record<string, number>;
+  /** The window's first lines (at most WINDOW_EVIDENCE): evidence for a model's verdict. */
+  evidence: (number | string)[];
 }
+
+export const WINDOW_EVIDENCE = 50;
 
 export interface EngineOptions {
   /** Length of an analysis window in ms (the AnalysisAgent's interval). */
@@ -24,6 +28,7 @@ export interface EngineOptions {
 interface OpenWindow {
   start: number;
   state: unknown;
+  refs: (number | string)[];
 }
 
 interface DeviceSlot {
@@ -153,7 +158,8 @@ export class AnalysisEngine {
     } else if (slot.window && start < slot.window.start) {
       this.stats.late++; // a late line joins the open window rather than reopening a closed one
     }
-    slot.window ??= { start, state: agent.newWindow() };
+    slot.window ??= { start, state: agent.newWindow(), refs: [] };
+    if (slot.window.refs.length < WINDOW_EVIDENCE) slot.window.refs.push(line.ref);
     agent.observe(slot.window.state, line, slot.memory);
   }
 
@@ -196,7 +202,14 @@ export class AnalysisEngine {
     }
     const windowStart = new Date(info.start).toISOString();
     const windowEnd = new Date(info.end).toISOString();
-    this.options.onWindow?.({ agent: agent.name, device, windowStart, windowEnd, features });
+    this.options.onWindow?.({
+      agent: agent.name,
+      device,
+      windowStart,
+      windowEnd,
+      features,
+      evidence: window.refs,
+    });
     for (const f of all) out.push({ agent: agent.name, device, windowStart, windowEnd, ...f });
   }
 }

@@ -1,6 +1,6 @@
 // A fleet of routers made from the real OpenWrt sample, for training the baseline models and
 // for measuring detection: each router replays the sample's own lines in order (from its own
-// starting point, wrapping round) with random gaps between them, its clients' MAC and IP
+// starting point, wrapping round) in the sample's own rhythm with long silences shortened, its clients' MAC and IP
 // addresses its own, as remote syslog (<PRI>, RFC 3339 time, host). Attacks from attacks.ts
 // are injected on random routers at random times, and every injected line is labelled with
 // its scenario. Seeded: the same options give the same log.
@@ -14,7 +14,7 @@ export interface FleetOptions {
   seed: number;
   /** Attacks injected per router per day (0 for background only). */
   attacksPerRouterDay: number;
-  /** Mean gap between two lines of one router (default 30 s). */
+  /** Mean of the random gap that stands in for a longer real one (default 5 min). */
   meanGapMs?: number;
   /** Start of the log (default 2026-01-01T00:00:00Z). */
   startMs?: number;
@@ -82,19 +82,25 @@ export function fleetLog(sample: readonly string[], options: FleetOptions): Flee
   const random = seededRandom(options.seed);
   const start = options.startMs ?? Date.parse('2026-01-01T00:00:00Z');
   const end = start + options.hours * 3_600_000;
-  const meanGap = options.meanGapMs ?? 30_000;
+  const meanGap = options.meanGapMs ?? 300_000;
   const entries: { time: number; text: string; scenario?: Scenario; attack?: number }[] = [];
   const attacks: Omit<InjectedAttack, 'lines'>[] = [];
 
   for (let router = 0; router < options.routers; router++) {
     const host = `router-${router}`;
     let i = Math.floor(random() * records.length);
-    for (let t = start + random() * meanGap; t < end; t += -Math.log(1 - random()) * meanGap) {
-      const r = records[i++ % records.length]!;
+    // The sample's own rhythm, its long silences shortened: lines that came together (a boot,
+    // a burst of DHCP) still come together; a gap of hours or years becomes a random one.
+    for (let t = start + random() * meanGap; t < end;) {
+      const r = records[i % records.length]!;
+      const next = records[++i % records.length]!;
       entries.push({
         time: Math.floor(t),
         text: render(Math.floor(t), host, { ...r, message: localise(r.message, router) }),
       });
+      const real = Date.parse(next.timestamp) - Date.parse(r.timestamp);
+      const drawn = -Math.log(1 - random()) * meanGap;
+      t += real >= 0 && real < drawn ? real : drawn;
     }
     const count = Math.round((options.attacksPerRouterDay * options.hours) / 24);
     for (let k = 0; k < count; k++) {

@@ -8,6 +8,7 @@ import { fileURLToPath } from 'node:url';
 import { builtInAgents } from '../agents/registry.js';
 import type { Anomaly } from '../agents/types.js';
 import { analyzeLines, type AnalyzeSummary } from '../analyze/analyzeLines.js';
+import { loadBaselineModels } from '../model/baselines.js';
 import { AnomalyStore, type StoredAnomaly } from '../store/anomalyStore.js';
 import { injectAttacks, scenarios } from './attacks.js';
 import { scoreDetection, type DetectionReport } from './detection.js';
@@ -31,6 +32,8 @@ export interface DemoResult {
   report: DetectionReport;
   /** Per scenario: the strongest anomaly that found it. */
   detections: { scenario: string; anomaly?: Anomaly }[];
+  /** The shipped models that scored the windows, by agent: their versions. */
+  models: Partial<Record<string, string>>;
 }
 
 export async function runDemo(dataDir: string, seed = 1): Promise<DemoResult> {
@@ -53,10 +56,13 @@ export async function runDemo(dataDir: string, seed = 1): Promise<DemoResult> {
     maxRows: 100_000,
   });
   const found: Anomaly[] = [];
+  const agents = Object.values(builtInAgents);
+  const models = await loadBaselineModels(agents.map((a) => a.name));
   const started = performance.now();
   try {
     const summary = await analyzeLines([lines.map((l, i) => [i + 1, l] as [number, string])], {
-      agents: Object.values(builtInAgents),
+      agents,
+      models,
       windowMs: 5 * 60_000,
       defaultHost: 'gw-home',
       onAnomaly: (a) => found.push(a),
@@ -85,8 +91,12 @@ export async function runDemo(dataDir: string, seed = 1): Promise<DemoResult> {
       stored: store.list({ limit: 10_000 }).reverse(),
       report,
       detections,
+      models: Object.fromEntries(
+        Object.entries(models).map(([agent, m]) => [agent, m.manifest.version]),
+      ),
     };
   } finally {
     store.close();
+    for (const m of Object.values(models)) await m.retire();
   }
 }

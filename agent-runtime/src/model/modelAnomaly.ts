@@ -24,6 +24,6 @@ export function modelAnomaly(
     windowEnd: window.windowEnd,
     description: `model ${version} scored this window ${score.toFixed(2)} (threshold ${threshold})`,
     features: Object.fromEntries(features.map((f) => [f, window.features[f] ?? 0])),
-    evidence: [],
+    evidence: window.evidence,
   };
 }
