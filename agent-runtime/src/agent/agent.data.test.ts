@@ -9,6 +9,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import pg from 'pg';
 
+import { train } from '../train/train.js';
 import {
   startPostgres,
   SUPERUSER_PASSWORD,
@@ -233,4 +234,76 @@ test('a manifest that breaks the schema stops the agent, naming the field', asyn
   const agent = startAgent(agentEnv({ EDGEWARDEN_CONFIG: file }));
   expect(await agent.exited).toBe(2);
   expect(agent.output()).toContain('spec.replicas');
+});
+
+test('the served model’s features are checked for drift: /status, /metrics', async () => {
+  // A model trained on quiet logins: one success and now and then one failure per window.
+  const trainLog = path.join(dir, 'quiet-logins.log');
+  const lines: string[] = [];
+  const t0 = Date.parse('2026-11-01T00:00:00Z');
+  for (let w = 0; w < 600; w++) {
+    const at = new Date(t0 + w * 10_000).toISOString();
+    lines.push(`${at} gw-home dropbear[1]: Password auth succeeded for 'root' from 192.0.2.1:2200`);
+    if (w % 3 === 0)
+      lines.push(`${at} gw-home dropbear[1]: Bad password attempt for 'root' from 192.0.2.1:2201`);
+  }
+  await writeFile(trainLog, lines.join('\n') + '\n');
+  const modelDir = path.join(dir, 'auth-model');
+  await train({
+    agent: 'auth',
+    inputs: [trainLog],
+    out: modelDir,
+    trees: 50,
+    sampleSize: 128,
+    contamination: 0.01,
+    seed: 1,
+    windowMs: 10_000,
+  });
+  const config = path.join(dir, 'with-model.yaml');
+  await writeFile(config, manifest('  model: { name: auth-model }\n'));
+  const agent = startAgent(
+    agentEnv({
+      EDGEWARDEN_CONFIG: config,
+      EDGEWARDEN_MODEL_DIR: modelDir,
+      EDGEWARDEN_DATA_DIR: path.join(dir, 'data-drift'),
+    }),
+  );
+  try {
+    const port = await until('the agent to listen', () =>
+      Promise.resolve(/serving on port (\d+)/.exec(agent.output())?.[1]),
+    );
+    const url = (p: string): string => `http://127.0.0.1:${port}${p}`;
+    await until('ready', async () =>
+      (await fetch(url('/readyz'))).status === 200 ? true : undefined,
+    );
+    // Forty windows of a new pattern: four failed logins each, from four sources (not a brute
+    // force), time-stamped in the last minutes so they close windows at once.
+    const start = Date.now() - 40 * 10_000 - 60_000;
+    for (let w = 0; w < 40; w++)
+      for (let k = 0; k < 4; k++)
+        await admin.query(
+          `INSERT INTO log_entries (device_id, timestamp, log_level, process_name, message) VALUES ('gw-home', $1, 'warning', 'dropbear', $2)`,
+          [
+            new Date(start + w * 10_000 + k).toISOString(),
+            `Bad password attempt for 'root' from 198.51.100.${k + 1}:40000`,
+          ],
+        );
+    const drift = await until('drift to be judged', async () => {
+      const s = (await (await fetch(url('/status'))).json()) as {
+        drift?: { judged: boolean; detected: boolean; drifted: string[]; modelVersion: string };
+      };
+      return s.drift?.judged ? s.drift : undefined;
+    });
+    expect(drift.detected).toBe(true);
+    expect(drift.drifted).toContain('failures');
+    expect(drift.modelVersion).toMatch(/^auth-/);
+    const metrics = await (await fetch(url('/metrics'))).text();
+    expect(metrics).toMatch(/^edgewarden_model_drift\{agent="auth"\} 1$/m);
+    expect(metrics).toMatch(
+      /^edgewarden_feature_drift\{agent="auth",feature="failures"\} (1|0\.\d+)$/m,
+    );
+  } finally {
+    agent.proc.kill('SIGTERM');
+  }
+  expect(await agent.exited).toBe(0);
 });

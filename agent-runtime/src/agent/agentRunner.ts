@@ -20,6 +20,8 @@ import { WindowScorer } from '../model/windowScorer.js';
 import { PostgresSource, SourceError } from '../source/postgresSource.js';
 import { resolveMapping } from '../source/presets.js';
 import { AnomalyStore } from '../store/anomalyStore.js';
+import { DriftMonitor, type DriftReport } from '../model/drift.js';
+import type { LoadedModel } from '../model/model.js';
 import type { AgentConfig } from './config.js';
 import { runCycle, type CycleResult } from './cycle.js';
 import { nextStretch, PressureSampler, type GuardState, type Pressure } from './resourceGuard.js';
@@ -39,6 +41,8 @@ export interface AgentStatus {
   lastCycleTime?: string;
   linesAnalyzed: number;
   anomalies: { total: number; last24h: number };
+  /** Live features against the served model's training summary (when it has one). */
+  drift?: DriftReport & { modelVersion: string };
 }
 
 export class AgentRunner {
@@ -65,6 +69,8 @@ export class AgentRunner {
   private pressure: Pressure = { cpu: 0, memory: 0 };
   private guard: GuardState = { stretch: 1 };
   private readonly metrics;
+  /** Drift of the features of the model now serving, reset when another model is swapped in. */
+  private drift: { model: LoadedModel; monitor: DriftMonitor } | undefined;
 
   private constructor(private readonly config: AgentConfig) {
     const spec = config.spec;
@@ -95,7 +101,10 @@ export class AgentRunner {
     );
     this.engine = new AnalysisEngine([builtInAgents[this.agentName]], {
       windowMs: config.intervalMs,
-      onWindow: this.scorer.collect,
+      onWindow: (window) => {
+        this.scorer.collect(window);
+        this.observeDrift(window.features);
+      },
     });
     restoreEngine(this.engine, this.store, this.sourceKey());
     this.cache = config.redisUrl
@@ -186,6 +195,18 @@ export class AgentRunner {
         labelNames: ['agent'],
         registers: [r],
       }),
+      featureDrift: new Gauge({
+        name: 'edgewarden_feature_drift',
+        help: "Kolmogorov-Smirnov distance (0-1) between each feature's live values and the served model's training values.",
+        labelNames: ['agent', 'feature'],
+        registers: [r],
+      }),
+      modelDrift: new Gauge({
+        name: 'edgewarden_model_drift',
+        help: '1 when some feature of the served model has drifted from its training distribution.',
+        labelNames: ['agent'],
+        registers: [r],
+      }),
       model: new Gauge({
         name: 'edgewarden_model_info',
         help: 'The model version served (value 1).',
@@ -230,7 +251,37 @@ export class AgentRunner {
       lastCycleTime: this.lastCycleTime,
       linesAnalyzed: this.store.cycleTotals(this.sourceKey()).lines,
       anomalies: this.store.counts(),
+      drift: this.driftReport(),
     };
+  }
+
+  private observeDrift(features: Readonly<Record<string, number>>): void {
+    const model = this.models?.current();
+    if (!model?.manifest.summary || model.manifest.agent !== this.agentName) {
+      this.drift = undefined;
+      return;
+    }
+    if (this.drift?.model !== model)
+      this.drift = { model, monitor: new DriftMonitor(model.manifest.summary) };
+    this.drift.monitor.observe(features);
+  }
+
+  private driftReport(): AgentStatus['drift'] {
+    if (!this.drift || this.drift.model !== this.models?.current()) return undefined;
+    return { ...this.drift.monitor.report(), modelVersion: this.drift.model.manifest.version };
+  }
+
+  private publishDrift(): void {
+    const report = this.driftReport();
+    const labels = { agent: this.agentName };
+    this.metrics.featureDrift.reset();
+    if (!report) {
+      this.metrics.modelDrift.set(labels, 0);
+      return;
+    }
+    for (const [feature, d] of Object.entries(report.features))
+      this.metrics.featureDrift.set({ ...labels, feature }, d.distance);
+    this.metrics.modelDrift.set(labels, report.detected ? 1 : 0);
   }
 
   private sourceKey(): string {
@@ -272,6 +323,7 @@ export class AgentRunner {
           Math.max(0, (Date.now() - this.newestLineTime) / 1000),
         );
       await this.alert(result.anomalies);
+      this.publishDrift();
       this.store.prune();
       // Under CPU or memory pressure, wait longer rather than pile up work.
       this.pressure = await this.sampler.sample();
