@@ -36,7 +36,7 @@ const sample = readFileSync(
   .split('\n')
   .filter(Boolean);
 const models = {};
-for (const agent of ['wifi', 'dns', 'system'])
+for (const agent of ['wifi', 'dns', 'system', 'template'])
   models[agent] = await LoadedModel.load(path.join(root, 'models', agent));
 const WINDOW = 300_000;
 const ALARM = 3;
@@ -158,7 +158,7 @@ const keys = [
   ),
 ];
 console.log(`edgewarden detection benchmark: seeds ${seeds.join(', ')}; ${totalLines.toLocaleString('en')} lines, ${attackLines.toLocaleString('en')} of them injected
-alarm = severity >= ${ALARM}; models: models/{wifi,dns,system} (auth, firewall and template have none)
+alarm = severity >= ${ALARM}; models: models/{wifi,dns,system,template} (auth and firewall have none)
 
 ${'agent / scenario'.padEnd(34)}${'attacks'.padStart(8)}   rules P/R/F1          model P/R/F1          both P/R/F1`);
 for (const k of keys) {
