@@ -307,3 +307,110 @@ test('the served model’s features are checked for drift: /status, /metrics', a
   }
   expect(await agent.exited).toBe(0);
 });
+
+test('kill -9 of `edgewarden agent` in the middle of a cycle: restarted, it loses nothing and counts nothing twice', async () => {
+  const config = path.join(dir, 'small-batches.yaml');
+  // Small batches make a long cycle: a thousand reads for 100,000 rows.
+  await writeFile(
+    config,
+    manifest().replace('preset: log_entries', 'preset: log_entries\n    batchSize: 100'),
+  );
+  const dataDir = path.join(dir, 'data-kill');
+  const env = agentEnv({
+    EDGEWARDEN_CONFIG: config,
+    EDGEWARDEN_DATA_DIR: dataDir,
+    EDGEWARDEN_WEBHOOK_URL: hookUrl,
+  });
+  const waitReady = async (
+    agent: ReturnType<typeof startAgent>,
+  ): Promise<(p: string) => string> => {
+    const port = await until('the agent to listen', () =>
+      Promise.resolve(/serving on port (\d+)/.exec(agent.output())?.[1]),
+    );
+    const url = (p: string): string => `http://127.0.0.1:${port}${p}`;
+    await until('ready', async () =>
+      (await fetch(url('/readyz'))).status === 200 ? true : undefined,
+    );
+    return url;
+  };
+  const first = startAgent(env);
+  await waitReady(first); // its first cycle set the watermark at the table's end
+  const before = Number(
+    (await admin.query('SELECT max(id) AS id FROM log_entries')).rows[0].id ?? 0,
+  );
+  // 100,000 rows in groups of ten sharing a second: five failed logins from the group's own
+  // source (10,000 sources, a brute force apiece) and five successes from elsewhere.
+  await admin.query(
+    `INSERT INTO log_entries (device_id, timestamp, log_level, process_name, message)
+     SELECT 'gw-kill', now() - interval '3 minutes' + (g / 10 % 120) * interval '1 second', 'warning', 'dropbear',
+       CASE WHEN g % 10 < 5
+         THEN format('Bad password attempt for ''root'' from 10.%s.%s.1:4000', g / 10 / 250, g / 10 % 250)
+         ELSE format('Password auth succeeded for ''admin'' from 192.0.2.%s:2200', g % 200)
+       END
+     FROM generate_series(0, 99999) AS g`,
+  );
+  // Kill it while it is reading them: one of its reads is running in PostgreSQL.
+  await until(
+    'the agent to be reading the new rows',
+    async () =>
+      (
+        await admin.query(
+          `SELECT 1 FROM pg_stat_activity WHERE application_name = 'edgewarden-auth-ssh-guard-0' AND state = 'active'`,
+        )
+      ).rowCount! > 0
+        ? true
+        : undefined,
+    20_000,
+  );
+  first.proc.kill('SIGKILL');
+  expect(await first.exited).toBeNull();
+  const { default: Database } = await import('better-sqlite3');
+  const peek = (): { lines: number; bruteForces: number } => {
+    const db = new Database(path.join(dataDir, 'anomalies.db'), { readonly: true });
+    try {
+      const lines = (
+        db.prepare('SELECT COALESCE(SUM(lines), 0) AS n FROM cycles').get() as { n: number }
+      ).n;
+      const { n } = db
+        .prepare(
+          "SELECT COALESCE(SUM(occurrences), 0) AS n FROM anomalies WHERE device_id = 'gw-kill' AND anomaly_type = 'brute_force'",
+        )
+        .get() as { n: number };
+      return { lines, bruteForces: n };
+    } finally {
+      db.close();
+    }
+  };
+  // It died before committing: none of the new rows counts as analysed, no anomaly is stored.
+  expect(peek()).toEqual({ lines: 0, bruteForces: 0 });
+
+  const second = startAgent(env);
+  try {
+    const url = await waitReady(second);
+    await until(
+      'every new row to be analysed',
+      async () => {
+        const s = (await (await fetch(url('/status'))).json()) as { linesAnalyzed: number };
+        return s.linesAnalyzed === 100_000 ? true : undefined;
+      },
+      60_000,
+    );
+    const after = peek();
+    expect(after.lines).toBe(100_000); // each row in exactly one committed cycle
+    expect(Number((await admin.query('SELECT max(id) AS id FROM log_entries')).rows[0].id)).toBe(
+      before + 100_000,
+    );
+    // Every source's brute force found once (counted on one de-duplicated row), none twice.
+    expect(after.bruteForces).toBe(10_000);
+    const stored = (await (await fetch(url('/anomalies?limit=1000'))).json()) as {
+      type: string;
+      device: string;
+    }[];
+    expect(stored.filter((a) => a.device === 'gw-kill' && a.type === 'brute_force')).toHaveLength(
+      1,
+    );
+  } finally {
+    second.proc.kill('SIGTERM');
+  }
+  expect(await second.exited).toBe(0);
+}, 120_000);
