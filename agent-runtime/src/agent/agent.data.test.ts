@@ -335,9 +335,12 @@ test('kill -9 of `edgewarden agent` in the middle of a cycle: restarted, it lose
   };
   const first = startAgent(env);
   await waitReady(first); // its first cycle set the watermark at the table's end
-  const before = Number(
-    (await admin.query('SELECT max(id) AS id FROM log_entries')).rows[0].id ?? 0,
-  );
+  const maxId = async (): Promise<number> =>
+    Number(
+      (await admin.query<{ id: string | null }>('SELECT max(id) AS id FROM log_entries')).rows[0]!
+        .id ?? 0,
+    );
+  const before = await maxId();
   // 100,000 rows in groups of ten sharing a second: five failed logins from the group's own
   // source (10,000 sources, a brute force apiece) and five successes from elsewhere.
   await admin.query(
@@ -397,9 +400,7 @@ test('kill -9 of `edgewarden agent` in the middle of a cycle: restarted, it lose
     );
     const after = peek();
     expect(after.lines).toBe(100_000); // each row in exactly one committed cycle
-    expect(Number((await admin.query('SELECT max(id) AS id FROM log_entries')).rows[0].id)).toBe(
-      before + 100_000,
-    );
+    expect(await maxId()).toBe(before + 100_000);
     // Every source's brute force found once (counted on one de-duplicated row), none twice.
     expect(after.bruteForces).toBe(10_000);
     const stored = (await (await fetch(url('/anomalies?limit=1000'))).json()) as {
