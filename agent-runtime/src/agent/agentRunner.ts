@@ -83,6 +83,7 @@ export class AgentRunner {
       batchSize: s.batchSize ?? 5000,
       programs: s.programs,
       devices: s.devices,
+      shard: config.shard,
       applicationName: `edgewarden-${spec.agent}-${config.pod}`.slice(0, 63),
     });
     this.store = new AnomalyStore(path.join(config.dataDir, 'anomalies.db'), {

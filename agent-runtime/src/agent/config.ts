@@ -28,6 +28,8 @@ export interface AgentConfig {
   port: number;
   pod: string;
   redisUrl?: string;
+  /** This pod's share of the devices (several replicas). */
+  shard?: { index: number; count: number };
   notifications: {
     slackUrl?: string;
     webhookUrl?: string;
@@ -143,11 +145,13 @@ export async function loadConfig(env: Env = process.env): Promise<AgentConfig> {
       : undefined,
     email: wanted.email
       ? {
-          smtpUrl: secretUrl(
-            agentEnv.smtpUrl,
-            /^smtps?:\/\//,
-            'smtp://user:password@mail.example.net:587',
-          ),
+          smtpUrl: env[agentEnv.smtpHost]
+            ? smtpUrlFromParts(env)
+            : secretUrl(
+                agentEnv.smtpUrl,
+                /^smtps?:\/\//,
+                'smtp://user:password@mail.example.net:587',
+              ),
           from: wanted.email.from,
           to: wanted.email.to,
         }
@@ -155,6 +159,7 @@ export async function loadConfig(env: Env = process.env): Promise<AgentConfig> {
   };
   return {
     notifications,
+    shard: shardFrom(env),
     name: resource.metadata?.name ?? spec.agent,
     spec,
     intervalMs,
@@ -165,4 +170,40 @@ export async function loadConfig(env: Env = process.env): Promise<AgentConfig> {
     pod: env[agentEnv.pod] ?? 'local',
     redisUrl,
   };
+}
+
+/** The SMTP URL from the Secret's parts (host, port, username, password, tls), each escaped. */
+export function smtpUrlFromParts(env: NodeJS.ProcessEnv): string {
+  const host = env[agentEnv.smtpHost]!;
+  if (!/^[A-Za-z0-9.-]+$/.test(host))
+    throw new ConfigError(`${agentEnv.smtpHost}: not a host name: ${host}`);
+  const tls = (env[agentEnv.smtpTls] ?? '').toLowerCase();
+  if (tls !== '' && tls !== 'true' && tls !== 'false')
+    throw new ConfigError(`${agentEnv.smtpTls}: must be true or false`);
+  const portText = env[agentEnv.smtpPort] || (tls === 'true' ? '465' : '587');
+  const port = Number(portText);
+  if (!Number.isInteger(port) || port < 1 || port > 65535)
+    throw new ConfigError(`${agentEnv.smtpPort}: not a port`);
+  const user = env[agentEnv.smtpUsername];
+  const password = env[agentEnv.smtpPassword];
+  const auth = user
+    ? `${encodeURIComponent(user)}${password ? `:${encodeURIComponent(password)}` : ''}@`
+    : '';
+  return `${tls === 'true' ? 'smtps' : 'smtp'}://${auth}${host}:${port}`;
+}
+
+/** EDGEWARDEN_SHARD_INDEX of EDGEWARDEN_SHARD_COUNT; absent (or a count of 1): every device. */
+function shardFrom(env: Env): { index: number; count: number } | undefined {
+  const countText = env[agentEnv.shardCount];
+  if (countText === undefined || countText === '') return undefined;
+  const count = Number(countText);
+  if (!Number.isInteger(count) || count < 1 || count > 1024)
+    throw new ConfigError(`${agentEnv.shardCount}: must be an integer 1 to 1024`);
+  const indexText = env[agentEnv.shardIndex] ?? '';
+  const index = Number(indexText);
+  if (indexText === '' || !Number.isInteger(index) || index < 0 || index >= count)
+    throw new ConfigError(
+      `${agentEnv.shardIndex}: must be an integer 0 to ${count - 1}, not "${indexText}"`,
+    );
+  return count === 1 ? undefined : { index, count };
 }

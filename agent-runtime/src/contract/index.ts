@@ -25,6 +25,16 @@ export const agentEnv = {
   webhookUrl: 'EDGEWARDEN_WEBHOOK_URL',
   /** SMTP server as a URL (smtp://user:password@host:587, smtps://... for TLS), when spec.notifications.email is set. */
   smtpUrl: 'EDGEWARDEN_SMTP_URL',
+  /** Or its parts, as the AnalysisAgent's SMTP Secret holds them (keys host, port, username, password, tls). */
+  smtpHost: 'EDGEWARDEN_SMTP_HOST',
+  smtpPort: 'EDGEWARDEN_SMTP_PORT',
+  smtpUsername: 'EDGEWARDEN_SMTP_USERNAME',
+  smtpPassword: 'EDGEWARDEN_SMTP_PASSWORD',
+  /** "true": TLS from the start (smtps); otherwise STARTTLS when the server offers it. */
+  smtpTls: 'EDGEWARDEN_SMTP_TLS',
+  /** This pod's share of the devices when replicas > 1: its index (0-based) and the count. */
+  shardIndex: 'EDGEWARDEN_SHARD_INDEX',
+  shardCount: 'EDGEWARDEN_SHARD_COUNT',
 } as const;
 
 export const agentDefaults = {

@@ -177,6 +177,38 @@ describe('log_entries (edgewarden collector), id watermark', () => {
   });
 });
 
+test('shards split the devices: every line read by exactly one of them', async () => {
+  const count = 3;
+  const seen: string[][] = [];
+  for (let index = 0; index < count; index++) {
+    const s = source({ mapping: resolveMapping('log_entries'), shard: { index, count } });
+    try {
+      const { lines } = await drain(s, s.beginning());
+      seen.push(lines.map((l) => `${l.ref}:${l.device}`));
+    } finally {
+      await s.close();
+    }
+  }
+  const all = source({ mapping: resolveMapping('log_entries') });
+  try {
+    const { lines } = await drain(all, all.beginning());
+    const everything = lines.map((l) => `${l.ref}:${l.device}`);
+    expect(seen.flat().sort()).toEqual([...everything].sort()); // none lost, none twice
+    // A device's lines stay together in one shard.
+    const shardOf = new Map<string, number>();
+    seen.forEach((refs, i) =>
+      refs.forEach((r) => {
+        const device = r.slice(r.indexOf(':') + 1);
+        expect(shardOf.get(device) ?? i).toBe(i);
+        shardOf.set(device, i);
+      }),
+    );
+    expect(new Set(shardOf.values()).size).toBeGreaterThan(1);
+  } finally {
+    await all.close();
+  }
+});
+
 describe('malformed rows', () => {
   test('a row with no usable timestamp is counted and skipped, and reading goes on', async () => {
     await sql(`INSERT INTO "SystemEvents" ("ReceivedAt", "Facility", "Priority", "FromHost", "Message", "SysLogTag") VALUES

@@ -30,6 +30,11 @@ export interface SourceOptions {
   batchSize: number;
   programs?: readonly string[];
   devices?: readonly string[];
+  /**
+   * This reader's share of the devices when several pods split them: a device belongs to
+   * shard hashtext(device) mod count, so each device is read by exactly one pod.
+   */
+  shard?: { index: number; count: number };
   statementTimeoutMs?: number;
   /** Attempts per read before the error is returned to the caller. */
   retries?: number;
@@ -174,6 +179,13 @@ export class PostgresSource {
     if (options.devices?.length && cols.host) {
       this.params.push([...options.devices]);
       filters.push(`${q(cols.host)}::text = ANY($${this.params.length + 2})`);
+    }
+    if (options.shard && options.shard.count > 1) {
+      if (!cols.host) throw new Error('sharding by device needs a host column in the mapping');
+      this.params.push(options.shard.count, options.shard.index);
+      filters.push(
+        `mod(abs(hashtext(coalesce(${q(cols.host)}::text, ''))::bigint), $${this.params.length + 1}) = $${this.params.length + 2}`,
+      );
     }
     this.filters = filters.map((f) => ` AND ${f}`).join('');
     this.pool = this.makePool(sslOption(options.connection));

@@ -1,0 +1,223 @@
+// A small Kubernetes REST client for the writes a controller makes: server-side apply of any
+// object and of its status subresource, get, delete, create. client-node's generated APIs pick
+// the content type per method and have no status subresource on its generic object API, so
+// the few calls we make go through one request function, authenticated by client-node's own
+// KubeConfig (certificates, tokens, in-cluster service account). Informers stay client-node's.
+import http from 'node:http';
+import https from 'node:https';
+import type { KubeConfig } from '@kubernetes/client-node';
+
+export interface ObjectMeta {
+  name: string;
+  namespace?: string;
+  uid?: string;
+  generation?: number;
+  resourceVersion?: string;
+  labels?: Record<string, string>;
+  annotations?: Record<string, string>;
+  ownerReferences?: OwnerReference[];
+  finalizers?: string[];
+  deletionTimestamp?: string;
+  creationTimestamp?: string;
+}
+
+export interface OwnerReference {
+  apiVersion: string;
+  kind: string;
+  name: string;
+  uid: string;
+  controller?: boolean;
+  blockOwnerDeletion?: boolean;
+}
+
+export interface KubeObject {
+  apiVersion: string;
+  kind: string;
+  metadata: ObjectMeta;
+  [key: string]: unknown;
+}
+
+/** An error from the API server, with its HTTP code and the Status reason. */
+export class ApiError extends Error {
+  readonly code = 'EW_KUBE_API';
+  constructor(
+    readonly status: number,
+    readonly reason: string,
+    message: string,
+  ) {
+    super(message);
+    this.name = 'ApiError';
+  }
+  get notFound(): boolean {
+    return this.status === 404;
+  }
+  get conflict(): boolean {
+    return this.status === 409;
+  }
+}
+
+/** Where a kind lives: its API path prefix and plural resource name. */
+export interface Resource {
+  apiVersion: string;
+  kind: string;
+  plural: string;
+  namespaced: boolean;
+}
+
+export function resourcePath(r: Resource, namespace?: string, name?: string): string {
+  const base = r.apiVersion.includes('/') ? `/apis/${r.apiVersion}` : `/api/${r.apiVersion}`;
+  const ns = r.namespaced && namespace ? `/namespaces/${encodeURIComponent(namespace)}` : '';
+  return `${base}${ns}/${r.plural}${name ? `/${encodeURIComponent(name)}` : ''}`;
+}
+
+export class KubeClient {
+  private readonly server: URL;
+
+  constructor(
+    private readonly kubeConfig: KubeConfig,
+    /** The field manager of every server-side apply. */
+    readonly fieldManager: string,
+  ) {
+    const cluster = kubeConfig.getCurrentCluster();
+    if (!cluster) throw new Error('the kubeconfig names no current cluster');
+    this.server = new URL(cluster.server);
+  }
+
+  async request<T>(
+    method: string,
+    path: string,
+    options: { body?: unknown; contentType?: string; query?: Record<string, string> } = {},
+  ): Promise<T> {
+    const url = new URL(path, this.server);
+    for (const [k, v] of Object.entries(options.query ?? {})) url.searchParams.set(k, v);
+    const body = options.body === undefined ? undefined : JSON.stringify(options.body);
+    const opts: https.RequestOptions = {
+      method,
+      hostname: url.hostname,
+      port: url.port,
+      path: `${url.pathname}${url.search}`,
+      headers: {
+        Accept: 'application/json',
+        ...(body !== undefined
+          ? {
+              'Content-Type': options.contentType ?? 'application/json',
+              'Content-Length': Buffer.byteLength(body),
+            }
+          : {}),
+      },
+      timeout: 30_000,
+    };
+    await this.kubeConfig.applyToHTTPSOptions(opts);
+    const transport = url.protocol === 'https:' ? https : http;
+    const { status, text } = await new Promise<{ status: number; text: string }>(
+      (resolve, reject) => {
+        const req = transport.request(opts, (res) => {
+          let data = '';
+          res.setEncoding('utf8');
+          res.on('data', (d: string) => (data += d));
+          res.on('end', () => resolve({ status: res.statusCode ?? 0, text: data }));
+          res.on('error', reject);
+        });
+        req.on('timeout', () => req.destroy(new Error(`${method} ${url.pathname}: timed out`)));
+        req.on('error', reject);
+        req.end(body);
+      },
+    );
+    if (status >= 200 && status < 300) return (text ? JSON.parse(text) : undefined) as T;
+    let reason = 'Unknown';
+    let message = text.slice(0, 500);
+    try {
+      const s = JSON.parse(text) as { reason?: string; message?: string };
+      reason = s.reason ?? reason;
+      message = s.message ?? message;
+    } catch {
+      // not a Status object: keep the raw text
+    }
+    throw new ApiError(
+      status,
+      reason,
+      `${method} ${url.pathname}: ${status} ${reason}: ${message}`,
+    );
+  }
+
+  get<T extends KubeObject>(r: Resource, namespace: string | undefined, name: string): Promise<T> {
+    return this.request<T>('GET', resourcePath(r, namespace, name));
+  }
+
+  /** The object, or undefined when it does not exist. */
+  async find<T extends KubeObject>(
+    r: Resource,
+    namespace: string | undefined,
+    name: string,
+  ): Promise<T | undefined> {
+    try {
+      return await this.get<T>(r, namespace, name);
+    } catch (error) {
+      if (error instanceof ApiError && error.notFound) return undefined;
+      throw error;
+    }
+  }
+
+  /** Server-side apply: the fields in `object` are ours (forced), the rest stay whoever's. */
+  apply<T extends KubeObject>(r: Resource, object: KubeObject): Promise<T> {
+    return this.request<T>(
+      'PATCH',
+      resourcePath(r, object.metadata.namespace, object.metadata.name),
+      {
+        body: object,
+        contentType: 'application/apply-patch+yaml',
+        query: { fieldManager: this.fieldManager, force: 'true' },
+      },
+    );
+  }
+
+  /** Server-side apply of the status subresource (`object` holds apiVersion, kind, metadata.name and status). */
+  applyStatus<T extends KubeObject>(r: Resource, object: KubeObject): Promise<T> {
+    return this.request<T>(
+      'PATCH',
+      `${resourcePath(r, object.metadata.namespace, object.metadata.name)}/status`,
+      {
+        body: object,
+        contentType: 'application/apply-patch+yaml',
+        query: { fieldManager: this.fieldManager, force: 'true' },
+      },
+    );
+  }
+
+  /** A JSON merge patch (for metadata we share, such as finalizers). */
+  mergePatch<T extends KubeObject>(
+    r: Resource,
+    namespace: string | undefined,
+    name: string,
+    patch: unknown,
+  ): Promise<T> {
+    return this.request<T>('PATCH', resourcePath(r, namespace, name), {
+      body: patch,
+      contentType: 'application/merge-patch+json',
+    });
+  }
+
+  create<T extends KubeObject>(r: Resource, object: KubeObject): Promise<T> {
+    return this.request<T>('POST', resourcePath(r, object.metadata.namespace), { body: object });
+  }
+
+  async delete(r: Resource, namespace: string | undefined, name: string): Promise<void> {
+    try {
+      await this.request('DELETE', resourcePath(r, namespace, name), {
+        body: { kind: 'DeleteOptions', apiVersion: 'v1', propagationPolicy: 'Background' },
+      });
+    } catch (error) {
+      if (!(error instanceof ApiError && error.notFound)) throw error;
+    }
+  }
+
+  list<T extends KubeObject>(
+    r: Resource,
+    namespace?: string,
+    labelSelector?: string,
+  ): Promise<{ items: T[]; metadata: { resourceVersion?: string } }> {
+    return this.request('GET', resourcePath(r, namespace), {
+      query: labelSelector ? { labelSelector } : {},
+    });
+  }
+}
