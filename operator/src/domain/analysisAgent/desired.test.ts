@@ -1,0 +1,161 @@
+// The AnalysisAgent's children, as pure functions: golden files for the examples (set
+// UPDATE_GOLDEN=1 to rewrite them after an intended change, and review the diff), and the
+// properties that must hold whatever the spec.
+import { readFileSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import YAML from 'yaml';
+
+import { ResourceValidator } from '../../../../api/src/validate.js';
+import { agentEnv } from '../../../../agent-runtime/src/contract/index.js';
+import { agentChildren, type StoredAgent } from './desired.js';
+
+const here = path.dirname(fileURLToPath(import.meta.url));
+const root = path.resolve(here, '../../../..');
+const settings = {
+  agentImage: 'ghcr.io/edgewarden/edgewarden:0.1.0',
+  imagePullPolicy: 'IfNotPresent' as const,
+};
+
+interface EnvVar {
+  name: string;
+  value?: string;
+  valueFrom?: { secretKeyRef?: { name: string; key: string; optional?: boolean } };
+}
+interface PodSpec {
+  securityContext: Record<string, unknown>;
+  automountServiceAccountToken: boolean;
+  containers: {
+    env: EnvVar[];
+    securityContext: Record<string, unknown>;
+    resources: { requests?: unknown; limits?: unknown };
+  }[];
+  volumes: Record<string, unknown>[];
+}
+interface StatefulSetShape {
+  spec: {
+    replicas: number;
+    template: { metadata: { annotations: Record<string, string> }; spec: PodSpec };
+  };
+}
+const sts = (a: StoredAgent): StatefulSetShape =>
+  agentChildren(a, settings).statefulSet as unknown as StatefulSetShape;
+const envOf = (a: StoredAgent): EnvVar[] => sts(a).spec.template.spec.containers[0]!.env;
+
+function agentFrom(yamlText: string, overrides: Record<string, unknown> = {}): StoredAgent {
+  const doc = YAML.parse(yamlText) as { spec: object; metadata: object };
+  doc.spec = { ...doc.spec, ...overrides };
+  const issues = new ResourceValidator().check(doc); // fills in the schema's defaults
+  if (issues.length > 0) throw new Error(JSON.stringify(issues));
+  doc.metadata = {
+    ...doc.metadata,
+    namespace: 'routers',
+    uid: '00000000-0000-4000-8000-000000000001',
+    generation: 1,
+  };
+  return doc as StoredAgent;
+}
+
+const example = readFileSync(path.join(root, 'manifests/examples/analysisagent.yaml'), 'utf8');
+const minimal = `apiVersion: edgewarden.io/v1alpha1
+kind: AnalysisAgent
+metadata: { name: ssh-guard }
+spec:
+  agent: auth
+  source: { secretRef: { name: logs-db } }
+`;
+
+function golden(name: string, value: unknown): void {
+  const file = path.join(here, 'testdata', `${name}.golden.yaml`);
+  const text = YAML.stringify(value, { aliasDuplicateObjects: false, lineWidth: 0 });
+  if (process.env.UPDATE_GOLDEN) writeFileSync(file, text);
+  expect(text).toBe(readFileSync(file, 'utf8'));
+}
+
+test.each([
+  ['example', example, {}],
+  ['minimal', minimal, {}],
+  [
+    'sharded-with-claims',
+    minimal,
+    { replicas: 3, storage: { type: 'persistentVolumeClaim', size: '2Gi' } },
+  ],
+])('golden children: %s', (name, text, overrides) => {
+  golden(name, agentChildren(agentFrom(text, overrides), settings));
+});
+
+describe('whatever the spec', () => {
+  const specs = [agentFrom(example), agentFrom(minimal), agentFrom(minimal, { replicas: 4 })];
+
+  test('pods meet the restricted Pod Security Standard, with a read-only root filesystem', () => {
+    for (const agent of specs) {
+      const pod = sts(agent).spec.template.spec;
+      expect(pod.securityContext).toMatchObject({
+        runAsNonRoot: true,
+        seccompProfile: { type: 'RuntimeDefault' },
+      });
+      expect(pod.automountServiceAccountToken).toBe(false);
+      for (const c of pod.containers) {
+        expect(c.securityContext).toMatchObject({
+          allowPrivilegeEscalation: false,
+          readOnlyRootFilesystem: true,
+          runAsNonRoot: true,
+          capabilities: { drop: ['ALL'] },
+        });
+        expect(c.resources.requests).toBeDefined();
+        expect(c.resources.limits).toBeDefined();
+      }
+      for (const v of pod.volumes) expect(v.hostPath).toBeUndefined();
+    }
+  });
+
+  test('secrets are referenced, never copied: the ConfigMap holds names, not values', () => {
+    const agent = agentFrom(example);
+    const config = (agentChildren(agent, settings).configMap as { data: Record<string, string> })
+      .data['agent.yaml']!;
+    expect(config).toContain('router-logs-db');
+    const env = envOf(agent);
+    expect(env.find((e) => e.name === agentEnv.pgUrl)?.valueFrom?.secretKeyRef).toEqual({
+      name: 'router-logs-db',
+      key: 'url',
+      optional: true,
+    });
+    for (const e of env)
+      if (/URL|PASSWORD|USER/.test(e.name) && e.name !== agentEnv.redisUrl)
+        expect(e.value).toBeUndefined();
+  });
+
+  test('the environment uses only the agent contract’s names (and libpq’s and Node’s)', () => {
+    const known = new Set<string>([
+      ...Object.values(agentEnv),
+      'PGHOST',
+      'PGPORT',
+      'PGDATABASE',
+      'PGUSER',
+      'PGPASSWORD',
+      'NODE_OPTIONS',
+    ]);
+    for (const agent of specs) for (const e of envOf(agent)) expect(known).toContain(e.name);
+  });
+
+  test('several replicas share the devices; paused scales to zero', () => {
+    const shards = (a: StoredAgent) => envOf(a).find((e) => e.name === agentEnv.shardCount)?.value;
+    expect(shards(agentFrom(minimal, { replicas: 4 }))).toBe('4');
+    expect(shards(agentFrom(minimal))).toBeUndefined();
+    expect(sts(agentFrom(minimal, { paused: true })).spec.replicas).toBe(0);
+  });
+
+  test('a changed spec changes the pod template (it rolls); the same spec does not', () => {
+    const hash = (a: StoredAgent) =>
+      sts(a).spec.template.metadata.annotations['edgewarden.io/config-hash'];
+    expect(hash(agentFrom(minimal))).toBe(hash(agentFrom(minimal)));
+    expect(hash(agentFrom(minimal, { interval: '1m' }))).not.toBe(hash(agentFrom(minimal)));
+  });
+
+  test('the heap is sized to the memory limit', () => {
+    // 40% of the example's 384Mi limit
+    expect(envOf(agentFrom(example)).find((e) => e.name === 'NODE_OPTIONS')?.value).toBe(
+      '--max-old-space-size=153',
+    );
+  });
+});

@@ -1,0 +1,164 @@
+// The AnalysisAgent's status from observations: each condition's verdict and reason.
+import {
+  agentStatus,
+  referencedSecrets,
+  type AgentObservation,
+  type AgentReport,
+} from './status.js';
+import type { StoredAgent } from './desired.js';
+
+const agent = (spec: Partial<StoredAgent['spec']> = {}): StoredAgent => ({
+  apiVersion: 'edgewarden.io/v1alpha1',
+  kind: 'AnalysisAgent',
+  metadata: { name: 'dns', namespace: 'routers', uid: 'u', generation: 2 },
+  spec: { agent: 'dns', replicas: 2, source: { secretRef: { name: 'db' } }, ...spec },
+});
+const report = (pod: string, r: Partial<AgentReport> = {}): AgentReport => ({
+  pod,
+  ready: true,
+  sourceReachable: true,
+  linesAnalyzed: 100,
+  anomalies: { total: 3, last24h: 1 },
+  lastCycleTime: '2026-11-24T01:00:00Z',
+  ...r,
+});
+const observe = (o: Partial<AgentObservation> = {}): AgentObservation => ({
+  agent: agent(),
+  statefulSet: { replicas: 2, readyReplicas: 2 },
+  missingSecrets: [],
+  pods: [],
+  reports: [
+    report('dns-agent-0'),
+    report('dns-agent-1', { lastCycleTime: '2026-11-24T01:01:00Z' }),
+  ],
+  unreachable: [],
+  ...o,
+});
+const cond = (o: AgentObservation, type: string) =>
+  agentStatus(o).conditions.find((c) => c.type === type);
+
+test('all well: ready, reachable, totals summed over the pods', () => {
+  const s = agentStatus(observe());
+  expect(s).toMatchObject({
+    replicas: 2,
+    readyReplicas: 2,
+    linesAnalyzed: 200,
+    anomalies: { total: 6, last24h: 2 },
+    lastCycleTime: '2026-11-24T01:01:00Z',
+  });
+  expect(s.conditions.map((c) => [c.type, c.status, c.reason])).toEqual([
+    ['Ready', 'True', 'AgentsReady'],
+    ['SourceReachable', 'True', 'Reachable'],
+    ['ModelLoaded', 'True', 'NoModelConfigured'],
+    ['ModelDrift', 'Unknown', 'NoModelConfigured'],
+    ['Degraded', 'False', 'AsExpected'],
+  ]);
+});
+
+test('a missing Secret says which, and where it is referenced', () => {
+  const c = cond(
+    observe({ missingSecrets: [{ name: 'db', field: 'spec.source.secretRef' }] }),
+    'Ready',
+  );
+  expect(c).toMatchObject({ status: 'False', reason: 'SecretMissing' });
+  expect(c!.message).toBe(
+    'Secret "db" (spec.source.secretRef) does not exist in namespace routers',
+  );
+});
+
+test('paused says so', () => {
+  expect(
+    cond(
+      observe({ agent: agent({ paused: true }), statefulSet: { replicas: 0 }, reports: [] }),
+      'Ready',
+    ),
+  ).toMatchObject({ status: 'False', reason: 'Paused' });
+});
+
+test('a pod that cannot start gives its reason', () => {
+  const o = observe({
+    statefulSet: { replicas: 2, readyReplicas: 1 },
+    pods: [
+      {
+        name: 'dns-agent-1',
+        ready: false,
+        waitingReason: 'CreateContainerConfigError',
+        waitingMessage: 'secret "smtp" not found',
+      },
+    ],
+  });
+  expect(cond(o, 'Ready')).toMatchObject({ status: 'False', reason: 'CreateContainerConfigError' });
+  expect(cond(o, 'Ready')!.message).toContain('1 of 2 agent pods ready');
+  expect(cond(o, 'Degraded')).toMatchObject({ status: 'True' });
+});
+
+test('the source as the agents see it; a bad table is a source error', () => {
+  const o = observe({
+    reports: [
+      report('dns-agent-0', {
+        sourceReachable: false,
+        sourceError: 'relation "logz" does not exist',
+      }),
+    ],
+  });
+  expect(cond(o, 'SourceReachable')).toMatchObject({
+    status: 'False',
+    reason: 'SourceUnreachable',
+    message: 'dns-agent-0: relation "logz" does not exist',
+  });
+  expect(cond(observe({ reports: [] }), 'SourceReachable')).toMatchObject({ status: 'Unknown' });
+});
+
+test('model loaded, refused, and drifting', () => {
+  const withModel = agent({ model: { name: 'dns-model' } });
+  const loaded = observe({
+    agent: withModel,
+    reports: [
+      report('a', {
+        model: { version: '2' },
+        drift: { judged: true, detected: false, drifted: [], modelVersion: '2' },
+      }),
+    ],
+  });
+  expect(cond(loaded, 'ModelLoaded')).toMatchObject({ status: 'True', reason: 'Loaded' });
+  expect(agentStatus(loaded).modelVersion).toBe('2');
+  expect(cond(loaded, 'ModelDrift')).toMatchObject({ status: 'False', reason: 'NoDrift' });
+  const refused = observe({
+    agent: withModel,
+    reports: [
+      report('a', {
+        model: { lastFailure: { reason: 'ChecksumMismatch', message: 'sha256 differs' } },
+      }),
+    ],
+  });
+  expect(cond(refused, 'ModelLoaded')).toMatchObject({
+    status: 'False',
+    reason: 'ChecksumMismatch',
+    message: 'a: sha256 differs',
+  });
+  const drifting = observe({
+    agent: withModel,
+    reports: [
+      report('a', {
+        model: { version: '2' },
+        drift: { judged: true, detected: true, drifted: ['queries'], modelVersion: '2' },
+      }),
+    ],
+  });
+  expect(cond(drifting, 'ModelDrift')).toMatchObject({ status: 'True', reason: 'FeaturesDrifted' });
+});
+
+test('every referenced Secret is listed with its field', () => {
+  expect(
+    referencedSecrets(
+      agent({
+        source: { secretRef: { name: 'db' }, caSecretRef: { name: 'ca' } },
+        notifications: { webhook: { urlSecretRef: { name: 'hook' } } },
+      }),
+    ),
+  ).toEqual([
+    { name: 'db', field: 'spec.source.secretRef' },
+    { name: 'ca', field: 'spec.source.caSecretRef' },
+    { name: 'hook', field: 'spec.notifications.webhook.urlSecretRef' },
+  ]);
+});
