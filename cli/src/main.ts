@@ -1,10 +1,7 @@
 // The one `edgewarden` executable. Each subcommand arrives with the issue that makes it work;
 // `--help` lists only those that exist.
-import { existsSync, readFileSync } from 'node:fs';
-import path from 'node:path';
-import { fileURLToPath } from 'node:url';
-
 import type { Command } from './command.js';
+import { version } from './version.js';
 
 // Each command's module is loaded only when it runs: `edgewarden analyze` never loads the
 // database, HTTP or ONNX libraries the agent needs, and `--help` loads none.
@@ -25,6 +22,10 @@ const commands: Record<string, { summary: string; load: () => Promise<Command> }
     summary: 'Print the window features an agent computes over logs, as CSV (for training).',
     load: async () => (await import('./train.js')).featuresCommand,
   },
+  operator: {
+    summary: 'Run the operator: AnalysisAgents become agent pods, with their status.',
+    load: async () => (await import('./operator.js')).operatorCommand,
+  },
   parse: {
     summary: 'Parse syslog lines from a file or stdin into JSON, one object per line.',
     load: async () => (await import('./parse.js')).parseCommand,
@@ -38,21 +39,6 @@ const commands: Record<string, { summary: string; load: () => Promise<Command> }
     load: async () => (await import('./validate.js')).validateCommand,
   },
 };
-
-/** The version in our package.json, found by walking up from this file (src/ or dist/). */
-function version(): string {
-  for (
-    let dir = path.dirname(fileURLToPath(import.meta.url));
-    dir !== path.dirname(dir);
-    dir = path.dirname(dir)
-  ) {
-    const file = path.join(dir, 'package.json');
-    if (!existsSync(file)) continue;
-    const pkg = JSON.parse(readFileSync(file, 'utf8')) as { name?: string; version: string };
-    if (pkg.name === 'edgewarden') return pkg.version;
-  }
-  return 'unknown';
-}
 
 function help(): string {
   const width = Math.max(...Object.keys(commands).map((n) => n.length));

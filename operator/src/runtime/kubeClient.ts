@@ -86,7 +86,12 @@ export class KubeClient {
   async request<T>(
     method: string,
     path: string,
-    options: { body?: unknown; contentType?: string; query?: Record<string, string> } = {},
+    options: {
+      body?: unknown;
+      contentType?: string;
+      accept?: string;
+      query?: Record<string, string>;
+    } = {},
   ): Promise<T> {
     const url = new URL(path, this.server);
     for (const [k, v] of Object.entries(options.query ?? {})) url.searchParams.set(k, v);
@@ -97,7 +102,7 @@ export class KubeClient {
       port: url.port,
       path: `${url.pathname}${url.search}`,
       headers: {
-        Accept: 'application/json',
+        Accept: options.accept ?? 'application/json',
         ...(body !== undefined
           ? {
               'Content-Type': options.contentType ?? 'application/json',

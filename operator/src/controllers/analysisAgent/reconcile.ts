@@ -1,0 +1,239 @@
+// The AnalysisAgent reconcile: the short glue between the pure core (desired children,
+// status) and the API server. Level-based and safe to repeat: read the agent from the cache,
+// apply each child whose inputs changed, look at what runs, ask the ready agent pods for
+// their /status, and write the status when it changed.
+import { agentPaths } from '../../../../agent-runtime/src/contract/index.js';
+import {
+  agentChildren,
+  type OperatorSettings,
+  type StoredAgent,
+} from '../../domain/analysisAgent/desired.js';
+import {
+  agentStatus,
+  referencedSecrets,
+  type AgentReport,
+  type PodObservation,
+} from '../../domain/analysisAgent/status.js';
+import type { Child } from '../../domain/children.js';
+import { mergeConditions, type Condition } from '../../runtime/conditions.js';
+import type { ReconcileResult } from '../../runtime/controller.js';
+import type { EventRecorder } from '../../runtime/events.js';
+import { INPUT_HASH_ANNOTATION, inputHash, stableJson } from '../../runtime/hash.js';
+import type { Informer } from '../../runtime/informer.js';
+import {
+  ApiError,
+  type KubeClient,
+  type KubeObject,
+  type Resource,
+} from '../../runtime/kubeClient.js';
+import type { Logger } from '../../runtime/log.js';
+
+export const RESOURCES = {
+  analysisAgent: {
+    apiVersion: 'edgewarden.io/v1alpha1',
+    kind: 'AnalysisAgent',
+    plural: 'analysisagents',
+    namespaced: true,
+  },
+  statefulSet: {
+    apiVersion: 'apps/v1',
+    kind: 'StatefulSet',
+    plural: 'statefulsets',
+    namespaced: true,
+  },
+  service: { apiVersion: 'v1', kind: 'Service', plural: 'services', namespaced: true },
+  configMap: { apiVersion: 'v1', kind: 'ConfigMap', plural: 'configmaps', namespaced: true },
+  serviceAccount: {
+    apiVersion: 'v1',
+    kind: 'ServiceAccount',
+    plural: 'serviceaccounts',
+    namespaced: true,
+  },
+  pod: { apiVersion: 'v1', kind: 'Pod', plural: 'pods', namespaced: true },
+  secret: { apiVersion: 'v1', kind: 'Secret', plural: 'secrets', namespaced: true },
+} satisfies Record<string, Resource>;
+
+type Pod = KubeObject & {
+  status?: {
+    podIP?: string;
+    conditions?: { type: string; status: string }[];
+    containerStatuses?: { state?: { waiting?: { reason?: string; message?: string } } }[];
+  };
+};
+type StatefulSet = KubeObject & { status?: { replicas?: number; readyReplicas?: number } };
+
+/** Everything a reconcile needs, passed in (main builds it). */
+export interface AgentContext {
+  client: KubeClient;
+  settings: OperatorSettings;
+  log: Logger;
+  events: EventRecorder;
+  agents: Informer<StoredAgent & KubeObject>;
+  statefulSets: Informer<StatefulSet>;
+  services: Informer<KubeObject>;
+  configMaps: Informer<KubeObject>;
+  serviceAccounts: Informer<KubeObject>;
+  pods: Informer<Pod>;
+  /** Reads one agent pod's /status (main: over HTTP to the pod's IP). */
+  fetchStatus(pod: Pod): Promise<AgentReport>;
+  /** How often status is refreshed from the agents while pods run. */
+  pollMs: number;
+  now(): Date;
+}
+
+/** Applies a child unless the cached copy was made from the same inputs. */
+async function applyChild(
+  ctx: AgentContext,
+  resource: Resource,
+  cache: Informer<KubeObject>,
+  child: Child,
+): Promise<boolean> {
+  const hash = inputHash(child);
+  const current = cache.get(child.metadata.namespace, child.metadata.name);
+  if (current?.metadata.annotations?.[INPUT_HASH_ANNOTATION] === hash) return false;
+  await ctx.client.apply(resource, {
+    ...child,
+    metadata: {
+      ...child.metadata,
+      annotations: { ...child.metadata.annotations, [INPUT_HASH_ANNOTATION]: hash },
+    },
+  } as KubeObject);
+  return true;
+}
+
+/** Which referenced Secrets exist: metadata only, so the operator never holds their values. */
+async function missingSecrets(
+  ctx: AgentContext,
+  agent: StoredAgent,
+): Promise<{ name: string; field: string }[]> {
+  const missing: { name: string; field: string }[] = [];
+  for (const ref of referencedSecrets(agent)) {
+    try {
+      await ctx.client.request(
+        'GET',
+        `/api/v1/namespaces/${agent.metadata.namespace}/secrets/${ref.name}`,
+        {
+          accept: 'application/json;as=PartialObjectMetadata;g=meta.k8s.io;v=v1',
+        },
+      );
+    } catch (error) {
+      if (error instanceof ApiError && error.notFound) missing.push(ref);
+      else throw error;
+    }
+  }
+  return missing;
+}
+
+function observePod(pod: Pod): PodObservation {
+  const ready =
+    pod.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True') ?? false;
+  const waiting = pod.status?.containerStatuses?.find((c) => c.state?.waiting)?.state?.waiting;
+  return {
+    name: pod.metadata.name,
+    ready,
+    waitingReason: waiting?.reason,
+    waitingMessage: waiting?.message,
+  };
+}
+
+export async function reconcileAnalysisAgent(
+  ctx: AgentContext,
+  namespace: string,
+  name: string,
+): Promise<ReconcileResult> {
+  const agent = ctx.agents.get(namespace, name);
+  if (!agent || agent.metadata.deletionTimestamp) return {}; // the garbage collector removes the children
+  const children = agentChildren(agent, ctx.settings);
+  const missing = await missingSecrets(ctx, agent);
+  // Children first that pods need, then the StatefulSet. A missing Secret does not stop the
+  // rest: the pods would wait for it (and the status says why).
+  await applyChild(ctx, RESOURCES.serviceAccount, ctx.serviceAccounts, children.serviceAccount);
+  await applyChild(ctx, RESOURCES.configMap, ctx.configMaps, children.configMap);
+  await applyChild(ctx, RESOURCES.service, ctx.services, children.service);
+  const rolled = await applyChild(
+    ctx,
+    RESOURCES.statefulSet,
+    ctx.statefulSets,
+    children.statefulSet,
+  );
+
+  const statefulSet = ctx.statefulSets.get(namespace, children.statefulSet.metadata.name);
+  const pods = ctx.pods
+    .list(namespace)
+    .filter(
+      (p) =>
+        p.metadata.labels?.['app.kubernetes.io/instance'] === name &&
+        p.metadata.labels?.['app.kubernetes.io/component'] === 'agent',
+    );
+  const observed = pods.map(observePod);
+  const reports: AgentReport[] = [];
+  const unreachable: { pod: string; error: string }[] = [];
+  await Promise.all(
+    pods
+      .filter((p) => observePod(p).ready && p.status?.podIP)
+      .map(async (p) => {
+        try {
+          reports.push(await ctx.fetchStatus(p));
+        } catch (error) {
+          unreachable.push({
+            pod: p.metadata.name,
+            error: error instanceof Error ? error.message : 'unreadable',
+          });
+        }
+      }),
+  );
+  reports.sort((a, b) => a.pod.localeCompare(b.pod));
+  const computed = agentStatus({
+    agent,
+    statefulSet: statefulSet?.status,
+    missingSecrets: missing,
+    pods: observed,
+    reports,
+    unreachable,
+  });
+  const previous = (agent.status?.conditions ?? []) as Condition[];
+  const conditions = mergeConditions(
+    previous,
+    computed.conditions,
+    agent.metadata.generation,
+    ctx.now().toISOString(),
+  );
+  const status = { ...computed, observedGeneration: agent.metadata.generation, conditions };
+  if (stableJson(status) !== stableJson(agent.status ?? {})) {
+    await ctx.client.applyStatus(RESOURCES.analysisAgent, {
+      apiVersion: agent.apiVersion,
+      kind: agent.kind,
+      metadata: { name, namespace },
+      status,
+    });
+    // An Event when readiness changes, so `kubectl describe` tells the story.
+    const before = previous.find((c) => c.type === 'Ready');
+    const ready = conditions.find((c) => c.type === 'Ready')!;
+    if (before?.status !== ready.status || before?.reason !== ready.reason)
+      await ctx.events.record(
+        agent,
+        ready.status === 'True' ? 'Normal' : 'Warning',
+        ready.reason,
+        ready.message,
+      );
+  }
+  if (rolled) ctx.log.debug('applied agent children', { namespace, name }, 2);
+  // Agents' own figures change without any Kubernetes event: poll while pods run, and check
+  // again for a missing Secret (Secrets are not watched: the operator never caches them).
+  const running = (statefulSet?.status?.replicas ?? 0) > 0 || missing.length > 0;
+  return running ? { requeueAfterMs: ctx.pollMs } : {};
+}
+
+/** main's fetchStatus: GET http://<pod IP>:<port>/status, with a short timeout. */
+export async function fetchAgentStatus(
+  pod: Pod,
+  port: number,
+  timeoutMs = 2000,
+): Promise<AgentReport> {
+  const response = await fetch(`http://${pod.status!.podIP}:${port}${agentPaths.status}`, {
+    signal: AbortSignal.timeout(timeoutMs),
+  });
+  if (!response.ok) throw new Error(`/status answered ${response.status}`);
+  const body = (await response.json()) as AgentReport;
+  return { ...body, pod: pod.metadata.name };
+}

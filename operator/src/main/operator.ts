@@ -1,0 +1,176 @@
+// The operator process: builds the real clients, informers and controllers, serves probes and
+// metrics, runs leader election when asked, and shuts down cleanly on SIGTERM. The only place
+// that constructs real clients; controllers get everything in their context.
+import { hostname } from 'node:os';
+import { KubeConfig } from '@kubernetes/client-node';
+import { collectDefaultMetrics, Registry } from 'prom-client';
+
+import { agentDefaults } from '../../../agent-runtime/src/contract/index.js';
+import {
+  fetchAgentStatus,
+  reconcileAnalysisAgent,
+  RESOURCES,
+  type AgentContext,
+} from '../controllers/analysisAgent/reconcile.js';
+import type { OperatorSettings } from '../domain/analysisAgent/desired.js';
+import { Controller, controllerMetrics } from '../runtime/controller.js';
+import { EventRecorder } from '../runtime/events.js';
+import { Informer } from '../runtime/informer.js';
+import { KubeClient, type KubeObject, type Resource } from '../runtime/kubeClient.js';
+import { LeaderElector } from '../runtime/leaderElection.js';
+import { jsonLogger, type Logger } from '../runtime/log.js';
+import { serveProbes } from '../runtime/server.js';
+
+export const FIELD_MANAGER = 'edgewarden-operator';
+
+export interface OperatorOptions {
+  /** A kubeconfig file; unset: in-cluster config, else the default kubeconfig. */
+  kubeconfig?: string;
+  /** Namespace to watch; unset: all namespaces. */
+  namespace?: string;
+  metricsPort: number;
+  healthPort: number;
+  bindAddress: string;
+  leaderElect: boolean;
+  leaderElectionNamespace: string;
+  leaseDurationMs: number;
+  workers: number;
+  settings: OperatorSettings;
+  /** Status polls of agent pods, while they run. */
+  pollMs: number;
+  verbosity: number;
+  log?: Logger;
+}
+
+export interface RunningOperator {
+  metricsPort: number;
+  healthPort: number;
+  stop(): Promise<void>;
+  /** Resolves when the operator stops on its own (it lost the lease). */
+  stopped: Promise<string>;
+}
+
+function loadKubeConfig(file: string | undefined): KubeConfig {
+  const kc = new KubeConfig();
+  if (file) kc.loadFromFile(file);
+  else if (process.env.KUBERNETES_SERVICE_HOST) kc.loadFromCluster();
+  else kc.loadFromDefault();
+  return kc;
+}
+
+export async function runOperator(options: OperatorOptions): Promise<RunningOperator> {
+  const log = options.log ?? jsonLogger({ verbosity: options.verbosity });
+  const kc = loadKubeConfig(options.kubeconfig);
+  const client = new KubeClient(kc, FIELD_MANAGER);
+  const registry = new Registry();
+  collectDefaultMetrics({ register: registry, prefix: 'edgewarden_operator_' });
+  const metrics = controllerMetrics(registry);
+  const informer = <T extends KubeObject>(
+    resource: Resource,
+    labelSelector?: string,
+  ): Informer<T> =>
+    new Informer<T>(client, kc, resource, log, { namespace: options.namespace, labelSelector });
+
+  const childSelector = 'app.kubernetes.io/managed-by=edgewarden-operator';
+  const ctx: AgentContext = {
+    client,
+    settings: options.settings,
+    log: log.with({ controller: 'analysisagent' }),
+    events: new EventRecorder(client, FIELD_MANAGER, log),
+    agents: informer(RESOURCES.analysisAgent),
+    statefulSets: informer(RESOURCES.statefulSet, childSelector),
+    services: informer(RESOURCES.service, childSelector),
+    configMaps: informer(RESOURCES.configMap, childSelector),
+    serviceAccounts: informer(RESOURCES.serviceAccount, childSelector),
+    pods: informer(RESOURCES.pod, `${childSelector},app.kubernetes.io/component=agent`),
+    fetchStatus: (pod) => fetchAgentStatus(pod, agentDefaults.port),
+    pollMs: options.pollMs,
+    now: () => new Date(),
+  };
+  const agents = new Controller(
+    'analysisagent',
+    (namespace, name) => reconcileAnalysisAgent(ctx, namespace, name),
+    log,
+    metrics,
+  )
+    .watches(ctx.agents)
+    .owns(ctx.statefulSets, 'AnalysisAgent')
+    .owns(ctx.services, 'AnalysisAgent')
+    .owns(ctx.configMaps, 'AnalysisAgent')
+    .owns(ctx.serviceAccounts, 'AnalysisAgent')
+    .maps(ctx.pods, (p) => {
+      const instance = p.metadata.labels?.['app.kubernetes.io/instance'];
+      return instance ? [`${p.metadata.namespace ?? ''}/${instance}`] : [];
+    });
+  const controllers = [agents];
+
+  let shuttingDown = false;
+  let leading = !options.leaderElect;
+  let started = false;
+  const startControllers = (): void => {
+    if (started) return;
+    started = true;
+    for (const c of controllers) void c.start(options.workers);
+  };
+  const probes = {
+    healthy: () => !shuttingDown,
+    ready: () => {
+      if (!leading) return { ready: true, reason: 'standby' };
+      const waiting = controllers.filter((c) => !c.synced).map((c) => c.name);
+      return waiting.length === 0
+        ? { ready: true }
+        : { ready: false, reason: `caches not synced: ${waiting.join(', ')}` };
+    },
+  };
+  const metricsServer = await serveProbes(
+    options.metricsPort,
+    options.bindAddress,
+    registry,
+    probes,
+  );
+  const healthServer =
+    options.healthPort === options.metricsPort
+      ? metricsServer
+      : await serveProbes(options.healthPort, options.bindAddress, registry, probes);
+
+  let resolveStopped!: (why: string) => void;
+  const stopped = new Promise<string>((r) => (resolveStopped = r));
+  const stop = async (): Promise<void> => {
+    if (shuttingDown) return;
+    shuttingDown = true;
+    log.info('shutting down');
+    await elector?.stop();
+    await Promise.all(controllers.map((c) => c.stop()));
+    await metricsServer.close();
+    if (healthServer !== metricsServer) await healthServer.close();
+  };
+
+  const identity = `${hostname()}_${process.pid}`;
+  const elector = options.leaderElect
+    ? new LeaderElector(client, log, {
+        namespace: options.leaderElectionNamespace,
+        name: 'edgewarden-operator',
+        identity,
+        leaseDurationMs: options.leaseDurationMs,
+        retryMs: Math.max(500, Math.floor(options.leaseDurationMs / 4)),
+        onStartedLeading: () => {
+          leading = true;
+          startControllers();
+        },
+        onStoppedLeading: () => {
+          // A leader that lost its lease stops at once: another replica is reconciling now.
+          void stop().then(() => resolveStopped('lost the leader lease'));
+        },
+      })
+    : undefined;
+  log.info('edgewarden operator starting', {
+    namespace: options.namespace ?? '(all)',
+    leaderElection: options.leaderElect,
+    identity,
+    metricsPort: metricsServer.port,
+    healthPort: healthServer.port,
+  });
+  if (elector) elector.start();
+  else startControllers();
+  return { metricsPort: metricsServer.port, healthPort: healthServer.port, stop, stopped };
+}
