@@ -91,6 +91,11 @@ export class Informer<T extends KubeObject> {
     clearTimeout(this.retryTimer);
   }
 
+  /** True while a watch is open (after the list). */
+  get watching(): boolean {
+    return this.abort !== undefined && !this.abort.signal.aborted;
+  }
+
   /** Breaks the current watch as a network fault would (for tests of recovery). */
   breakWatch(): void {
     this.abort?.abort();
