@@ -47,8 +47,8 @@ function startOperator(args: string[]): { proc: ChildProcess; log: () => string 
     ],
     { stdio: ['ignore', 'pipe', 'pipe'] },
   );
-  proc.stdout!.on('data', (d: Buffer) => (log += d.toString()));
-  proc.stderr!.on('data', (d: Buffer) => (log += d.toString()));
+  proc.stdout.on('data', (d: Buffer) => (log += d.toString()));
+  proc.stderr.on('data', (d: Buffer) => (log += d.toString()));
   running.push(proc);
   return { proc, log: () => log };
 }
