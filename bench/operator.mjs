@@ -7,6 +7,8 @@ import { spawn, spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { performance } from 'node:perf_hooks';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { parseArgs } from 'node:util';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
@@ -67,7 +69,7 @@ try {
   );
   operator.stderr.on('data', (d) => (log += d));
   operator.stdout.on('data', (d) => (log += d));
-  while (!log.includes('caches synced')) await new Promise((r) => setTimeout(r, 100));
+  while (!log.includes('caches synced')) await sleep(100);
 
   const latencies = [];
   for (let i = 0; i < count; i++) {
@@ -88,12 +90,12 @@ spec: { agent: dns, source: { secretRef: { name: db } } }
         a.status?.conditions?.some((c) => c.type === 'Ready')
       )
         break;
-      await new Promise((r) => setTimeout(r, 20));
+      await sleep(20);
     }
     latencies.push(performance.now() - started);
   }
   // Let every agent's pod come up and the status polls run, then read the peak.
-  await new Promise((r) => setTimeout(r, 15_000));
+  await sleep(15_000);
   const status = readFileSync(`/proc/${operator.pid}/status`, 'utf8');
   const hwm = Number(/VmHWM:\s+(\d+)/.exec(status)[1]) / 1024;
   const rss = Number(/VmRSS:\s+(\d+)/.exec(status)[1]) / 1024;
