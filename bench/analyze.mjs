@@ -41,9 +41,10 @@ function timed(command, args) {
 }
 const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 
-// The heap budget an agent pod runs with (NODE_OPTIONS from its memory limit): V8 left to
+// The heap an agent pod runs with by default (NODE_OPTIONS, a quarter of the CRD's default
+// 384Mi memory limit: operator/src/domain/quantity.ts). V8 left to
 // itself lets the heap grow well past the ~25 MB that is live before it collects.
-const BUDGET = '--max-old-space-size=64';
+const BUDGET = '--max-old-space-size=96';
 const analyzeArgs = [
   path.join(root, 'bin/edgewarden.js'),
   'analyze',

@@ -23,11 +23,12 @@ export function memoryBytes(quantity: string | number | undefined): number | und
 }
 
 /**
- * The old-generation heap (MB) for a container memory limit: 40% of it, at least 48 and at
- * most 1024 MB. The rest is V8's young generation, native memory and the ONNX runtime; the
- * agent's live heap is about 25 MB (bench/analyze), and left unbounded V8 grows past 150 MB.
+ * The old-generation heap (MB) for a container memory limit: a quarter of it, at least 48 and
+ * at most 1024 MB. The rest is V8's young generation, native memory and the ONNX runtime. The
+ * agent keeps about 25 MB live (bench/analyze); left unbounded V8 lets the heap grow to about
+ * 100 MB before collecting (185 MB RSS), while at 64-96 MB the process stays near 120 MB RSS.
  */
 export function heapMegabytes(limitBytes: number | undefined): number | undefined {
   if (limitBytes === undefined) return undefined;
-  return Math.max(48, Math.min(1024, Math.floor((limitBytes * 0.4) / 1024 ** 2)));
+  return Math.max(48, Math.min(1024, Math.floor((limitBytes * 0.25) / 1024 ** 2)));
 }

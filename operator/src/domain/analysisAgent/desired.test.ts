@@ -153,9 +153,9 @@ describe('whatever the spec', () => {
   });
 
   test('the heap is sized to the memory limit', () => {
-    // 40% of the example's 384Mi limit
+    // a quarter of the example's 384Mi limit
     expect(envOf(agentFrom(example)).find((e) => e.name === 'NODE_OPTIONS')?.value).toBe(
-      '--max-old-space-size=153',
+      '--max-old-space-size=96',
     );
   });
 });
