@@ -111,8 +111,9 @@ describe('whatever the spec', () => {
 
   test('secrets are referenced, never copied: the ConfigMap holds names, not values', () => {
     const agent = agentFrom(example);
-    const config = (agentChildren(agent, settings).configMap as { data: Record<string, string> })
-      .data['agent.yaml']!;
+    const config = (
+      agentChildren(agent, settings).configMap as unknown as { data: Record<string, string> }
+    ).data['agent.yaml']!;
     expect(config).toContain('router-logs-db');
     const env = envOf(agent);
     expect(env.find((e) => e.name === agentEnv.pgUrl)?.valueFrom?.secretKeyRef).toEqual({
