@@ -2,8 +2,7 @@
 // with `edgewarden operator` running as a process: children with owner references, pods that
 // kwok runs, status and conditions, Events, a spec edit that rolls the pods, and garbage
 // collection on delete. Assertions read the API server, never the operator's cache.
-import { spawn, type ChildProcess } from 'node:child_process';
-import path from 'node:path';
+import type { ChildProcess } from 'node:child_process';
 
 import {
   createNamespace,
@@ -12,12 +11,12 @@ import {
   kubectl,
   kubectlJson,
   kubectlRun,
-  repoRoot,
+  startOperator,
 } from './kube.js';
 
 let namespace: string;
 let operator: ChildProcess;
-let operatorLog = '';
+let operatorLog: () => string;
 
 interface Condition {
   type: string;
@@ -70,32 +69,11 @@ async function settled(name: string, what: string, check: (a: Agent) => boolean)
 beforeAll(async () => {
   await installCrds();
   namespace = await createNamespace('agents');
-  operator = spawn(
-    'node',
-    [
-      path.join(repoRoot, 'bin/edgewarden.js'),
-      'operator',
-      '--kubeconfig',
-      process.env.KUBECONFIG!,
-      '--namespace',
-      namespace,
-      '--metrics-port',
-      '0',
-      '--health-port',
-      '0',
-      '--bind-address',
-      '127.0.0.1',
-      '--poll',
-      '2s',
-      '--agent-image',
-      'edgewarden:test',
-    ],
-    { stdio: ['ignore', 'pipe', 'pipe'] },
-  );
-  operator.stdout!.on('data', (d: Buffer) => (operatorLog += d.toString()));
-  operator.stderr!.on('data', (d: Buffer) => (operatorLog += d.toString()));
+  const started = startOperator(namespace);
+  operator = started.proc;
+  operatorLog = started.log;
   await eventually('the operator to sync its caches', () =>
-    Promise.resolve(operatorLog.includes('caches synced') ? true : undefined),
+    Promise.resolve(operatorLog().includes('caches synced') ? true : undefined),
   );
 }, 90_000);
 
@@ -231,7 +209,7 @@ test('deleting the agent garbage-collects its children', async () => {
 }, 120_000);
 
 test('the operator serves probes and per-controller metrics', async () => {
-  const ports = /"metricsPort":(\d+),"healthPort":(\d+)/.exec(operatorLog);
+  const ports = /"metricsPort":(\d+),"healthPort":(\d+)/.exec(operatorLog());
   expect(ports).not.toBeNull();
   const get = (port: string, p: string) => fetch(`http://127.0.0.1:${port}${p}`);
   expect((await get(ports![2]!, '/healthz')).status).toBe(200);
@@ -246,7 +224,9 @@ test('the operator serves probes and per-controller metrics', async () => {
   expect(metrics).toContain('edgewarden_operator_reconcile_duration_seconds_bucket');
   expect(metrics).toContain('edgewarden_operator_workqueue_latency_seconds_bucket');
   // Logs are JSON lines, Kubernetes style.
-  const line = operatorLog.split('\n').find((l) => l.includes('caches synced'))!;
+  const line = operatorLog()
+    .split('\n')
+    .find((l) => l.includes('caches synced'))!;
   expect(JSON.parse(line)).toMatchObject({
     v: 0,
     msg: 'caches synced; starting workers',

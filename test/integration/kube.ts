@@ -1,6 +1,6 @@
 // Helpers for the integration suites: run the real kubectl (the one built with the control
 // plane) against the test cluster, and wait on what the API server says, never on time alone.
-import { spawn } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -116,4 +116,41 @@ export async function installCrds(): Promise<Result> {
     ...crdNames.map((n) => `crd/${n}`),
   ]);
   return result;
+}
+
+/**
+ * Starts `edgewarden operator` as a process against the test cluster, watching `namespace`,
+ * on ports it picks; its stdout and stderr (JSON log lines) are collected in `log()`.
+ */
+export function startOperator(
+  namespace: string,
+  args: string[] = [],
+): { proc: ChildProcess; log: () => string } {
+  let log = '';
+  const proc = spawn(
+    'node',
+    [
+      path.join(repoRoot, 'bin/edgewarden.js'),
+      'operator',
+      '--kubeconfig',
+      process.env.KUBECONFIG!,
+      '--namespace',
+      namespace,
+      '--metrics-port',
+      '0',
+      '--health-port',
+      '0',
+      '--bind-address',
+      '127.0.0.1',
+      '--poll',
+      '2s',
+      '--agent-image',
+      'edgewarden:test',
+      ...args,
+    ],
+    { stdio: ['ignore', 'pipe', 'pipe'] },
+  );
+  proc.stdout.on('data', (d: Buffer) => (log += d.toString()));
+  proc.stderr.on('data', (d: Buffer) => (log += d.toString()));
+  return { proc, log: () => log };
 }

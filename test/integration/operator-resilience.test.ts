@@ -2,8 +2,7 @@
 // recovers; two replicas with leader election, the leader killed, the other takes over within
 // the lease duration; an operator killed with SIGKILL in the middle of its reconciles and
 // started again converges, with no duplicate children.
-import { spawn, type ChildProcess } from 'node:child_process';
-import path from 'node:path';
+import type { ChildProcess } from 'node:child_process';
 import { KubeConfig } from '@kubernetes/client-node';
 
 import { Informer } from '../../operator/src/runtime/informer.js';
@@ -16,41 +15,16 @@ import {
   kubectl,
   kubectlJson,
   kubectlRun,
-  repoRoot,
+  startOperator as startTestOperator,
 } from './kube.js';
 
 let namespace: string;
 const running: ChildProcess[] = [];
 
 function startOperator(args: string[]): { proc: ChildProcess; log: () => string } {
-  let log = '';
-  const proc = spawn(
-    'node',
-    [
-      path.join(repoRoot, 'bin/edgewarden.js'),
-      'operator',
-      '--kubeconfig',
-      process.env.KUBECONFIG!,
-      '--namespace',
-      namespace,
-      '--metrics-port',
-      '0',
-      '--health-port',
-      '0',
-      '--bind-address',
-      '127.0.0.1',
-      '--poll',
-      '2s',
-      '--agent-image',
-      'edgewarden:test',
-      ...args,
-    ],
-    { stdio: ['ignore', 'pipe', 'pipe'] },
-  );
-  proc.stdout.on('data', (d: Buffer) => (log += d.toString()));
-  proc.stderr.on('data', (d: Buffer) => (log += d.toString()));
-  running.push(proc);
-  return { proc, log: () => log };
+  const operator = startTestOperator(namespace, args);
+  running.push(operator.proc);
+  return operator;
 }
 
 const exited = (p: ChildProcess): Promise<unknown> =>

@@ -170,7 +170,7 @@ export async function reconcileAnalysisAgent(
   const unreachable: { pod: string; error: string }[] = [];
   await Promise.all(
     pods
-      .filter((p) => observePod(p).ready && p.status?.podIP)
+      .filter((p, i) => observed[i]!.ready && p.status?.podIP)
       .map(async (p) => {
         try {
           reports.push(await ctx.fetchStatus(p));
