@@ -1,7 +1,7 @@
 // The AnalysisAgent reconcile: the short glue between the pure core (desired children,
 // status) and the API server. Level-based and safe to repeat: read the agent from the cache,
-// apply each child whose inputs changed, look at what runs, ask the ready agent pods for
-// their /status, and write the status when it changed.
+// apply each child whose inputs changed, look at what runs, ask every running agent pod
+// for its /status (a pod that is not ready says why), and write the status when it changed.
 import { agentPaths } from '../../../../agent-runtime/src/contract/index.js';
 import {
   agentChildren,
@@ -54,7 +54,9 @@ export const RESOURCES = {
 } satisfies Record<string, Resource>;
 
 type Pod = KubeObject & {
+  spec?: { containers?: { name: string; ports?: { name?: string; containerPort: number }[] }[] };
   status?: {
+    phase?: string;
     podIP?: string;
     conditions?: { type: string; status: string }[];
     containerStatuses?: { state?: { waiting?: { reason?: string; message?: string } } }[];
@@ -168,9 +170,12 @@ export async function reconcileAnalysisAgent(
   const observed = pods.map(observePod);
   const reports: AgentReport[] = [];
   const unreachable: { pod: string; error: string }[] = [];
+  // Every pod whose agent runs is asked, ready or not: one that is not ready says why.
   await Promise.all(
     pods
-      .filter((p, i) => observed[i]!.ready && p.status?.podIP)
+      .filter(
+        (p) => p.status?.phase === 'Running' && p.status.podIP && !p.metadata.deletionTimestamp,
+      )
       .map(async (p) => {
         try {
           reports.push(await ctx.fetchStatus(p));
@@ -224,13 +229,23 @@ export async function reconcileAnalysisAgent(
   return running ? { requeueAfterMs: ctx.pollMs } : {};
 }
 
-/** main's fetchStatus: GET http://<pod IP>:<port>/status, with a short timeout. */
+/** The agent container's `http` port, as its pod declares it (the contract's default otherwise). */
+export function agentPort(pod: Pod, fallback: number): number {
+  for (const c of pod.spec?.containers ?? [])
+    for (const p of c.ports ?? []) if (p.name === 'http') return p.containerPort;
+  return fallback;
+}
+
+/** main's fetchStatus: GET http://<pod IP>:<http port>/status, with a short timeout. */
 export async function fetchAgentStatus(
   pod: Pod,
-  port: number,
+  fallbackPort: number,
   timeoutMs = 2000,
 ): Promise<AgentReport> {
-  const response = await fetch(`http://${pod.status!.podIP}:${port}${agentPaths.status}`, {
+  const ip = pod.status!.podIP!;
+  const host = ip.includes(':') ? `[${ip}]` : ip;
+  const port = agentPort(pod, fallbackPort);
+  const response = await fetch(`http://${host}:${port}${agentPaths.status}`, {
     signal: AbortSignal.timeout(timeoutMs),
   });
   if (!response.ok) throw new Error(`/status answered ${response.status}`);

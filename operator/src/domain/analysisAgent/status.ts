@@ -1,5 +1,5 @@
 // An AnalysisAgent's status, rebuilt every pass from what is observed: its StatefulSet, its
-// pods, the Secrets it references, and what each ready agent pod reports at /status. Pure:
+// pods, the Secrets it references, and what each running agent pod reports at /status. Pure:
 // the same observations give the same status; conditions keep their transition times only
 // while their status holds (runtime/conditions.ts does that part).
 import type { AnalysisAgentStatus } from '../../../../api/src/generated/types.js';

@@ -1,0 +1,268 @@
+// The agent contract, proven end to end: the example AnalysisAgent (manifests/examples) is
+// applied with kubectl; the operator builds its StatefulSet; the controller manager makes the
+// pod; and instead of kwok, a local kubelet (localKubelet.ts) runs that pod's container as a
+// process with exactly its environment, arguments, user and mounted volumes (the Secrets'
+// values, the ConfigMap written to the mount path), against a real PostgreSQL (TLS,
+// verify-full) seeded with router logs and a real Redis. What the agent finds must reach the
+// AnalysisAgent's status through the operator, and its Slack notification the receiver.
+import { readFile } from 'node:fs/promises';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { cp } from 'node:fs/promises';
+import path from 'node:path';
+import type { ChildProcess } from 'node:child_process';
+import pg from 'pg';
+import { parse as parseYaml, stringify as toYaml } from 'yaml';
+import Database from 'better-sqlite3';
+
+import { startPostgres, SUPERUSER_PASSWORD, type PostgresServer } from '../services/postgres.js';
+import { startRedis, type RedisServer } from '../services/redis.js';
+import {
+  createNamespace,
+  eventually,
+  installCrds,
+  kubectl,
+  kubectlJson,
+  kubectlRun,
+  repoRoot,
+  startOperator,
+} from './kube.js';
+import { runPodLocally, type LocalPod, type Pod } from './localKubelet.js';
+
+interface Condition {
+  type: string;
+  status: string;
+  reason: string;
+  message: string;
+}
+interface Agent {
+  metadata: { generation: number };
+  status?: {
+    observedGeneration?: number;
+    replicas?: number;
+    readyReplicas?: number;
+    modelVersion?: string;
+    lastCycleTime?: string;
+    linesAnalyzed?: number;
+    anomalies?: { total: number; last24h: number };
+    conditions?: Condition[];
+  };
+}
+
+let namespace: string;
+let postgres: PostgresServer;
+let redis: RedisServer;
+let admin: pg.Client;
+let operator: ChildProcess;
+let operatorLog: () => string;
+let receiver: Server;
+let pod: LocalPod | undefined;
+const slack: { text?: string; blocks?: unknown }[] = [];
+const pvName = `contract-pv-${process.pid}`;
+
+let lastSeen: Agent | undefined;
+const agentOf = async (): Promise<Agent> =>
+  (lastSeen = await kubectlJson<Agent>(['get', 'analysisagent', 'dns', '-n', namespace]));
+const condition = (a: Agent, type: string): Condition | undefined =>
+  a.status?.conditions?.find((c) => c.type === type);
+
+beforeAll(async () => {
+  await installCrds();
+  namespace = await createNamespace('contract');
+  [postgres, redis] = await Promise.all([startPostgres(), startRedis()]);
+  admin = new pg.Client({
+    host: postgres.host,
+    port: postgres.port,
+    user: 'postgres',
+    password: SUPERUSER_PASSWORD,
+    database: 'postgres',
+  });
+  admin.on('error', () => undefined);
+  await admin.connect();
+  // The collector's table, and the read-only role the example's Secret names.
+  await admin.query(`CREATE ROLE edgewarden_ro LOGIN PASSWORD 'ro-secret'`);
+  await admin.query(`CREATE TABLE log_entries (id bigserial PRIMARY KEY, device_id text,
+    timestamp timestamptz NOT NULL, log_level text, process_name text, message text)`);
+  await admin.query('GRANT SELECT ON log_entries TO edgewarden_ro');
+  await admin.query(
+    `INSERT INTO log_entries (device_id, timestamp, log_level, process_name, message)
+     VALUES ('gw-home', now() - interval '1 hour', 'info', 'dnsmasq', 'started, version 2.90 cachesize 150')`,
+  );
+
+  receiver = createServer((req, res) => {
+    let body = '';
+    req.on('data', (d: Buffer) => (body += d.toString()));
+    req.on('end', () => {
+      slack.push(JSON.parse(body) as (typeof slack)[number]);
+      res.end('ok');
+    });
+  });
+  await new Promise<void>((r) => receiver.listen(0, '127.0.0.1', () => r()));
+
+  // The Secrets the example's comments tell a user to create, holding this test's servers.
+  const secret = (name: string, ...literals: string[]): Promise<string> =>
+    kubectl(['create', 'secret', 'generic', name, '-n', namespace, ...literals]);
+  await secret(
+    'router-logs-db',
+    `--from-literal=url=postgresql://edgewarden_ro:ro-secret@localhost:${postgres.port}/postgres`,
+  );
+  await secret('router-logs-db-ca', `--from-file=ca.crt=${path.join(postgres.dir, 'ca.crt')}`);
+  await secret(
+    'edgewarden-slack',
+    `--from-literal=url=http://127.0.0.1:${(receiver.address() as AddressInfo).port}/services/T0/B0/x`,
+  );
+  // A volume for the example's claim, as a storage provisioner would make one.
+  await kubectl(
+    ['apply', '-f', '-'],
+    toYaml({
+      apiVersion: 'v1',
+      kind: 'PersistentVolume',
+      metadata: { name: pvName },
+      spec: {
+        capacity: { storage: '2Gi' },
+        accessModes: ['ReadWriteOnce'],
+        persistentVolumeReclaimPolicy: 'Delete',
+        hostPath: { path: '/var/lib/edgewarden-unused' },
+        claimRef: { namespace, name: 'data-dns-agent-0' },
+      },
+    }),
+  );
+
+  const started = startOperator(namespace);
+  operator = started.proc;
+  operatorLog = started.log;
+  await eventually('the operator to sync its caches', () =>
+    Promise.resolve(operatorLog().includes('caches synced') ? true : undefined),
+  );
+}, 120_000);
+
+afterAll(async () => {
+  await pod?.stop();
+  if (operator && operator.exitCode === null) {
+    operator.kill('SIGTERM');
+    await new Promise((r) => operator.once('exit', r));
+  }
+  await new Promise((r) => receiver?.close(r));
+  await admin?.end().catch(() => undefined);
+  await Promise.all([postgres?.remove(), redis?.stop()]);
+  if (namespace) await kubectlRun(['delete', 'namespace', namespace, '--wait=false']);
+  await kubectlRun(['delete', 'pv', pvName, '--wait=false']);
+}, 60_000);
+
+test('the example AnalysisAgent, run from its pod spec, reports its findings in status', async () => {
+  // The example as shipped, but for what only this machine can say: where Redis is, and a
+  // short interval so the test need not wait five minutes for the next cycle.
+  const example = parseYaml(
+    await readFile(path.join(repoRoot, 'manifests/examples/analysisagent.yaml'), 'utf8'),
+  ) as { metadata: Record<string, unknown>; spec: Record<string, unknown> };
+  example.metadata.namespace = namespace;
+  example.spec.interval = '10s';
+  example.spec.cache = { url: redis.url };
+  await kubectl(['apply', '-f', '-'], toYaml(example));
+
+  // The pod the StatefulSet controller made from the operator's template, on its bound claim.
+  const podSpec = await eventually(
+    'the agent pod, scheduled',
+    async () => {
+      const p = await kubectlJson<Pod & { spec: { nodeName?: string } }>([
+        'get',
+        'pod',
+        'dns-agent-0',
+        '-n',
+        namespace,
+      ]);
+      return p.spec.nodeName ? p : undefined;
+    },
+    60_000,
+  );
+  pod = await runPodLocally(podSpec);
+  expect(pod.command).toEqual(['/nodejs/bin/node', '/app/bin/edgewarden.js', 'agent']);
+  // Secrets reached the process through the pod's references, and nothing else did.
+  expect(pod.env.EDGEWARDEN_PG_URL).toContain('edgewarden_ro:ro-secret@localhost');
+  expect(pod.env.EDGEWARDEN_SLACK_URL).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/services\//);
+  expect(pod.env.EDGEWARDEN_PG_CA_FILE).toBe('/etc/edgewarden/pg-ca/ca.crt');
+  expect(Object.keys(pod.env).sort()).toEqual(
+    [...podSpec.spec.containers[0]!.env!.map((e) => e.name), 'PATH', 'HOSTNAME']
+      .filter((n) => n in pod!.env)
+      .sort(),
+  );
+
+  // The agent's first cycle, as the operator reports it: the source is reachable over TLS,
+  // but the example names a model (dns-model) that nothing has delivered yet.
+  const first = await eventually(
+    'a first cycle in status',
+    async () => {
+      const a = await agentOf();
+      return a.status?.lastCycleTime && condition(a, 'SourceReachable')?.status === 'True'
+        ? a
+        : undefined;
+    },
+    60_000,
+  ).catch((error: Error) => {
+    throw new Error(
+      `${error.message}\nagent:\n${pod!.log()}\noperator:\n${operatorLog()}\nstatus: ${JSON.stringify(lastSeen?.status)}`,
+    );
+  });
+  expect(condition(first, 'ModelLoaded')).toMatchObject({ status: 'False' });
+  expect(first.status?.readyReplicas ?? 0).toBe(0); // its readiness probe says: no model
+
+  // A model arrives in the model volume as the ModelDeployment rollout delivers it (issue 6):
+  // the agent loads it without a restart, turns ready, and says which version it serves.
+  await cp(path.join(repoRoot, 'models/dns'), pod.volumes.model!, { recursive: true });
+  const serving = await eventually(
+    'the model served and the agent ready',
+    async () => {
+      const a = await agentOf();
+      return a.status?.modelVersion === 'dns-baseline-1' && a.status.readyReplicas === 1
+        ? a
+        : undefined;
+    },
+    60_000,
+  ).catch((error: Error) => {
+    throw new Error(`${error.message}\nagent:\n${pod!.log()}`);
+  });
+  expect(condition(serving, 'ModelLoaded')).toMatchObject({ status: 'True' });
+  expect(condition(serving, 'Ready')).toMatchObject({ status: 'True', reason: 'AgentsReady' });
+
+  // A DHCP starvation attack lands in the collector's table.
+  const lines: [string, string][] = [];
+  for (let i = 0; i < 120; i++) {
+    const mac = `02:00:00:00:${(i >> 8).toString(16).padStart(2, '0')}:${(i & 255).toString(16).padStart(2, '0')}`;
+    lines.push(['dnsmasq-dhcp', `DHCPDISCOVER(br-lan) ${mac}`]);
+    if (i > 60) lines.push(['dnsmasq-dhcp', `DHCPDISCOVER(br-lan) ${mac} no address available`]);
+  }
+  for (const [program, message] of lines)
+    await admin.query(
+      `INSERT INTO log_entries (device_id, timestamp, log_level, process_name, message)
+       VALUES ('gw-home', now(), 'info', $1, $2)`,
+      [program, message],
+    );
+
+  const found = await eventually(
+    'the anomalies in status',
+    async () => {
+      const a = await agentOf();
+      return (a.status?.anomalies?.total ?? 0) > 0 && a.status?.linesAnalyzed === lines.length
+        ? a
+        : undefined;
+    },
+    60_000,
+  ).catch((error: Error) => {
+    throw new Error(`${error.message}\nagent:\n${pod!.log()}`);
+  });
+  expect(found.status?.anomalies?.last24h).toBe(found.status?.anomalies?.total);
+  expect(found.status?.observedGeneration).toBe(found.metadata.generation);
+
+  // The store is where the pod spec put it: the claim's folder, not the read-only root.
+  const db = new Database(path.join(pod.volumes.data ?? '', 'anomalies.db'), { readonly: true });
+  const rows = db.prepare(`SELECT anomaly_type, device_id FROM anomalies`).all() as {
+    anomaly_type: string;
+    device_id: string;
+  }[];
+  db.close();
+  expect(rows).toContainEqual({ anomaly_type: 'dhcp_starvation', device_id: 'gw-home' });
+  await eventually('the Slack notification', () =>
+    Promise.resolve(slack.length > 0 ? true : undefined),
+  );
+  expect(JSON.stringify(slack[0])).toContain('DHCP');
+}, 240_000);
