@@ -205,10 +205,12 @@ export async function reconcileAnalysisAgent(
   );
   const status = { ...computed, observedGeneration: agent.metadata.generation, conditions };
   if (stableJson(status) !== stableJson(agent.status ?? {})) {
+    // The uid is a precondition: a status made for an agent that was deleted and created again
+    // under the same name meanwhile is refused (409 Conflict), and the retry reads the new one.
     await ctx.client.applyStatus(RESOURCES.analysisAgent, {
       apiVersion: agent.apiVersion,
       kind: agent.kind,
-      metadata: { name, namespace },
+      metadata: { name, namespace, uid: agent.metadata.uid },
       status,
     });
     // An Event when readiness changes, so `kubectl describe` tells the story.
