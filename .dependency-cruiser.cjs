@@ -59,7 +59,7 @@ module.exports = {
       comment: 'Pure logic: no controllers, no main, no I/O clients.',
       from: { path: '^operator/src/domain/' },
       to: {
-        path: '^operator/src/(controllers|main)/|^node_modules/(@kubernetes/client-node|pg|ioredis|better-sqlite3|express)/',
+        path: '^operator/src/(controllers|main)/|^node_modules/(pg|ioredis|better-sqlite3|express)/',
       },
     },
     {

@@ -1,5 +1,5 @@
-// Shared by the unit and integration configurations: TypeScript as native ES modules through
-// ts-jest (client-node 1.x ships only ES modules), with NodeNext's `.js` import suffixes mapped back.
+// Shared by the unit and integration configurations: TypeScript as native ES modules (the
+// project is ESM) through ts-jest, with NodeNext's `.js` import suffixes mapped back.
 /** @type {import('jest').Config} */
 export default {
   extensionsToTreatAsEsm: ['.ts'],

@@ -64,7 +64,7 @@ export function typesFor(source: KindSource): string {
   writer.declareInterface(source.schema, source.kind, {
     apiVersion: `'${group}/${version}'`,
     kind: `'${source.kind}'`,
-    metadata: 'V1ObjectMeta',
+    metadata: 'ObjectMeta',
   });
   const plural = `${source.kind}List`;
   const identity =

@@ -46,7 +46,7 @@ async function generate(root: string): Promise<Map<string, string>> {
     '// Generated from api/schema/ by scripts/gen-api.ts. Do not edit: edit the source and run npm run generate:api.\n';
   outputs.set(
     'api/src/generated/types.ts',
-    banner + "import type { V1ObjectMeta } from '@kubernetes/client-node';\n\n" + types.join('\n'),
+    banner + "import type { ObjectMeta } from '../objectMeta.js';\n\n" + types.join('\n'),
   );
   outputs.set(
     'api/src/generated/schemas.ts',

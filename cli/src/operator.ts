@@ -10,7 +10,8 @@ const usage = `Usage: edgewarden operator [options]
 Runs the edgewarden operator: turns AnalysisAgents into agent pods and keeps their status.
 
 Options:
-  --kubeconfig FILE            kubeconfig to use (default: in-cluster, else ~/.kube/config)
+  --kubeconfig FILE            kubeconfig to use (default: in-cluster, else the first file
+                               of $KUBECONFIG, else ~/.kube/config)
   --namespace NS               watch only this namespace (default: all namespaces)
   --agent-image IMAGE          image of the agent pods (default: $EDGEWARDEN_AGENT_IMAGE,
                                else ghcr.io/edgewarden/edgewarden:<version>)

@@ -1,12 +1,13 @@
 // The operator under trouble, against the real control plane: a watch broken on purpose
-// recovers; two replicas with leader election, the leader killed, the other takes over within
-// the lease duration; an operator killed with SIGKILL in the middle of its reconciles and
-// started again converges, with no duplicate children.
+// recovers; a watch the server ends on time goes on without a relist; two replicas with leader
+// election, the leader killed, the other takes over within the lease duration; an operator
+// killed with SIGKILL in the middle of its reconciles and started again converges, with no
+// duplicate children.
 import type { ChildProcess } from 'node:child_process';
-import { KubeConfig } from '@kubernetes/client-node';
 
 import { Informer } from '../../operator/src/runtime/informer.js';
 import { KubeClient, type KubeObject } from '../../operator/src/runtime/kubeClient.js';
+import { loadKubeConfigFile } from '../../operator/src/runtime/kubeConfig.js';
 import { jsonLogger } from '../../operator/src/runtime/log.js';
 import {
   createNamespace,
@@ -44,11 +45,9 @@ afterAll(async () => {
 });
 
 test('an informer whose watch breaks restarts, relists, and misses nothing', async () => {
-  const kc = new KubeConfig();
-  kc.loadFromFile(process.env.KUBECONFIG!);
+  const connection = await loadKubeConfigFile(process.env.KUBECONFIG!);
   const informer = new Informer<KubeObject>(
-    new KubeClient(kc, 'edgewarden-tests'),
-    kc,
+    new KubeClient(connection, 'edgewarden-tests'),
     { apiVersion: 'v1', kind: 'ConfigMap', plural: 'configmaps', namespaced: true },
     jsonLogger({ write: () => undefined }),
     { namespace, backoffMs: 50 },
@@ -73,6 +72,35 @@ test('an informer whose watch breaks restarts, relists, and misses nothing', asy
     expect(() => {
       (informer.get(namespace, 'after-break')!.metadata as { name: string }).name = 'x';
     }).toThrow(TypeError);
+  } finally {
+    informer.stop();
+  }
+}, 60_000);
+
+test('a watch the server ends on time goes on from its resourceVersion: no relist, no failure', async () => {
+  const logs: string[] = [];
+  const connection = await loadKubeConfigFile(process.env.KUBECONFIG!);
+  const informer = new Informer<KubeObject>(
+    new KubeClient(connection, 'edgewarden-tests'),
+    { apiVersion: 'v1', kind: 'ConfigMap', plural: 'configmaps', namespaced: true },
+    jsonLogger({ write: (line) => logs.push(line) }),
+    { namespace, watchTimeoutSeconds: 2 },
+  );
+  const seen: string[] = [];
+  informer.on((event, o) => seen.push(`${event}:${o.metadata.name}`));
+  informer.start();
+  try {
+    await informer.waitForSync();
+    await eventually('two watches ended by the server', () =>
+      Promise.resolve(informer.rewatches >= 2 ? true : undefined),
+    );
+    await kubectl(['create', 'configmap', 'after-timeouts', '-n', namespace, '--from-literal=a=1']);
+    await eventually('the informer to see it', () =>
+      Promise.resolve(informer.get(namespace, 'after-timeouts') ? true : undefined),
+    );
+    expect(seen).toContain('add:after-timeouts');
+    expect(informer.restarts).toBe(0);
+    expect(logs.filter((l) => /restarting|relisting/.test(l))).toEqual([]);
   } finally {
     informer.stop();
   }

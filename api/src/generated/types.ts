@@ -1,5 +1,5 @@
 // Generated from api/schema/ by scripts/gen-api.ts. Do not edit: edit the source and run npm run generate:api.
-import type { V1ObjectMeta } from '@kubernetes/client-node';
+import type { ObjectMeta } from '../objectMeta.js';
 
 /**
  * AnalysisAgent enables one of edgewarden's built-in analysis agents. The operator runs it as agent pods that read router logs from PostgreSQL, find what is abnormal, store anomalies in a local SQLite database and report them through status, Prometheus and notifications.
@@ -13,7 +13,7 @@ export interface AnalysisAgent {
    * Kind is a string value representing the REST resource this object represents.
    */
   kind: 'AnalysisAgent';
-  metadata: V1ObjectMeta;
+  metadata: ObjectMeta;
   /**
    * What the agent analyses, where it reads from and how it reports.
    */
@@ -540,7 +540,7 @@ export interface ExportJob {
    * Kind is a string value representing the REST resource this object represents.
    */
   kind: 'ExportJob';
-  metadata: V1ObjectMeta;
+  metadata: ObjectMeta;
   /**
    * What to export, in which shape, and where to.
    */
@@ -885,7 +885,7 @@ export interface ModelDeployment {
    * Kind is a string value representing the REST resource this object represents.
    */
   kind: 'ModelDeployment';
-  metadata: V1ObjectMeta;
+  metadata: ObjectMeta;
   /**
    * The model to serve and how to roll it out.
    */

@@ -2,7 +2,6 @@
 // metrics, runs leader election when asked, and shuts down cleanly on SIGTERM. The only place
 // that constructs real clients; controllers get everything in their context.
 import { hostname } from 'node:os';
-import { KubeConfig } from '@kubernetes/client-node';
 import { collectDefaultMetrics, Registry } from 'prom-client';
 
 import { agentDefaults } from '../../../agent-runtime/src/contract/index.js';
@@ -17,6 +16,7 @@ import { Controller, controllerMetrics } from '../runtime/controller.js';
 import { EventRecorder } from '../runtime/events.js';
 import { Informer } from '../runtime/informer.js';
 import { KubeClient, type KubeObject, type Resource } from '../runtime/kubeClient.js';
+import { loadKubeConfig } from '../runtime/kubeConfig.js';
 import { LeaderElector } from '../runtime/leaderElection.js';
 import { jsonLogger, type Logger } from '../runtime/log.js';
 import { serveProbes } from '../runtime/server.js';
@@ -24,7 +24,7 @@ import { serveProbes } from '../runtime/server.js';
 export const FIELD_MANAGER = 'edgewarden-operator';
 
 export interface OperatorOptions {
-  /** A kubeconfig file; unset: in-cluster config, else the default kubeconfig. */
+  /** A kubeconfig file; unset: in-cluster config, else $KUBECONFIG, else ~/.kube/config. */
   kubeconfig?: string;
   /** Namespace to watch; unset: all namespaces. */
   namespace?: string;
@@ -50,18 +50,10 @@ export interface RunningOperator {
   stopped: Promise<string>;
 }
 
-function loadKubeConfig(file: string | undefined): KubeConfig {
-  const kc = new KubeConfig();
-  if (file) kc.loadFromFile(file);
-  else if (process.env.KUBERNETES_SERVICE_HOST) kc.loadFromCluster();
-  else kc.loadFromDefault();
-  return kc;
-}
-
 export async function runOperator(options: OperatorOptions): Promise<RunningOperator> {
   const log = options.log ?? jsonLogger({ verbosity: options.verbosity });
-  const kc = loadKubeConfig(options.kubeconfig);
-  const client = new KubeClient(kc, FIELD_MANAGER);
+  const connection = await loadKubeConfig(options.kubeconfig);
+  const client = new KubeClient(connection, FIELD_MANAGER);
   const registry = new Registry();
   collectDefaultMetrics({ register: registry, prefix: 'edgewarden_operator_' });
   const metrics = controllerMetrics(registry);
@@ -69,7 +61,7 @@ export async function runOperator(options: OperatorOptions): Promise<RunningOper
     resource: Resource,
     labelSelector?: string,
   ): Informer<T> =>
-    new Informer<T>(client, kc, resource, log, { namespace: options.namespace, labelSelector });
+    new Informer<T>(client, resource, log, { namespace: options.namespace, labelSelector });
 
   const childSelector = 'app.kubernetes.io/managed-by=edgewarden-operator';
   const ctx: AgentContext = {

@@ -37,11 +37,11 @@ test('a reconcile that fails with 409 Conflict is retried with backoff until it 
   // Backoff: 20 ms, then 40 ms (timers fire no earlier than asked).
   expect(calls[1]!.at - calls[0]!.at).toBeGreaterThanOrEqual(19);
   expect(calls[2]!.at - calls[1]!.at).toBeGreaterThanOrEqual(39);
-  const retries = lines.map((l) => JSON.parse(l) as Record<string, unknown>);
-  expect(retries.filter((l) => l.msg === 'reconcile failed; retrying')).toEqual([
-    expect.objectContaining({ err: expect.stringContaining('409 Conflict'), retryIn: '20ms' }),
-    expect.objectContaining({ retryIn: '40ms' }),
-  ]);
+  const retries = lines
+    .map((l) => JSON.parse(l) as { msg: string; err?: string; retryIn?: string })
+    .filter((l) => l.msg === 'reconcile failed; retrying');
+  expect(retries.map((l) => l.retryIn)).toEqual(['20ms', '40ms']);
+  expect(retries[0]!.err).toContain('409 Conflict');
   const metrics = await registry.getSingleMetricAsString('edgewarden_operator_reconcile_total');
   expect(metrics).toContain(
     'edgewarden_operator_reconcile_total{controller="test",result="error"} 2',

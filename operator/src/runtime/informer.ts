@@ -1,13 +1,20 @@
 // An informer: a local cache of one resource kind, kept by list + watch, that tells listeners
-// what changed. client-node's makeInformer stops on any error but 410 and never relists, and
-// informers have gone silent for hours in the field, so this one owns its loop:
-//  - any error (watch or list) restarts it with exponential backoff, from a fresh list;
+// what changed. Informers have gone silent for hours in the field, so this one owns its loop:
+//  - a watch the server ends on time (its timeoutSeconds, 5 to 10 minutes as client-go picks)
+//    is opened again from the last resourceVersion seen, bookmarks included: no relist, no
+//    failure. A watch whose resourceVersion has expired (410 Gone) lists again at once;
+//  - any other error (watch or list) restarts it with exponential backoff, from a fresh list;
 //  - every `relistMs` it lists again anyway and reconciles the cache with what it finds;
 //  - objects in the cache are frozen: a listener that tried to mutate one would throw.
-import { Watch, type KubeConfig } from '@kubernetes/client-node';
-
-import { resourcePath, type KubeClient, type KubeObject, type Resource } from './kubeClient.js';
+import {
+  ApiError,
+  resourcePath,
+  type KubeClient,
+  type KubeObject,
+  type Resource,
+} from './kubeClient.js';
 import type { Logger } from './log.js';
+import { watch, watchEventError } from './watch.js';
 
 export type InformerEvent = 'add' | 'update' | 'delete';
 export type Listener<T> = (event: InformerEvent, object: T) => void;
@@ -20,7 +27,12 @@ export interface InformerOptions {
   /** First restart delay after an error (doubles, up to maxBackoffMs). */
   backoffMs?: number;
   maxBackoffMs?: number;
+  /** The watch's timeoutSeconds (default: random between 300 and 600, as client-go). */
+  watchTimeoutSeconds?: number;
 }
+
+/** A watch that ends sooner than this with no event is a failure, not a timeout (as client-go). */
+const SHORT_WATCH_MS = 1000;
 
 const key = (o: KubeObject): string => `${o.metadata.namespace ?? ''}/${o.metadata.name}`;
 
@@ -45,10 +57,11 @@ export class Informer<T extends KubeObject> {
   private generation = 0; // which run of the loop a callback belongs to
   /** Restarts after errors, for metrics and tests. */
   restarts = 0;
+  /** Watches the server ended on time and that went on from where they were, for tests. */
+  rewatches = 0;
 
   constructor(
     private readonly client: KubeClient,
-    private readonly kubeConfig: KubeConfig,
     readonly resource: Resource,
     private readonly log: Logger,
     private readonly options: InformerOptions = {},
@@ -157,41 +170,81 @@ export class Informer<T extends KubeObject> {
     }
   }
 
+  /** Watches from `resourceVersion`, again and again while the server ends each watch on time. */
   private async watch(run: number, resourceVersion: string): Promise<void> {
-    const query: Record<string, string | boolean> = { resourceVersion, allowWatchBookmarks: true };
-    if (this.options.labelSelector) query.labelSelector = this.options.labelSelector;
-    this.abort = await new Watch(this.kubeConfig).watch(
-      resourcePath(this.resource, this.options.namespace),
-      query,
-      (phase: string, object: T) => {
-        if (run !== this.generation) return;
-        if (phase === 'BOOKMARK') return;
-        if (phase === 'ERROR') {
-          this.restart(run, new Error(`watch error: ${JSON.stringify(object).slice(0, 200)}`));
-          return;
-        }
-        this.failures = 0;
-        const frozen = deepFreeze(object);
-        const k = key(frozen);
-        if (phase === 'DELETED') {
-          this.cache.delete(k);
-          this.emit('delete', frozen);
-        } else {
-          const existed = this.cache.has(k);
-          this.cache.set(k, frozen);
-          this.emit(existed ? 'update' : 'add', frozen);
-        }
-      },
-      (error: unknown) => this.restart(run, error ?? new Error('watch closed')),
-    );
+    let version = resourceVersion;
+    for (;;) {
+      const abort = new AbortController();
+      this.abort = abort;
+      const query: Record<string, string> = {
+        resourceVersion: version,
+        allowWatchBookmarks: 'true',
+      };
+      if (this.options.labelSelector) query.labelSelector = this.options.labelSelector;
+      const timeoutSeconds =
+        this.options.watchTimeoutSeconds ?? Math.floor(300 * (1 + Math.random()));
+      const started = Date.now();
+      let events = 0;
+      try {
+        await watch(
+          this.client.connection,
+          resourcePath(this.resource, this.options.namespace),
+          { query, signal: abort.signal, timeoutSeconds },
+          (phase, raw) => {
+            if (run !== this.generation) return;
+            events++;
+            if (phase === 'ERROR') {
+              const error = watchEventError(raw, `watch ${this.resource.plural}`);
+              this.restart(run, error.gone ? undefined : error, error.gone);
+              return;
+            }
+            const object = raw as T;
+            const rv = object.metadata?.resourceVersion;
+            if (rv) version = rv;
+            if (phase === 'BOOKMARK') return;
+            this.failures = 0;
+            const frozen = deepFreeze(object);
+            const k = key(frozen);
+            if (phase === 'DELETED') {
+              this.cache.delete(k);
+              this.emit('delete', frozen);
+            } else {
+              const existed = this.cache.has(k);
+              this.cache.set(k, frozen);
+              this.emit(existed ? 'update' : 'add', frozen);
+            }
+          },
+        );
+      } catch (error) {
+        if (error instanceof ApiError && error.gone) this.restart(run, undefined, true);
+        else this.restart(run, error);
+        return;
+      }
+      if (run !== this.generation) return;
+      if (events === 0 && Date.now() - started < SHORT_WATCH_MS) {
+        this.restart(run, new Error('the watch ended at once, with no event'));
+        return;
+      }
+      // The server ended the watch on time: go on from the last resourceVersion seen.
+      this.rewatches++;
+      this.log.debug('informer watch ended on time; watching on', {
+        resource: this.resource.plural,
+        resourceVersion: version,
+      });
+    }
   }
 
-  private restart(run: number, error: unknown): void {
+  /** Lists and watches again: after `error` with backoff, else at once (`expired`: a 410 Gone). */
+  private restart(run: number, error: unknown, expired = false): void {
     if (this.stopped || run !== this.generation) return;
     this.generation++;
     this.abort?.abort();
     clearTimeout(this.relistTimer);
     let delay = 0;
+    if (expired)
+      this.log.info('informer relisting: its resourceVersion expired (410 Gone)', {
+        resource: this.resource.plural,
+      });
     if (error !== undefined) {
       this.failures++;
       this.restarts++;

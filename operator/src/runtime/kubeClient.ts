@@ -1,11 +1,11 @@
 // A small Kubernetes REST client for the writes a controller makes: server-side apply of any
-// object and of its status subresource, get, delete, create. client-node's generated APIs pick
-// the content type per method and have no status subresource on its generic object API, so
-// the few calls we make go through one request function, authenticated by client-node's own
-// KubeConfig (certificates, tokens, in-cluster service account). Informers stay client-node's.
+// object and of its status subresource, get, delete, create, list. Every call goes through one
+// request function, over the connection kubeConfig.ts builds (server, TLS, credentials); the
+// informers' watches (watch.ts) go through the same connection and its keep-alive agent.
 import http from 'node:http';
 import https from 'node:https';
-import type { KubeConfig } from '@kubernetes/client-node';
+
+import type { Connection } from './kubeConfig.js';
 
 export interface ObjectMeta {
   name: string;
@@ -54,6 +54,24 @@ export class ApiError extends Error {
   get conflict(): boolean {
     return this.status === 409;
   }
+  /** 410 Gone: a watch's resourceVersion is too old; list again. */
+  get gone(): boolean {
+    return this.status === 410;
+  }
+}
+
+/** The error of a response with `status` and body `text` (a Status object, usually), to `what`. */
+export function apiError(status: number, text: string, what: string): ApiError {
+  let reason = 'Unknown';
+  let message = text.slice(0, 500);
+  try {
+    const s = JSON.parse(text) as { reason?: string; message?: string };
+    reason = s.reason ?? reason;
+    message = s.message ?? message;
+  } catch {
+    // not a Status object: keep the raw text
+  }
+  return new ApiError(status, reason, `${what}: ${status} ${reason}: ${message}`);
 }
 
 /** Where a kind lives: its API path prefix and plural resource name. */
@@ -70,18 +88,19 @@ export function resourcePath(r: Resource, namespace?: string, name?: string): st
   return `${base}${ns}/${r.plural}${name ? `/${encodeURIComponent(name)}` : ''}`;
 }
 
-export class KubeClient {
-  private readonly server: URL;
+/** Host and port of a URL as http.request wants them (an IPv6 host without its brackets). */
+export function hostAndPort(url: URL): { hostname: string; port: string } {
+  const h = url.hostname;
+  return { hostname: h.startsWith('[') ? h.slice(1, -1) : h, port: url.port };
+}
 
+export class KubeClient {
   constructor(
-    private readonly kubeConfig: KubeConfig,
+    /** The way to the API server, shared with the informers' watches. */
+    readonly connection: Connection,
     /** The field manager of every server-side apply. */
     readonly fieldManager: string,
-  ) {
-    const cluster = kubeConfig.getCurrentCluster();
-    if (!cluster) throw new Error('the kubeconfig names no current cluster');
-    this.server = new URL(cluster.server);
-  }
+  ) {}
 
   async request<T>(
     method: string,
@@ -93,15 +112,17 @@ export class KubeClient {
       query?: Record<string, string>;
     } = {},
   ): Promise<T> {
-    const url = new URL(path, this.server);
+    const url = new URL(path, this.connection.server);
     for (const [k, v] of Object.entries(options.query ?? {})) url.searchParams.set(k, v);
     const body = options.body === undefined ? undefined : JSON.stringify(options.body);
+    const { headers, ...tls } = await this.connection.requestOptions();
     const opts: https.RequestOptions = {
+      ...tls,
       method,
-      hostname: url.hostname,
-      port: url.port,
+      ...hostAndPort(url),
       path: `${url.pathname}${url.search}`,
       headers: {
+        ...headers,
         Accept: options.accept ?? 'application/json',
         ...(body !== undefined
           ? {
@@ -112,7 +133,6 @@ export class KubeClient {
       },
       timeout: 30_000,
     };
-    await this.kubeConfig.applyToHTTPSOptions(opts);
     const transport = url.protocol === 'https:' ? https : http;
     const { status, text } = await new Promise<{ status: number; text: string }>(
       (resolve, reject) => {
@@ -129,20 +149,8 @@ export class KubeClient {
       },
     );
     if (status >= 200 && status < 300) return (text ? JSON.parse(text) : undefined) as T;
-    let reason = 'Unknown';
-    let message = text.slice(0, 500);
-    try {
-      const s = JSON.parse(text) as { reason?: string; message?: string };
-      reason = s.reason ?? reason;
-      message = s.message ?? message;
-    } catch {
-      // not a Status object: keep the raw text
-    }
-    throw new ApiError(
-      status,
-      reason,
-      `${method} ${url.pathname}: ${status} ${reason}: ${message}`,
-    );
+    if (status === 401) this.connection.invalidateCredentials();
+    throw apiError(status, text, `${method} ${url.pathname}`);
   }
 
   get<T extends KubeObject>(r: Resource, namespace: string | undefined, name: string): Promise<T> {

@@ -1,5 +1,5 @@
-// The work queue of a controller, as Kubernetes' sample-controller has it (client-node has
-// none): keys, not events; a key queued twice is queued once; a key being processed is never
+// The work queue of a controller, as Kubernetes' sample-controller has it (client-go's
+// workqueue): keys, not events; a key queued twice is queued once; a key being processed is never
 // handed to a second worker, and if it changes meanwhile it is queued again when the first is
 // done; failures back off per key (exponential), and a global token bucket limits the rate.
 
