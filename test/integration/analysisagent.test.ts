@@ -4,6 +4,10 @@
 // collection on delete. Assertions read the API server, never the operator's cache.
 import type { ChildProcess } from 'node:child_process';
 
+import { ApiError, KubeClient } from '../../operator/src/runtime/kubeClient.js';
+import { loadKubeConfigFile } from '../../operator/src/runtime/kubeConfig.js';
+import { RESOURCES } from '../../operator/src/controllers/analysisAgent/reconcile.js';
+
 import {
   createNamespace,
   eventually,
@@ -26,7 +30,7 @@ interface Condition {
   observedGeneration?: number;
 }
 interface Agent {
-  metadata: { generation: number; uid: string };
+  metadata: { generation: number; uid: string; resourceVersion: string };
   status?: {
     observedGeneration?: number;
     readyReplicas?: number;
@@ -206,6 +210,30 @@ test('deleting the agent garbage-collects its children', async () => {
     ]);
     return left.trim() === '' ? true : undefined;
   });
+}, 120_000);
+
+test('a status made for an agent since deleted and created again is refused (409); the new one gets its own', async () => {
+  await apply(example('again'));
+  const first = await settled('again', 'a first status', (a) => a.status !== undefined);
+  await kubectl(['delete', 'analysisagent', 'again', '-n', namespace]);
+  await apply(example('again', '  interval: 15m\n'));
+  const client = new KubeClient(
+    await loadKubeConfigFile(process.env.KUBECONFIG!),
+    'edgewarden-operator',
+  );
+  // The write a reconcile still holding the old object would make, as the operator makes it.
+  const stale = client.applyStatus(RESOURCES.analysisAgent, {
+    apiVersion: 'edgewarden.io/v1alpha1',
+    kind: 'AnalysisAgent',
+    metadata: { name: 'again', namespace, resourceVersion: first.metadata.resourceVersion },
+    status: { ...first.status, observedGeneration: first.metadata.generation },
+  });
+  await expect(stale).rejects.toBeInstanceOf(ApiError);
+  await expect(stale).rejects.toMatchObject({ status: 409, reason: 'Conflict' });
+  const again = await settled('again', "the new agent's status", (a) => a.status !== undefined);
+  expect(again.metadata.uid).not.toBe(first.metadata.uid);
+  expect(again.status?.observedGeneration).toBe(again.metadata.generation);
+  await kubectl(['delete', 'analysisagent', 'again', '-n', namespace]);
 }, 120_000);
 
 test('the operator serves probes and per-controller metrics', async () => {

@@ -23,6 +23,14 @@ import { serveProbes } from '../runtime/server.js';
 
 export const FIELD_MANAGER = 'edgewarden-operator';
 
+/**
+ * V8 flags the operator's Deployment runs with (NODE_OPTIONS). Node's default young generation
+ * (16 MB semi-spaces) is sized for throughput; the operator's allocations are small and short,
+ * and 2 MB semi-spaces keep its RSS some 20 MB lower at no measurable cost (bench/operator.mjs
+ * runs both side by side).
+ */
+export const OPERATOR_NODE_OPTIONS = '--max-semi-space-size=2';
+
 export interface OperatorOptions {
   /** A kubeconfig file; unset: in-cluster config, else $KUBECONFIG, else ~/.kube/config. */
   kubeconfig?: string;

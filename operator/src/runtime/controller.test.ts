@@ -1,13 +1,13 @@
 // The controller's retry path, in isolation: a reconcile that fails (here with the 409 Conflict
-// the API server gives a status write for an object re-created meanwhile; the integration
-// suite gets a real one) is retried with the queue's backoff until it succeeds, and counted.
+// the API server gives a status write whose resourceVersion precondition no longer holds; the
+// integration suite gets a real one) is retried with the queue's backoff until it succeeds, and counted.
 import { Registry } from 'prom-client';
 
 import { Controller, controllerMetrics } from './controller.js';
 import { ApiError } from './kubeClient.js';
 import { jsonLogger } from './log.js';
 
-test('a reconcile that fails with 409 Conflict is retried with backoff until it succeeds', async () => {
+test('a reconcile that fails with 409 Conflict is retried with backoff until it succeeds, counted apart', async () => {
   const registry = new Registry();
   const lines: string[] = [];
   const calls: { key: string; at: number }[] = [];
@@ -24,7 +24,7 @@ test('a reconcile that fails with 409 Conflict is retried with backoff until it 
       done();
       return Promise.resolve();
     },
-    jsonLogger({ write: (l) => lines.push(l) }),
+    jsonLogger({ verbosity: 2, write: (l) => lines.push(l) }),
     controllerMetrics(registry),
     { baseDelayMs: 20, maxDelayMs: 1000, qps: 1000, burst: 100 },
   );
@@ -39,12 +39,15 @@ test('a reconcile that fails with 409 Conflict is retried with backoff until it 
   expect(calls[2]!.at - calls[1]!.at).toBeGreaterThanOrEqual(39);
   const retries = lines
     .map((l) => JSON.parse(l) as { msg: string; err?: string; retryIn?: string })
-    .filter((l) => l.msg === 'reconcile failed; retrying');
+    .filter((l) => l.msg === 'object changed meanwhile; retrying');
   expect(retries.map((l) => l.retryIn)).toEqual(['20ms', '40ms']);
   expect(retries[0]!.err).toContain('409 Conflict');
   const metrics = await registry.getSingleMetricAsString('edgewarden_operator_reconcile_total');
   expect(metrics).toContain(
-    'edgewarden_operator_reconcile_total{controller="test",result="error"} 2',
+    'edgewarden_operator_reconcile_total{controller="test",result="conflict"} 2',
+  );
+  expect(metrics).toContain(
+    'edgewarden_operator_reconcile_total{controller="test",result="error"} 0',
   );
   expect(metrics).toContain(
     'edgewarden_operator_reconcile_total{controller="test",result="success"} 1',

@@ -5,7 +5,7 @@
 import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
 
 import type { Informer } from './informer.js';
-import type { KubeObject } from './kubeClient.js';
+import { ApiError, type KubeObject } from './kubeClient.js';
 import type { Logger } from './log.js';
 import { WorkQueue, type QueueOptions } from './workQueue.js';
 
@@ -28,7 +28,7 @@ export function controllerMetrics(registry: Registry): ControllerMetrics {
   return {
     reconciles: new Counter({
       name: 'edgewarden_operator_reconcile_total',
-      help: 'Reconciles, by controller and result (success, error, requeue).',
+      help: 'Reconciles, by controller and result (success, error, conflict: the object changed meanwhile).',
       labelNames: ['controller', 'result'],
       registers: [registry],
     }),
@@ -77,6 +77,7 @@ export class Controller {
     metrics.depth.set(labels, 0);
     metrics.reconciles.inc({ controller: name, result: 'success' }, 0);
     metrics.reconciles.inc({ controller: name, result: 'error' }, 0);
+    metrics.reconciles.inc({ controller: name, result: 'conflict' }, 0);
   }
 
   /** The primary kind: each of its events queues its own key. */
@@ -132,13 +133,20 @@ export class Controller {
         if (result?.requeueAfterMs !== undefined) this.queue.addAfter(key, result.requeueAfterMs);
       } catch (error) {
         const delay = this.queue.addRateLimited(key);
-        this.metrics.reconciles.inc({ controller: this.name, result: 'error' });
-        this.log.error('reconcile failed; retrying', error, {
-          controller: this.name,
-          namespace,
-          name,
-          retryIn: `${delay}ms`,
-        });
+        const fields = { controller: this.name, namespace, name, retryIn: `${delay}ms` };
+        if (error instanceof ApiError && error.conflict) {
+          // The object changed after we read it (a precondition failed): expected now and then,
+          // and the retry reads the new one. Counted apart from errors, logged at -v=2.
+          this.metrics.reconciles.inc({ controller: this.name, result: 'conflict' });
+          this.log.debug(
+            'object changed meanwhile; retrying',
+            { ...fields, err: error.message },
+            2,
+          );
+        } else {
+          this.metrics.reconciles.inc({ controller: this.name, result: 'error' });
+          this.log.error('reconcile failed; retrying', error, fields);
+        }
       } finally {
         end();
         this.queue.done(key);

@@ -205,12 +205,13 @@ export async function reconcileAnalysisAgent(
   );
   const status = { ...computed, observedGeneration: agent.metadata.generation, conditions };
   if (stableJson(status) !== stableJson(agent.status ?? {})) {
-    // The uid is a precondition: a status made for an agent that was deleted and created again
-    // under the same name meanwhile is refused (409 Conflict), and the retry reads the new one.
+    // The resourceVersion the status was computed from is a precondition: if the agent
+    // changed meanwhile (a spec edit, or deleted and created again under the same name) the
+    // server refuses the write with 409 Conflict, and the retry computes it from the new one.
     await ctx.client.applyStatus(RESOURCES.analysisAgent, {
       apiVersion: agent.apiVersion,
       kind: agent.kind,
-      metadata: { name, namespace, uid: agent.metadata.uid },
+      metadata: { name, namespace, resourceVersion: agent.metadata.resourceVersion },
       status,
     });
     // An Event when readiness changes, so `kubectl describe` tells the story.
