@@ -148,7 +148,7 @@ spec: { agent: dns, source: { secretRef: { name: db } } }
     ).items.filter((a) =>
       a.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True'),
     ).length;
-    const metrics = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
+    const metrics = await (await globalThis.fetch(`http://127.0.0.1:${port}/metrics`)).text();
     const count_ = (result) =>
       Number(
         new RegExp(
