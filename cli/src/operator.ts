@@ -12,7 +12,7 @@ Runs the edgewarden operator: turns AnalysisAgents into agent pods and keeps the
 Options:
   --kubeconfig FILE            kubeconfig to use (default: in-cluster, else the first file
                                of $KUBECONFIG, else ~/.kube/config)
-  --namespace NS               watch only this namespace (default: all namespaces)
+  --namespace NS[,NS...]       watch only these namespaces; repeatable (default: all)
   --agent-image IMAGE          image of the agent pods (default: $EDGEWARDEN_AGENT_IMAGE,
                                else ghcr.io/edgewarden/edgewarden:<version>)
   --image-pull-policy POLICY   Always, IfNotPresent or Never (default IfNotPresent)
@@ -37,7 +37,7 @@ async function run(args: string[]): Promise<number> {
       args,
       options: {
         kubeconfig: { type: 'string' },
-        namespace: { type: 'string' },
+        namespace: { type: 'string', multiple: true },
         'agent-image': { type: 'string' },
         'image-pull-policy': { type: 'string', default: 'IfNotPresent' },
         'metrics-port': { type: 'string', default: '8080' },
@@ -71,6 +71,10 @@ async function run(args: string[]): Promise<number> {
   if (poll === undefined || poll < 1000) return fail('--poll: at least 1s');
   const workers = Number(values.workers);
   if (!Number.isInteger(workers) || workers < 1 || workers > 64) return fail('--workers: 1 to 64');
+  const namespaces = (values.namespace ?? []).flatMap((n) => n.split(',')).map((n) => n.trim());
+  const badNamespace = namespaces.find((n) => !/^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/.test(n));
+  if (badNamespace !== undefined)
+    return fail(`--namespace: not a namespace name: "${badNamespace}"`);
   const verbosity = Number(values.v);
   if (!Number.isInteger(verbosity) || verbosity < 0) return fail('--v: a level of 0 or more');
   const { version } = await import('./version.js');
@@ -79,7 +83,7 @@ async function run(args: string[]): Promise<number> {
   try {
     running = await runOperator({
       kubeconfig: values.kubeconfig,
-      namespace: values.namespace,
+      namespaces,
       metricsPort,
       healthPort,
       bindAddress: values['bind-address'],

@@ -236,6 +236,35 @@ test('a status made for an agent since deleted and created again is refused (409
   await kubectl(['delete', 'analysisagent', 'again', '-n', namespace]);
 }, 120_000);
 
+test('an operator limited to some namespaces manages those, and leaves the others alone', async () => {
+  const [a, b, other] = await Promise.all([
+    createNamespace('ns-a'),
+    createNamespace('ns-b'),
+    createNamespace('ns-other'),
+  ]);
+  const second = startOperator(a, ['--namespace', `${b}`]);
+  try {
+    for (const ns of [a, b, other])
+      await kubectl(['apply', '-f', '-'], example('multi').replace(/NS/g, ns));
+    for (const ns of [a, b])
+      await eventually(`the agent in ${ns} reconciled`, async () => {
+        const agent = await kubectlJson<Agent>(['get', 'analysisagent', 'multi', '-n', ns]);
+        return agent.status?.observedGeneration === agent.metadata.generation ? true : undefined;
+      });
+    // Both namespaces have been handled; the third, never: no status, no children.
+    const untouched = await kubectlJson<Agent>(['get', 'analysisagent', 'multi', '-n', other]);
+    expect(untouched.status).toBeUndefined();
+    expect(await kubectl(['get', 'statefulsets', '-n', other, '-o', 'name'])).toBe('');
+    expect(second.log()).toContain(`"namespaces":"${a},${b}"`);
+  } finally {
+    second.proc.kill('SIGTERM');
+    await new Promise((r) => second.proc.once('exit', r));
+    await Promise.all(
+      [a, b, other].map((ns) => kubectlRun(['delete', 'namespace', ns, '--wait=false'])),
+    );
+  }
+}, 120_000);
+
 test('the operator serves probes and per-controller metrics', async () => {
   const ports = /"metricsPort":(\d+),"healthPort":(\d+)/.exec(operatorLog());
   expect(ports).not.toBeNull();

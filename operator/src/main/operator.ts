@@ -14,7 +14,7 @@ import {
 import type { OperatorSettings } from '../domain/analysisAgent/desired.js';
 import { Controller, controllerMetrics } from '../runtime/controller.js';
 import { EventRecorder } from '../runtime/events.js';
-import { Informer } from '../runtime/informer.js';
+import { Informer, NamespacedInformers, type Cache } from '../runtime/informer.js';
 import { KubeClient, type KubeObject, type Resource } from '../runtime/kubeClient.js';
 import { loadKubeConfig } from '../runtime/kubeConfig.js';
 import { LeaderElector } from '../runtime/leaderElection.js';
@@ -34,8 +34,8 @@ export const OPERATOR_NODE_OPTIONS = '--max-semi-space-size=2';
 export interface OperatorOptions {
   /** A kubeconfig file; unset: in-cluster config, else $KUBECONFIG, else ~/.kube/config. */
   kubeconfig?: string;
-  /** Namespace to watch; unset: all namespaces. */
-  namespace?: string;
+  /** Namespaces to watch; unset or empty: all namespaces. */
+  namespaces?: readonly string[];
   metricsPort: number;
   healthPort: number;
   bindAddress: string;
@@ -65,11 +65,19 @@ export async function runOperator(options: OperatorOptions): Promise<RunningOper
   const registry = new Registry();
   collectDefaultMetrics({ register: registry, prefix: 'edgewarden_operator_' });
   const metrics = controllerMetrics(registry);
-  const informer = <T extends KubeObject>(
-    resource: Resource,
-    labelSelector?: string,
-  ): Informer<T> =>
-    new Informer<T>(client, resource, log, { namespace: options.namespace, labelSelector });
+  const informer = <T extends KubeObject>(resource: Resource, labelSelector?: string): Cache<T> => {
+    const namespaces = [...new Set(options.namespaces ?? [])];
+    if (namespaces.length <= 1)
+      return new Informer<T>(client, resource, log, { namespace: namespaces[0], labelSelector });
+    return new NamespacedInformers<T>(
+      new Map(
+        namespaces.map((namespace) => [
+          namespace,
+          new Informer<T>(client, resource, log, { namespace, labelSelector }),
+        ]),
+      ),
+    );
+  };
 
   const childSelector = 'app.kubernetes.io/managed-by=edgewarden-operator';
   const ctx: AgentContext = {
@@ -164,7 +172,7 @@ export async function runOperator(options: OperatorOptions): Promise<RunningOper
       })
     : undefined;
   log.info('edgewarden operator starting', {
-    namespace: options.namespace ?? '(all)',
+    namespaces: options.namespaces?.length ? options.namespaces.join(',') : '(all)',
     leaderElection: options.leaderElect,
     identity,
     metricsPort: metricsServer.port,

@@ -4,7 +4,7 @@
 // synced, retries failures with the queue's backoff, and requeues when a reconcile asks to.
 import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
 
-import type { Informer } from './informer.js';
+import type { Cache } from './informer.js';
 import { ApiError, type KubeObject } from './kubeClient.js';
 import type { Logger } from './log.js';
 import { WorkQueue, type QueueOptions } from './workQueue.js';
@@ -59,7 +59,7 @@ const keyOf = (namespace: string | undefined, name: string): string => `${namesp
 
 export class Controller {
   readonly queue: WorkQueue;
-  private readonly informers: Informer<KubeObject>[] = [];
+  private readonly informers: Cache<KubeObject>[] = [];
   private workers: Promise<void>[] = [];
 
   constructor(
@@ -81,15 +81,15 @@ export class Controller {
   }
 
   /** The primary kind: each of its events queues its own key. */
-  watches<T extends KubeObject>(informer: Informer<T>): this {
-    this.informers.push(informer as unknown as Informer<KubeObject>);
+  watches<T extends KubeObject>(informer: Cache<T>): this {
+    this.informers.push(informer);
     informer.on((_event, o) => this.queue.add(keyOf(o.metadata.namespace, o.metadata.name)));
     return this;
   }
 
   /** A child kind: each of its events queues the key of its controlling owner of `ownerKind`. */
-  owns<T extends KubeObject>(informer: Informer<T>, ownerKind: string): this {
-    this.informers.push(informer as unknown as Informer<KubeObject>);
+  owns<T extends KubeObject>(informer: Cache<T>, ownerKind: string): this {
+    this.informers.push(informer);
     informer.on((_event, o) => {
       const owner = o.metadata.ownerReferences?.find((r) => r.controller && r.kind === ownerKind);
       if (owner) this.queue.add(keyOf(o.metadata.namespace, owner.name));
@@ -98,8 +98,8 @@ export class Controller {
   }
 
   /** Any other mapping from an object to the keys it concerns (e.g. a Secret to its users). */
-  maps<T extends KubeObject>(informer: Informer<T>, keys: (o: T) => string[]): this {
-    this.informers.push(informer as unknown as Informer<KubeObject>);
+  maps<T extends KubeObject>(informer: Cache<T>, keys: (o: T) => string[]): this {
+    this.informers.push(informer);
     informer.on((_event, o) => {
       for (const k of keys(o)) this.queue.add(k);
     });

@@ -44,7 +44,57 @@ function deepFreeze<T>(value: T): T {
   return value;
 }
 
-export class Informer<T extends KubeObject> {
+/** What controllers and reconciles use of an informer: its cache and its events. */
+export interface Cache<T extends KubeObject> {
+  on(listener: Listener<T>): void;
+  get(namespace: string | undefined, name: string): T | undefined;
+  list(namespace?: string): T[];
+  readonly hasSynced: boolean;
+  waitForSync(): Promise<void>;
+  start(): void;
+  stop(): void;
+}
+
+/**
+ * One kind in several namespaces: an informer per namespace (an operator limited to some
+ * namespaces has no right to list the kind cluster-wide), seen as one cache.
+ */
+export class NamespacedInformers<T extends KubeObject> implements Cache<T> {
+  constructor(readonly informers: ReadonlyMap<string, Informer<T>>) {}
+
+  on(listener: Listener<T>): void {
+    for (const i of this.informers.values()) i.on(listener);
+  }
+
+  get(namespace: string | undefined, name: string): T | undefined {
+    return namespace === undefined
+      ? undefined
+      : this.informers.get(namespace)?.get(namespace, name);
+  }
+
+  list(namespace?: string): T[] {
+    if (namespace !== undefined) return this.informers.get(namespace)?.list(namespace) ?? [];
+    return [...this.informers.values()].flatMap((i) => i.list());
+  }
+
+  get hasSynced(): boolean {
+    return [...this.informers.values()].every((i) => i.hasSynced);
+  }
+
+  async waitForSync(): Promise<void> {
+    await Promise.all([...this.informers.values()].map((i) => i.waitForSync()));
+  }
+
+  start(): void {
+    for (const i of this.informers.values()) i.start();
+  }
+
+  stop(): void {
+    for (const i of this.informers.values()) i.stop();
+  }
+}
+
+export class Informer<T extends KubeObject> implements Cache<T> {
   private readonly cache = new Map<string, T>();
   private readonly listeners: Listener<T>[] = [];
   private abort: AbortController | undefined;

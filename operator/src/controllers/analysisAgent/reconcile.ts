@@ -19,7 +19,7 @@ import { mergeConditions, type Condition } from '../../runtime/conditions.js';
 import type { ReconcileResult } from '../../runtime/controller.js';
 import type { EventRecorder } from '../../runtime/events.js';
 import { INPUT_HASH_ANNOTATION, inputHash, stableJson } from '../../runtime/hash.js';
-import type { Informer } from '../../runtime/informer.js';
+import type { Cache } from '../../runtime/informer.js';
 import {
   ApiError,
   type KubeClient,
@@ -70,12 +70,12 @@ export interface AgentContext {
   settings: OperatorSettings;
   log: Logger;
   events: EventRecorder;
-  agents: Informer<StoredAgent & KubeObject>;
-  statefulSets: Informer<StatefulSet>;
-  services: Informer<KubeObject>;
-  configMaps: Informer<KubeObject>;
-  serviceAccounts: Informer<KubeObject>;
-  pods: Informer<Pod>;
+  agents: Cache<StoredAgent & KubeObject>;
+  statefulSets: Cache<StatefulSet>;
+  services: Cache<KubeObject>;
+  configMaps: Cache<KubeObject>;
+  serviceAccounts: Cache<KubeObject>;
+  pods: Cache<Pod>;
   /** Reads one agent pod's /status (main: over HTTP to the pod's IP). */
   fetchStatus(pod: Pod): Promise<AgentReport>;
   /** How often status is refreshed from the agents while pods run. */
@@ -87,7 +87,7 @@ export interface AgentContext {
 async function applyChild(
   ctx: AgentContext,
   resource: Resource,
-  cache: Informer<KubeObject>,
+  cache: Cache<KubeObject>,
   child: Child,
 ): Promise<boolean> {
   const hash = inputHash(child);
