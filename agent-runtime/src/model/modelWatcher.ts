@@ -6,6 +6,7 @@ import { watch, type FSWatcher } from 'node:fs';
 import { readFile, stat } from 'node:fs/promises';
 import path from 'node:path';
 
+import { servedModelDir } from './install.js';
 import { LoadedModel, ModelError, type ModelFailureReason } from './model.js';
 
 export interface ModelStatus {
@@ -71,21 +72,46 @@ export class ModelWatcher {
     return this.checking;
   }
 
+  /**
+   * Serves a model already loaded from the folder's current files (installModel made it
+   * current): no second load, and the next check sees nothing new.
+   */
+  adopt(model: LoadedModel): Promise<void> {
+    this.checking = this.checking.then(async () => {
+      this.fingerprint = await this.fingerprintOf();
+      await this.swap(model);
+      this.options.onChange?.(this.status());
+    });
+    return this.checking;
+  }
+
+  /** Records a refused offer as the last failure (the model serving stays). */
+  refused(error: ModelError): void {
+    this.state = {
+      ...this.state,
+      lastFailure: { reason: error.reason, message: error.message, time: new Date().toISOString() },
+    };
+    this.options.onChange?.(this.status());
+  }
+
+  private async swap(next: LoadedModel): Promise<void> {
+    const previous = this.model;
+    this.model = next; // the swap: a cycle holding the old model finishes with it
+    this.state = {
+      version: next.manifest.version,
+      sha256: next.manifest.sha256,
+      loadedAt: new Date().toISOString(),
+      lastFailure: undefined,
+    };
+    if (previous !== next) await previous?.retire();
+  }
+
   private async reloadIfChanged(): Promise<void> {
     const fingerprint = await this.fingerprintOf();
     if (fingerprint === this.fingerprint) return;
     this.fingerprint = fingerprint;
     try {
-      const next = await LoadedModel.load(this.dir);
-      const previous = this.model;
-      this.model = next; // the swap: a cycle holding the old model finishes with it
-      this.state = {
-        version: next.manifest.version,
-        sha256: next.manifest.sha256,
-        loadedAt: new Date().toISOString(),
-        lastFailure: undefined,
-      };
-      await previous?.retire();
+      await this.swap(await LoadedModel.load(await servedModelDir(this.dir)));
     } catch (error) {
       const failure =
         error instanceof ModelError
@@ -96,16 +122,17 @@ export class ModelWatcher {
     this.options.onChange?.(this.status());
   }
 
-  /** What the files are now: the manifest's text and the model file's size and time. */
+  /** What the files are now: where `current` points, the manifest's text, the model file's size and time. */
   private async fingerprintOf(): Promise<string> {
+    const dir = await servedModelDir(this.dir);
     const [manifest, model] = await Promise.all([
-      readFile(path.join(this.dir, 'manifest.json'), 'utf8').catch(() => 'missing'),
-      stat(path.join(this.dir, 'model.onnx')).then(
+      readFile(path.join(dir, 'manifest.json'), 'utf8').catch(() => 'missing'),
+      stat(path.join(dir, 'model.onnx')).then(
         (s) => `${s.size}:${s.mtimeMs}:${s.ino}`,
         () => 'missing',
       ),
     ]);
-    return `${manifest}\0${model}`;
+    return `${dir}\0${manifest}\0${model}`;
   }
 
   async stop(): Promise<void> {
