@@ -87,11 +87,16 @@ export class ModelWatcher {
 
   /** Records a refused offer as the last failure (the model serving stays). */
   refused(error: ModelError): void {
-    this.state = {
-      ...this.state,
-      lastFailure: { reason: error.reason, message: error.message, time: new Date().toISOString() },
-    };
+    this.recordFailure(error);
     this.options.onChange?.(this.status());
+  }
+
+  private recordFailure(error: unknown): void {
+    const failure =
+      error instanceof ModelError
+        ? { reason: error.reason, message: error.message }
+        : { reason: 'InvalidModel' as const, message: (error as Error).message };
+    this.state = { ...this.state, lastFailure: { ...failure, time: new Date().toISOString() } };
   }
 
   private async swap(next: LoadedModel): Promise<void> {
@@ -113,11 +118,7 @@ export class ModelWatcher {
     try {
       await this.swap(await LoadedModel.load(await servedModelDir(this.dir)));
     } catch (error) {
-      const failure =
-        error instanceof ModelError
-          ? { reason: error.reason, message: error.message }
-          : { reason: 'InvalidModel' as const, message: (error as Error).message };
-      this.state = { ...this.state, lastFailure: { ...failure, time: new Date().toISOString() } };
+      this.recordFailure(error);
     }
     this.options.onChange?.(this.status());
   }

@@ -5,30 +5,12 @@
 import http from 'node:http';
 import https from 'node:https';
 
+import type { ObjectMeta as ApiObjectMeta, OwnerReference } from '../../../api/src/objectMeta.js';
 import type { Connection } from './kubeConfig.js';
 
-export interface ObjectMeta {
-  name: string;
-  namespace?: string;
-  uid?: string;
-  generation?: number;
-  resourceVersion?: string;
-  labels?: Record<string, string>;
-  annotations?: Record<string, string>;
-  ownerReferences?: OwnerReference[];
-  finalizers?: string[];
-  deletionTimestamp?: string;
-  creationTimestamp?: string;
-}
-
-export interface OwnerReference {
-  apiVersion: string;
-  kind: string;
-  name: string;
-  uid: string;
-  controller?: boolean;
-  blockOwnerDeletion?: boolean;
-}
+/** An object's metadata as the server returns it: Kubernetes' ObjectMeta, with a name. */
+export type ObjectMeta = ApiObjectMeta & { name: string };
+export type { OwnerReference };
 
 export interface KubeObject {
   apiVersion: string;
