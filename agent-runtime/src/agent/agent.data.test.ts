@@ -3,12 +3,14 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import pg from 'pg';
 
+import { logisticRegressionOnnx } from '../../../test/fixtures/onnx.js';
+import { controlTokenDigest } from '../model/delivery.js';
 import { train } from '../train/train.js';
 import {
   startPostgres,
@@ -415,3 +417,97 @@ test('kill -9 of `edgewarden agent` in the middle of a cycle: restarted, it lose
   }
   expect(await second.exited).toBe(0);
 }, 120_000);
+
+test('PUT /model: only with the token; a dry run changes nothing; an install serves at once and counts what it scores', async () => {
+  const token = 'operator-derived-token';
+  const modelDir = path.join(dir, 'delivered-model');
+  await mkdir(modelDir, { recursive: true });
+  const config = path.join(dir, 'delivered.yaml');
+  await writeFile(config, manifest('  model: { name: auth-model }\n'));
+  const agent = startAgent(
+    agentEnv({
+      EDGEWARDEN_CONFIG: config,
+      EDGEWARDEN_MODEL_DIR: modelDir,
+      EDGEWARDEN_DATA_DIR: path.join(dir, 'data-delivered'),
+      EDGEWARDEN_CONTROL_TOKEN_SHA256: controlTokenDigest(token),
+    }),
+  );
+  try {
+    const port = await until('the agent to listen', () =>
+      Promise.resolve(/serving on port (\d+)/.exec(agent.output())?.[1]),
+    );
+    const url = (p: string): string => `http://127.0.0.1:${port}${p}`;
+    // A model that flags every window: sigmoid(bias 6) ≈ 0.998 whatever the features.
+    const bytes = logisticRegressionOnnx([0, 0, 0], 6);
+    const body = {
+      version: 'flood-1',
+      agent: 'auth',
+      features: ['failures', 'successes', 'failure_sources'],
+      threshold: 0.9,
+      source: { inline: Buffer.from(bytes).toString('base64') },
+    };
+    const put = (b: unknown, auth = `Bearer ${token}`) =>
+      fetch(url('/model'), {
+        method: 'PUT',
+        headers: { 'content-type': 'application/json', authorization: auth },
+        body: JSON.stringify(b),
+      });
+    const status = async () =>
+      (await (await fetch(url('/status'))).json()) as {
+        model?: {
+          version?: string;
+          sha256?: string;
+          scored?: { windows: number; flagged: number };
+        };
+      };
+
+    expect((await put(body, 'Bearer wrong')).status).toBe(401);
+    const dry = await put({ ...body, dryRun: true });
+    expect(dry.status).toBe(200);
+    expect(await dry.json()).toMatchObject({
+      version: 'flood-1',
+      dryRun: true,
+      golden: { rows: 1, flagged: 1 },
+    });
+    expect((await status()).model?.version).toBeUndefined();
+
+    const refused = await put({ ...body, version: 'wide', features: ['failures', 'successes'] });
+    expect(refused.status).toBe(422);
+    expect(await refused.json()).toMatchObject({ reason: 'InputShapeMismatch' });
+
+    const installed = await put(body);
+    expect(installed.status).toBe(200);
+    const { sha256 } = (await installed.json()) as { sha256: string };
+    expect((await status()).model).toMatchObject({ version: 'flood-1', sha256 });
+    await until('ready with the delivered model', async () =>
+      (await fetch(url('/readyz'))).status === 200 ? true : undefined,
+    );
+    // Lines in a closed window: the model scores that window and flags it.
+    const at = new Date(Date.now() - 60_000).toISOString();
+    await admin.query(
+      `INSERT INTO log_entries (device_id, timestamp, log_level, process_name, message) VALUES ('gw-model', $1, 'warning', 'dropbear', 'Bad password attempt for ''root'' from 198.51.100.9:40000')`,
+      [at],
+    );
+    const scored = await until('the window to be scored', async () => {
+      const s = (await status()).model?.scored;
+      return s && s.windows > 0 ? s : undefined;
+    });
+    expect(scored.flagged).toBe(scored.windows);
+    expect(await (await fetch(url('/metrics'))).text()).toMatch(
+      /^edgewarden_model_info\{agent="auth",version="flood-1"\} 1$/m,
+    );
+
+    expect(
+      (
+        await fetch(url('/model'), {
+          method: 'DELETE',
+          headers: { authorization: `Bearer ${token}` },
+        })
+      ).status,
+    ).toBe(204);
+    expect((await status()).model?.version).toBeUndefined();
+  } finally {
+    agent.proc.kill('SIGTERM');
+  }
+  expect(await agent.exited).toBe(0);
+});

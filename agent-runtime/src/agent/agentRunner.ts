@@ -12,8 +12,16 @@ import { builtInAgents } from '../agents/registry.js';
 import type { AgentName } from '../agents/types.js';
 import { parseDuration } from '../analyze/duration.js';
 import { RedisCache } from '../cache/redisCache.js';
-import { agentPaths } from '../contract/index.js';
+import {
+  agentPaths,
+  type ModelOfferRefusal,
+  type ModelOfferResult,
+  type ServedModel,
+} from '../contract/index.js';
 import { parseAnomalyQuery, severityRank } from '../http/anomalyQuery.js';
+import { authorized, offerBytes, parseOffer } from '../model/delivery.js';
+import { installModel, uninstallModel } from '../model/install.js';
+import { ModelError } from '../model/manifest.js';
 import { ModelWatcher } from '../model/modelWatcher.js';
 import { Notifier } from '../notify/notifier.js';
 import { WindowScorer } from '../model/windowScorer.js';
@@ -34,7 +42,7 @@ export interface AgentStatus {
   sourceReachable: boolean;
   sourceError?: string;
   paused: boolean;
-  model?: { version?: string; lastFailure?: { reason: string; message: string; time: string } };
+  model?: ServedModel;
   cache?: { available: boolean; lastError?: string };
   /** The resource guard: pressure seen after the last cycle, and how much the interval is stretched. */
   resources: Pressure & GuardState;
@@ -44,6 +52,9 @@ export interface AgentStatus {
   /** Live features against the served model's training summary (when it has one). */
   drift?: DriftReport & { modelVersion: string };
 }
+
+/** How many recent windows make the golden sample an offered model is tried on. */
+const GOLDEN_ROWS = 32;
 
 export class AgentRunner {
   private readonly agentName: AgentName;
@@ -71,6 +82,13 @@ export class AgentRunner {
   private readonly metrics;
   /** Drift of the features of the model now serving, reset when another model is swapped in. */
   private drift: { model: LoadedModel; monitor: DriftMonitor } | undefined;
+  /** What the model now serving has scored since it was loaded (canary analysis reads it). */
+  private scored:
+    { model: LoadedModel; windows: number; flagged: number; inferenceErrors: number } | undefined;
+  /** The latest windows' features: the golden sample an offered model is tried on. */
+  private readonly recentWindows: Record<string, number>[] = [];
+  /** Offers are installed one at a time. */
+  private installing: Promise<unknown> = Promise.resolve();
 
   private constructor(private readonly config: AgentConfig) {
     const spec = config.spec;
@@ -99,11 +117,27 @@ export class AgentRunner {
         return model && model.manifest.agent === this.agentName ? { [this.agentName]: model } : {};
       },
       (seconds) => this.metrics.inference.observe({ agent: this.agentName }, seconds),
+      (model, outcome) => {
+        if (this.scored?.model !== model)
+          this.scored = { model, windows: 0, flagged: 0, inferenceErrors: 0 };
+        if ('error' in outcome) {
+          this.scored.inferenceErrors++;
+          this.metrics.inferenceErrors.inc({ agent: this.agentName });
+          console.error(
+            `edgewarden agent: model ${model.manifest.version}: inference failed, batch skipped: ${outcome.error.message}`,
+          );
+        } else {
+          this.scored.windows += outcome.windows;
+          this.scored.flagged += outcome.flagged;
+        }
+      },
     );
     this.engine = new AnalysisEngine([builtInAgents[this.agentName]], {
       windowMs: config.intervalMs,
       onWindow: (window) => {
         this.scorer.collect(window);
+        this.recentWindows.push(window.features);
+        if (this.recentWindows.length > GOLDEN_ROWS) this.recentWindows.shift();
         this.observeDrift(window.features);
       },
     });
@@ -149,6 +183,12 @@ export class AgentRunner {
       stretch: new Gauge({
         name: 'edgewarden_cycle_stretch',
         help: 'How many intervals the agent waits between cycles (above 1 under CPU or memory pressure).',
+        labelNames: ['agent'],
+        registers: [r],
+      }),
+      inferenceErrors: new Counter({
+        name: 'edgewarden_inference_errors_total',
+        help: 'Batches of windows the model failed to score (skipped; the rules still ran).',
         labelNames: ['agent'],
         registers: [r],
       }),
@@ -223,6 +263,7 @@ export class AgentRunner {
     };
     metrics.lines.inc(labels, 0);
     metrics.unparsed.inc(labels, 0);
+    metrics.inferenceErrors.inc(labels, 0);
     metrics.stretch.set(labels, 1);
     metrics.sourceErrors.inc(labels, 0);
     return metrics;
@@ -246,7 +287,7 @@ export class AgentRunner {
       sourceReachable: this.sourceReachable,
       sourceError: this.sourceReachable ? undefined : this.sourceError,
       paused: this.config.spec.paused ?? false,
-      model: model ? { version: model.version, lastFailure: model.lastFailure } : undefined,
+      model: model ? { ...model, scored: this.scoredNow() } : undefined,
       cache: this.cache?.state(),
       resources: { ...this.pressure, ...this.guard },
       lastCycleTime: this.lastCycleTime,
@@ -254,6 +295,97 @@ export class AgentRunner {
       anomalies: this.store.counts(),
       drift: this.driftReport(),
     };
+  }
+
+  private scoredNow(): ServedModel['scored'] {
+    const current = this.models?.current();
+    if (!current) return undefined;
+    if (this.scored?.model !== current) return { windows: 0, flagged: 0, inferenceErrors: 0 };
+    const { windows, flagged, inferenceErrors } = this.scored;
+    return { windows, flagged, inferenceErrors };
+  }
+
+  /**
+   * PUT /model: the operator's offer. Checked (token, body), its bytes fetched, validated by
+   * installModel against this agent's features and recent windows, and (unless a dry run)
+   * swapped in. Answers 200 with the result, or 4xx with { reason, message }.
+   */
+  private async offer(
+    authorization: string | undefined,
+    body: unknown,
+  ): Promise<{ code: number; body: ModelOfferResult | ModelOfferRefusal }> {
+    const refused = (code: number, reason: string, message: string) => ({
+      code,
+      body: { reason, message },
+    });
+    if (!this.config.controlTokenSha256)
+      return refused(403, 'DeliveryDisabled', 'this agent was started without a control token');
+    if (!authorized(authorization, this.config.controlTokenSha256))
+      return refused(401, 'Unauthorized', 'a valid bearer token is required');
+    if (!this.models)
+      return refused(409, 'NoModelConfigured', 'this agent has no spec.model and no model folder');
+    const request = parseOffer(body);
+    if (typeof request === 'string') return refused(400, 'BadRequest', request);
+    const models = this.models;
+    const run = async () => {
+      try {
+        const bytes = await offerBytes(request, this.config.modelSourceDir);
+        const result = await installModel(
+          this.config.modelDir,
+          { ...request, bytes },
+          {
+            agent: this.agentName,
+            available: builtInAgents[this.agentName].features,
+            golden: this.recentWindows,
+            dryRun: request.dryRun,
+          },
+        );
+        if (result.model) await models.adopt(result.model);
+        console.log(
+          `edgewarden agent: model ${request.version} (sha256 ${result.sha256.slice(0, 12)}) ${request.dryRun ? 'validated' : 'installed'}; golden sample ${result.golden.flagged}/${result.golden.rows} flagged`,
+        );
+        const answer: ModelOfferResult = {
+          version: request.version,
+          sha256: result.sha256,
+          dryRun: request.dryRun ?? false,
+          golden: result.golden,
+        };
+        return { code: 200, body: answer };
+      } catch (error) {
+        const e =
+          error instanceof ModelError ? error : new ModelError('InvalidModel', String(error));
+        if (!request.dryRun) models.refused(e);
+        console.error(`edgewarden agent: model ${request.version} refused: ${e.message}`);
+        return refused(422, e.reason, e.message);
+      }
+    };
+    const done = this.installing.then(run);
+    this.installing = done.catch(() => undefined);
+    return done;
+  }
+
+  /** DELETE /model: serve no model (rules only), for a rollback to before the first version. */
+  private async unload(
+    authorization: string | undefined,
+  ): Promise<{ code: number; body: Record<string, string> }> {
+    if (
+      !this.config.controlTokenSha256 ||
+      !authorized(authorization, this.config.controlTokenSha256)
+    )
+      return {
+        code: 401,
+        body: { reason: 'Unauthorized', message: 'a valid bearer token is required' },
+      };
+    const models = this.models;
+    if (!models) return { code: 204, body: {} };
+    const done = this.installing.then(async () => {
+      await uninstallModel(this.config.modelDir);
+      await models.unload();
+      console.log('edgewarden agent: model unloaded; rules only');
+      return { code: 204, body: {} };
+    });
+    this.installing = done.catch(() => undefined);
+    return done;
   }
 
   private observeDrift(features: Readonly<Record<string, number>>): void {
@@ -410,6 +542,14 @@ export class AgentRunner {
     });
     app.get(agentPaths.status, (_req, res) => {
       res.json(this.status());
+    });
+    app.put(agentPaths.model, express.json({ limit: '48mb' }), async (req, res) => {
+      const answer = await this.offer(req.get('authorization'), req.body);
+      res.status(answer.code).json(answer.body);
+    });
+    app.delete(agentPaths.model, async (req, res) => {
+      const answer = await this.unload(req.get('authorization'));
+      res.status(answer.code).json(answer.body);
     });
     app.get(agentPaths.anomalies, (req, res) => {
       const q = parseAnomalyQuery(req.query);

@@ -25,6 +25,10 @@ export interface AgentConfig {
   connection: PostgresConnection;
   dataDir: string;
   modelDir: string;
+  /** Where a persistentVolumeClaim model source is mounted. */
+  modelSourceDir: string;
+  /** Hex SHA-256 of the operator's control token; unset: PUT /model is refused. */
+  controlTokenSha256?: string;
   port: number;
   pod: string;
   redisUrl?: string;
@@ -157,9 +161,14 @@ export async function loadConfig(env: Env = process.env): Promise<AgentConfig> {
         }
       : undefined,
   };
+  const controlTokenSha256 = env[agentEnv.controlTokenSha256] || undefined;
+  if (controlTokenSha256 !== undefined && !/^[a-f0-9]{64}$/.test(controlTokenSha256))
+    throw new ConfigError(`${agentEnv.controlTokenSha256}: must be 64 lowercase hex digits`);
   return {
     notifications,
     shard: shardFrom(env),
+    controlTokenSha256,
+    modelSourceDir: env[agentEnv.modelSourceDir] ?? agentDefaults.modelSourceDir,
     name: resource.metadata?.name ?? spec.agent,
     spec,
     intervalMs,

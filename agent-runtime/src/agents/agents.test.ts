@@ -70,6 +70,7 @@ describe('engine', () => {
     const spy: Agent<null, null> = {
       name: 'system',
       programs: new Set(['netifd']),
+      features: [],
       newWindow: () => null,
       newMemory: () => null,
       observe: (_s, line) => void seen.push(line.record.program ?? ''),
@@ -285,6 +286,17 @@ describe('saved state', () => {
     ...observed.slice(from, to).flatMap((l) => engine.push(l)),
     ...engine.flush(),
   ];
+
+  test("every window's features are exactly the names its agent declares (what models may take)", () => {
+    const seen = new Map<AgentName, Set<string>>();
+    const engine = new AnalysisEngine(all, {
+      windowMs: 5 * MIN,
+      onWindow: (w) => seen.set(w.agent, new Set(Object.keys(w.features).sort())),
+    });
+    feed(engine, 0, observed.length);
+    expect(seen.size).toBe(all.length);
+    for (const a of all) expect([...seen.get(a.name)!]).toEqual([...a.features].sort());
+  });
 
   test('a restarted engine finds what one that never stopped finds', () => {
     const half = Math.floor(observed.length / 2);

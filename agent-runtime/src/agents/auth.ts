@@ -39,6 +39,7 @@ function match(patterns: RegExp[], message: string): [string, string] | undefine
 
 export const authAgent: Agent<State, Memory> = {
   name: 'auth',
+  features: ['lines', 'failures', 'successes', 'failure_sources'],
   programs: new Set(['dropbear', 'sshd', 'uhttpd', 'luci']),
   baselines: {
     failures: {

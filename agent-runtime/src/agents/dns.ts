@@ -32,6 +32,15 @@ function parentDomain(name: string): string {
 
 export const dnsAgent: Agent<State, null> = {
   name: 'dns',
+  features: [
+    'lines',
+    'queries',
+    'nxdomain',
+    'dhcp_discovers',
+    'dhcp_clients',
+    'dhcp_naks',
+    'suspicious_queries',
+  ],
   programs: new Set(['dnsmasq', 'dnsmasq-dhcp']),
   baselines: {
     queries: {

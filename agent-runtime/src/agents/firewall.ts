@@ -33,6 +33,7 @@ interface State {
 
 export const firewallAgent: Agent<State, null> = {
   name: 'firewall',
+  features: ['lines', 'packets', 'sources'],
   programs: new Set(['kernel']),
   baselines: {
     packets: {

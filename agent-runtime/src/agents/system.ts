@@ -20,6 +20,7 @@ interface State {
 
 export const systemAgent: Agent<State, null> = {
   name: 'system',
+  features: ['lines', 'link_downs', 'oom_kills', 'crash_loops'],
   programs: new Set(['kernel', 'netifd', 'procd']),
   newWindow: () => ({
     downs: new Tally(),

@@ -30,6 +30,7 @@ interface State {
 
 export const templateAgent: Agent<State, Memory> = {
   name: 'template',
+  features: ['lines', 'templates', 'new_templates', 'unmatched'],
   programs: null,
   newWindow: () => ({ counts: new Tally(), created: [], unmatched: 0, lines: 0, warm: false }),
   newMemory: () => ({ drain: new Drain(), lines: 0, windows: 0, rate: new Map() }),

@@ -56,6 +56,8 @@ export interface Agent<State = unknown, Memory = unknown> {
   readonly name: AgentName;
   /** Programs (syslog tags) it reads; null reads every line. */
   readonly programs: ReadonlySet<string> | null;
+  /** The names of the feature vector evaluate() gives for each window: what a model may take as input. */
+  readonly features: readonly string[];
   /** Features checked against each device's baseline, by feature name. */
   readonly baselines?: Readonly<Record<string, BaselineRule>>;
   /** State for one device's window. */

@@ -18,6 +18,7 @@ interface State {
 
 export const wifiAgent: Agent<State, null> = {
   name: 'wifi',
+  features: ['lines', 'psk_mismatches', 'deauths', 'associations', 'distinct_stations'],
   programs: new Set(['hostapd', 'wpa_supplicant']),
   baselines: {
     distinct_stations: {

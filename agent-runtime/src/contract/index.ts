@@ -9,6 +9,8 @@ export const agentEnv = {
   dataDir: 'EDGEWARDEN_DATA_DIR',
   /** Folder of the model (model.onnx, manifest.json); absent or empty: rules only. */
   modelDir: 'EDGEWARDEN_MODEL_DIR',
+  /** Folder where a persistentVolumeClaim model source is mounted (read-only). */
+  modelSourceDir: 'EDGEWARDEN_MODEL_SOURCE_DIR',
   /** Port of the HTTP endpoints. */
   port: 'EDGEWARDEN_HTTP_PORT',
   /** The pod's name (downward API), for Redis status keys and metrics. */
@@ -35,12 +37,19 @@ export const agentEnv = {
   /** This pod's share of the devices when replicas > 1: its index (0-based) and the count. */
   shardIndex: 'EDGEWARDEN_SHARD_INDEX',
   shardCount: 'EDGEWARDEN_SHARD_COUNT',
+  /**
+   * Hex SHA-256 of the bearer token the operator presents to PUT and DELETE /model. Only the
+   * digest is in the pod spec; the token is derived by the operator. Unset: model delivery off.
+   */
+  controlTokenSha256: 'EDGEWARDEN_CONTROL_TOKEN_SHA256',
 } as const;
 
 export const agentDefaults = {
   config: '/etc/edgewarden/agent/agent.yaml',
   dataDir: '/var/lib/edgewarden',
   modelDir: '/etc/edgewarden/model',
+  /** Where a ModelDeployment's persistentVolumeClaim source is mounted, read-only. */
+  modelSourceDir: '/etc/edgewarden/model-source',
   port: 8080,
 } as const;
 
@@ -51,4 +60,50 @@ export const agentPaths = {
   metrics: '/metrics',
   status: '/status',
   anomalies: '/anomalies',
+  /** PUT: install (or with dryRun, only validate) a model; DELETE: serve none. Bearer token. */
+  model: '/model',
 } as const;
+
+/** Largest model an agent accepts, in bytes (the model volume keeps three versions at most). */
+export const MAX_MODEL_BYTES = 32 * 1024 * 1024;
+
+/** The body of PUT /model: a model version and where its bytes are. */
+export interface ModelOfferRequest {
+  version: string;
+  agent: string;
+  features: string[];
+  threshold?: number;
+  /** Hex SHA-256 the bytes must have; required with `url`, else checked when given. */
+  sha256?: string;
+  /** Exactly one: the bytes in base64, a URL to download, or a file under modelSourceDir. */
+  source: { inline: string } | { url: string } | { file: string };
+  /** Validate only (checksum, load, features, golden sample); change nothing that serves. */
+  dryRun?: boolean;
+}
+
+/** PUT /model's answer when the model was accepted. */
+export interface ModelOfferResult {
+  version: string;
+  sha256: string;
+  dryRun: boolean;
+  /** The golden sample: the agent's recent windows (and an all-zero row) scored by the model. */
+  golden: { rows: number; flagged: number };
+}
+
+/** PUT /model's answer when refused (HTTP 422, 401, 403 or 400). */
+export interface ModelOfferRefusal {
+  reason: string;
+  message: string;
+}
+
+/** What /status says of the served model. */
+export interface ServedModel {
+  version?: string;
+  sha256?: string;
+  features?: string[];
+  threshold?: number;
+  loadedAt?: string;
+  lastFailure?: { reason: string; message: string; time: string };
+  /** Since this model was loaded: windows scored, windows at or over the threshold, failed batches. */
+  scored?: { windows: number; flagged: number; inferenceErrors: number };
+}

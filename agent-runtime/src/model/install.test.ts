@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 
 import { logisticRegressionOnnx } from '../../../test/fixtures/onnx.js';
-import { installModel, type ModelOffer } from './install.js';
+import { installModel, uninstallModel, type ModelOffer } from './install.js';
 import { ModelError } from './model.js';
 import { ModelWatcher } from './modelWatcher.js';
 
@@ -24,7 +24,8 @@ afterEach(async () => {
   await rm(dir, { recursive: true, force: true });
 });
 
-const features = ['failures', 'users', 'sources'];
+const features = ['failures', 'successes', 'failure_sources'];
+const available = ['lines', ...features];
 const sha = (b: Uint8Array): string => createHash('sha256').update(b).digest('hex');
 
 function offer(version: string, weights: number[], extra: Partial<ModelOffer> = {}): ModelOffer {
@@ -34,7 +35,8 @@ function offer(version: string, weights: number[], extra: Partial<ModelOffer> = 
 
 async function install(o: ModelOffer): Promise<void> {
   try {
-    await watcher.adopt(await installModel(dir, o, 'auth'));
+    const { model } = await installModel(dir, o, { agent: 'auth', available, golden: [] });
+    await watcher.adopt(model!);
   } catch (error) {
     if (error instanceof ModelError) watcher.refused(error);
     throw error;
@@ -76,10 +78,13 @@ test('refused offers name their reason and change nothing that serves', async ()
   expect(await refusedWith(offer('v3', [1, 0, 0], { bytes: junk, sha256: sha(junk) }))).toBe(
     'InvalidModel',
   );
-  expect(await refusedWith(offer('v4', [1, 0, 0], { features: ['failures', 'users'] }))).toBe(
+  expect(await refusedWith(offer('v4', [1, 0, 0], { features: ['failures', 'successes'] }))).toBe(
     'InputShapeMismatch',
   );
-  expect(await refusedWith(offer('v5', [1, 0, 0], { agent: 'dns' }))).toBe('ManifestInvalid');
+  expect(await refusedWith(offer('v5', [1, 0, 0], { features: ['failures', 'users', 'x'] }))).toBe(
+    'FeatureMismatch',
+  );
+  expect(await refusedWith(offer('v6', [1, 0, 0], { agent: 'dns' }))).toBe('ManifestInvalid');
 
   expect(watcher.current()).toBe(serving);
   expect(watcher.status()).toMatchObject({
@@ -103,8 +108,8 @@ test('a restarted agent serves the installed version; going back is one more ins
   await install(offer('v3', [0, 0, 1]));
   await install(offer('v4', [1, 1, 0]));
   expect(watcher.status().version).toBe('v4');
-  // Old versions are pruned to the newest two besides the current one.
-  expect(await readdir(path.join(dir, 'versions'))).toHaveLength(3);
+  // Old versions are pruned to the newest one besides the current one.
+  expect(await readdir(path.join(dir, 'versions'))).toHaveLength(2);
 
   await install(v1); // the rollback
   const restarted = new ModelWatcher(dir, { watch: false, pollMs: 60_000 });
@@ -114,4 +119,33 @@ test('a restarted agent serves the installed version; going back is one more ins
   } finally {
     await restarted.stop();
   }
+});
+
+test('a dry run validates on the golden sample and changes nothing; uninstalling serves none', async () => {
+  await install(offer('v1', [1, 0, 0]));
+  const serving = watcher.current();
+  const link = await readlink(path.join(dir, 'current'));
+  // Windows with 0 and 5 failures: sigmoid(f - 1) flags the second (and not the zero row).
+  const golden = [{ failures: 0 }, { failures: 5 }];
+  const result = await installModel(dir, offer('v2', [1, 0, 0]), {
+    agent: 'auth',
+    available,
+    golden,
+    dryRun: true,
+  });
+  expect(result.model).toBeUndefined();
+  expect(result.golden).toEqual({ rows: 3, flagged: 1 });
+  expect(await readlink(path.join(dir, 'current'))).toBe(link);
+  expect((await readdir(path.join(dir, 'versions'))).filter((e) => !e.startsWith('.'))).toEqual([
+    link.split('/')[1],
+  ]);
+  await watcher.check();
+  expect(watcher.current()).toBe(serving);
+
+  await uninstallModel(dir);
+  await watcher.unload();
+  expect(watcher.current()).toBeUndefined();
+  expect(watcher.status()).toEqual({});
+  await watcher.check(); // nothing to load: it stays unloaded
+  expect(watcher.current()).toBeUndefined();
 });

@@ -3,50 +3,85 @@
 // made from the offer, checksum included), loaded and trial-scored by onnxruntime, and only then made current by
 // an atomic switch of the `current` symlink, which the model watcher serves. A refused offer
 // changes nothing that serves: the previous version goes on scoring, and the error names the
-// reason (ChecksumMismatch, InvalidModel, InputShapeMismatch, ManifestInvalid).
+// reason (ChecksumMismatch, InvalidModel, InputShapeMismatch, FeatureMismatch, ManifestInvalid).
 import { createHash } from 'node:crypto';
 import { existsSync } from 'node:fs';
-import { mkdir, readdir, readlink, rename, rm, stat, symlink, writeFile } from 'node:fs/promises';
+import {
+  mkdir,
+  readdir,
+  readlink,
+  rename,
+  rm,
+  stat,
+  symlink,
+  utimes,
+  writeFile,
+} from 'node:fs/promises';
 import path from 'node:path';
 
 import { checkManifest, ModelError } from './manifest.js';
 import { LoadedModel } from './model.js';
 
-/** What the operator offers an agent. */
+/** What the operator offers an agent, its bytes fetched. */
 export interface ModelOffer {
   version: string;
   agent: string;
   features: string[];
   threshold?: number;
-  /** Hex SHA-256 of the ONNX bytes; the bytes must match it. */
-  sha256: string;
+  /** Hex SHA-256 the bytes must have; unset: whatever they hash to (the answer says). */
+  sha256?: string;
   /** The ONNX bytes. */
   bytes: Uint8Array;
 }
 
-/** Versions kept on disk besides the current one (for a quick look at what served before). */
-const KEEP_VERSIONS = 2;
+export interface InstallOptions {
+  /** The agent kind that would serve it. */
+  agent: string;
+  /** The features that agent's extractor gives each window: a model may take only these. */
+  available: readonly string[];
+  /** The golden sample: recent windows' features, scored by the model before it serves. */
+  golden: readonly Readonly<Record<string, number>>[];
+  /** Check everything, then throw the model away: nothing on disk or serving changes. */
+  dryRun?: boolean;
+}
+
+export interface InstallResult {
+  /** The loaded model, made current (unset for a dry run). */
+  model?: LoadedModel;
+  sha256: string;
+  golden: { rows: number; flagged: number };
+}
+
+/** Versions kept on disk besides the current one (a model is at most 32 MiB; the volume 128). */
+const KEEP_VERSIONS = 1;
 
 export const CURRENT_LINK = 'current';
 export const VERSIONS_DIR = 'versions';
 
 /**
- * Validates the offer and makes it the current model under `modelDir`. Resolves with the
- * loaded model (the caller hands it to the watcher); throws ModelError and leaves the current
- * version in place otherwise.
+ * Validates the offer and (unless a dry run) makes it the current model under `modelDir`.
+ * Throws ModelError, leaving the current version in place, when the bytes do not match their
+ * sha256, the model does not load, takes other inputs than its features, asks for a feature
+ * the agent does not extract, or gives a non-finite score on the golden sample.
  */
 export async function installModel(
   modelDir: string,
   offer: ModelOffer,
-  expectedAgent: string,
-): Promise<LoadedModel> {
-  if (offer.agent !== expectedAgent)
+  options: InstallOptions,
+): Promise<InstallResult> {
+  if (offer.agent !== options.agent)
     throw new ModelError(
       'ManifestInvalid',
-      `a model for the ${offer.agent} agent offered to the ${expectedAgent} agent`,
+      `a model for the ${offer.agent} agent offered to the ${options.agent} agent`,
+    );
+  const unknown = offer.features.filter((f) => !options.available.includes(f));
+  if (unknown.length > 0)
+    throw new ModelError(
+      'FeatureMismatch',
+      `model ${offer.version}: the ${options.agent} agent does not extract ${unknown.join(', ')} (it gives ${options.available.join(', ')})`,
     );
   const sha256 = createHash('sha256').update(offer.bytes).digest('hex');
-  if (sha256 !== offer.sha256.toLowerCase())
+  if (offer.sha256 !== undefined && sha256 !== offer.sha256.toLowerCase())
     throw new ModelError(
       'ChecksumMismatch',
       `model ${offer.version}: sha256 ${sha256} does not match the expected ${offer.sha256}`,
@@ -70,13 +105,23 @@ export async function installModel(
   const staging = path.join(versions, `.incoming-${process.pid}-${Date.now()}`);
   await mkdir(staging, { recursive: true });
   let model: LoadedModel;
+  let golden: InstallResult['golden'];
   try {
     await writeFile(path.join(staging, 'model.onnx'), offer.bytes);
     await writeFile(path.join(staging, 'manifest.json'), manifestText);
     model = await LoadedModel.load(staging);
+    golden = await scoreGolden(model, options.golden).catch(async (error: unknown) => {
+      await model.retire();
+      throw error;
+    });
   } catch (error) {
     await rm(staging, { recursive: true, force: true });
     throw error;
+  }
+  if (options.dryRun) {
+    await model.retire();
+    await rm(staging, { recursive: true, force: true });
+    return { sha256, golden };
   }
   if (existsSync(dir))
     await rm(staging, { recursive: true, force: true }); // the same offer again
@@ -87,8 +132,33 @@ export async function installModel(
   await rm(temporary, { force: true });
   await symlink(path.join(VERSIONS_DIR, id), temporary);
   await rename(temporary, link);
+  await utimes(dir, new Date(), new Date()); // the newest for pruning, even when installed before
   await prune(versions, id);
-  return model;
+  return { model, sha256, golden };
+}
+
+/** Serves no model: removes the `current` link (the versions stay until pruned). */
+export async function uninstallModel(modelDir: string): Promise<void> {
+  await rm(path.join(modelDir, CURRENT_LINK), { force: true });
+}
+
+/** Scores the golden rows and an all-zero one; every score must be a finite number. */
+async function scoreGolden(
+  model: LoadedModel,
+  rows: readonly Readonly<Record<string, number>>[],
+): Promise<InstallResult['golden']> {
+  const sample = [...rows.map((r) => model.row(r)), model.manifest.features.map(() => 0)];
+  const scores = await model.score(sample);
+  const bad = scores.findIndex((s) => !Number.isFinite(s));
+  if (scores.length !== sample.length || bad >= 0)
+    throw new ModelError(
+      'InvalidModel',
+      `model ${model.manifest.version}: no finite score for golden row ${bad >= 0 ? bad : scores.length} of ${sample.length}`,
+    );
+  return {
+    rows: sample.length,
+    flagged: scores.filter((s) => s >= model.manifest.threshold).length,
+  };
 }
 
 /** Removes old versions but the newest few (by directory time), never the current one. */

@@ -41,7 +41,13 @@ export interface ModelManifest {
 }
 
 export type ModelFailureReason =
-  'ManifestInvalid' | 'ModelMissing' | 'ChecksumMismatch' | 'InvalidModel' | 'InputShapeMismatch';
+  | 'ManifestInvalid'
+  | 'ModelMissing'
+  | 'ChecksumMismatch'
+  | 'InvalidModel'
+  | 'InputShapeMismatch'
+  | 'FeatureMismatch'
+  | 'DownloadFailed';
 
 export class ModelError extends Error {
   readonly code = 'EW_MODEL';

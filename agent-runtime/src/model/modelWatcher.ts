@@ -12,6 +12,8 @@ import { LoadedModel, ModelError, type ModelFailureReason } from './model.js';
 export interface ModelStatus {
   version?: string;
   sha256?: string;
+  features?: string[];
+  threshold?: number;
   loadedAt?: string;
   lastFailure?: { reason: ModelFailureReason; message: string; time: string };
 }
@@ -85,6 +87,19 @@ export class ModelWatcher {
     return this.checking;
   }
 
+  /** Serves no model any more (uninstallModel removed the current link). */
+  unload(): Promise<void> {
+    this.checking = this.checking.then(async () => {
+      this.fingerprint = await this.fingerprintOf();
+      const previous = this.model;
+      this.model = undefined;
+      this.state = {};
+      await previous?.retire();
+      this.options.onChange?.(this.status());
+    });
+    return this.checking;
+  }
+
   /** Records a refused offer as the last failure (the model serving stays). */
   refused(error: ModelError): void {
     this.recordFailure(error);
@@ -105,6 +120,8 @@ export class ModelWatcher {
     this.state = {
       version: next.manifest.version,
       sha256: next.manifest.sha256,
+      features: next.manifest.features,
+      threshold: next.manifest.threshold,
       loadedAt: new Date().toISOString(),
       lastFailure: undefined,
     };

@@ -7,16 +7,22 @@ import { modelAnomaly } from './modelAnomaly.js';
 
 export type ModelsByAgent = Partial<Record<AgentName, LoadedModel>>;
 
+/** One batch's outcome for a model: how many windows it scored and flagged, or why it failed. */
+export type BatchOutcome = { windows: number; flagged: number } | { error: Error };
+
 export class WindowScorer {
   private pending: WindowFeatures[] = [];
 
   /**
    * `models` is read at each scoring, so a hot-reloaded model is used from the next batch on;
-   * `onInference` hears how long each batch's inference took, in seconds.
+   * `onInference` hears how long each batch's inference took, in seconds; `onBatch` each
+   * batch's outcome. A batch whose inference fails is dropped (the rules still ran on its
+   * lines) and reported to `onBatch`, never thrown: a broken model does not stop the cycle.
    */
   constructor(
     private readonly models: () => ModelsByAgent,
     private readonly onInference?: (seconds: number) => void,
+    private readonly onBatch?: (model: LoadedModel, outcome: BatchOutcome) => void,
   ) {}
 
   /** For the engine's onWindow: keeps the windows a model will score. */
@@ -34,12 +40,24 @@ export class WindowScorer {
       const mine = windows.filter((w) => w.agent === agent);
       if (mine.length === 0) continue;
       const started = performance.now();
-      const scores = await model.score(mine.map((w) => model.row(w.features)));
+      let scores: number[];
+      try {
+        scores = await model.score(mine.map((w) => model.row(w.features)));
+      } catch (error) {
+        if (!this.onBatch) throw error;
+        this.onBatch(model, { error: error as Error });
+        continue;
+      }
       this.onInference?.((performance.now() - started) / 1000);
+      let flagged = 0;
       mine.forEach((w, i) => {
         const anomaly = modelAnomaly(w, model, scores[i]!);
-        if (anomaly) out.push(anomaly);
+        if (anomaly) {
+          out.push(anomaly);
+          flagged++;
+        }
       });
+      this.onBatch?.(model, { windows: mine.length, flagged });
     }
     return out;
   }

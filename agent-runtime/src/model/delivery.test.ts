@@ -1,0 +1,112 @@
+// Offers as the agent receives them: the token check, the body check, and the three ways to
+// the bytes (inline, a file on the source volume, a real HTTP server on loopback).
+import { createServer, type Server } from 'node:http';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+
+import { MAX_MODEL_BYTES, type ModelOfferRequest } from '../contract/index.js';
+import { authorized, controlTokenDigest, offerBytes, parseOffer } from './delivery.js';
+import { ModelError } from './manifest.js';
+
+const base = { version: 'v1', agent: 'auth', features: ['failures'] };
+const offer = (source: ModelOfferRequest['source'], sha256?: string): ModelOfferRequest => ({
+  ...base,
+  source,
+  ...(sha256 ? { sha256 } : {}),
+});
+
+test('only the token whose digest the agent holds is accepted', () => {
+  const digest = controlTokenDigest('s3cret-token');
+  expect(authorized('Bearer s3cret-token', digest)).toBe(true);
+  expect(authorized('Bearer s3cret-tokem', digest)).toBe(false);
+  expect(authorized('s3cret-token', digest)).toBe(false);
+  expect(authorized(undefined, digest)).toBe(false);
+  expect(authorized('Bearer ', digest)).toBe(false);
+});
+
+test('a bad offer is answered with the field that is wrong', () => {
+  expect(parseOffer(offer({ inline: 'AA==' }))).toMatchObject(base);
+  expect(parseOffer([])).toBe('body: not a JSON object');
+  expect(parseOffer({ ...base, version: '' })).toMatch(/^version/);
+  expect(parseOffer({ ...base, features: [] })).toMatch(/^features/);
+  expect(
+    parseOffer({ ...base, features: ['a'], threshold: 'high', source: { inline: '' } }),
+  ).toMatch(/^threshold/);
+  expect(parseOffer({ ...base, sha256: 'ABC', source: { inline: '' } })).toMatch(/^sha256/);
+  expect(parseOffer({ ...base, source: { inline: '', url: 'http://x' } })).toMatch(/^source:/);
+  expect(parseOffer({ ...base, source: { url: 'http://x/m.onnx' } })).toMatch(/^sha256: required/);
+  expect(parseOffer({ ...base, source: { url: 'ftp://x' }, sha256: 'a'.repeat(64) })).toMatch(
+    /^source.url/,
+  );
+});
+
+async function refusal(p: Promise<unknown>): Promise<{ reason: string; message: string }> {
+  const error = await p.then(
+    () => undefined,
+    (e: unknown) => e,
+  );
+  expect(error).toBeInstanceOf(ModelError);
+  return { reason: (error as ModelError).reason, message: (error as ModelError).message };
+}
+
+describe('the bytes', () => {
+  let dir: string;
+  let server: Server;
+  let url: string;
+  beforeAll(async () => {
+    dir = await mkdtemp(path.join(tmpdir(), 'edgewarden-source-'));
+    await writeFile(path.join(dir, 'model.onnx'), 'onnx bytes');
+    server = createServer((req, res) => {
+      if (req.url === '/model.onnx') return void res.end('downloaded bytes');
+      if (req.url === '/huge.onnx') {
+        res.writeHead(200, { 'content-length': String(MAX_MODEL_BYTES + 1) });
+        return void res.write('x'.repeat(1024));
+      }
+      res.writeHead(404).end();
+    });
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  });
+  afterAll(async () => {
+    server.closeAllConnections();
+    await new Promise((r) => server.close(r));
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  test('inline, from the source volume, and downloaded', async () => {
+    const inline = Buffer.from('inline bytes').toString('base64');
+    expect(Buffer.from(await offerBytes(offer({ inline }), dir)).toString()).toBe('inline bytes');
+    expect(Buffer.from(await offerBytes(offer({ file: 'model.onnx' }), dir)).toString()).toBe(
+      'onnx bytes',
+    );
+    expect(
+      Buffer.from(
+        await offerBytes(offer({ url: `${url}/model.onnx` }, 'a'.repeat(64)), dir),
+      ).toString(),
+    ).toBe('downloaded bytes');
+  });
+
+  test('a missing file, a path out of the volume, a failed or oversized download are refused', async () => {
+    expect(await refusal(offerBytes(offer({ file: 'none.onnx' }), dir))).toMatchObject({
+      reason: 'ModelMissing',
+    });
+    expect(await refusal(offerBytes(offer({ file: '../etc/passwd' }), dir))).toMatchObject({
+      reason: 'ManifestInvalid',
+    });
+    const missing = await refusal(
+      offerBytes(offer({ url: `${url}/none.onnx?token=secret` }, 'a'.repeat(64)), dir),
+    );
+    expect(missing.reason).toBe('DownloadFailed');
+    expect(missing.message).toContain('HTTP 404');
+    expect(missing.message).not.toContain('secret'); // a URL's query may be a credential
+    const huge = await refusal(offerBytes(offer({ url: `${url}/huge.onnx` }, 'a'.repeat(64)), dir));
+    expect(huge.reason).toBe('InvalidModel');
+    expect(huge.message).toContain('larger than');
+    expect(
+      (await refusal(offerBytes(offer({ url: 'http://127.0.0.1:1/m.onnx' }, 'a'.repeat(64)), dir)))
+        .reason,
+    ).toBe('DownloadFailed');
+  });
+});

@@ -1,0 +1,132 @@
+// The agent's side of a ModelDeployment rollout: who may offer a model (a bearer token whose
+// SHA-256 the pod was started with), what an offer must hold, and where its bytes come from
+// (inline, downloaded over HTTP(S) with a size cap, or a file on the read-only model source
+// volume). Installing the bytes is install.ts's job.
+import { createHash, timingSafeEqual } from 'node:crypto';
+import { open } from 'node:fs/promises';
+import path from 'node:path';
+
+import { MAX_MODEL_BYTES, type ModelOfferRequest } from '../contract/index.js';
+import { ModelError } from './manifest.js';
+
+/** The hex SHA-256 of a control token, as the pod's environment holds it. */
+export function controlTokenDigest(token: string): string {
+  return createHash('sha256').update(token).digest('hex');
+}
+
+/** Whether an Authorization header carries the token whose digest is `expectedSha256`. */
+export function authorized(header: string | undefined, expectedSha256: string): boolean {
+  const token = /^Bearer (\S+)$/.exec(header ?? '')?.[1];
+  if (token === undefined) return false;
+  const given = Buffer.from(controlTokenDigest(token), 'hex');
+  const expected = Buffer.from(expectedSha256, 'hex');
+  return given.length === expected.length && timingSafeEqual(given, expected);
+}
+
+const SHA256 = /^[a-f0-9]{64}$/;
+const isStringArray = (v: unknown): v is string[] =>
+  Array.isArray(v) && v.every((x) => typeof x === 'string');
+
+/** Checks PUT /model's body; returns the request or a message naming the bad field. */
+export function parseOffer(body: unknown): ModelOfferRequest | string {
+  const b = body as Partial<Record<keyof ModelOfferRequest, unknown>> | null;
+  if (b === null || typeof b !== 'object' || Array.isArray(b)) return 'body: not a JSON object';
+  if (typeof b.version !== 'string' || b.version === '') return 'version: a non-empty string';
+  if (typeof b.agent !== 'string') return 'agent: a string';
+  if (!isStringArray(b.features) || b.features.length === 0)
+    return 'features: a non-empty list of names';
+  if (b.threshold !== undefined && (typeof b.threshold !== 'number' || !(b.threshold >= 0)))
+    return 'threshold: a number from 0 to 1';
+  if (b.sha256 !== undefined && (typeof b.sha256 !== 'string' || !SHA256.test(b.sha256)))
+    return 'sha256: 64 lowercase hex digits';
+  if (b.dryRun !== undefined && typeof b.dryRun !== 'boolean') return 'dryRun: a boolean';
+  const source = b.source as Record<string, unknown> | undefined;
+  const keys = source && typeof source === 'object' ? Object.keys(source) : [];
+  if (keys.length !== 1 || !['inline', 'url', 'file'].includes(keys[0]!))
+    return 'source: exactly one of inline, url, file';
+  if (typeof source![keys[0]!] !== 'string') return `source.${keys[0]}: a string`;
+  if (keys[0] === 'url') {
+    if (!/^https?:\/\//.test(source!.url as string)) return 'source.url: an http(s) URL';
+    if (b.sha256 === undefined) return 'sha256: required with source.url';
+  }
+  return b as ModelOfferRequest;
+}
+
+/** The offer's bytes: decoded, downloaded or read; never more than MAX_MODEL_BYTES. */
+export async function offerBytes(
+  offer: ModelOfferRequest,
+  sourceDir: string,
+  timeoutMs = 60_000,
+): Promise<Uint8Array> {
+  const tooBig = (what: string): ModelError =>
+    new ModelError('InvalidModel', `${what} is larger than ${MAX_MODEL_BYTES} bytes`);
+  if ('inline' in offer.source) {
+    const bytes = Buffer.from(offer.source.inline, 'base64');
+    if (bytes.length > MAX_MODEL_BYTES) throw tooBig('the model');
+    return bytes;
+  }
+  if ('url' in offer.source) return download(offer.source.url, timeoutMs, tooBig);
+  const root = path.resolve(sourceDir);
+  const file = path.resolve(root, offer.source.file);
+  if (!file.startsWith(root + path.sep))
+    throw new ModelError(
+      'ManifestInvalid',
+      `source.file: ${offer.source.file} is outside the volume`,
+    );
+  let handle;
+  try {
+    handle = await open(file, 'r');
+  } catch (error) {
+    throw new ModelError(
+      'ModelMissing',
+      `${offer.source.file} on the model source volume: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`,
+    );
+  }
+  try {
+    if ((await handle.stat()).size > MAX_MODEL_BYTES) throw tooBig(offer.source.file);
+    return await handle.readFile();
+  } finally {
+    await handle.close();
+  }
+}
+
+async function download(
+  url: string,
+  timeoutMs: number,
+  tooBig: (what: string) => ModelError,
+): Promise<Uint8Array> {
+  // The URL is the user's, but its query may hold a credential: messages name only the host.
+  const where = new URL(url).host;
+  const failed = (why: string): ModelError =>
+    new ModelError('DownloadFailed', `download from ${where}: ${why}`);
+  let response: Response;
+  try {
+    response = await fetch(url, { signal: AbortSignal.timeout(timeoutMs), redirect: 'follow' });
+  } catch (error) {
+    throw failed(
+      (error as Error).cause ? String((error as Error).cause) : (error as Error).message,
+    );
+  }
+  if (!response.ok) {
+    await response.body?.cancel();
+    throw failed(`HTTP ${response.status}`);
+  }
+  const declared = Number(response.headers.get('content-length') ?? 0);
+  if (declared > MAX_MODEL_BYTES) {
+    await response.body?.cancel();
+    throw tooBig(`the download from ${where}`);
+  }
+  const chunks: Uint8Array[] = [];
+  let size = 0;
+  try {
+    for await (const chunk of response.body as unknown as AsyncIterable<Uint8Array>) {
+      size += chunk.length;
+      if (size > MAX_MODEL_BYTES) throw tooBig(`the download from ${where}`);
+      chunks.push(chunk);
+    }
+  } catch (error) {
+    if (error instanceof ModelError) throw error;
+    throw failed((error as Error).message);
+  }
+  return Buffer.concat(chunks);
+}
