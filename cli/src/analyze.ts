@@ -6,7 +6,7 @@ import { parseArgs } from 'node:util';
 import { agentNames, builtInAgents, isAgentName } from '../../agent-runtime/src/agents/registry.js';
 import type { AgentName, Anomaly } from '../../agent-runtime/src/agents/types.js';
 import { analyzeLines } from '../../agent-runtime/src/analyze/analyzeLines.js';
-import { parseDuration } from '../../agent-runtime/src/analyze/duration.js';
+import { parseDuration } from '../../api/src/duration.js';
 import { baselineModelDir } from '../../agent-runtime/src/model/baselines.js';
 import type { LoadedModel } from '../../agent-runtime/src/model/model.js';
 import { openInput, readLines } from '../../agent-runtime/src/parse/lines.js';

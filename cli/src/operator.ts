@@ -2,12 +2,13 @@
 // in-cluster configuration or a kubeconfig.
 import { parseArgs } from 'node:util';
 
-import { parseDuration } from '../../agent-runtime/src/analyze/duration.js';
+import { parseDuration } from '../../api/src/duration.js';
 import type { Command } from './command.js';
 
 const usage = `Usage: edgewarden operator [options]
 
-Runs the edgewarden operator: turns AnalysisAgents into agent pods and keeps their status.
+Runs the edgewarden operator: turns AnalysisAgents into agent pods and keeps their status,
+and rolls ModelDeployments out to them.
 
 Options:
   --kubeconfig FILE            kubeconfig to use (default: in-cluster, else the first file
@@ -22,6 +23,9 @@ Options:
   --leader-elect               run leader election on a Lease (for more than one replica)
   --leader-election-namespace NS  namespace of the Lease (default: $POD_NAMESPACE, else default)
   --lease-duration DURATION    how long a lease lasts unrenewed (default 15s)
+  --control-key-namespace NS   namespace of the Secret edgewarden-control-key, from which the
+                               tokens for model delivery to agents are derived; made on first
+                               start (default: $POD_NAMESPACE, else default)
   --workers N                  reconciles at once per controller (default 2)
   --poll DURATION              how often agents' /status is read while they run (default 30s)
   --v N                        log verbosity (default 0)`;
@@ -46,6 +50,7 @@ async function run(args: string[]): Promise<number> {
         'leader-elect': { type: 'boolean', default: false },
         'leader-election-namespace': { type: 'string' },
         'lease-duration': { type: 'string', default: '15s' },
+        'control-key-namespace': { type: 'string' },
         workers: { type: 'string', default: '2' },
         poll: { type: 'string', default: '30s' },
         v: { type: 'string', default: '0' },
@@ -90,6 +95,7 @@ async function run(args: string[]): Promise<number> {
       leaderElect: values['leader-elect'],
       leaderElectionNamespace:
         values['leader-election-namespace'] ?? process.env.POD_NAMESPACE ?? 'default',
+      operatorNamespace: values['control-key-namespace'] ?? process.env.POD_NAMESPACE ?? 'default',
       leaseDurationMs: lease,
       workers,
       pollMs: poll,

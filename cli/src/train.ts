@@ -6,7 +6,7 @@ import { parseArgs } from 'node:util';
 
 import { agentNames, builtInAgents, isAgentName } from '../../agent-runtime/src/agents/registry.js';
 import type { AgentName } from '../../agent-runtime/src/agents/types.js';
-import { parseDuration } from '../../agent-runtime/src/analyze/duration.js';
+import { parseDuration } from '../../api/src/duration.js';
 import { readRecords } from '../../agent-runtime/src/train/records.js';
 import { train } from '../../agent-runtime/src/train/train.js';
 import { extractWindows } from '../../agent-runtime/src/train/windows.js';

@@ -10,7 +10,7 @@ import { fileURLToPath } from 'node:url';
 import pg from 'pg';
 
 import { logisticRegressionOnnx } from '../../../test/fixtures/onnx.js';
-import { controlTokenDigest } from '../model/delivery.js';
+import { controlTokenDigest } from '../contract/index.js';
 import { train } from '../train/train.js';
 import {
   startPostgres,

@@ -10,7 +10,7 @@ import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom
 import { AnalysisEngine } from '../agents/engine.js';
 import { builtInAgents } from '../agents/registry.js';
 import type { AgentName } from '../agents/types.js';
-import { parseDuration } from '../analyze/duration.js';
+import { parseDuration } from '../../../api/src/duration.js';
 import { RedisCache } from '../cache/redisCache.js';
 import {
   agentPaths,

@@ -6,7 +6,7 @@ import { parse } from 'yaml';
 
 import type { AnalysisAgentSpec } from '../../../api/src/generated/types.js';
 import { ResourceValidator } from '../../../api/src/validate.js';
-import { parseDuration } from '../analyze/duration.js';
+import { parseDuration } from '../../../api/src/duration.js';
 import { agentDefaults, agentEnv } from '../contract/index.js';
 import type { PostgresConnection, SslMode } from '../source/postgresSource.js';
 

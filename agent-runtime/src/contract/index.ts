@@ -1,5 +1,6 @@
 // The agent pod's published contract: what an agent is started with. The operator imports
 // this (and nothing else of the agent runtime) to build agent pods.
+import { createHash } from 'node:crypto';
 
 /** Environment variables an agent reads. Secrets reach it only through these, never in its config file. */
 export const agentEnv = {
@@ -106,4 +107,9 @@ export interface ServedModel {
   lastFailure?: { reason: string; message: string; time: string };
   /** Since this model was loaded: windows scored, windows at or over the threshold, failed batches. */
   scored?: { windows: number; flagged: number; inferenceErrors: number };
+}
+
+/** The hex SHA-256 of a control token: what the pod's environment holds instead of the token. */
+export function controlTokenDigest(token: string): string {
+  return createHash('sha256').update(token).digest('hex');
 }

@@ -7,7 +7,8 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 
 import { MAX_MODEL_BYTES, type ModelOfferRequest } from '../contract/index.js';
-import { authorized, controlTokenDigest, offerBytes, parseOffer } from './delivery.js';
+import { controlTokenDigest } from '../contract/index.js';
+import { authorized, offerBytes, parseOffer } from './delivery.js';
 import { ModelError } from './manifest.js';
 
 const base = { version: 'v1', agent: 'auth', features: ['failures'] };

@@ -2,17 +2,12 @@
 // SHA-256 the pod was started with), what an offer must hold, and where its bytes come from
 // (inline, downloaded over HTTP(S) with a size cap, or a file on the read-only model source
 // volume). Installing the bytes is install.ts's job.
-import { createHash, timingSafeEqual } from 'node:crypto';
+import { timingSafeEqual } from 'node:crypto';
 import { open } from 'node:fs/promises';
 import path from 'node:path';
 
-import { MAX_MODEL_BYTES, type ModelOfferRequest } from '../contract/index.js';
+import { controlTokenDigest, MAX_MODEL_BYTES, type ModelOfferRequest } from '../contract/index.js';
 import { ModelError } from './manifest.js';
-
-/** The hex SHA-256 of a control token, as the pod's environment holds it. */
-export function controlTokenDigest(token: string): string {
-  return createHash('sha256').update(token).digest('hex');
-}
 
 /** Whether an Authorization header carries the token whose digest is `expectedSha256`. */
 export function authorized(header: string | undefined, expectedSha256: string): boolean {

@@ -1459,7 +1459,8 @@ export const openApiSchemas: Record<
       },
       status: {
         type: 'object',
-        description: 'What the operator last observed. Rebuilt from the world on every reconcile.',
+        description:
+          'What the operator last observed, and the rollout state it keeps (stable, rollout) to resume after a restart.',
         properties: {
           observedGeneration: {
             type: 'integer',
@@ -1532,8 +1533,8 @@ export const openApiSchemas: Record<
           transition: {
             type: 'string',
             description:
-              'UpToDate: every agent serves the target. InProgress: rolling out. BlockedByFailedLoad: the target failed to load and the previous version keeps serving. InvalidSpec: the spec cannot be acted on until it changes.',
-            enum: ['UpToDate', 'InProgress', 'BlockedByFailedLoad', 'InvalidSpec'],
+              'UpToDate: every agent serves the target. InProgress: rolling out. BlockedByFailedLoad: the target failed to validate or load and the previous version keeps serving. RolledBack: a canary step of the target failed its analysis and the previous version serves again. InvalidSpec: the spec cannot be acted on until it changes.',
+            enum: ['UpToDate', 'InProgress', 'BlockedByFailedLoad', 'RolledBack', 'InvalidSpec'],
             maxLength: 19,
           },
           lastFailure: {
@@ -1564,11 +1565,11 @@ export const openApiSchemas: Record<
           },
           history: {
             type: 'array',
-            description: 'Versions that served, newest first, at most revisionHistoryLimit.',
+            description: 'Versions tried and served, newest first, at most revisionHistoryLimit.',
             maxItems: 100,
             items: {
               type: 'object',
-              description: 'One version that served.',
+              description: 'One version tried or served.',
               required: ['version'],
               properties: {
                 version: { type: 'string', description: 'The version label.', maxLength: 63 },
@@ -1587,6 +1588,201 @@ export const openApiSchemas: Record<
                   format: 'date-time',
                   description: 'When it stopped serving; unset while it serves.',
                 },
+                outcome: {
+                  type: 'string',
+                  description:
+                    'Serving: it serves now. Replaced: a later version took over. RolledBack: a canary of it failed its analysis. Refused: it failed validation and never served.',
+                  enum: ['Serving', 'Replaced', 'RolledBack', 'Refused'],
+                  maxLength: 10,
+                },
+                reason: {
+                  type: 'string',
+                  description: 'Why it was rolled back or refused.',
+                  maxLength: 1024,
+                },
+              },
+            },
+          },
+          stable: {
+            type: 'object',
+            description:
+              'The last version that completed a rollout, as it was specified: what every agent serves outside a rollout, and what a rollback returns to. Kept by the operator.',
+            required: ['version', 'sha256', 'features', 'source'],
+            properties: {
+              version: { type: 'string', description: 'The version label.', maxLength: 63 },
+              sha256: { type: 'string', description: 'SHA-256 of its bytes.', maxLength: 64 },
+              features: {
+                type: 'array',
+                description: 'Its input features, in order.',
+                maxItems: 256,
+                items: { type: 'string', maxLength: 64 },
+              },
+              threshold: { type: 'number', description: 'Its threshold, when the spec set one.' },
+              source: {
+                type: 'object',
+                description: 'Where its bytes were.',
+                'x-kubernetes-validations': [
+                  {
+                    rule: '[has(self.configMap), has(self.secret), has(self.http), has(self.persistentVolumeClaim)].filter(x, x).size() == 1',
+                    message:
+                      'set exactly one of source.configMap, source.secret, source.http, source.persistentVolumeClaim',
+                  },
+                ],
+                properties: {
+                  configMap: {
+                    type: 'object',
+                    description:
+                      'A binaryData key of a ConfigMap in the same namespace (models up to about 1 MiB).',
+                    required: ['name', 'key'],
+                    properties: {
+                      name: {
+                        type: 'string',
+                        description: 'Name of the ConfigMap.',
+                        minLength: 1,
+                        maxLength: 253,
+                        pattern:
+                          '^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$',
+                      },
+                      key: {
+                        type: 'string',
+                        description: 'Key holding the ONNX bytes.',
+                        minLength: 1,
+                        maxLength: 253,
+                        pattern: '^[-._a-zA-Z0-9]+$',
+                      },
+                    },
+                  },
+                  secret: {
+                    type: 'object',
+                    description:
+                      'A key of a Secret in the same namespace holding the ONNX bytes (models up to about 1 MiB).',
+                    required: ['name', 'key'],
+                    properties: {
+                      name: {
+                        type: 'string',
+                        description: 'Name of the Secret, in the same namespace as this resource.',
+                        minLength: 1,
+                        maxLength: 253,
+                        pattern:
+                          '^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$',
+                      },
+                      key: {
+                        type: 'string',
+                        description:
+                          "Key within the Secret. Defaults to the key named in the field's description.",
+                        minLength: 1,
+                        maxLength: 253,
+                        pattern: '^[-._a-zA-Z0-9]+$',
+                      },
+                    },
+                  },
+                  http: {
+                    type: 'object',
+                    description:
+                      'An HTTP(S) URL the agents download the model from, checked against its sha256.',
+                    required: ['url', 'sha256'],
+                    properties: {
+                      url: {
+                        type: 'string',
+                        description:
+                          'URL of the .onnx file. Use https:// outside a trusted network.',
+                        maxLength: 2048,
+                        pattern: '^https?://[^\\s]+$',
+                      },
+                      sha256: {
+                        type: 'string',
+                        description:
+                          'Hex SHA-256 of the file; a download that does not match is refused.',
+                        minLength: 64,
+                        maxLength: 64,
+                        pattern: '^[a-f0-9]{64}$',
+                      },
+                    },
+                  },
+                  persistentVolumeClaim: {
+                    type: 'object',
+                    description:
+                      'A file on a PersistentVolumeClaim in the same namespace, mounted read-only into the agent pods.',
+                    required: ['claimName', 'path'],
+                    properties: {
+                      claimName: {
+                        type: 'string',
+                        description: 'Name of the PersistentVolumeClaim.',
+                        minLength: 1,
+                        maxLength: 253,
+                        pattern:
+                          '^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$',
+                      },
+                      path: {
+                        type: 'string',
+                        description:
+                          'Path of the .onnx file inside the volume, relative, without "..".',
+                        minLength: 1,
+                        maxLength: 1024,
+                        pattern: '^[^/]',
+                        'x-kubernetes-validations': [
+                          {
+                            rule: "!self.split('/').exists(p, p == '..')",
+                            message: "path must not contain '..'",
+                          },
+                        ],
+                      },
+                    },
+                  },
+                },
+              },
+            },
+          },
+          rollout: {
+            type: 'object',
+            description:
+              'The rollout of the target in progress or last finished: kept in status so that an operator restarted mid-rollout resumes where it was.',
+            required: ['revision', 'phase'],
+            properties: {
+              revision: {
+                type: 'string',
+                description:
+                  'Digest of the spec fields the rollout is for (version, source, features, threshold).',
+                maxLength: 64,
+              },
+              phase: {
+                type: 'string',
+                description:
+                  'Validating: tried on one agent pod without serving. Progressing: being delivered (a canary step is watched for its analysis window). Complete, Failed, RolledBack, or Halted (a canary step failed and autoRollback is off).',
+                enum: ['Validating', 'Progressing', 'Complete', 'Failed', 'RolledBack', 'Halted'],
+                maxLength: 11,
+              },
+              sha256: {
+                type: 'string',
+                description: "SHA-256 of the target's bytes, as validation found it.",
+                maxLength: 64,
+              },
+              startedAt: {
+                type: 'string',
+                format: 'date-time',
+                description: 'When this rollout began.',
+              },
+              step: {
+                type: 'integer',
+                format: 'int32',
+                description: 'The canary step reached (1 is the first share of pods).',
+                minimum: 0,
+              },
+              stepStartedAt: {
+                type: 'string',
+                format: 'date-time',
+                description: "When the current canary step's pods all served the target.",
+              },
+              canaryPods: {
+                type: 'array',
+                description: 'The agent pods of the canary so far.',
+                maxItems: 1024,
+                items: { type: 'string', maxLength: 253 },
+              },
+              baselineRate: {
+                type: 'number',
+                description:
+                  'Share of windows the previous version flagged on the canary pods before the switch.',
               },
             },
           },

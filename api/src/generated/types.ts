@@ -891,7 +891,7 @@ export interface ModelDeployment {
    */
   spec: ModelDeploymentSpec;
   /**
-   * What the operator last observed. Rebuilt from the world on every reconcile.
+   * What the operator last observed, and the rollout state it keeps (stable, rollout) to resume after a restart.
    */
   status?: ModelDeploymentStatus;
 }
@@ -1084,7 +1084,7 @@ export interface ModelDeploymentSpecRolloutCanary {
 }
 
 /**
- * What the operator last observed. Rebuilt from the world on every reconcile.
+ * What the operator last observed, and the rollout state it keeps (stable, rollout) to resume after a restart.
  */
 export interface ModelDeploymentStatus {
   /**
@@ -1104,9 +1104,9 @@ export interface ModelDeploymentStatus {
    */
   targetVersion?: string;
   /**
-   * UpToDate: every agent serves the target. InProgress: rolling out. BlockedByFailedLoad: the target failed to load and the previous version keeps serving. InvalidSpec: the spec cannot be acted on until it changes.
+   * UpToDate: every agent serves the target. InProgress: rolling out. BlockedByFailedLoad: the target failed to validate or load and the previous version keeps serving. RolledBack: a canary step of the target failed its analysis and the previous version serves again. InvalidSpec: the spec cannot be acted on until it changes.
    */
-  transition?: 'UpToDate' | 'InProgress' | 'BlockedByFailedLoad' | 'InvalidSpec';
+  transition?: 'UpToDate' | 'InProgress' | 'BlockedByFailedLoad' | 'RolledBack' | 'InvalidSpec';
   /**
    * The last failure to validate, load or roll out a version.
    */
@@ -1120,9 +1120,17 @@ export interface ModelDeploymentStatus {
    */
   totalAgents?: number;
   /**
-   * Versions that served, newest first, at most revisionHistoryLimit.
+   * Versions tried and served, newest first, at most revisionHistoryLimit.
    */
   history?: ModelDeploymentStatusHistoryItem[];
+  /**
+   * The last version that completed a rollout, as it was specified: what every agent serves outside a rollout, and what a rollback returns to. Kept by the operator.
+   */
+  stable?: ModelDeploymentStatusStable;
+  /**
+   * The rollout of the target in progress or last finished: kept in status so that an operator restarted mid-rollout resumes where it was.
+   */
+  rollout?: ModelDeploymentStatusRollout;
 }
 
 /**
@@ -1174,7 +1182,7 @@ export interface ModelDeploymentStatusLastFailure {
 }
 
 /**
- * One version that served.
+ * One version tried or served.
  */
 export interface ModelDeploymentStatusHistoryItem {
   /**
@@ -1193,6 +1201,156 @@ export interface ModelDeploymentStatusHistoryItem {
    * When it stopped serving; unset while it serves.
    */
   servedUntil?: string;
+  /**
+   * Serving: it serves now. Replaced: a later version took over. RolledBack: a canary of it failed its analysis. Refused: it failed validation and never served.
+   */
+  outcome?: 'Serving' | 'Replaced' | 'RolledBack' | 'Refused';
+  /**
+   * Why it was rolled back or refused.
+   */
+  reason?: string;
+}
+
+/**
+ * The last version that completed a rollout, as it was specified: what every agent serves outside a rollout, and what a rollback returns to. Kept by the operator.
+ */
+export interface ModelDeploymentStatusStable {
+  /**
+   * The version label.
+   */
+  version: string;
+  /**
+   * SHA-256 of its bytes.
+   */
+  sha256: string;
+  /**
+   * Its input features, in order.
+   */
+  features: string[];
+  /**
+   * Its threshold, when the spec set one.
+   */
+  threshold?: number;
+  /**
+   * Where its bytes were.
+   */
+  source: ModelDeploymentStatusStableSource;
+}
+
+/**
+ * Where its bytes were.
+ */
+export interface ModelDeploymentStatusStableSource {
+  /**
+   * A binaryData key of a ConfigMap in the same namespace (models up to about 1 MiB).
+   */
+  configMap?: ModelDeploymentStatusStableSourceConfigMap;
+  /**
+   * A key of a Secret in the same namespace holding the ONNX bytes (models up to about 1 MiB).
+   */
+  secret?: ModelDeploymentStatusStableSourceSecret;
+  /**
+   * An HTTP(S) URL the agents download the model from, checked against its sha256.
+   */
+  http?: ModelDeploymentStatusStableSourceHttp;
+  /**
+   * A file on a PersistentVolumeClaim in the same namespace, mounted read-only into the agent pods.
+   */
+  persistentVolumeClaim?: ModelDeploymentStatusStableSourcePersistentVolumeClaim;
+}
+
+/**
+ * A binaryData key of a ConfigMap in the same namespace (models up to about 1 MiB).
+ */
+export interface ModelDeploymentStatusStableSourceConfigMap {
+  /**
+   * Name of the ConfigMap.
+   */
+  name: string;
+  /**
+   * Key holding the ONNX bytes.
+   */
+  key: string;
+}
+
+/**
+ * A key of a Secret in the same namespace holding the ONNX bytes (models up to about 1 MiB).
+ */
+export interface ModelDeploymentStatusStableSourceSecret {
+  /**
+   * Name of the Secret, in the same namespace as this resource.
+   */
+  name: string;
+  /**
+   * Key within the Secret. Defaults to the key named in the field's description.
+   */
+  key: string;
+}
+
+/**
+ * An HTTP(S) URL the agents download the model from, checked against its sha256.
+ */
+export interface ModelDeploymentStatusStableSourceHttp {
+  /**
+   * URL of the .onnx file. Use https:// outside a trusted network.
+   */
+  url: string;
+  /**
+   * Hex SHA-256 of the file; a download that does not match is refused.
+   */
+  sha256: string;
+}
+
+/**
+ * A file on a PersistentVolumeClaim in the same namespace, mounted read-only into the agent pods.
+ */
+export interface ModelDeploymentStatusStableSourcePersistentVolumeClaim {
+  /**
+   * Name of the PersistentVolumeClaim.
+   */
+  claimName: string;
+  /**
+   * Path of the .onnx file inside the volume, relative, without "..".
+   */
+  path: string;
+}
+
+/**
+ * The rollout of the target in progress or last finished: kept in status so that an operator restarted mid-rollout resumes where it was.
+ */
+export interface ModelDeploymentStatusRollout {
+  /**
+   * Digest of the spec fields the rollout is for (version, source, features, threshold).
+   */
+  revision: string;
+  /**
+   * Validating: tried on one agent pod without serving. Progressing: being delivered (a canary step is watched for its analysis window). Complete, Failed, RolledBack, or Halted (a canary step failed and autoRollback is off).
+   */
+  phase: 'Validating' | 'Progressing' | 'Complete' | 'Failed' | 'RolledBack' | 'Halted';
+  /**
+   * SHA-256 of the target's bytes, as validation found it.
+   */
+  sha256?: string;
+  /**
+   * When this rollout began.
+   */
+  startedAt?: string;
+  /**
+   * The canary step reached (1 is the first share of pods).
+   */
+  step?: number;
+  /**
+   * When the current canary step's pods all served the target.
+   */
+  stepStartedAt?: string;
+  /**
+   * The agent pods of the canary so far.
+   */
+  canaryPods?: string[];
+  /**
+   * Share of windows the previous version flagged on the canary pods before the switch.
+   */
+  baselineRate?: number;
 }
 
 /** Where the ModelDeployment kind is served: group, version and resource. */

@@ -11,7 +11,15 @@ import {
   RESOURCES,
   type AgentContext,
 } from '../controllers/analysisAgent/reconcile.js';
+import {
+  MODEL_DEPLOYMENT,
+  reconcileModelDeployment,
+  type ModelContext,
+} from '../controllers/modelDeployment/reconcile.js';
+import { offerModel, unloadModel } from '../controllers/modelDeployment/delivery.js';
 import type { OperatorSettings } from '../domain/analysisAgent/desired.js';
+import type { StoredModelDeployment } from '../domain/modelDeployment/rollout.js';
+import { ensureControlKey } from './controlKey.js';
 import { Controller, controllerMetrics } from '../runtime/controller.js';
 import { EventRecorder } from '../runtime/events.js';
 import { Informer, NamespacedInformers, type Cache } from '../runtime/informer.js';
@@ -41,6 +49,8 @@ export interface OperatorOptions {
   bindAddress: string;
   leaderElect: boolean;
   leaderElectionNamespace: string;
+  /** The operator's own namespace: where its control key Secret lives. */
+  operatorNamespace: string;
   leaseDurationMs: number;
   workers: number;
   settings: OperatorSettings;
@@ -79,12 +89,16 @@ export async function runOperator(options: OperatorOptions): Promise<RunningOper
     );
   };
 
+  const controlKey = await ensureControlKey(client, options.operatorNamespace);
   const childSelector = 'app.kubernetes.io/managed-by=edgewarden-operator';
+  const events = new EventRecorder(client, FIELD_MANAGER, log);
+  const models = informer<StoredModelDeployment & KubeObject>(MODEL_DEPLOYMENT);
   const ctx: AgentContext = {
     client,
-    settings: options.settings,
+    settings: { ...options.settings, controlKey },
+    models,
     log: log.with({ controller: 'analysisagent' }),
-    events: new EventRecorder(client, FIELD_MANAGER, log),
+    events,
     agents: informer(RESOURCES.analysisAgent),
     statefulSets: informer(RESOURCES.statefulSet, childSelector),
     services: informer(RESOURCES.service, childSelector),
@@ -109,8 +123,44 @@ export async function runOperator(options: OperatorOptions): Promise<RunningOper
     .maps(ctx.pods, (p) => {
       const instance = p.metadata.labels?.['app.kubernetes.io/instance'];
       return instance ? [`${p.metadata.namespace ?? ''}/${instance}`] : [];
-    });
-  const controllers = [agents];
+    })
+    // A ModelDeployment whose source is a claim mounts it into its agents' pods.
+    .maps(models, (m) =>
+      ctx.agents
+        .list(m.metadata.namespace)
+        .filter((a) => a.spec.model?.name === m.metadata.name)
+        .map((a) => `${a.metadata.namespace}/${a.metadata.name}`),
+    );
+  const modelCtx: ModelContext = {
+    client,
+    log: log.with({ controller: 'modeldeployment' }),
+    events,
+    models,
+    agents: ctx.agents,
+    pods: ctx.pods,
+    fetchStatus: (pod) => ctx.fetchStatus(pod),
+    offer: (pod, token, offer) => offerModel(pod, agentDefaults.port, token, offer),
+    unload: (pod, token) => unloadModel(pod, agentDefaults.port, token),
+    controlKey,
+    pollMs: options.pollMs,
+    now: () => new Date(),
+  };
+  const modelOf = (namespace: string | undefined, agent: string | undefined): string[] => {
+    const a = agent ? ctx.agents.get(namespace ?? '', agent) : undefined;
+    return a?.spec.model ? [`${namespace ?? ''}/${a.spec.model.name}`] : [];
+  };
+  const rollouts = new Controller(
+    'modeldeployment',
+    (namespace, name) => reconcileModelDeployment(modelCtx, namespace, name),
+    log,
+    metrics,
+  )
+    .watches(models)
+    .maps(ctx.agents, (a) => modelOf(a.metadata.namespace, a.metadata.name))
+    .maps(ctx.pods, (p) =>
+      modelOf(p.metadata.namespace, p.metadata.labels?.['app.kubernetes.io/instance']),
+    );
+  const controllers = [agents, rollouts];
 
   let shuttingDown = false;
   let leading = !options.leaderElect;

@@ -15,6 +15,7 @@ import {
   type PodObservation,
 } from '../../domain/analysisAgent/status.js';
 import type { Child } from '../../domain/children.js';
+import type { StoredModelDeployment } from '../../domain/modelDeployment/rollout.js';
 import { mergeConditions, type Condition } from '../../runtime/conditions.js';
 import type { ReconcileResult } from '../../runtime/controller.js';
 import type { EventRecorder } from '../../runtime/events.js';
@@ -53,7 +54,7 @@ export const RESOURCES = {
   secret: { apiVersion: 'v1', kind: 'Secret', plural: 'secrets', namespaced: true },
 } satisfies Record<string, Resource>;
 
-type Pod = KubeObject & {
+export type AgentPod = KubeObject & {
   spec?: { containers?: { name: string; ports?: { name?: string; containerPort: number }[] }[] };
   status?: {
     phase?: string;
@@ -62,6 +63,7 @@ type Pod = KubeObject & {
     containerStatuses?: { state?: { waiting?: { reason?: string; message?: string } } }[];
   };
 };
+type Pod = AgentPod;
 type StatefulSet = KubeObject & { status?: { replicas?: number; readyReplicas?: number } };
 
 /** Everything a reconcile needs, passed in (main builds it). */
@@ -76,6 +78,8 @@ export interface AgentContext {
   configMaps: Cache<KubeObject>;
   serviceAccounts: Cache<KubeObject>;
   pods: Cache<Pod>;
+  /** ModelDeployments, for the claims of a persistentVolumeClaim model source. */
+  models: Cache<StoredModelDeployment & KubeObject>;
   /** Reads one agent pod's /status (main: over HTTP to the pod's IP). */
   fetchStatus(pod: Pod): Promise<AgentReport>;
   /** How often status is refreshed from the agents while pods run. */
@@ -126,6 +130,15 @@ async function missingSecrets(
   return missing;
 }
 
+/** Claims of the agent's ModelDeployment sources (its target and its stable version). */
+function modelClaims(ctx: AgentContext, agent: StoredAgent): string[] {
+  const md = agent.spec.model && ctx.models.get(agent.metadata.namespace, agent.spec.model.name);
+  if (!md || md.spec.agent !== agent.spec.agent) return [];
+  return [md.spec.source, md.status?.stable?.source]
+    .map((s) => s?.persistentVolumeClaim?.claimName)
+    .filter((c): c is string => c !== undefined);
+}
+
 function observePod(pod: Pod): PodObservation {
   const ready =
     pod.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True') ?? false;
@@ -145,7 +158,7 @@ export async function reconcileAnalysisAgent(
 ): Promise<ReconcileResult> {
   const agent = ctx.agents.get(namespace, name);
   if (!agent || agent.metadata.deletionTimestamp) return {}; // the garbage collector removes the children
-  const children = agentChildren(agent, ctx.settings);
+  const children = agentChildren(agent, ctx.settings, modelClaims(ctx, agent));
   const missing = await missingSecrets(ctx, agent);
   // Children first that pods need, then the StatefulSet. A missing Secret does not stop the
   // rest: the pods would wait for it (and the status says why).
@@ -239,16 +252,20 @@ export function agentPort(pod: Pod, fallback: number): number {
   return fallback;
 }
 
+/** http://<pod IP>:<http port><path> of an agent pod. */
+export function agentUrl(pod: Pod, fallbackPort: number, path: string): string {
+  const ip = pod.status!.podIP!;
+  const host = ip.includes(':') ? `[${ip}]` : ip;
+  return `http://${host}:${agentPort(pod, fallbackPort)}${path}`;
+}
+
 /** main's fetchStatus: GET http://<pod IP>:<http port>/status, with a short timeout. */
 export async function fetchAgentStatus(
   pod: Pod,
   fallbackPort: number,
   timeoutMs = 2000,
 ): Promise<AgentReport> {
-  const ip = pod.status!.podIP!;
-  const host = ip.includes(':') ? `[${ip}]` : ip;
-  const port = agentPort(pod, fallbackPort);
-  const response = await fetch(`http://${host}:${port}${agentPaths.status}`, {
+  const response = await fetch(agentUrl(pod, fallbackPort, agentPaths.status), {
     signal: AbortSignal.timeout(timeoutMs),
   });
   if (!response.ok) throw new Error(`/status answered ${response.status}`);

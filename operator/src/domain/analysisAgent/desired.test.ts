@@ -7,7 +7,12 @@ import { fileURLToPath } from 'node:url';
 import YAML from 'yaml';
 
 import { ResourceValidator } from '../../../../api/src/validate.js';
-import { agentEnv } from '../../../../agent-runtime/src/contract/index.js';
+import {
+  agentDefaults,
+  agentEnv,
+  controlTokenDigest,
+} from '../../../../agent-runtime/src/contract/index.js';
+import { controlToken } from '../modelDeployment/rollout.js';
 import { agentChildren, type StoredAgent } from './desired.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
@@ -124,6 +129,32 @@ describe('whatever the spec', () => {
     for (const e of env)
       if (/URL|PASSWORD|USER/.test(e.name) && e.name !== agentEnv.redisUrl)
         expect(e.value).toBeUndefined();
+  });
+
+  test('model delivery: the pods hold the digest of their token, never the token; claims mount read-only', () => {
+    const key = new Uint8Array(32).fill(7);
+    const agent = agentFrom(example); // it has spec.model
+    const children = agentChildren(agent, { ...settings, controlKey: key }, ['models', 'models']);
+    const spec = (children.statefulSet as unknown as StatefulSetShape).spec.template.spec;
+    const env = spec.containers[0]!.env;
+    const token = controlToken(key, agent.metadata.uid);
+    const digest = env.find((e) => e.name === agentEnv.controlTokenSha256)?.value;
+    expect(digest).toBe(controlTokenDigest(token));
+    expect(JSON.stringify(children)).not.toContain(token);
+    // Another agent, another token.
+    expect(controlToken(key, 'another-uid')).not.toBe(token);
+    expect(spec.volumes.filter((v) => v.persistentVolumeClaim)).toEqual([
+      { name: 'model-source-0', persistentVolumeClaim: { claimName: 'models', readOnly: true } },
+    ]);
+    const mounts = (spec.containers[0] as unknown as { volumeMounts: Record<string, unknown>[] })
+      .volumeMounts;
+    expect(mounts).toContainEqual({
+      name: 'model-source-0',
+      mountPath: `${agentDefaults.modelSourceDir}/models`,
+      readOnly: true,
+    });
+    // Without a key (or without spec.model) there is no digest: the agent refuses offers.
+    expect(envOf(agent).some((e) => e.name === agentEnv.controlTokenSha256)).toBe(false);
   });
 
   test('the environment uses only the agent contract’s names (and libpq’s and Node’s)', () => {

@@ -13,8 +13,10 @@ import {
   agentDefaults,
   agentEnv,
   agentPaths,
+  controlTokenDigest,
 } from '../../../../agent-runtime/src/contract/index.js';
 import { childName, labelsFor, ownerReference, type Child } from '../children.js';
+import { controlToken } from '../modelDeployment/rollout.js';
 import { heapMegabytes, memoryBytes } from '../quantity.js';
 
 /** An AnalysisAgent as the API server returns it: named, namespaced, with a uid. */
@@ -26,6 +28,11 @@ export interface OperatorSettings {
   /** The agent image (the edgewarden image; its entrypoint is `edgewarden`). */
   agentImage: string;
   imagePullPolicy: 'Always' | 'IfNotPresent' | 'Never';
+  /**
+   * The operator's key for model delivery: each agent's pods get the SHA-256 of their token
+   * (an HMAC of the agent's uid), never the token. Unset: the pods refuse model offers.
+   */
+  controlKey?: Uint8Array;
 }
 
 export const AGENT_COMPONENT = 'agent';
@@ -64,7 +71,11 @@ const fromSecret = (name: string, secret: string, key: string, optional = false)
 });
 
 /** The pod's environment: the contract's variables, secrets by reference. */
-export function agentEnvironment(agent: StoredAgent, memoryLimit: string | undefined): EnvVar[] {
+export function agentEnvironment(
+  agent: StoredAgent,
+  memoryLimit: string | undefined,
+  controlKey?: Uint8Array,
+): EnvVar[] {
   const spec = agent.spec;
   const name = (n: string): EnvVar => ({ name: n });
   const env: EnvVar[] = [
@@ -81,6 +92,11 @@ export function agentEnvironment(agent: StoredAgent, memoryLimit: string | undef
     fromSecret('PGUSER', spec.source.secretRef.name, 'username', true),
     fromSecret('PGPASSWORD', spec.source.secretRef.name, 'password', true),
   ];
+  if (controlKey && spec.model)
+    env.push({
+      ...name(agentEnv.controlTokenSha256),
+      value: controlTokenDigest(controlToken(controlKey, agent.metadata.uid)),
+    });
   if (spec.source.caSecretRef)
     env.push({
       ...name(agentEnv.pgCaFile),
@@ -138,7 +154,15 @@ function dirOf(file: string): string {
   return file.slice(0, file.lastIndexOf('/'));
 }
 
-export function agentChildren(agent: StoredAgent, settings: OperatorSettings): AgentChildren {
+/**
+ * The agent's children. `modelClaims`: PersistentVolumeClaims holding its ModelDeployment's
+ * model (the target's and the stable version's), mounted read-only under modelSourceDir.
+ */
+export function agentChildren(
+  agent: StoredAgent,
+  settings: OperatorSettings,
+  modelClaims: readonly string[] = [],
+): AgentChildren {
   const spec = agent.spec;
   const name = childName(agent.metadata.name, 'agent');
   const namespace = agent.metadata.namespace;
@@ -160,7 +184,8 @@ export function agentChildren(agent: StoredAgent, settings: OperatorSettings): A
   const claim = storage.type === 'persistentVolumeClaim';
   const volumes: Record<string, unknown>[] = [
     { name: 'config', configMap: { name, items: [{ key: CONFIG_FILE, path: CONFIG_FILE }] } },
-    { name: 'model', emptyDir: { sizeLimit: '64Mi' } },
+    // Room for three versions of the largest model an agent takes (MAX_MODEL_BYTES, 32 MiB).
+    { name: 'model', emptyDir: { sizeLimit: '128Mi' } },
     { name: 'tmp', emptyDir: { sizeLimit: '16Mi' } },
   ];
   if (!claim)
@@ -174,6 +199,17 @@ export function agentChildren(agent: StoredAgent, settings: OperatorSettings): A
     { name: 'model', mountPath: agentDefaults.modelDir },
     { name: 'tmp', mountPath: '/tmp' },
   ];
+  [...new Set(modelClaims)].sort().forEach((claimName, i) => {
+    volumes.push({
+      name: `model-source-${i}`,
+      persistentVolumeClaim: { claimName, readOnly: true },
+    });
+    mounts.push({
+      name: `model-source-${i}`,
+      mountPath: `${agentDefaults.modelSourceDir}/${claimName}`,
+      readOnly: true,
+    });
+  });
   if (spec.source.caSecretRef) {
     volumes.push({ name: 'pg-ca', secret: { secretName: spec.source.caSecretRef.name } });
     mounts.push({ name: 'pg-ca', mountPath: PG_CA_DIR, readOnly: true });
@@ -210,7 +246,7 @@ export function agentChildren(agent: StoredAgent, settings: OperatorSettings): A
           image: settings.agentImage,
           imagePullPolicy: settings.imagePullPolicy,
           args: ['agent'],
-          env: agentEnvironment(agent, String(resources.limits.memory)),
+          env: agentEnvironment(agent, String(resources.limits.memory), settings.controlKey),
           ports: [{ name: 'http', containerPort: agentDefaults.port, protocol: 'TCP' }],
           readinessProbe: probe(agentPaths.ready, 10, 3),
           livenessProbe: probe(agentPaths.health, 20, 3),

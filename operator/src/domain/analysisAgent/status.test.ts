@@ -127,7 +127,13 @@ test('model loaded, refused, and drifting', () => {
     agent: withModel,
     reports: [
       report('a', {
-        model: { lastFailure: { reason: 'ChecksumMismatch', message: 'sha256 differs' } },
+        model: {
+          lastFailure: {
+            reason: 'ChecksumMismatch',
+            message: 'sha256 differs',
+            time: '2026-11-24T10:00:00Z',
+          },
+        },
       }),
     ],
   });

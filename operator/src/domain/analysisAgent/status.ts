@@ -3,6 +3,7 @@
 // the same observations give the same status; conditions keep their transition times only
 // while their status holds (runtime/conditions.ts does that part).
 import type { AnalysisAgentStatus } from '../../../../api/src/generated/types.js';
+import type { ServedModel } from '../../../../agent-runtime/src/contract/index.js';
 import type { StoredAgent } from './desired.js';
 
 /** What an agent pod reports at /status (the fields the operator uses). */
@@ -11,7 +12,7 @@ export interface AgentReport {
   ready: boolean;
   sourceReachable: boolean;
   sourceError?: string;
-  model?: { version?: string; lastFailure?: { reason: string; message: string } };
+  model?: ServedModel;
   lastCycleTime?: string;
   linesAnalyzed: number;
   anomalies: { total: number; last24h: number };

@@ -1,4 +1,4 @@
-// Durations as the API writes them ("30s", "5m", "1h30m"), to milliseconds.
+// Durations as the API writes them (its duration fields, CEL duration()) ("30s", "5m", "1h30m"), to milliseconds.
 const UNIT_MS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 };
 
 export function parseDuration(text: string): number | undefined {
