@@ -280,13 +280,14 @@ test('the operator serves probes and per-controller metrics', async () => {
   );
   expect(metrics).toContain('edgewarden_operator_reconcile_duration_seconds_bucket');
   expect(metrics).toContain('edgewarden_operator_workqueue_latency_seconds_bucket');
-  // Logs are JSON lines, Kubernetes style.
-  const line = operatorLog()
+  expect(metrics).toMatch(
+    /^edgewarden_operator_reconcile_total\{controller="modeldeployment",result="success"\} \d+$/m,
+  );
+  // Logs are JSON lines, Kubernetes style: each controller says when its caches are synced.
+  const synced = operatorLog()
     .split('\n')
-    .find((l) => l.includes('caches synced'))!;
-  expect(JSON.parse(line)).toMatchObject({
-    v: 0,
-    msg: 'caches synced; starting workers',
-    controller: 'analysisagent',
-  });
+    .filter((l) => l.includes('caches synced'))
+    .map((l) => JSON.parse(l) as { v: number; msg: string; controller: string });
+  expect(synced.map((l) => l.controller).sort()).toEqual(['analysisagent', 'modeldeployment']);
+  for (const l of synced) expect(l).toMatchObject({ v: 0, msg: 'caches synced; starting workers' });
 });

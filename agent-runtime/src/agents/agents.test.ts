@@ -2,6 +2,7 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { parse as parseYaml } from 'yaml';
 
 import { injectAttacks } from '../demo/attacks.js';
 import { SyslogParser } from '../parse/syslog.js';
@@ -296,6 +297,20 @@ describe('saved state', () => {
     feed(engine, 0, observed.length);
     expect(seen.size).toBe(all.length);
     for (const a of all) expect([...seen.get(a.name)!]).toEqual([...a.features].sort());
+  });
+
+  test('the example ModelDeployment asks only for features its agent extracts', () => {
+    const example = parseYaml(
+      readFileSync(
+        path.resolve(
+          path.dirname(fileURLToPath(import.meta.url)),
+          '../../../manifests/examples/modeldeployment.yaml',
+        ),
+        'utf8',
+      ),
+    ) as { spec: { agent: AgentName; features: string[] } };
+    const extracted = builtInAgents[example.spec.agent].features;
+    expect(example.spec.features.filter((f) => !extracted.includes(f))).toEqual([]);
   });
 
   test('a restarted engine finds what one that never stopped finds', () => {

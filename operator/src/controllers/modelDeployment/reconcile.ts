@@ -240,9 +240,10 @@ export async function reconcileModelDeployment(
         `${spec.version} (sha256 ${result.sha256.slice(0, 12)}) loaded on ${v.pod.metadata.name} and scored ${result.golden.rows} golden windows (${result.golden.flagged} flagged)`,
       );
     } catch (error) {
-      const failure = failureOf(error, now);
-      const wasSame =
-        lastFailure?.reason === failure.reason && lastFailure.message === failure.message;
+      const fresh = failureOf(error, now);
+      const wasSame = lastFailure?.reason === fresh.reason && lastFailure.message === fresh.message;
+      // The same failure again keeps its first time: a retried source is not a new status.
+      const failure = wasSame ? lastFailure! : fresh;
       lastFailure = failure;
       if (!TRANSIENT_REASONS.has(failure.reason)) {
         rollout = { ...rollout, phase: 'Failed' };
@@ -268,8 +269,9 @@ export async function reconcileModelDeployment(
 
   // A canary's first step: which pods, and the old model's rate on them before the switch.
   if (rollout.phase === 'Progressing' && strategy === 'Canary' && (rollout.step ?? 0) === 0) {
-    const count = canaryCount(pods.length, canary?.stepPercent ?? 25, 1);
-    const canaryPods = pods.slice(0, count).map((p) => p.metadata.name);
+    // Canaries are taken from the pods that run and answer, in name order.
+    const count = canaryCount(reachable.length, canary?.stepPercent ?? 25, 1);
+    const canaryPods = reachable.slice(0, count).map((v) => v.pod.metadata.name);
     const before = reachable.filter((v) => canaryPods.includes(v.pod.metadata.name));
     const baselineRate = stable ? flaggedRate(before.map((v) => v.report!.model)) : undefined;
     rollout = {
@@ -369,7 +371,8 @@ export async function reconcileModelDeployment(
     // Canary pods that have since gone (scaled down) are no longer waited for.
     const live = (rollout.canaryPods ?? []).filter((c) => pods.some((p) => p.metadata.name === c));
     if (strategy !== 'Canary') {
-      if (pods.length > 0 && pods.every((p) => serving(p.metadata.name)))
+      // Complete once every pod that runs serves it; a pod that starts later is given it then.
+      if (reachable.length > 0 && reachable.every((v) => serving(v.pod.metadata.name)))
         rollout = { ...rollout, phase: 'Complete' };
     } else if (live.every(serving)) {
       if (!rollout.stepStartedAt) rollout = { ...rollout, stepStartedAt: now };
@@ -390,14 +393,15 @@ export async function reconcileModelDeployment(
             { reason: verdict.reason, message: verdict.message, time: now },
             'RolledBack',
           );
-        else if (live.length >= pods.length) {
+        else if (reachable.every((v) => live.includes(v.pod.metadata.name))) {
           rollout = { ...rollout, phase: 'Complete' };
           event('Normal', 'CanaryPassed', `step ${rollout.step}: ${verdict.message}`);
         } else {
           const step = (rollout.step ?? 1) + 1;
-          const canaryPods = pods
-            .slice(0, canaryCount(pods.length, canary?.stepPercent ?? 25, step))
-            .map((p) => p.metadata.name);
+          const more = reachable
+            .slice(0, canaryCount(reachable.length, canary?.stepPercent ?? 25, step))
+            .map((v) => v.pod.metadata.name);
+          const canaryPods = [...new Set([...live, ...more])];
           rollout = { ...rollout, step, canaryPods, stepStartedAt: undefined };
           event(
             'Normal',
