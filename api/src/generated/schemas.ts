@@ -751,8 +751,36 @@ export const openApiSchemas: Record<
         required: ['dataTypes', 'timeRange', 'destination'],
         'x-kubernetes-validations': [
           { rule: 'self == oldSelf', message: 'spec is immutable; create a new ExportJob instead' },
+          {
+            rule: "!self.dataTypes.exists(t, t == 'logs') || has(self.source)",
+            message:
+              'exporting logs needs source.analysisAgentRef, the AnalysisAgent whose source to read',
+            fieldPath: '.source',
+          },
         ],
         properties: {
+          source: {
+            type: 'object',
+            description:
+              "Where the logs are: read as the named AnalysisAgent reads them (its Secret, TLS settings, table and columns). Needed when dataTypes has logs. Anomalies come from the anomaly stores of the namespace's AnalysisAgents (filters.agents narrows them).",
+            required: ['analysisAgentRef'],
+            properties: {
+              analysisAgentRef: {
+                type: 'object',
+                description: 'An AnalysisAgent in the same namespace.',
+                required: ['name'],
+                properties: {
+                  name: {
+                    type: 'string',
+                    description: 'Name of the AnalysisAgent.',
+                    minLength: 1,
+                    maxLength: 253,
+                    pattern: '^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$',
+                  },
+                },
+              },
+            },
+          },
           dataTypes: {
             type: 'array',
             description:
@@ -974,7 +1002,7 @@ export const openApiSchemas: Record<
             type: 'integer',
             format: 'int32',
             description:
-              'Delete this ExportJob (and its Job) this many seconds after it finishes; the files stay. Unset keeps it.',
+              'Delete this ExportJob, its Job and its files this many seconds after it finishes (a finalizer removes the files first). Unset keeps them all.',
             minimum: 0,
             maximum: 31536000,
           },
@@ -990,7 +1018,7 @@ export const openApiSchemas: Record<
             type: 'integer',
             format: 'int32',
             description:
-              'Retries before the export is marked failed. A retry resumes after the last complete file.',
+              'Retries before the export is marked failed. A retry resumes after the last complete batch.',
             default: 2,
             minimum: 0,
             maximum: 10,
@@ -1170,6 +1198,18 @@ export const openApiSchemas: Record<
                 type: 'integer',
                 format: 'int64',
                 description: 'Records skipped because they could not be read or converted.',
+                minimum: 0,
+              },
+              rejected: {
+                type: 'object',
+                description: 'Records skipped, by reason.',
+                maxProperties: 32,
+                additionalProperties: { type: 'integer', format: 'int64' },
+              },
+              outOfRange: {
+                type: 'integer',
+                format: 'int64',
+                description: 'Records whose time fell outside the window (skipped).',
                 minimum: 0,
               },
             },

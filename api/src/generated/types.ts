@@ -556,6 +556,10 @@ export interface ExportJob {
  */
 export interface ExportJobSpec {
   /**
+   * Where the logs are: read as the named AnalysisAgent reads them (its Secret, TLS settings, table and columns). Needed when dataTypes has logs. Anomalies come from the anomaly stores of the namespace's AnalysisAgents (filters.agents narrows them).
+   */
+  source?: ExportJobSpecSource;
+  /**
    * What to export: logs (the router log lines), anomalies (what the agents found), or both.
    */
   dataTypes: Array<'logs' | 'anomalies'>;
@@ -597,7 +601,7 @@ export interface ExportJobSpec {
    */
   destination: ExportJobSpecDestination;
   /**
-   * Delete this ExportJob (and its Job) this many seconds after it finishes; the files stay. Unset keeps it.
+   * Delete this ExportJob, its Job and its files this many seconds after it finishes (a finalizer removes the files first). Unset keeps them all.
    */
   ttlSecondsAfterFinished?: number;
   /**
@@ -606,10 +610,30 @@ export interface ExportJobSpec {
    */
   activeDeadlineSeconds?: number;
   /**
-   * Retries before the export is marked failed. A retry resumes after the last complete file.
+   * Retries before the export is marked failed. A retry resumes after the last complete batch.
    * @default 2
    */
   backoffLimit?: number;
+}
+
+/**
+ * Where the logs are: read as the named AnalysisAgent reads them (its Secret, TLS settings, table and columns). Needed when dataTypes has logs. Anomalies come from the anomaly stores of the namespace's AnalysisAgents (filters.agents narrows them).
+ */
+export interface ExportJobSpecSource {
+  /**
+   * An AnalysisAgent in the same namespace.
+   */
+  analysisAgentRef: ExportJobSpecSourceAnalysisAgentRef;
+}
+
+/**
+ * An AnalysisAgent in the same namespace.
+ */
+export interface ExportJobSpecSourceAnalysisAgentRef {
+  /**
+   * Name of the AnalysisAgent.
+   */
+  name: string;
 }
 
 /**
@@ -855,6 +879,14 @@ export interface ExportJobStatusValidation {
    * Records skipped because they could not be read or converted.
    */
   rejectedRows?: number;
+  /**
+   * Records skipped, by reason.
+   */
+  rejected?: Record<string, number>;
+  /**
+   * Records whose time fell outside the window (skipped).
+   */
+  outOfRange?: number;
 }
 
 /** Where the ExportJob kind is served: group, version and resource. */
