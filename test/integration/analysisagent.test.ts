@@ -288,6 +288,10 @@ test('the operator serves probes and per-controller metrics', async () => {
     .split('\n')
     .filter((l) => l.includes('caches synced'))
     .map((l) => JSON.parse(l) as { v: number; msg: string; controller: string });
-  expect(synced.map((l) => l.controller).sort()).toEqual(['analysisagent', 'modeldeployment']);
+  expect(synced.map((l) => l.controller).sort()).toEqual([
+    'analysisagent',
+    'exportjob',
+    'modeldeployment',
+  ]);
   for (const l of synced) expect(l).toMatchObject({ v: 0, msg: 'caches synced; starting workers' });
 });

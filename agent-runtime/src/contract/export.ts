@@ -19,7 +19,8 @@ export const exportDefaults = {
   plan: '/etc/edgewarden/export/plan.json',
   /** Where the destination claim is mounted. */
   volume: '/export',
-  port: 8080,
+  /** Not the agents' 8080: an export pod may share a node's network with an agent (hostNetwork, tests). */
+  port: 8090,
   /** Kubernetes' default terminationMessagePath. */
   terminationMessage: '/dev/termination-log',
 } as const;

@@ -17,6 +17,12 @@ import {
   type ModelContext,
 } from '../controllers/modelDeployment/reconcile.js';
 import { offerModel, unloadModel } from '../controllers/modelDeployment/delivery.js';
+import {
+  EXPORT_RESOURCES,
+  fetchExportProgress,
+  reconcileExportJob,
+  type ExportContext,
+} from '../controllers/exportJob/reconcile.js';
 import type { OperatorSettings } from '../domain/analysisAgent/desired.js';
 import type { StoredModelDeployment } from '../domain/modelDeployment/rollout.js';
 import { ensureControlKey } from './controlKey.js';
@@ -160,7 +166,38 @@ export async function runOperator(options: OperatorOptions): Promise<RunningOper
     .maps(ctx.pods, (p) =>
       modelOf(p.metadata.namespace, p.metadata.labels?.['app.kubernetes.io/instance']),
     );
-  const controllers = [agents, rollouts];
+  const exportCtx: ExportContext = {
+    client,
+    settings: ctx.settings,
+    log: log.with({ controller: 'exportjob' }),
+    events,
+    exportJobs: informer(EXPORT_RESOURCES.exportJob),
+    agents: ctx.agents,
+    agentPods: ctx.pods,
+    jobs: informer(EXPORT_RESOURCES.job, childSelector),
+    configMaps: ctx.configMaps,
+    exportPods: informer(
+      RESOURCES.pod,
+      `${childSelector},app.kubernetes.io/component in (export,export-cleanup)`,
+    ),
+    fetchProgress: (pod) => fetchExportProgress(pod),
+    // Progress shows in status at least every few seconds while an export runs.
+    progressPollMs: Math.min(options.pollMs, 5000),
+    now: () => new Date(),
+  };
+  const exports = new Controller(
+    'exportjob',
+    (namespace, name) => reconcileExportJob(exportCtx, namespace, name),
+    log,
+    metrics,
+  )
+    .watches(exportCtx.exportJobs)
+    .owns(exportCtx.jobs, 'ExportJob')
+    .maps(exportCtx.exportPods, (p) => {
+      const instance = p.metadata.labels?.['app.kubernetes.io/instance'];
+      return instance ? [`${p.metadata.namespace ?? ''}/${instance}`] : [];
+    });
+  const controllers = [agents, rollouts, exports];
 
   let shuttingDown = false;
   let leading = !options.leaderElect;

@@ -17,7 +17,15 @@ import {
 } from '../../../../agent-runtime/src/contract/index.js';
 import { childName, labelsFor, ownerReference, type Child } from '../children.js';
 import { controlToken } from '../modelDeployment/rollout.js';
-import { heapMegabytes, memoryBytes } from '../quantity.js';
+import {
+  containerSecurityContext,
+  heapEnvironment,
+  podSecurityContext,
+  sourceEnvironment,
+  sourceVolumes,
+  type EnvVar,
+  fromSecret,
+} from '../podParts.js';
 
 /** An AnalysisAgent as the API server returns it: named, namespaced, with a uid. */
 export type StoredAgent = AnalysisAgent & {
@@ -41,9 +49,7 @@ export const DEFAULT_RESOURCES = {
   requests: { cpu: '50m', memory: '96Mi' },
   limits: { cpu: '500m', memory: '256Mi' },
 };
-const PG_CA_DIR = '/etc/edgewarden/pg-ca';
 const CONFIG_FILE = 'agent.yaml';
-const RUN_AS = 65532; // the image's non-root user
 
 export interface AgentChildren {
   serviceAccount: Child;
@@ -63,13 +69,6 @@ export function agentConfigFile(agent: StoredAgent): string {
   return `${JSON.stringify(manifest, null, 2)}\n`;
 }
 
-type EnvVar = Record<string, unknown>;
-
-const fromSecret = (name: string, secret: string, key: string, optional = false): EnvVar => ({
-  name,
-  valueFrom: { secretKeyRef: { name: secret, key, ...(optional ? { optional: true } : {}) } },
-});
-
 /** The pod's environment: the contract's variables, secrets by reference. */
 export function agentEnvironment(
   agent: StoredAgent,
@@ -84,23 +83,12 @@ export function agentEnvironment(
     { ...name(agentEnv.modelDir), value: agentDefaults.modelDir },
     { ...name(agentEnv.port), value: String(agentDefaults.port) },
     { ...name(agentEnv.pod), valueFrom: { fieldRef: { fieldPath: 'metadata.name' } } },
-    // The source Secret holds either `url` or libpq's parts: both are offered, each optional.
-    fromSecret(agentEnv.pgUrl, spec.source.secretRef.name, 'url', true),
-    fromSecret('PGHOST', spec.source.secretRef.name, 'host', true),
-    fromSecret('PGPORT', spec.source.secretRef.name, 'port', true),
-    fromSecret('PGDATABASE', spec.source.secretRef.name, 'database', true),
-    fromSecret('PGUSER', spec.source.secretRef.name, 'username', true),
-    fromSecret('PGPASSWORD', spec.source.secretRef.name, 'password', true),
+    ...sourceEnvironment(spec.source),
   ];
   if (controlKey && spec.model)
     env.push({
       ...name(agentEnv.controlTokenSha256),
       value: controlTokenDigest(controlToken(controlKey, agent.metadata.uid)),
-    });
-  if (spec.source.caSecretRef)
-    env.push({
-      ...name(agentEnv.pgCaFile),
-      value: `${PG_CA_DIR}/${spec.source.caSecretRef.key ?? 'ca.crt'}`,
     });
   if (spec.cache?.secretRef)
     env.push(
@@ -144,9 +132,7 @@ export function agentEnvironment(
       },
     );
   // V8's heap sized to the container: left alone it grows well past what is live (bench/).
-  const heap = heapMegabytes(memoryBytes(memoryLimit));
-  if (heap !== undefined)
-    env.push({ ...name('NODE_OPTIONS'), value: `--max-old-space-size=${heap}` });
+  env.push(...heapEnvironment(memoryLimit));
   return env;
 }
 
@@ -210,10 +196,9 @@ export function agentChildren(
       readOnly: true,
     });
   });
-  if (spec.source.caSecretRef) {
-    volumes.push({ name: 'pg-ca', secret: { secretName: spec.source.caSecretRef.name } });
-    mounts.push({ name: 'pg-ca', mountPath: PG_CA_DIR, readOnly: true });
-  }
+  const ca = sourceVolumes(spec.source);
+  volumes.push(...ca.volumes);
+  mounts.push(...ca.mounts);
   const probe = (path: string, periodSeconds: number, failureThreshold: number) => ({
     httpGet: { path, port: 'http' },
     periodSeconds,
@@ -230,13 +215,7 @@ export function agentChildren(
       serviceAccountName: name,
       automountServiceAccountToken: false, // the agent never talks to the API server
       enableServiceLinks: false,
-      securityContext: {
-        runAsNonRoot: true,
-        runAsUser: RUN_AS,
-        runAsGroup: RUN_AS,
-        fsGroup: RUN_AS,
-        seccompProfile: { type: 'RuntimeDefault' },
-      },
+      securityContext: podSecurityContext,
       nodeSelector: spec.nodeSelector,
       tolerations: spec.tolerations,
       terminationGracePeriodSeconds: 30,
@@ -253,13 +232,7 @@ export function agentChildren(
           startupProbe: probe(agentPaths.health, 2, 30),
           resources,
           volumeMounts: mounts,
-          securityContext: {
-            allowPrivilegeEscalation: false,
-            readOnlyRootFilesystem: true,
-            runAsNonRoot: true,
-            capabilities: { drop: ['ALL'] },
-            seccompProfile: { type: 'RuntimeDefault' },
-          },
+          securityContext: containerSecurityContext,
         },
       ],
       volumes,

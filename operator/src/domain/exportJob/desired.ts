@@ -1,0 +1,212 @@
+// What an ExportJob should be in the cluster, as a pure function of it, the AnalysisAgent
+// whose source it reads, the agent pods whose anomalies it reads, and the operator's
+// settings: a ConfigMap holding the export plan (made once: the window and the pods are
+// fixed when the export starts, so a retried pod exports the same rows) and a Job running
+// `edgewarden export` in a restricted pod that mounts the destination claim. The same pod
+// spec with `--clean` removes the files when the ExportJob expires.
+import type {
+  AnalysisAgentSpec,
+  ExportJob,
+  ExportJobSpec,
+} from '../../../../api/src/generated/types.js';
+import { parseDuration } from '../../../../api/src/duration.js';
+import {
+  exportDefaults,
+  exportEnv,
+  exportExit,
+  exportPaths,
+  type ExportPlan,
+} from '../../../../agent-runtime/src/contract/export.js';
+import { childName, labelsFor, ownerReference, type Child } from '../children.js';
+import {
+  containerSecurityContext,
+  fromSecret,
+  heapEnvironment,
+  podSecurityContext,
+  sourceEnvironment,
+  sourceVolumes,
+  type EnvVar,
+} from '../podParts.js';
+import type { OperatorSettings } from '../analysisAgent/desired.js';
+
+export type StoredExportJob = ExportJob & {
+  metadata: {
+    name: string;
+    namespace: string;
+    uid: string;
+    creationTimestamp?: string;
+    generation?: number;
+  };
+};
+
+export const EXPORT_COMPONENT = 'export';
+export const CLEANUP_COMPONENT = 'export-cleanup';
+/** Held while an ExportJob with a TTL has files to remove. */
+export const FILES_FINALIZER = 'edgewarden.io/export-files';
+const PLAN_FILE = 'plan.json';
+export const EXPORT_RESOURCES = {
+  requests: { cpu: '100m', memory: '96Mi' },
+  limits: { cpu: '1', memory: '256Mi' },
+};
+
+/** The window [from, to): `last` counts back from when the ExportJob was created. */
+export function exportWindow(
+  spec: ExportJobSpec,
+  createdAt: string,
+): { from: string; to: string } | { error: string } {
+  const created = Date.parse(createdAt);
+  if (spec.timeRange.last) {
+    const ms = parseDuration(spec.timeRange.last);
+    if (ms === undefined)
+      return { error: `timeRange.last: not a duration: ${spec.timeRange.last}` };
+    return { from: new Date(created - ms).toISOString(), to: new Date(created).toISOString() };
+  }
+  const from = spec.timeRange.from!;
+  const to = spec.timeRange.to ?? new Date(created).toISOString();
+  if (Date.parse(from) >= Date.parse(to))
+    return { error: `timeRange: from ${from} is not before to ${to}` };
+  return { from: new Date(from).toISOString(), to: new Date(to).toISOString() };
+}
+
+export function exportPlan(
+  job: StoredExportJob,
+  window: { from: string; to: string },
+  logsSource: AnalysisAgentSpec['source'] | undefined,
+  anomalies: ExportPlan['anomalies'],
+): ExportPlan {
+  const m = job.metadata;
+  return {
+    name: m.name,
+    namespace: m.namespace,
+    uid: m.uid,
+    spec: job.spec,
+    ...window,
+    ...(logsSource ? { logs: { source: logsSource } } : {}),
+    ...(job.spec.dataTypes.includes('anomalies') ? { anomalies: anomalies ?? [] } : {}),
+  };
+}
+
+export interface ExportChildren {
+  configMap: Child;
+  job: Child;
+}
+
+/** The plan's ConfigMap and the export Job (or, with `clean`, the Job that removes the files). */
+export function exportChildren(
+  job: StoredExportJob,
+  plan: ExportPlan,
+  settings: OperatorSettings,
+  clean = false,
+): ExportChildren {
+  const spec = job.spec;
+  const namespace = job.metadata.namespace;
+  const component = clean ? CLEANUP_COMPONENT : EXPORT_COMPONENT;
+  const planName = childName(job.metadata.name, 'export-plan');
+  const labels = labelsFor(job.metadata.name, component);
+  const owner = [ownerReference(job)];
+  const env: EnvVar[] = [
+    { name: exportEnv.plan, value: `${dirOf(exportDefaults.plan)}/${PLAN_FILE}` },
+    { name: exportEnv.dir, value: `${exportDefaults.volume}/${spec.destination.path}` },
+    { name: exportEnv.port, value: String(exportDefaults.port) },
+    { name: 'POD_NAME', valueFrom: { fieldRef: { fieldPath: 'metadata.name' } } },
+  ];
+  const volumes: Record<string, unknown>[] = [
+    { name: 'plan', configMap: { name: planName, items: [{ key: PLAN_FILE, path: PLAN_FILE }] } },
+    {
+      name: 'destination',
+      persistentVolumeClaim: { claimName: spec.destination.persistentVolumeClaim.claimName },
+    },
+    { name: 'tmp', emptyDir: { sizeLimit: '16Mi' } },
+  ];
+  const mounts: Record<string, unknown>[] = [
+    { name: 'plan', mountPath: dirOf(exportDefaults.plan), readOnly: true },
+    { name: 'destination', mountPath: exportDefaults.volume },
+    { name: 'tmp', mountPath: '/tmp' },
+  ];
+  if (!clean) {
+    if (plan.logs) {
+      env.push(...sourceEnvironment(plan.logs.source));
+      const ca = sourceVolumes(plan.logs.source);
+      volumes.push(...ca.volumes);
+      mounts.push(...ca.mounts);
+    }
+    const hashKey = spec.transform?.hashKeySecretRef;
+    if (spec.transform?.hashAddresses && hashKey)
+      env.push(fromSecret(exportEnv.hashKey, hashKey.name, hashKey.key ?? 'key'));
+    env.push(...heapEnvironment(EXPORT_RESOURCES.limits.memory));
+  }
+  const container = {
+    name: 'export',
+    image: settings.agentImage,
+    imagePullPolicy: settings.imagePullPolicy,
+    args: clean ? ['export', '--clean'] : ['export'],
+    env,
+    ports: clean ? [] : [{ name: 'http', containerPort: exportDefaults.port, protocol: 'TCP' }],
+    resources: EXPORT_RESOURCES,
+    volumeMounts: mounts,
+    securityContext: containerSecurityContext,
+    // The exporter writes its final progress here: the operator reads it from the pod status.
+    terminationMessagePath: exportDefaults.terminationMessage,
+    terminationMessagePolicy: 'FallbackToLogsOnError',
+  };
+  return {
+    configMap: {
+      apiVersion: 'v1',
+      kind: 'ConfigMap',
+      metadata: {
+        name: planName,
+        namespace,
+        labels: labelsFor(job.metadata.name, EXPORT_COMPONENT),
+        ownerReferences: owner,
+      },
+      data: { [PLAN_FILE]: `${JSON.stringify(plan, null, 2)}\n` },
+    },
+    job: {
+      apiVersion: 'batch/v1',
+      kind: 'Job',
+      metadata: {
+        name: childName(job.metadata.name, clean ? 'cleanup' : 'export'),
+        namespace,
+        labels,
+        ownerReferences: owner,
+      },
+      spec: {
+        backoffLimit: clean ? 2 : (spec.backoffLimit ?? 2),
+        activeDeadlineSeconds: clean ? 600 : (spec.activeDeadlineSeconds ?? 3600),
+        // A bad spec fails at once; an evicted or preempted pod does not count as a failure.
+        podFailurePolicy: {
+          rules: [
+            {
+              action: 'FailJob',
+              onExitCodes: {
+                containerName: 'export',
+                operator: 'In',
+                values: [exportExit.badSpec],
+              },
+            },
+            { action: 'Ignore', onPodConditions: [{ type: 'DisruptionTarget' }] },
+          ],
+        },
+        template: {
+          metadata: { labels },
+          spec: {
+            restartPolicy: 'Never',
+            automountServiceAccountToken: false, // the exporter never talks to the API server
+            enableServiceLinks: false,
+            securityContext: podSecurityContext,
+            terminationGracePeriodSeconds: 30,
+            containers: [container],
+            volumes,
+          },
+        },
+      },
+    },
+  };
+}
+
+/** GET /progress of an export pod, for the operator's polls. */
+export const EXPORT_PROGRESS_PATH = exportPaths.progress;
+
+function dirOf(file: string): string {
+  return file.slice(0, file.lastIndexOf('/'));
+}
