@@ -291,7 +291,15 @@ export async function startControlPlane(options: StartOptions = {}): Promise<Con
       '--bind-address=127.0.0.1',
       `--secure-port=${schedPort}`,
     ]);
-    const stages = (await readdir(tools.kwokStages)).filter((f) => f.endsWith('.yaml'));
+    // Not kwok's pod-complete stage: it marks every Running pod a Job owns as Succeeded, exit
+    // code 0, at once, without running anything. Job pods are run to completion by the local
+    // kubelet (test/integration/localKubelet.ts), which reports their real exit code and
+    // termination message; a faked completion would make export tests pass without running
+    // the exporter, and would race the local kubelet's report. A Job pod no test runs stays
+    // Running.
+    const stages = (await readdir(tools.kwokStages)).filter(
+      (f) => f.endsWith('.yaml') && f !== 'pod-complete.yaml',
+    );
     launch('kwok', tools.kwok, [
       `--kubeconfig=${kubeconfig}`,
       '--manage-all-nodes=false',

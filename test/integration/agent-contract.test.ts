@@ -5,7 +5,8 @@
 // values, the ConfigMap written to the mount path), against a real PostgreSQL (TLS,
 // verify-full) seeded with router logs and a real Redis. What the agent finds must reach the
 // AnalysisAgent's status through the operator, and its Slack notification the receiver.
-import { readFile } from 'node:fs/promises';
+import { chmod, mkdtemp, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { cp } from 'node:fs/promises';
@@ -59,6 +60,8 @@ let receiver: Server;
 let pod: LocalPod | undefined;
 const slack: { text?: string; blocks?: unknown }[] = [];
 const pvName = `contract-pv-${process.pid}`;
+/** The hostPath behind the agent's claim (the local kubelet mounts it, as a kubelet would). */
+let dataVolume: string;
 
 let lastSeen: Agent | undefined;
 const agentOf = async (): Promise<Agent> =>
@@ -111,7 +114,10 @@ beforeAll(async () => {
     'edgewarden-slack',
     `--from-literal=url=http://127.0.0.1:${(receiver.address() as AddressInfo).port}/services/T0/B0/x`,
   );
-  // A volume for the example's claim, as a storage provisioner would make one.
+  // A volume for the example's claim, as a storage provisioner would make one: a folder the
+  // agent's user may write (a kubelet applies no fsGroup to hostPath volumes).
+  dataVolume = await mkdtemp(path.join(tmpdir(), 'edgewarden-contract-data-'));
+  await chmod(dataVolume, 0o777);
   await kubectl(
     ['apply', '-f', '-'],
     toYaml({
@@ -122,7 +128,7 @@ beforeAll(async () => {
         capacity: { storage: '2Gi' },
         accessModes: ['ReadWriteOnce'],
         persistentVolumeReclaimPolicy: 'Delete',
-        hostPath: { path: '/var/lib/edgewarden-unused' },
+        hostPath: { path: dataVolume },
         claimRef: { namespace, name: 'data-dns-agent-0' },
       },
     }),
@@ -147,6 +153,7 @@ afterAll(async () => {
   await Promise.all([postgres?.remove(), redis?.stop()]);
   if (namespace) await kubectlRun(['delete', 'namespace', namespace, '--wait=false']);
   await kubectlRun(['delete', 'pv', pvName, '--wait=false']);
+  if (dataVolume) await rm(dataVolume, { recursive: true, force: true });
 }, 60_000);
 
 test('the example AnalysisAgent, run from its pod spec, reports its findings in status', async () => {

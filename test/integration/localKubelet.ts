@@ -2,7 +2,7 @@
 // way a container runtime would, from nothing but the Pod object the API server holds and the
 // image's Dockerfile. kwok plays the kubelet for every other pod (status only); this one is
 // for the contract tests, which must prove that what the operator puts in a pod template is
-// enough for the agent to work:
+// enough for the agent (or the exporter) to work:
 //  - the environment is exactly the container's `env`: values, Secret and ConfigMap keys read
 //    from the API server, downward-API fields; plus the image's PATH. Nothing of ours leaks in;
 //  - the command is the image's ENTRYPOINT (read from the Dockerfile) with the container's args,
@@ -11,18 +11,30 @@
 //  - every volumeMount is a real mount at its mountPath, in a private mount namespace
 //    (`unshare --mount`): configMap and secret volumes hold their keys as files, emptyDir and
 //    claims are empty folders; readOnly mounts and `readOnlyRootFilesystem` are read-only;
+//  - the termination message file (terminationMessagePath, /dev/termination-log by default) is
+//    a file of the pod's own, bind-mounted there and writable by any user, as the kubelet
+//    makes it;
 //  - it runs as the pod's runAsUser / runAsGroup / fsGroup, with no new privileges and every
 //    capability dropped (`setpriv`), as the `restricted` profile asks;
 //  - it then reports the pod's IP as 127.0.0.1 (the process shares this machine's network) and
-//    sets the Ready condition from the container's own readiness probe, as a kubelet does.
+//    sets the Ready condition from the container's own readiness probe (without one: ready
+//    while the container runs), as a kubelet does;
+//  - when the container ends, a pod that runs to completion (restartPolicy Never: Job pods)
+//    gets its final status as a kubelet reports it: phase Succeeded or Failed, the container's
+//    terminated state (exit code, 128+n for signal n, reason, the termination message), Ready
+//    False. The Job controller counts the pod, and applies its podFailurePolicy, from that.
+//    The pod's activeDeadlineSeconds is enforced (SIGTERM, then SIGKILL after the grace
+//    period; phase Failed, reason DeadlineExceeded). A pod of restartPolicy Always is not
+//    restarted: only its readiness turns False. OnFailure (restart in place) is refused.
 // It needs root (mount namespaces, changing user), which CI has.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, mkdirSync, statSync, writeFileSync } from 'node:fs';
 import { chmod, mkdir, mkdtemp, readFile, rm, rmdir, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { constants as osConstants, tmpdir } from 'node:os';
 import path from 'node:path';
+import type { Readable } from 'node:stream';
 
-import { kubectl, kubectlJson, repoRoot } from './kube.js';
+import { eventually, kubectl, kubectlJson, repoRoot } from './kube.js';
 
 interface KeyToPath {
   key: string;
@@ -50,6 +62,7 @@ interface Probe {
 }
 interface Container {
   name: string;
+  image?: string;
   command?: string[];
   args?: string[];
   workingDir?: string;
@@ -58,6 +71,8 @@ interface Container {
   ports?: { name?: string; containerPort: number }[];
   volumeMounts?: { name: string; mountPath: string; readOnly?: boolean; subPath?: string }[];
   readinessProbe?: Probe;
+  terminationMessagePath?: string;
+  terminationMessagePolicy?: 'File' | 'FallbackToLogsOnError';
   securityContext?: {
     runAsUser?: number;
     runAsGroup?: number;
@@ -79,9 +94,23 @@ export interface Pod {
     initContainers?: unknown[];
     volumes?: Volume[];
     serviceAccountName?: string;
+    restartPolicy?: 'Always' | 'OnFailure' | 'Never';
+    activeDeadlineSeconds?: number;
+    terminationGracePeriodSeconds?: number;
     securityContext?: { runAsUser?: number; runAsGroup?: number; fsGroup?: number };
   };
-  status?: { podIP?: string; phase?: string };
+  status?: { podIP?: string; phase?: string; startTime?: string };
+}
+
+/** A container's `state.terminated`, as the kubelet reports it. */
+export interface TerminatedState {
+  exitCode: number;
+  /** Completed (exit 0), Error (any other exit, a signal included), StartError (never ran). */
+  reason: 'Completed' | 'Error' | 'StartError';
+  message?: string;
+  startedAt: string;
+  finishedAt: string;
+  containerID: string;
 }
 
 export interface LocalPod {
@@ -92,8 +121,17 @@ export interface LocalPod {
   /** The exact environment the process got. */
   env: Record<string, string>;
   command: string[];
+  /** The exit code, or null when a signal ended the process. */
   exited: Promise<number | null>;
-  /** SIGTERM, as a kubelet stops a container, then cleans up. */
+  /**
+   * For a pod that runs to completion (restartPolicy Never) or ran past its deadline: the
+   * container's terminated state, resolved once the pod's final status (phase Succeeded or
+   * Failed) is in the API server. Undefined for a restartPolicy Always pod that just exited.
+   */
+  terminated: Promise<TerminatedState | undefined>;
+  /** Sends `signal` (SIGKILL by default) to the container's process at once: a crash, an OOM kill. */
+  kill(signal?: NodeJS.Signals): void;
+  /** SIGTERM, as a kubelet stops a container, waits for the final status, then cleans up. */
   stop(): Promise<void>;
 }
 
@@ -116,6 +154,28 @@ export async function imageConfig(): Promise<{
 }
 
 const decode = (b64: string): Buffer => Buffer.from(b64, 'base64');
+
+/** The hostPath of the volume a claim is bound to, if it is bound to one. */
+async function claimHostPath(namespace: string, claim: string): Promise<string | undefined> {
+  const pvc = await kubectlJson<{ spec?: { volumeName?: string } }>([
+    'get',
+    'pvc',
+    claim,
+    '-n',
+    namespace,
+  ]).catch(() => undefined);
+  if (!pvc?.spec?.volumeName) return undefined;
+  const pv = await kubectlJson<{ spec?: { hostPath?: { path: string } } }>([
+    'get',
+    'pv',
+    pvc.spec.volumeName,
+  ]).catch(() => undefined);
+  const hostPath = pv?.spec?.hostPath?.path;
+  if (hostPath === undefined) return undefined;
+  if (!existsSync(hostPath))
+    throw new Error(`claim ${claim}: its volume's hostPath ${hostPath} does not exist`);
+  return hostPath;
+}
 
 async function secretData(namespace: string, name: string): Promise<Record<string, Buffer>> {
   const s = await kubectlJson<{ data?: Record<string, string> }>([
@@ -221,39 +281,65 @@ async function prepareVolume(pod: Pod, volume: Volume, dir: string): Promise<voi
   );
 }
 
+/** Now, as the API server stores times (RFC 3339, whole seconds). */
+const timestamp = (at = new Date()): string => at.toISOString().replace(/\.\d+Z$/, 'Z');
+
+/** A strategic-merge patch of the pod's status subresource. */
+async function patchStatus(pod: Pod, status: Record<string, unknown>, type = 'strategic') {
+  await kubectl([
+    'patch',
+    'pod',
+    pod.metadata.name,
+    '-n',
+    pod.metadata.namespace,
+    '--subresource=status',
+    `--type=${type}`,
+    '-p',
+    JSON.stringify({ status }),
+  ]);
+}
+
 /** Sets the pod's IP and its Ready condition, as a kubelet reports them. */
 async function reportStatus(pod: Pod, ready: boolean): Promise<void> {
-  const now = new Date().toISOString().replace(/\.\d+Z$/, 'Z');
+  const now = timestamp();
   const status = ready ? 'True' : 'False';
-  const patch = (type: string, body: unknown): Promise<string> =>
-    kubectl([
-      'patch',
-      'pod',
-      pod.metadata.name,
-      '-n',
-      pod.metadata.namespace,
-      '--subresource=status',
-      `--type=${type}`,
-      '-p',
-      JSON.stringify(body),
-    ]);
   // The IP lists are replaced whole (a merge patch); conditions are merged by type.
-  await patch('merge', { status: { podIP: '127.0.0.1', podIPs: [{ ip: '127.0.0.1' }] } });
-  await patch('strategic', {
-    status: {
-      conditions: [
-        { type: 'Ready', status, lastTransitionTime: now },
-        { type: 'ContainersReady', status, lastTransitionTime: now },
-      ],
-    },
+  await patchStatus(pod, { podIP: '127.0.0.1', podIPs: [{ ip: '127.0.0.1' }] }, 'merge');
+  await patchStatus(pod, {
+    conditions: [
+      { type: 'Ready', status, lastTransitionTime: now },
+      { type: 'ContainersReady', status, lastTransitionTime: now },
+    ],
   });
 }
+
+// The kubelet's limits (pkg/kubelet/container/runtime.go): a termination message file is read
+// to its last 4 KiB; FallbackToLogsOnError takes the last 80 log lines, at most their last 2 KiB.
+const MAX_TERMINATION_MESSAGE = 4096;
+const MAX_TERMINATION_LOG_LINES = 80;
+const MAX_TERMINATION_LOG_BYTES = 2048;
+
+const lastBytes = (data: Buffer, max: number): string =>
+  data.subarray(Math.max(0, data.length - max)).toString('utf8');
+
+/** The log's tail, as the kubelet reads it for FallbackToLogsOnError. */
+function logTail(output: string): string {
+  const lines = output.split(/(?<=\n)/).slice(-MAX_TERMINATION_LOG_LINES);
+  return lastBytes(Buffer.from(lines.join('')), MAX_TERMINATION_LOG_BYTES);
+}
+
+/**
+ * Mount points this process made on the host, with how many running pods use each: a path
+ * is removed when its last user stops, not while another pod's namespace still mounts on it
+ * (unlinking a mount point detaches the mounts on it in every namespace).
+ */
+const madeMountPoints = new Map<string, number>();
 
 const shellQuote = (s: string): string => `'${s.replace(/'/g, `'\\''`)}'`;
 
 /**
  * Runs the pod's one container as a local process and keeps its status (IP, readiness) up to
- * date in the API server until stopped.
+ * date in the API server; reports the container's end for a pod that runs to completion.
  */
 export async function runPodLocally(pod: Pod): Promise<LocalPod> {
   if (process.getuid?.() !== 0)
@@ -262,9 +348,13 @@ export async function runPodLocally(pod: Pod): Promise<LocalPod> {
     );
   if (pod.spec.containers.length !== 1 || pod.spec.initContainers?.length)
     throw new Error('the local kubelet runs pods of exactly one container');
+  const restartPolicy = pod.spec.restartPolicy ?? 'Always';
+  if (restartPolicy === 'OnFailure')
+    throw new Error(
+      'restartPolicy OnFailure: a kubelet restarts a failed container in place, which the ' +
+        'local kubelet does not do; use Never (as a Job with a podFailurePolicy must)',
+    );
   const container = pod.spec.containers[0]!;
-  const work = await mkdtemp(path.join(tmpdir(), `kubelet-${pod.metadata.name}-`));
-  await chmod(work, 0o755);
   const podSecurity = pod.spec.securityContext ?? {};
   const security = container.securityContext ?? {};
   const uid = security.runAsUser ?? podSecurity.runAsUser;
@@ -272,9 +362,43 @@ export async function runPodLocally(pod: Pod): Promise<LocalPod> {
   const fsGroup = podSecurity.fsGroup;
   if (uid === undefined || gid === undefined)
     throw new Error('the pod sets no runAsUser: the local kubelet will not run it as root');
+  const mountPaths = (container.volumeMounts ?? []).map((m) => m.mountPath);
+  const terminationPath = container.terminationMessagePath ?? '/dev/termination-log';
+  if (terminationPath && mountPaths.some((m) => terminationPath.startsWith(`${m}/`)))
+    throw new Error(
+      `terminationMessagePath ${terminationPath} inside a volume is not supported by the local kubelet`,
+    );
 
+  // kwok plays the pod's start on its fake node (phase Running, an IP of its own): wait for
+  // it, so that nothing kwok writes can land after the container's end has been reported.
+  const started = await eventually(
+    `kwok to start pod ${pod.metadata.name} on its node`,
+    async () => {
+      const p = await kubectlJson<Pod>([
+        'get',
+        'pod',
+        pod.metadata.name,
+        '-n',
+        pod.metadata.namespace,
+      ]);
+      return p.status?.podIP ? p : undefined;
+    },
+    30_000,
+  );
+
+  const work = await mkdtemp(path.join(tmpdir(), `kubelet-${pod.metadata.name}-`));
+  await chmod(work, 0o755);
   const volumes: Record<string, string> = {};
   for (const v of pod.spec.volumes ?? []) {
+    // A claim bound to a hostPath volume is that path, as a kubelet mounts it (no ownership
+    // change, and it outlives the pod); any other claim is a fresh folder of the pod's own.
+    const hostPath = v.persistentVolumeClaim
+      ? await claimHostPath(pod.metadata.namespace, v.persistentVolumeClaim.claimName)
+      : undefined;
+    if (hostPath !== undefined) {
+      volumes[v.name] = hostPath;
+      continue;
+    }
     const dir = path.join(work, 'volumes', v.name);
     await prepareVolume(pod, v, dir);
     // fsGroup: the volume belongs to the group, writable by it, as the kubelet sets it.
@@ -294,21 +418,39 @@ export async function runPodLocally(pod: Pod): Promise<LocalPod> {
     ...(await resolveEnv(pod, container)),
   };
 
-  // Mount points that do not exist on this machine are made (and removed afterwards).
-  const made: string[] = [];
-  const mountPoint = async (p: string, file = false): Promise<void> => {
-    const missing: string[] = [];
-    for (let d = file ? path.dirname(p) : p; !existsSync(d); d = path.dirname(d))
-      missing.unshift(d);
-    for (const d of missing) {
-      await mkdir(d);
-      made.push(d);
-    }
-    if (file && !existsSync(p)) {
-      await writeFile(p, '');
-      made.push(p);
+  // Mount points that do not exist on this machine are made (and removed afterwards). Sync
+  // calls: two pods started at once must not both think they made the same path.
+  const used: string[] = [];
+  const mountPoint = (target: string, file: boolean): void => {
+    const chain = [target];
+    for (let d = path.dirname(target); d !== path.dirname(d); d = path.dirname(d)) chain.unshift(d);
+    for (const [i, p] of chain.entries()) {
+      if (!existsSync(p)) {
+        if (file && i === chain.length - 1) writeFileSync(p, '');
+        else mkdirSync(p);
+        madeMountPoints.set(p, 0);
+      }
+      const users = madeMountPoints.get(p);
+      if (users === undefined) continue;
+      madeMountPoints.set(p, users + 1);
+      used.push(p);
     }
   };
+  const releaseMountPoints = async (): Promise<void> => {
+    // Our mount points only, deepest first, and only while empty (rmdir refuses otherwise).
+    for (const p of used.splice(0).reverse()) {
+      const users = (madeMountPoints.get(p) ?? 1) - 1;
+      if (users > 0) {
+        madeMountPoints.set(p, users);
+        continue;
+      }
+      madeMountPoints.delete(p);
+      await rm(p)
+        .catch(() => rmdir(p))
+        .catch(() => undefined);
+    }
+  };
+
   const binds: { source: string; target: string; readOnly: boolean }[] = [
     { source: repoRoot, target: '/app', readOnly: true },
     { source: process.execPath, target: '/nodejs/bin/node', readOnly: true },
@@ -319,13 +461,20 @@ export async function runPodLocally(pod: Pod): Promise<LocalPod> {
     if (!source) throw new Error(`volumeMount ${m.mountPath}: no volume ${m.name}`);
     binds.push({ source, target: m.mountPath, readOnly: m.readOnly ?? false });
   }
+  // The termination message file: the pod's own, writable by any user (the kubelet makes it
+  // 0666), read by this kubelet when the container ends.
+  const terminationFile = path.join(work, 'termination-log');
+  await writeFile(terminationFile, '');
+  await chmod(terminationFile, 0o666);
+  if (terminationPath)
+    binds.push({ source: terminationFile, target: terminationPath, readOnly: false });
   // A target that holds later sources (/tmp holds our work folder) is mounted last.
   binds.sort(
     (a, b) =>
       Number(binds.some((x) => x.source.startsWith(`${a.target}/`))) -
       Number(binds.some((x) => x.source.startsWith(`${b.target}/`))),
   );
-  for (const b of binds) await mountPoint(b.target, b.target === '/nodejs/bin/node');
+  for (const b of binds) mountPoint(b.target, statSync(b.source).isFile());
 
   const script = [
     'set -e',
@@ -336,6 +485,8 @@ export async function runPodLocally(pod: Pod): Promise<LocalPod> {
     // Last: a bind made after this would inherit the read-only flag.
     ...(security.readOnlyRootFilesystem ? ['mount -o remount,bind,ro /'] : []),
     `cd ${shellQuote(container.workingDir ?? image.workdir)}`,
+    // The container starts here: say so on fd 3, which the container itself does not get.
+    'printf started >&3',
     [
       'exec setpriv',
       `--reuid=${uid}`,
@@ -347,33 +498,65 @@ export async function runPodLocally(pod: Pod): Promise<LocalPod> {
         : []),
       '--',
       ...command.map(shellQuote),
+      '3>&-',
     ].join(' '),
   ].join('\n');
   const proc: ChildProcess = spawn(
     'unshare',
     ['--mount', '--propagation', 'private', 'sh', '-c', script],
-    {
-      env,
-      stdio: ['ignore', 'pipe', 'pipe'],
-    },
+    { env, stdio: ['ignore', 'pipe', 'pipe', 'pipe'] },
   );
   let output = '';
   proc.stdout!.on('data', (d: Buffer) => (output += d.toString()));
   proc.stderr!.on('data', (d: Buffer) => (output += d.toString()));
-  const exited = new Promise<number | null>((resolve) => proc.on('exit', (code) => resolve(code)));
+  let startedAt: string | undefined;
+  const marker = proc.stdio[3] as Readable;
+  marker.on('data', () => (startedAt ??= timestamp()));
+  const markerClosed = new Promise<void>((resolve) => marker.on('close', () => resolve()));
+  const ended = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
+    proc.on('exit', (code, signal) => resolve({ code, signal })),
+  );
+  const exited = ended.then(({ code }) => code);
+  const running = (): boolean => proc.exitCode === null && proc.signalCode === null;
+  const kill = (signal: NodeJS.Signals = 'SIGKILL'): void => {
+    if (running()) proc.kill(signal);
+  };
 
-  // The readiness probe, every second, reported on the pod as the kubelet reports it.
+  // activeDeadlineSeconds, counted from the pod's start: the kubelet kills the pod (SIGTERM,
+  // SIGKILL after the grace period) and fails it.
+  let deadlineExceeded = false;
+  const timers: NodeJS.Timeout[] = [];
+  if (pod.spec.activeDeadlineSeconds !== undefined) {
+    const start = Date.parse(started.status?.startTime ?? '') || Date.now();
+    const grace = pod.spec.terminationGracePeriodSeconds ?? 30;
+    const left = start + pod.spec.activeDeadlineSeconds * 1000 - Date.now();
+    timers.push(
+      setTimeout(
+        () => {
+          deadlineExceeded = true;
+          kill('SIGTERM');
+          timers.push(setTimeout(() => kill('SIGKILL'), grace * 1000).unref());
+        },
+        Math.max(0, left),
+      ).unref(),
+    );
+  }
+
+  // The readiness probe, every second, reported on the pod as the kubelet reports it. Without
+  // a probe, the container is ready while it runs.
   const probe = container.readinessProbe?.httpGet;
   const port =
     typeof probe?.port === 'number'
       ? probe.port
       : container.ports?.find((p) => p.name === probe?.port)?.containerPort;
   let stopped = false;
+  let wake = (): void => undefined;
   let lastReady: boolean | undefined;
   const prober = (async () => {
     while (!stopped) {
       let ready = false;
-      if (probe && port)
+      if (!container.readinessProbe) ready = startedAt !== undefined && running();
+      else if (probe && port)
         ready = await fetch(`http://127.0.0.1:${port}${probe.path}`, {
           signal: AbortSignal.timeout(1000),
         }).then(
@@ -386,9 +569,106 @@ export async function runPodLocally(pod: Pod): Promise<LocalPod> {
         });
         lastReady = ready;
       }
-      await new Promise((r) => setTimeout(r, 1000));
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(resolve, 1000);
+        wake = () => {
+          clearTimeout(timer);
+          resolve();
+        };
+      });
     }
   })();
+  /** Stops the prober, and waits for a status write it has under way. */
+  const stopProber = async (): Promise<void> => {
+    stopped = true;
+    wake();
+    await prober;
+  };
+
+  // The container's end, reported as the kubelet does. The prober stops first: none of its
+  // writes may land after the final status.
+  const terminated = (async (): Promise<TerminatedState | undefined> => {
+    const { code, signal } = await ended;
+    const finishedAt = timestamp();
+    for (const t of timers) clearTimeout(t);
+    // The last output and the start marker may still be in their pipes.
+    await Promise.race([
+      Promise.all([markerClosed, new Promise((r) => proc.once('close', r))]),
+      new Promise((r) => setTimeout(r, 2000).unref()),
+    ]);
+    if (restartPolicy !== 'Never' && !deadlineExceeded) return undefined;
+    await stopProber();
+
+    const containerID = `local://${proc.pid}`;
+    let state: TerminatedState;
+    if (startedAt === undefined) {
+      // The mounts or the working directory failed: the runtime's StartError.
+      state = {
+        exitCode: 128,
+        reason: 'StartError',
+        message: `local kubelet: the container did not start: ${lastBytes(Buffer.from(output), MAX_TERMINATION_MESSAGE)}`,
+        startedAt: timestamp(new Date(0)),
+        finishedAt,
+        containerID,
+      };
+    } else {
+      const exitCode = code ?? 128 + (signal ? (osConstants.signals[signal] ?? 0) : 0);
+      let message = terminationPath
+        ? lastBytes(await readFile(terminationFile), MAX_TERMINATION_MESSAGE)
+        : '';
+      if (
+        message === '' &&
+        exitCode !== 0 &&
+        container.terminationMessagePolicy === 'FallbackToLogsOnError'
+      )
+        message = logTail(output);
+      state = {
+        exitCode,
+        reason: exitCode === 0 ? 'Completed' : 'Error',
+        ...(message ? { message } : {}),
+        startedAt,
+        finishedAt,
+        containerID,
+      };
+    }
+    const phase = state.exitCode === 0 && !deadlineExceeded ? 'Succeeded' : 'Failed';
+    const reason = phase === 'Succeeded' ? 'PodCompleted' : 'PodFailed';
+    const now = timestamp();
+    // One patch, so that no reader (the Job controller) sees a terminal phase without the
+    // exit code. containerStatuses has no merge key: the list is replaced whole.
+    await patchStatus(pod, {
+      phase,
+      ...(deadlineExceeded
+        ? {
+            reason: 'DeadlineExceeded',
+            message: 'Pod was active on the node longer than the specified deadline',
+          }
+        : {}),
+      podIP: '127.0.0.1',
+      podIPs: [{ ip: '127.0.0.1' }],
+      conditions: [
+        { type: 'Ready', status: 'False', reason, lastTransitionTime: now },
+        { type: 'ContainersReady', status: 'False', reason, lastTransitionTime: now },
+      ],
+      containerStatuses: [
+        {
+          name: container.name,
+          image: container.image ?? '',
+          imageID: '',
+          containerID: state.containerID,
+          ready: false,
+          restartCount: 0,
+          started: false,
+          state: { terminated: state },
+        },
+      ],
+    });
+    return state;
+  })();
+  // Whoever awaits it sees a failure; nobody awaiting it must not crash the run.
+  terminated.catch((error: Error) => {
+    output += `local kubelet: final status not reported: ${error.message}\n`;
+  });
 
   return {
     volumes,
@@ -396,18 +676,17 @@ export async function runPodLocally(pod: Pod): Promise<LocalPod> {
     command,
     log: () => output,
     exited,
+    terminated,
+    kill,
     async stop() {
-      stopped = true;
-      await prober;
-      if (proc.exitCode === null && proc.signalCode === null) {
+      if (restartPolicy !== 'Never') await stopProber();
+      if (running()) {
         proc.kill('SIGTERM');
         await exited;
       }
-      // Our mount points only, and only while empty (rmdir refuses otherwise).
-      for (const p of made.reverse())
-        await rm(p)
-          .catch(() => rmdir(p))
-          .catch(() => undefined);
+      await terminated.catch(() => undefined);
+      await stopProber();
+      await releaseMountPoints();
       await rm(work, { recursive: true, force: true });
     },
   };
