@@ -25,7 +25,17 @@ test('--help lists only the commands that work', async () => {
       .trim()
       .split('\n')
       .map((l) => l.trim().split(/\s+/)[0]),
-  ).toEqual(['agent', 'analyze', 'demo', 'features', 'operator', 'parse', 'train', 'validate']);
+  ).toEqual([
+    'agent',
+    'analyze',
+    'demo',
+    'export',
+    'features',
+    'operator',
+    'parse',
+    'train',
+    'validate',
+  ]);
 });
 
 test('an unknown command is a usage error', async () => {

@@ -18,6 +18,10 @@ const commands: Record<string, { summary: string; load: () => Promise<Command> }
     summary: 'Run every agent on real router logs with injected attacks; print what they find.',
     load: async () => (await import('./demo.js')).demoCommand,
   },
+  export: {
+    summary: 'Export logs and anomalies to JSON / JSONL / CSV files (an ExportJob pod).',
+    load: async () => (await import('./export.js')).exportCommand,
+  },
   features: {
     summary: 'Print the window features an agent computes over logs, as CSV (for training).',
     load: async () => (await import('./train.js')).featuresCommand,

@@ -7,15 +7,16 @@ import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import pg from 'pg';
+import type pg from 'pg';
 
 import { logisticRegressionOnnx } from '../../../test/fixtures/onnx.js';
 import { controlTokenDigest } from '../contract/index.js';
 import { train } from '../train/train.js';
 import {
   startPostgres,
-  SUPERUSER_PASSWORD,
   type PostgresServer,
+  adminClient,
+  createLogTable,
 } from '../../../test/services/postgres.js';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
@@ -41,15 +42,7 @@ spec:
 ${extra}`;
 
 async function connectAdmin(): Promise<void> {
-  admin = new pg.Client({
-    host: server.host,
-    port: server.port,
-    user: 'postgres',
-    password: SUPERUSER_PASSWORD,
-    database: 'postgres',
-  });
-  admin.on('error', () => undefined);
-  await admin.connect();
+  admin = await adminClient(server);
 }
 
 beforeAll(async () => {
@@ -68,10 +61,7 @@ beforeAll(async () => {
   await new Promise<void>((r) => receiver.listen(0, '127.0.0.1', () => r()));
   hookUrl = `http://127.0.0.1:${(receiver.address() as AddressInfo).port}/hook/token-123`;
   await connectAdmin();
-  await admin.query(`CREATE ROLE reader LOGIN PASSWORD 'reader-secret'`);
-  await admin.query(`CREATE TABLE log_entries (id bigserial PRIMARY KEY, device_id text, timestamp timestamptz NOT NULL,
-    log_level text, process_name text, message text)`);
-  await admin.query('GRANT SELECT ON log_entries TO reader');
+  await createLogTable(admin);
 });
 
 afterAll(async () => {

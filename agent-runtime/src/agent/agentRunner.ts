@@ -18,7 +18,7 @@ import {
   type ModelOfferResult,
   type ServedModel,
 } from '../contract/index.js';
-import { parseAnomalyQuery, severityRank } from '../http/anomalyQuery.js';
+import { ANOMALY_ORDER_HEADER, parseAnomalyQuery, severityRank } from '../http/anomalyQuery.js';
 import { authorized, offerBytes, parseOffer } from '../model/delivery.js';
 import { installModel, uninstallModel } from '../model/install.js';
 import { ModelError } from '../model/manifest.js';
@@ -554,6 +554,7 @@ export class AgentRunner {
     app.get(agentPaths.anomalies, (req, res) => {
       const q = parseAnomalyQuery(req.query);
       if (!q.ok) return void res.status(400).json({ error: q.error });
+      res.set(ANOMALY_ORDER_HEADER, q.order);
       res.json(this.store.list(q));
     });
     await new Promise<void>((resolve, reject) => {

@@ -43,7 +43,12 @@ export interface AgentConfig {
 
 type Env = Readonly<Record<string, string | undefined>>;
 
-function connectionFrom(env: Env, sslMode: SslMode, ca: string | undefined): PostgresConnection {
+/** The PostgreSQL connection from EDGEWARDEN_PG_URL or libpq's PG* variables. */
+export function connectionFrom(
+  env: Env,
+  sslMode: SslMode,
+  ca: string | undefined,
+): PostgresConnection {
   const url = env[agentEnv.pgUrl];
   if (url) {
     let parsed: URL;
@@ -90,6 +95,25 @@ function connectionFrom(env: Env, sslMode: SslMode, ca: string | undefined): Pos
   };
 }
 
+/**
+ * The connection as an agent pod (or an export pod) is given it: the URL or PG* variables,
+ * and the CA file EDGEWARDEN_PG_CA_FILE names, read here.
+ */
+export async function loadConnection(env: Env, sslMode: SslMode): Promise<PostgresConnection> {
+  const caFile = env[agentEnv.pgCaFile];
+  let ca: string | undefined;
+  if (caFile) {
+    try {
+      ca = await readFile(caFile, 'utf8');
+    } catch (error) {
+      throw new ConfigError(
+        `${agentEnv.pgCaFile}: cannot read ${caFile}: ${(error as Error).message}`,
+      );
+    }
+  }
+  return connectionFrom(env, sslMode, ca);
+}
+
 export async function loadConfig(env: Env = process.env): Promise<AgentConfig> {
   const file = env[agentEnv.config] ?? agentDefaults.config;
   let document: unknown;
@@ -112,18 +136,7 @@ export async function loadConfig(env: Env = process.env): Promise<AgentConfig> {
   const spec = resource.spec;
   const intervalMs = parseDuration(spec.interval ?? '5m')!;
 
-  const caFile = env[agentEnv.pgCaFile];
-  let ca: string | undefined;
-  if (caFile) {
-    try {
-      ca = await readFile(caFile, 'utf8');
-    } catch (error) {
-      throw new ConfigError(
-        `${agentEnv.pgCaFile}: cannot read ${caFile}: ${(error as Error).message}`,
-      );
-    }
-  }
-  const connection = connectionFrom(env, spec.source.sslMode ?? 'verify-full', ca);
+  const connection = await loadConnection(env, spec.source.sslMode ?? 'verify-full');
   const portText = env[agentEnv.port];
   const port = portText === undefined ? agentDefaults.port : Number(portText);
   if (!Number.isInteger(port) || port < 0 || port > 65535)

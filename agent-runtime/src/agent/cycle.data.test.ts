@@ -7,12 +7,12 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import Database from 'better-sqlite3';
-import pg from 'pg';
 
 import {
   startPostgres,
-  SUPERUSER_PASSWORD,
   type PostgresServer,
+  adminClient,
+  createLogTable,
 } from '../../../test/services/postgres.js';
 import { AnalysisEngine } from '../agents/engine.js';
 import { builtInAgents } from '../agents/registry.js';
@@ -37,18 +37,8 @@ beforeAll(async () => {
   server = await startPostgres();
   dir = await mkdtemp(path.join(tmpdir(), 'edgewarden-cycle-'));
   await writeFile(path.join(dir, 'ca.crt'), server.ca);
-  const admin = new pg.Client({
-    host: server.host,
-    port: server.port,
-    user: 'postgres',
-    password: SUPERUSER_PASSWORD,
-    database: 'postgres',
-  });
-  await admin.connect();
-  await admin.query(`CREATE ROLE reader LOGIN PASSWORD '${READER.password}'`);
-  await admin.query(`CREATE TABLE log_entries (id bigserial PRIMARY KEY, device_id text, timestamp timestamptz NOT NULL,
-    log_level text, process_name text, message text)`);
-  await admin.query('GRANT SELECT ON log_entries TO reader');
+  const admin = await adminClient(server);
+  await createLogTable(admin);
   // The demo's lines (real background, injected attacks), as the collector would store them.
   const background = (await readFile(sampleLog, 'utf8')).split('\n').filter(Boolean);
   lines = injectAttacks(background, Date.parse('2023-07-18T02:00:00Z'), 30 * 60_000, 1).lines;

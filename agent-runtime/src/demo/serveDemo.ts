@@ -4,7 +4,7 @@ import type { Server } from 'node:http';
 import express from 'express';
 
 import { agentPaths } from '../contract/index.js';
-import { parseAnomalyQuery } from '../http/anomalyQuery.js';
+import { ANOMALY_ORDER_HEADER, parseAnomalyQuery } from '../http/anomalyQuery.js';
 import { AnomalyStore } from '../store/anomalyStore.js';
 import type { DemoResult } from './runDemo.js';
 
@@ -41,6 +41,7 @@ export async function serveDemo(result: DemoResult, port: number): Promise<DemoS
   app.get(agentPaths.anomalies, (req, res) => {
     const q = parseAnomalyQuery(req.query);
     if (!q.ok) return void res.status(400).json({ error: q.error });
+    res.set(ANOMALY_ORDER_HEADER, q.order);
     res.json(store.list(q));
   });
   const server: Server = await new Promise((resolve, reject) => {

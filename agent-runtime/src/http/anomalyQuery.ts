@@ -1,23 +1,89 @@
-// The query of GET /anomalies (since, minSeverity, limit), checked the same way wherever it
-// is served: by a running agent and by `edgewarden demo --serve`.
+// The query of GET /anomalies, checked the same way wherever it is served: by a running agent
+// and by `edgewarden demo --serve`.
+//   since        inclusive lower bound of the anomaly's timestamp (RFC 3339)
+//   until        exclusive upper bound (RFC 3339)
+//   minSeverity  1-5 or info..critical
+//   limit        1 to 10000 (default 100)
+//   order        desc (newest first, the default) or asc (oldest first)
+//   after        keyset cursor "timestamp,id": the page continues strictly after that anomaly
+//                in the chosen order (the last one of the previous page), so paging neither
+//                skips nor repeats a row while the agent adds new ones.
+// Without until, order and after the answer is what it always was: the newest first.
 
 const SEVERITY_RANK: Record<string, number> = { info: 1, low: 2, medium: 3, high: 4, critical: 5 };
 
+/** Response header naming the order served: a client paging oldest first checks it is `asc`. */
+export const ANOMALY_ORDER_HEADER = 'X-Edgewarden-Order';
+
 export type AnomalyQuery =
-  { ok: true; since?: string; minSeverity: number; limit: number } | { ok: false; error: string };
+  | {
+      ok: true;
+      since?: string;
+      until?: string;
+      minSeverity: number;
+      limit: number;
+      order: 'asc' | 'desc';
+      after?: { timestamp: string; id: number };
+    }
+  | { ok: false; error: string };
+
+const isTime = (s: string): boolean =>
+  /^\d{4}-\d{2}-\d{2}T/.test(s) && !Number.isNaN(Date.parse(s));
 
 export function parseAnomalyQuery(query: Record<string, unknown>): AnomalyQuery {
-  const since = typeof query.since === 'string' ? query.since : undefined;
+  const text = (name: string): string | undefined => {
+    const value = query[name];
+    return typeof value === 'string' ? value : undefined;
+  };
+  const since = text('since');
+  const until = text('until');
+  const afterText = text('after');
+  const orderText = text('order') ?? 'desc';
   const limit = Number(query.limit ?? 100);
-  const min = typeof query.minSeverity === 'string' ? query.minSeverity : '1';
+  const min = text('minSeverity') ?? '1';
   const minSeverity = SEVERITY_RANK[min] ?? Number(min);
   if (since !== undefined && Number.isNaN(Date.parse(since)))
     return { ok: false, error: 'since: not an RFC 3339 time' };
+  if (until !== undefined && !isTime(until))
+    return { ok: false, error: 'until: not an RFC 3339 time' };
   if (!Number.isInteger(limit) || limit < 1 || limit > 10_000)
     return { ok: false, error: 'limit: 1 to 10000' };
   if (!Number.isInteger(minSeverity) || minSeverity < 1 || minSeverity > 5)
     return { ok: false, error: 'minSeverity: 1-5 or info..critical' };
-  return { ok: true, since: since && new Date(since).toISOString(), minSeverity, limit };
+  if (orderText !== 'asc' && orderText !== 'desc')
+    return { ok: false, error: 'order: asc or desc' };
+  let after: { timestamp: string; id: number } | undefined;
+  if (afterText !== undefined) {
+    const comma = afterText.lastIndexOf(',');
+    const time = afterText.slice(0, comma);
+    const id = Number(afterText.slice(comma + 1));
+    if (
+      comma < 0 ||
+      !isTime(time) ||
+      !/^\d+$/.test(afterText.slice(comma + 1)) ||
+      !Number.isSafeInteger(id)
+    )
+      return {
+        ok: false,
+        error: 'after: "timestamp,id" of the last anomaly of the previous page',
+      };
+    // Kept as given: it is the store's own string, compared as stored.
+    after = { timestamp: time, id };
+  }
+  return {
+    ok: true,
+    since: since && new Date(since).toISOString(),
+    ...(until !== undefined ? { until: new Date(until).toISOString() } : {}),
+    minSeverity,
+    limit,
+    order: orderText,
+    ...(after ? { after } : {}),
+  };
+}
+
+/** The cursor of an anomaly, for `after`. */
+export function anomalyCursor(a: { timestamp: string; id: number }): string {
+  return `${a.timestamp},${a.id}`;
 }
 
 export function severityRank(name: keyof typeof SEVERITY_RANK): number {

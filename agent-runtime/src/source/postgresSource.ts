@@ -91,7 +91,7 @@ export function isRetryable(error: unknown): boolean {
   );
 }
 
-function sslOption(c: PostgresConnection): pg.ClientConfig['ssl'] {
+export function sslOption(c: PostgresConnection): pg.ClientConfig['ssl'] {
   switch (c.sslMode) {
     case 'disable':
       return false;
@@ -129,11 +129,73 @@ export function poolConfig(options: SourceOptions): pg.PoolConfig {
 const TAG = /^([^[:\s]+)(?:\[(\d+)\])?:?$/;
 /** Rows sharing one timestamp that a single read will take (a bound, not a page size). */
 const MAX_TIED_ROWS = 1_000_000;
-const q = (identifier: string): string =>
+/** A (schema-qualified) table or column name as a quoted identifier, never spliced raw. */
+export const quoteIdentifier = (identifier: string): string =>
   identifier
     .split('.')
     .map((part) => pg.escapeIdentifier(part))
     .join('.');
+const q = quoteIdentifier;
+
+/** The SQL expression of a row's program name (a whole tag, "dnsmasq[728]:", cut to its name). */
+export function programExpression(mapping: Preset): string {
+  const column = `${q(mapping.columns.program!)}::text`;
+  return mapping.programIsTag ? `rtrim(split_part(${column}, '[', 1), ':')` : column;
+}
+
+/** One row's columns as text, as the collector's table holds them. */
+export interface RawLogRow {
+  ts: string | null;
+  host: string | null;
+  program: string | null;
+  pid: string | null;
+  level: string | null;
+  facility: string | null;
+  message: string | null;
+}
+
+/**
+ * A row as a log record, as every reader of the table sees it: the time in UTC (a time
+ * without a zone is UTC), a whole tag split into program and pid, numeric priorities and
+ * facilities named. Undefined when the row has no usable timestamp.
+ */
+export function logRecordOf(
+  r: RawLogRow,
+  programIsTag: boolean,
+): { time: number; record: LogRecord } | undefined {
+  const stamp = r.ts === null ? null : isoToUtc(r.ts);
+  if (stamp === null) return undefined;
+  const time = stamp.ms;
+  let program = r.program;
+  let pid = r.pid !== null && /^\d+$/.test(r.pid) ? Number(r.pid) : null;
+  if (program !== null && programIsTag) {
+    const tag = TAG.exec(program.trim());
+    program = tag?.[1] ?? program;
+    if (tag?.[2]) pid = Number(tag[2]);
+  }
+  return {
+    time,
+    record: {
+      timestamp: stamp.iso,
+      host: r.host,
+      facility:
+        r.facility === null
+          ? null
+          : /^\d+$/.test(r.facility)
+            ? facilityName(Number(r.facility))
+            : normalizeFacility(r.facility.toLowerCase()),
+      level:
+        r.level === null
+          ? null
+          : /^\d+$/.test(r.level)
+            ? levelName(Number(r.level))
+            : normalizeLevel(r.level.toLowerCase()),
+      program: program === '' ? null : program,
+      pid,
+      message: r.message ?? '',
+    },
+  };
+}
 
 export class PostgresSource {
   private pool: pg.Pool;
@@ -171,9 +233,7 @@ export class PostgresSource {
     if (options.programs?.length && cols.program) {
       this.params.push([...options.programs]);
       // A whole tag ("dnsmasq[728]:") is matched by its program name.
-      const program = options.mapping.programIsTag
-        ? `rtrim(split_part(${q(cols.program)}::text, '[', 1), ':')`
-        : `${q(cols.program)}::text`;
+      const program = programExpression(options.mapping);
       filters.push(`${program} = ANY($${this.params.length + 2})`);
     }
     if (options.devices?.length && cols.host) {
@@ -287,36 +347,25 @@ export class PostgresSource {
 
   /** The row as a line, or undefined when it has no usable timestamp. */
   private toLine(r: Row): ObservedLine | undefined {
-    // A time without a zone (timestamp without time zone, or text) is taken as UTC.
-    const time = r.ew_ts === null ? undefined : isoToUtc(r.ew_ts)?.ms;
-    if (time === undefined) return undefined;
-    let program = r.ew_program;
-    let pid = r.ew_pid !== null && /^\d+$/.test(r.ew_pid) ? Number(r.ew_pid) : null;
-    if (program !== null && this.options.mapping.programIsTag) {
-      const tag = TAG.exec(program.trim());
-      program = tag?.[1] ?? program;
-      if (tag?.[2]) pid = Number(tag[2]);
-    }
-    const record: LogRecord = {
-      timestamp: new Date(time).toISOString(),
-      host: r.ew_host,
-      facility:
-        r.ew_facility === null
-          ? null
-          : /^\d+$/.test(r.ew_facility)
-            ? facilityName(Number(r.ew_facility))
-            : normalizeFacility(r.ew_facility.toLowerCase()),
-      level:
-        r.ew_level === null
-          ? null
-          : /^\d+$/.test(r.ew_level)
-            ? levelName(Number(r.ew_level))
-            : normalizeLevel(r.ew_level.toLowerCase()),
-      program: program === '' ? null : program,
-      pid,
-      message: r.ew_message ?? '',
+    const read = logRecordOf(
+      {
+        ts: r.ew_ts,
+        host: r.ew_host,
+        program: r.ew_program,
+        pid: r.ew_pid,
+        level: r.ew_level,
+        facility: r.ew_facility,
+        message: r.ew_message,
+      },
+      this.options.mapping.programIsTag,
+    );
+    if (!read) return undefined;
+    return {
+      ref: r.ew_id ?? r.ew_wm,
+      device: r.ew_host ?? 'unknown',
+      time: read.time,
+      record: read.record,
     };
-    return { ref: r.ew_id ?? r.ew_wm, device: r.ew_host ?? 'unknown', time, record };
   }
 
   async close(): Promise<void> {

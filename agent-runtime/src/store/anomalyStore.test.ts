@@ -136,6 +136,56 @@ test('list filters by time and severity, newest first', () => {
   store.close();
 });
 
+test('paging oldest first by keyset cursor, within [since, until): every anomaly once, ties by id', () => {
+  const store = new AnomalyStore(file, { ...options, cooldownMs: 0 });
+  // 50 anomalies, two at each time (ties), spanning the window's edges.
+  const all: Anomaly[] = [];
+  for (let i = 0; i < 25; i++)
+    for (const device of ['gw', 'ap'])
+      all.push(
+        anomaly(new Date(Date.parse('2026-11-23T09:50:00Z') + i * 5 * MIN).toISOString(), {
+          device,
+          type: `t${i}`,
+        }),
+      );
+  store.record(all);
+  const since = '2026-11-23T10:00:00.000Z';
+  const until = '2026-11-23T11:00:00.000Z';
+  const expected = store
+    .list({ since, limit: 1000 })
+    .filter((a) => a.timestamp < until)
+    .reverse();
+  expect(expected.length).toBe(24); // 10:00 to 10:55, two each
+  const pages: number[][] = [];
+  let after: { timestamp: string; id: number } | undefined;
+  for (;;) {
+    const page = store.list({ since, until, order: 'asc', limit: 5, after });
+    if (page.length === 0) break;
+    pages.push(page.map((a) => a.id));
+    after = { timestamp: page[page.length - 1]!.timestamp, id: page[page.length - 1]!.id };
+    // An anomaly added meanwhile, before the cursor, is not read; one after it is.
+    if (pages.length === 2) store.record([anomaly('2026-11-23T10:57:00Z', { type: 'late' })]);
+  }
+  const read = pages.flat();
+  expect(pages.every((p) => p.length <= 5)).toBe(true);
+  expect(new Set(read).size).toBe(read.length);
+  const late = store.list({ since, until, limit: 1000 }).find((a) => a.type === 'late')!;
+  expect(read).toEqual([...expected.map((a) => a.id), late.id]);
+  // Newest first pages backwards from a cursor too.
+  const newest = store.list({ since, until, limit: 3 });
+  const older = store.list({
+    since,
+    until,
+    limit: 3,
+    after: { timestamp: newest[2]!.timestamp, id: newest[2]!.id },
+  });
+  expect([...newest, ...older].map((a) => a.id)).toEqual(
+    store.list({ since, until, limit: 6 }).map((a) => a.id),
+  );
+  expect(older[0]!.timestamp <= newest[2]!.timestamp).toBe(true);
+  store.close();
+});
+
 test('a file from a newer edgewarden is refused, not rewritten', () => {
   const raw = new Database(file);
   raw.pragma('user_version = 99');

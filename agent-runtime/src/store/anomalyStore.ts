@@ -70,6 +70,8 @@ export interface StoreOptions {
 
 export interface StoredAnomaly extends Anomaly {
   id: number;
+  /** The anomaly's time in the store (its first window's end): what list() orders and pages by. */
+  timestamp: string;
   occurrences: number;
   lastSeen: string;
   status: string;
@@ -77,6 +79,7 @@ export interface StoredAnomaly extends Anomaly {
 
 interface Row {
   id: number;
+  timestamp: string;
   agent_name: string;
   device_id: string;
   anomaly_type: string;
@@ -94,6 +97,19 @@ interface Row {
 }
 
 const EVIDENCE_KEPT = 100;
+
+export interface AnomalyFilter {
+  /** Inclusive lower bound of the anomaly's timestamp (RFC 3339 UTC, as stored). */
+  since?: string;
+  /** Exclusive upper bound. */
+  until?: string;
+  minSeverity?: number;
+  limit?: number;
+  /** Newest first (the default) or oldest first. */
+  order?: 'asc' | 'desc';
+  /** Continue after this anomaly (in the chosen order). */
+  after?: { timestamp: string; id: number };
+}
 
 export class AnomalyStore {
   private readonly db: Database.Database;
@@ -248,15 +264,42 @@ export class AnomalyStore {
     return row?.value;
   }
 
-  /** Newest first. */
-  list(filter: { since?: string; minSeverity?: number; limit?: number } = {}): StoredAnomaly[] {
+  /**
+   * Anomalies with timestamp in [since, until), at least minSeverity; newest first, or oldest
+   * first with order 'asc'. `after` is a keyset cursor (the timestamp and id of the last
+   * anomaly of the previous page): the page continues strictly after it in the chosen order,
+   * so paging neither skips nor repeats a row while new ones are added.
+   */
+  list(filter: AnomalyFilter = {}): StoredAnomaly[] {
+    const asc = filter.order === 'asc';
+    const where = ['timestamp >= @since', 'severity >= @minSeverity'];
+    const params: Record<string, string | number> = {
+      since: filter.since ?? '',
+      minSeverity: filter.minSeverity ?? 1,
+      limit: filter.limit ?? 1000,
+    };
+    if (filter.until !== undefined) {
+      where.push('timestamp < @until');
+      params.until = filter.until;
+    }
+    if (filter.after !== undefined) {
+      where.push(
+        asc
+          ? '(timestamp > @afterTime OR (timestamp = @afterTime AND id > @afterId))'
+          : '(timestamp < @afterTime OR (timestamp = @afterTime AND id < @afterId))',
+      );
+      params.afterTime = filter.after.timestamp;
+      params.afterId = filter.after.id;
+    }
+    const dir = asc ? 'ASC' : 'DESC';
     const rows = this.db
       .prepare(
-        `SELECT * FROM anomalies WHERE timestamp >= ? AND severity >= ? ORDER BY timestamp DESC, id DESC LIMIT ?`,
+        `SELECT * FROM anomalies WHERE ${where.join(' AND ')} ORDER BY timestamp ${dir}, id ${dir} LIMIT @limit`,
       )
-      .all(filter.since ?? '', filter.minSeverity ?? 1, filter.limit ?? 1000) as Row[];
+      .all(params) as Row[];
     return rows.map((r) => ({
       id: r.id,
+      timestamp: r.timestamp,
       agent: r.agent_name as Anomaly['agent'],
       device: r.device_id,
       type: r.anomaly_type,

@@ -3,7 +3,8 @@
 // container. Names of variables come from the agent runtime's contract.
 import type { AnalysisAgentSpec } from '../../../api/src/generated/types.js';
 import { agentEnv } from '../../../agent-runtime/src/contract/index.js';
-import { heapMegabytes, memoryBytes } from './quantity.js';
+import { quantityBytes } from '../../../api/src/quantity.js';
+import { heapMegabytes } from './quantity.js';
 
 export type EnvVar = Record<string, unknown>;
 type Volume = Record<string, unknown>;
@@ -55,7 +56,7 @@ export function sourceVolumes(source: AnalysisAgentSpec['source']): {
 
 /** NODE_OPTIONS sizing V8's heap to the memory limit (left alone it grows past what is live). */
 export function heapEnvironment(memoryLimit: string | undefined): EnvVar[] {
-  const heap = heapMegabytes(memoryBytes(memoryLimit));
+  const heap = heapMegabytes(quantityBytes(memoryLimit));
   return heap === undefined
     ? []
     : [{ name: 'NODE_OPTIONS', value: `--max-old-space-size=${heap}` }];

@@ -44,7 +44,7 @@ export const CLEANUP_COMPONENT = 'export-cleanup';
 /** Held while an ExportJob with a TTL has files to remove. */
 export const FILES_FINALIZER = 'edgewarden.io/export-files';
 const PLAN_FILE = 'plan.json';
-export const EXPORT_RESOURCES = {
+export const EXPORT_CONTAINER_RESOURCES = {
   requests: { cpu: '100m', memory: '96Mi' },
   limits: { cpu: '1', memory: '256Mi' },
 };
@@ -133,7 +133,7 @@ export function exportChildren(
     const hashKey = spec.transform?.hashKeySecretRef;
     if (spec.transform?.hashAddresses && hashKey)
       env.push(fromSecret(exportEnv.hashKey, hashKey.name, hashKey.key ?? 'key'));
-    env.push(...heapEnvironment(EXPORT_RESOURCES.limits.memory));
+    env.push(...heapEnvironment(EXPORT_CONTAINER_RESOURCES.limits.memory));
   }
   const container = {
     name: 'export',
@@ -142,7 +142,7 @@ export function exportChildren(
     args: clean ? ['export', '--clean'] : ['export'],
     env,
     ports: clean ? [] : [{ name: 'http', containerPort: exportDefaults.port, protocol: 'TCP' }],
-    resources: EXPORT_RESOURCES,
+    resources: EXPORT_CONTAINER_RESOURCES,
     volumeMounts: mounts,
     securityContext: containerSecurityContext,
     // The exporter writes its final progress here: the operator reads it from the pod status.

@@ -1,0 +1,104 @@
+// Reads one agent pod's anomalies of [from, to) through its GET /anomalies, oldest first, a
+// page at a time after a keyset cursor ("timestamp,id" of the last anomaly of the previous
+// page), so a resumed run continues exactly where the checkpoint says. The agent's store is a
+// SQLite file on the pod's own volume: the API is the only safe way in (see docs/export.md).
+import { agentPaths } from '../contract/index.js';
+import { ANOMALY_ORDER_HEADER, anomalyCursor } from '../http/anomalyQuery.js';
+import type { StoredAnomaly } from '../store/anomalyStore.js';
+import { ExportFailure } from './plan.js';
+
+export interface AnomalySource {
+  agent: string;
+  kind: string;
+  pod: string;
+  url: string;
+}
+
+export interface AnomalyReaderOptions {
+  from: string;
+  to: string;
+  minSeverity?: number;
+  pageSize: number;
+  retries?: number;
+  retryDelayMs?: number;
+  timeoutMs?: number;
+}
+
+export class AnomalyReader {
+  constructor(
+    private readonly source: AnomalySource,
+    private readonly options: AnomalyReaderOptions,
+  ) {}
+
+  /** The page after `after` (from the window's start without one); empty at the end. */
+  async page(after: string | undefined): Promise<StoredAnomaly[]> {
+    const url = new URL(agentPaths.anomalies, this.source.url.replace(/\/*$/, '/'));
+    url.searchParams.set('since', this.options.from);
+    url.searchParams.set('until', this.options.to);
+    url.searchParams.set('order', 'asc');
+    url.searchParams.set('limit', String(Math.min(10_000, this.options.pageSize)));
+    if (this.options.minSeverity)
+      url.searchParams.set('minSeverity', String(this.options.minSeverity));
+    if (after) url.searchParams.set('after', after);
+    const where = `${this.source.pod} (${this.source.agent}) ${url.origin}`;
+    let delay = this.options.retryDelayMs ?? 500;
+    const attempts = this.options.retries ?? 6;
+    for (let attempt = 1; ; attempt++) {
+      let failure: string;
+      try {
+        const response = await fetch(url, {
+          signal: AbortSignal.timeout(this.options.timeoutMs ?? 30_000),
+        });
+        if (response.ok) {
+          if (response.headers.get(ANOMALY_ORDER_HEADER) !== 'asc')
+            throw new ExportFailure(
+              'AgentTooOld',
+              `${where}: GET /anomalies does not page oldest first (no ${ANOMALY_ORDER_HEADER}: asc); the agent needs this edgewarden's version`,
+            );
+          const rows = (await response.json()) as StoredAnomaly[];
+          checkOrder(rows, after, where);
+          return rows;
+        }
+        const body = await response.text().catch(() => '');
+        failure = `HTTP ${response.status}${body ? `: ${body.slice(0, 200)}` : ''}`;
+        if (response.status < 500 && response.status !== 429)
+          throw new ExportFailure('AnomalyQueryRefused', `${where}: GET /anomalies: ${failure}`);
+      } catch (error) {
+        if (error instanceof ExportFailure) throw error;
+        failure = (error as Error).message;
+        const cause = (error as { cause?: { code?: string } }).cause?.code;
+        if (cause) failure += ` (${cause})`;
+      }
+      if (attempt >= attempts)
+        throw new ExportFailure(
+          'AgentUnavailable',
+          `${where}: GET /anomalies: ${failure} (after ${attempt} attempts)`,
+        );
+      console.error(`edgewarden export: ${where}: GET /anomalies: ${failure}; retrying`);
+      await new Promise((r) => setTimeout(r, delay * (0.5 + Math.random())));
+      delay = Math.min(delay * 2, 15_000);
+    }
+  }
+}
+
+/** A page must continue strictly after the cursor, oldest first: else it would loop or skip. */
+function checkOrder(rows: StoredAnomaly[], after: string | undefined, where: string): void {
+  let previous = after;
+  for (const a of rows) {
+    if (typeof a.timestamp !== 'string' || typeof a.id !== 'number')
+      throw new ExportFailure('AgentTooOld', `${where}: anomalies come without timestamp and id`);
+    if (previous !== undefined && !isAfter(a, previous))
+      throw new ExportFailure(
+        'AnomalyOrder',
+        `${where}: GET /anomalies returned ${anomalyCursor(a)} after ${previous}: not oldest first`,
+      );
+    previous = anomalyCursor(a);
+  }
+}
+
+function isAfter(a: { timestamp: string; id: number }, cursor: string): boolean {
+  const comma = cursor.lastIndexOf(',');
+  const ts = cursor.slice(0, comma);
+  const id = Number(cursor.slice(comma + 1));
+  return a.timestamp > ts || (a.timestamp === ts && a.id > id);
+}
