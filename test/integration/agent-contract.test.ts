@@ -12,14 +12,20 @@ import type { AddressInfo } from 'node:net';
 import { cp } from 'node:fs/promises';
 import path from 'node:path';
 import type { ChildProcess } from 'node:child_process';
-import pg from 'pg';
+import type pg from 'pg';
 import { parse as parseYaml, stringify as toYaml } from 'yaml';
 import Database from 'better-sqlite3';
 
-import { startPostgres, SUPERUSER_PASSWORD, type PostgresServer } from '../services/postgres.js';
+import {
+  startPostgres,
+  type PostgresServer,
+  adminClient,
+  createLogTable,
+} from '../services/postgres.js';
 import { startRedis, type RedisServer } from '../services/redis.js';
 import {
   createNamespace,
+  hostPathVolume,
   eventually,
   installCrds,
   kubectl,
@@ -73,20 +79,9 @@ beforeAll(async () => {
   await installCrds();
   namespace = await createNamespace('contract');
   [postgres, redis] = await Promise.all([startPostgres(), startRedis()]);
-  admin = new pg.Client({
-    host: postgres.host,
-    port: postgres.port,
-    user: 'postgres',
-    password: SUPERUSER_PASSWORD,
-    database: 'postgres',
-  });
-  admin.on('error', () => undefined);
-  await admin.connect();
+  admin = await adminClient(postgres);
   // The collector's table, and the read-only role the example's Secret names.
-  await admin.query(`CREATE ROLE edgewarden_ro LOGIN PASSWORD 'ro-secret'`);
-  await admin.query(`CREATE TABLE log_entries (id bigserial PRIMARY KEY, device_id text,
-    timestamp timestamptz NOT NULL, log_level text, process_name text, message text)`);
-  await admin.query('GRANT SELECT ON log_entries TO edgewarden_ro');
+  await createLogTable(admin, { user: 'edgewarden_ro', password: 'ro-secret' });
   await admin.query(
     `INSERT INTO log_entries (device_id, timestamp, log_level, process_name, message)
      VALUES ('gw-home', now() - interval '1 hour', 'info', 'dnsmasq', 'started, version 2.90 cachesize 150')`,
@@ -118,21 +113,7 @@ beforeAll(async () => {
   // agent's user may write (a kubelet applies no fsGroup to hostPath volumes).
   dataVolume = await mkdtemp(path.join(tmpdir(), 'edgewarden-contract-data-'));
   await chmod(dataVolume, 0o777);
-  await kubectl(
-    ['apply', '-f', '-'],
-    toYaml({
-      apiVersion: 'v1',
-      kind: 'PersistentVolume',
-      metadata: { name: pvName },
-      spec: {
-        capacity: { storage: '2Gi' },
-        accessModes: ['ReadWriteOnce'],
-        persistentVolumeReclaimPolicy: 'Delete',
-        hostPath: { path: dataVolume },
-        claimRef: { namespace, name: 'data-dns-agent-0' },
-      },
-    }),
-  );
+  await hostPathVolume(pvName, dataVolume, { namespace, name: 'data-dns-agent-0' });
 
   const started = startOperator(namespace);
   operator = started.proc;

@@ -76,6 +76,33 @@ export async function eventually<T>(
   }
 }
 
+/** `kubectl apply` of one object; resolves with kubectl's output, throws on an error. */
+export const applyObject = (object: unknown): Promise<string> =>
+  kubectl(['apply', '-f', '-'], JSON.stringify(object));
+
+/**
+ * A PersistentVolume on a folder of this machine, reserved for one claim, as a storage
+ * provisioner would make it; the local kubelet mounts the folder for that claim.
+ */
+export const hostPathVolume = (
+  name: string,
+  folder: string,
+  claim: { namespace: string; name: string },
+  storage = '2Gi',
+): Promise<string> =>
+  applyObject({
+    apiVersion: 'v1',
+    kind: 'PersistentVolume',
+    metadata: { name },
+    spec: {
+      capacity: { storage },
+      accessModes: ['ReadWriteOnce'],
+      persistentVolumeReclaimPolicy: 'Retain',
+      hostPath: { path: folder },
+      claimRef: claim,
+    },
+  });
+
 /** Creates a namespace with a unique name (and optional labels); returns its name. */
 export async function createNamespace(
   prefix: string,

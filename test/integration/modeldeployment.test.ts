@@ -11,11 +11,16 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import pg from 'pg';
+import type pg from 'pg';
 import { stringify as toYaml } from 'yaml';
 
 import { logisticRegressionOnnx } from '../fixtures/onnx.js';
-import { startPostgres, SUPERUSER_PASSWORD, type PostgresServer } from '../services/postgres.js';
+import {
+  startPostgres,
+  type PostgresServer,
+  adminClient,
+  createLogTable,
+} from '../services/postgres.js';
 import {
   createNamespace,
   eventually,
@@ -139,19 +144,8 @@ beforeAll(async () => {
   namespace = await createNamespace('rollout');
   dir = await mkdtemp(path.join(tmpdir(), 'edgewarden-rollout-'));
   postgres = await startPostgres();
-  admin = new pg.Client({
-    host: postgres.host,
-    port: postgres.port,
-    user: 'postgres',
-    password: SUPERUSER_PASSWORD,
-    database: 'postgres',
-  });
-  admin.on('error', () => undefined);
-  await admin.connect();
-  await admin.query(`CREATE ROLE reader LOGIN PASSWORD 'reader-secret'`);
-  await admin.query(`CREATE TABLE log_entries (id bigserial PRIMARY KEY, device_id text,
-    timestamp timestamptz NOT NULL, log_level text, process_name text, message text)`);
-  await admin.query('GRANT SELECT ON log_entries TO reader');
+  admin = await adminClient(postgres);
+  await createLogTable(admin);
   // A failed login every second: windows keep closing, so models keep scoring.
   let n = 0;
   inserting = setInterval(() => {

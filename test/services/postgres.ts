@@ -7,6 +7,7 @@ import { chmod, chown, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
+import pg from 'pg';
 
 import { createCa, issueCertificate } from './certs.js';
 import { freePort } from './net.js';
@@ -162,4 +163,35 @@ export async function startPostgres(): Promise<PostgresServer> {
       await rm(dir, { recursive: true, force: true });
     },
   };
+}
+
+/** The read-only role the tests' agents and exporters log in as. */
+export const READER = { user: 'reader', password: 'reader-secret' } as const;
+
+/** A superuser client of the server; its errors after the server stops are ignored. */
+export async function adminClient(server: PostgresServer): Promise<pg.Client> {
+  const admin = new pg.Client({
+    host: server.host,
+    port: server.port,
+    user: 'postgres',
+    password: SUPERUSER_PASSWORD,
+    database: 'postgres',
+  });
+  admin.on('error', () => undefined);
+  await admin.connect();
+  return admin;
+}
+
+/**
+ * The collector's table (edgewarden's `log_entries`, empty) and a role that may only read it
+ * (READER, unless another name and password are given).
+ */
+export async function createLogTable(
+  admin: pg.Client,
+  role: { user: string; password: string } = READER,
+): Promise<void> {
+  await admin.query(`CREATE ROLE ${role.user} LOGIN PASSWORD '${role.password}'`);
+  await admin.query(`CREATE TABLE log_entries (id bigserial PRIMARY KEY, device_id text,
+    timestamp timestamptz NOT NULL, log_level text, process_name text, message text)`);
+  await admin.query(`GRANT SELECT ON log_entries TO ${role.user}`);
 }
