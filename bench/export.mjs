@@ -72,6 +72,7 @@ try {
       env: { ...env, ...extraEnv },
       stdio: ['ignore', 'ignore', 'pipe'],
       maxBuffer: 64 << 20,
+      cwd: root,
     });
     const seconds = Number(process.hrtime.bigint() - started) / 1e9;
     const lines = result.stderr.toString().trim().split('\n');
@@ -138,17 +139,37 @@ try {
     return { ...result, bytes };
   }
 
+  /** The floor of any cursor-based export: the same cursor FETCHed through pg, rows dropped. */
+  function fetchOnly() {
+    const script = `import pg from 'pg';
+import { readFileSync } from 'node:fs';
+const client = new pg.Client({ host: 'localhost', port: ${server.port}, user: 'reader',
+  password: 'reader-secret', database: 'postgres',
+  ssl: { ca: readFileSync(${JSON.stringify(path.join(dir, 'ca.crt'))}, 'utf8') } });
+await client.connect();
+await client.query('BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY');
+await client.query(\`DECLARE c NO SCROLL CURSOR FOR SELECT timestamp::text, id::text, device_id::text,
+  process_name::text, log_level::text, message::text FROM log_entries
+  WHERE timestamp >= '${iso(START)}' AND timestamp < '${iso(START + total * STEP_MS)}' ORDER BY timestamp, id\`);
+let n = 0;
+for (;;) { const r = await client.query('FETCH 1000 FROM c'); if (r.rows.length === 0) break; n += r.rows.length; }
+if (n !== ${total}) throw new Error('fetched ' + n);
+await client.end();`;
+    return { ...timed('node', ['--input-type=module', '-e', script]), bytes: 0 };
+  }
+
   const variants = [
     ['jsonl', 'none'],
     ['jsonl', 'gzip'],
     ['csv', 'none'],
     ['json', 'none'],
   ];
-  const results = { copy: [] };
+  const results = { copy: [], fetch: [] };
   for (const [f, c] of variants) results[`${f}/${c}`] = [];
   for (let i = 0; i < runs; i++) {
     // Interleaved, so every variant sees the same machine load.
     results.copy.push(copyOnce());
+    results.fetch.push(fetchOnly());
     for (const [f, c] of variants) results[`${f}/${c}`].push(exportOnce(f, c, total));
   }
   const memory = { small: [], large: [] };
@@ -174,6 +195,7 @@ try {
   table: ${total.toLocaleString('en')} rows of log_entries (seeded in ${seedSeconds.toFixed(1)} s), PostgreSQL ${'15/16'} on loopback, TLS verify-full
   ${''.padEnd(24)}   time        rate            throughput    output  vs COPY
 ${row('COPY TO STDOUT (psql)', results.copy)}
+${row('cursor FETCH only (pg)', results.fetch)}
 ${variants.map(([f, c]) => row(`export ${f}${c === 'gzip' ? '+gzip' : ''}`, results[`${f}/${c}`])).join('\n')}
   memory (jsonl, NODE_OPTIONS=--max-old-space-size=64):
     ${small.toLocaleString('en')} rows: peak RSS ${peak(memory.small).toFixed(0)} MB (runs ${memory.small.map((r) => (r.rssKb / 1024).toFixed(0)).join(', ')})

@@ -250,6 +250,8 @@ test('an operator limited to some namespaces manages those, and leaves the other
       await eventually(`the agent in ${ns} reconciled`, async () => {
         const agent = await kubectlJson<Agent>(['get', 'analysisagent', 'multi', '-n', ns]);
         return agent.status?.observedGeneration === agent.metadata.generation ? true : undefined;
+      }).catch((error: Error) => {
+        throw new Error(`${error.message}\noperator:\n${second.log().slice(-4000)}`);
       });
     // Both namespaces have been handled; the third, never: no status, no children.
     const untouched = await kubectlJson<Agent>(['get', 'analysisagent', 'multi', '-n', other]);

@@ -1,7 +1,8 @@
 // A small Kubernetes REST client for the writes a controller makes: server-side apply of any
 // object and of its status subresource, get, delete, create, list. Every call goes through one
 // request function, over the connection kubeConfig.ts builds (server, TLS, credentials); the
-// informers' watches (watch.ts) go through the same connection and its keep-alive agent.
+// informers' watches (watch.ts) go through the same connection (requests through its capped
+// keep-alive agent, watches through one of their own).
 import http from 'node:http';
 import https from 'node:https';
 

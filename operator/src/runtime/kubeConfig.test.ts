@@ -70,6 +70,13 @@ test('inline (-data) certificates: CA, client certificate and key; TLS verified'
   expect(agentOptions.ca?.toString()).toBe(CA);
   expect(agentOptions.cert?.toString()).toBe(CERT);
   expect((o.agent as https.Agent & { keepAlive: boolean }).keepAlive).toBe(true);
+  expect((o.agent as https.Agent).maxSockets).toBe(16);
+  // Watches get an agent of their own, same TLS, no socket cap: however many namespaces are
+  // watched, requests keep their sockets.
+  const w = await c.requestOptions({ watch: true });
+  expect(w.agent).not.toBe(o.agent);
+  expect((w.agent as https.Agent).maxSockets).toBe(Infinity);
+  expect((w.agent as https.Agent).options.ca?.toString()).toBe(CA);
 });
 
 test('certificate files, relative to the kubeconfig, as kubectl resolves them', async () => {

@@ -45,8 +45,11 @@ export interface Connection {
   readonly server: URL;
   /** Where it came from, for messages: a file name or "in-cluster". */
   readonly source: string;
-  /** The agent, TLS material and auth headers of the next request (credentials refreshed as needed). */
-  requestOptions(): Promise<ConnectionOptions>;
+  /**
+   * The agent, TLS material and auth headers of the next request (credentials refreshed as
+   * needed); `watch` for a long-running watch, which gets an uncapped agent of its own.
+   */
+  requestOptions(kind?: { watch?: boolean }): Promise<ConnectionOptions>;
   /** The server said 401: cached credentials (exec plugin, token file) are fetched again next time. */
   invalidateCredentials(): void;
   /** The current agent (replaced when an exec plugin hands out a new client certificate). */
@@ -60,8 +63,10 @@ const TOKEN_FILE_TTL_MS = 60_000;
 const EXEC_EXPIRY_MARGIN_MS = 10_000;
 const EXEC_TIMEOUT_MS = 60_000;
 /**
- * Sockets per agent. Each informer's watch holds one for as long as it lasts (six in the
- * operator); the rest serve the controller's requests, which queue beyond that.
+ * Sockets for requests; beyond that they queue. Watches do not count: each holds its socket
+ * for minutes, one per kind and namespace watched (ten kinds, times the namespaces given to
+ * --namespace), so they have an agent of their own without a limit; sharing a capped pool,
+ * enough watches would leave no socket for the requests and the operator would stall.
  */
 const MAX_SOCKETS = 16;
 /** Idle keep-alive sockets close well before the API server's own idle timeout (90 s). */
@@ -467,7 +472,7 @@ class KubeConnection implements Connection {
   readonly source: string;
   private readonly tls: Tls;
   private readonly credentials: Credentials | undefined;
-  private current: { agent: http.Agent; cert?: Buffer; key?: Buffer };
+  private current: { agent: http.Agent; watchAgent: http.Agent; cert?: Buffer; key?: Buffer };
 
   constructor(options: {
     server: URL;
@@ -489,23 +494,28 @@ class KubeConnection implements Connection {
   private makeAgent(
     cert: Buffer | undefined,
     key: Buffer | undefined,
-  ): { agent: http.Agent; cert?: Buffer; key?: Buffer } {
-    const common = { keepAlive: true, maxSockets: MAX_SOCKETS, timeout: IDLE_SOCKET_MS };
-    const agent =
+  ): { agent: http.Agent; watchAgent: http.Agent; cert?: Buffer; key?: Buffer } {
+    const make = (options: http.AgentOptions): http.Agent =>
       this.server.protocol === 'https:'
         ? new https.Agent({
-            ...common,
+            ...options,
             ca: this.tls.ca,
             cert,
             key,
             rejectUnauthorized: this.tls.rejectUnauthorized,
             servername: this.tls.servername,
           })
-        : new http.Agent(common);
-    return { agent, cert, key };
+        : new http.Agent(options);
+    return {
+      agent: make({ keepAlive: true, maxSockets: MAX_SOCKETS, timeout: IDLE_SOCKET_MS }),
+      watchAgent: make({ keepAlive: false }),
+      cert,
+      key,
+    };
   }
 
-  async requestOptions(): Promise<ConnectionOptions> {
+  /** Options for one request; `watch` for a long-running one (its own socket, uncapped). */
+  async requestOptions(kind: { watch?: boolean } = {}): Promise<ConnectionOptions> {
     const credential = (await this.credentials?.get()) ?? {};
     const cert = credential.cert ?? this.tls.cert;
     const key = credential.key ?? this.tls.key;
@@ -518,7 +528,7 @@ class KubeConnection implements Connection {
     if (credential.token) headers.Authorization = `Bearer ${credential.token}`;
     else if (credential.basic) headers.Authorization = `Basic ${credential.basic}`;
     return {
-      agent: this.current.agent,
+      agent: kind.watch ? this.current.watchAgent : this.current.agent,
       ...(this.tls.ca ? { ca: this.tls.ca } : {}),
       ...(cert ? { cert } : {}),
       ...(key ? { key } : {}),

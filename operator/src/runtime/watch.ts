@@ -113,7 +113,7 @@ export async function watch(
   for (const [k, v] of Object.entries(options.query ?? {})) url.searchParams.set(k, v);
   url.searchParams.set('timeoutSeconds', String(options.timeoutSeconds));
   const what = `watch ${url.pathname}`;
-  const { headers, ...tls } = await connection.requestOptions();
+  const { headers, ...tls } = await connection.requestOptions({ watch: true });
   const { signal } = options;
   if (signal.aborted) throw new Error(`${what}: aborted`);
   const transport = url.protocol === 'https:' ? https : http;
