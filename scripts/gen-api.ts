@@ -1,5 +1,6 @@
 // Generates everything that derives from the API schema source in api/schema/:
-//   crds/<plural>.yaml                  the CustomResourceDefinitions users and the chart install
+//   crds/<plural>.yaml                  the CustomResourceDefinitions users install
+//   charts/edgewarden/templates/crds/   the same, as chart templates (crds.enabled, kept on uninstall)
 //   api/src/generated/types.ts          TypeScript types of the three kinds
 //   api/src/generated/schemas.ts        the same OpenAPI schemas, for the ajv validator
 // With --check it writes nothing and exits 1 naming every file that differs from what the
@@ -38,6 +39,15 @@ async function generate(root: string): Promise<Map<string, string>> {
       `crds/${source.plural}.yaml`,
       header + stringify(crd, { lineWidth: 0, aliasDuplicateObjects: false }),
     );
+    // The chart's copy: the same CRD, rendered only with crds.enabled and kept on uninstall.
+    const kept = {
+      ...crd,
+      metadata: { ...crd.metadata, annotations: { 'helm.sh/resource-policy': 'keep' } },
+    };
+    outputs.set(
+      `charts/edgewarden/templates/crds/${source.plural}.yaml`,
+      `{{- if .Values.crds.enabled }}\n${header}${stringify(kept, { lineWidth: 0, aliasDuplicateObjects: false })}{{- end }}\n`,
+    );
     const openAPIV3Schema = crd.spec.versions[0]!.schema.openAPIV3Schema;
     types.push(typesFor({ ...resolved, schema: openAPIV3Schema }));
     schemas[source.kind] = openAPIV3Schema;
@@ -55,8 +65,10 @@ async function generate(root: string): Promise<Map<string, string>> {
       '/** The openAPIV3Schema of each kind, exactly as in its CRD. */\n' +
       `export const openApiSchemas: Record<'${Object.keys(schemas).join("' | '")}', OpenApiSchema> = ${JSON.stringify(schemas)};\n`,
   );
-  // Format like the rest of the tree so `prettier --check .` and this check agree.
+  // Format like the rest of the tree so `prettier --check .` and this check agree (Helm
+  // templates are not YAML until rendered: prettier leaves them alone).
   for (const [file, text] of outputs) {
+    if (file.startsWith('charts/')) continue;
     const filepath = path.join(root, file);
     outputs.set(file, await format(text, { ...(await resolveConfig(filepath)), filepath }));
   }

@@ -50,6 +50,7 @@ const stages = [
   ['typecheck', ['run', 'typecheck']],
   ['import graph', ['run', 'check:imports']],
   ['API drift (api/schema -> crds/, types)', ['run', 'check:api']],
+  ['manifests drift (charts/edgewarden -> manifests/)', ['run', 'check:manifests']],
   ['unit tests', ['run', 'test:unit', ...jestArgs('unit')], 'unit'],
   [
     'data-path tests (real PostgreSQL, Redis, SQLite)',

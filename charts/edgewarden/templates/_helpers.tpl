@@ -1,0 +1,86 @@
+{{/* The chart's name, truncated at 63 characters (a DNS label). */}}
+{{- define "edgewarden.name" -}}
+{{- default .Chart.Name .Values.nameOverride | trunc 63 | trimSuffix "-" }}
+{{- end }}
+
+{{/* The release's full name, truncated at 63 characters. */}}
+{{- define "edgewarden.fullname" -}}
+{{- if .Values.fullnameOverride }}
+{{- .Values.fullnameOverride | trunc 63 | trimSuffix "-" }}
+{{- else }}
+{{- $name := default .Chart.Name .Values.nameOverride }}
+{{- if contains $name .Release.Name }}
+{{- .Release.Name | trunc 63 | trimSuffix "-" }}
+{{- else }}
+{{- printf "%s-%s" .Release.Name $name | trunc 63 | trimSuffix "-" }}
+{{- end }}
+{{- end }}
+{{- end }}
+
+{{/* Labels every object carries. */}}
+{{- define "edgewarden.labels" -}}
+helm.sh/chart: {{ printf "%s-%s" .Chart.Name .Chart.Version | replace "+" "_" | trunc 63 | trimSuffix "-" }}
+{{ include "edgewarden.selectorLabels" . }}
+app.kubernetes.io/version: {{ .Chart.AppVersion | quote }}
+app.kubernetes.io/managed-by: {{ .Release.Service }}
+app.kubernetes.io/part-of: edgewarden
+{{- end }}
+
+{{/* The operator pods' selector. */}}
+{{- define "edgewarden.selectorLabels" -}}
+app.kubernetes.io/name: {{ include "edgewarden.name" . }}
+app.kubernetes.io/instance: {{ .Release.Name }}
+app.kubernetes.io/component: operator
+{{- end }}
+
+{{- define "edgewarden.serviceAccountName" -}}
+{{- if .Values.serviceAccount.create }}
+{{- default (include "edgewarden.fullname" .) .Values.serviceAccount.name }}
+{{- else }}
+{{- default "default" .Values.serviceAccount.name }}
+{{- end }}
+{{- end }}
+
+{{- define "edgewarden.image" -}}
+{{- printf "%s:%s" .Values.image.repository (default .Chart.AppVersion .Values.image.tag) }}
+{{- end }}
+
+{{/* The rules the operator needs in each namespace it watches. */}}
+{{- define "edgewarden.watchRules" -}}
+- apiGroups: [edgewarden.io]
+  resources: [analysisagents, modeldeployments, exportjobs]
+  verbs: [get, list, watch]
+- apiGroups: [edgewarden.io]
+  resources: [analysisagents/status, modeldeployments/status, exportjobs/status]
+  verbs: [get, patch, update]
+# Finalizers (files of an ExportJob with a TTL) and the TTL's deletion.
+- apiGroups: [edgewarden.io]
+  resources: [exportjobs]
+  verbs: [patch, delete]
+- apiGroups: [edgewarden.io]
+  resources: [analysisagents/finalizers, exportjobs/finalizers]
+  verbs: [update]
+# Agent children, applied server-side; the garbage collector deletes them with their owner.
+- apiGroups: [apps]
+  resources: [statefulsets]
+  verbs: [get, list, watch, create, patch]
+- apiGroups: ['']
+  resources: [services, configmaps, serviceaccounts]
+  verbs: [get, list, watch, create, patch]
+- apiGroups: [batch]
+  resources: [jobs]
+  verbs: [get, list, watch, create]
+- apiGroups: ['']
+  resources: [pods]
+  verbs: [get, list, watch]
+# Secrets: whether a referenced one exists (metadata only), a ModelDeployment's Secret source.
+- apiGroups: ['']
+  resources: [secrets]
+  verbs: [get]
+- apiGroups: ['']
+  resources: [persistentvolumeclaims]
+  verbs: [get]
+- apiGroups: ['']
+  resources: [events]
+  verbs: [get, create, patch]
+{{- end }}
