@@ -1,5 +1,6 @@
-# edgewarden: one image for the agents (and, as they arrive, the operator and export jobs):
-# `edgewarden <command>`. An agent pod runs `edgewarden agent` (see agent-runtime/src/contract).
+# edgewarden: one image for the operator, the agents and the export Jobs: `edgewarden
+# <command>`. The operator's pod runs `edgewarden operator`, an agent pod `edgewarden agent`,
+# an export Job's pod `edgewarden export` (see agent-runtime/src/contract).
 # Built for linux/arm64 (Raspberry Pi 5) and linux/amd64:
 #   docker buildx build --platform linux/arm64,linux/amd64 -t edgewarden:dev .
 
@@ -32,6 +33,7 @@ COPY --from=build /src/node_modules node_modules
 COPY --from=build /src/bin bin
 COPY --from=build /src/dist/api dist/api
 COPY --from=build /src/dist/agent-runtime dist/agent-runtime
+COPY --from=build /src/dist/operator dist/operator
 COPY --from=build /src/dist/cli dist/cli
 # The real OpenWrt sample (MIT, with its licence) that `edgewarden demo` analyses.
 COPY --from=build /src/agent-runtime/data agent-runtime/data

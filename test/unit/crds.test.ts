@@ -75,7 +75,13 @@ test('every CEL rule has a message, and every string or list has a bound', async
 test('the drift check fails when a generated file no longer matches api/schema', async () => {
   const dir = await mkdtemp(path.join(tmpdir(), 'edgewarden-drift-'));
   try {
-    for (const item of ['api/schema', 'api/src/generated', 'crds', '.prettierrc.json'])
+    for (const item of [
+      'api/schema',
+      'api/src/generated',
+      'crds',
+      'charts/edgewarden/templates/crds',
+      '.prettierrc.json',
+    ])
       await cp(path.join(root, item), path.join(dir, item), { recursive: true });
     const generator = path.join(root, 'dist/scripts/gen-api.js');
     const inSync = await run('node', [generator, '--check', '--root', dir]);
