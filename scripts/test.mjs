@@ -21,6 +21,7 @@ for (const tool of [
   'setpriv',
   '/usr/lib/postgresql/15/bin/postgres',
   'redis-server',
+  'promtool',
 ]) {
   if (spawnSync('sh', ['-c', `command -v ${tool}`]).status !== 0) {
     console.error(

@@ -3,13 +3,17 @@
 // by the schema, the operator's V8 flags as the code states them, and the plain install
 // applied to a namespace that enforces the restricted Pod Security Standard, where the
 // ReplicaSet controller must be allowed to create the operator's pod.
-import { readdir, readFile } from 'node:fs/promises';
+import { execFile } from 'node:child_process';
+import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { parseAllDocuments } from 'yaml';
+import { promisify } from 'node:util';
+import { parseAllDocuments, stringify } from 'yaml';
 
 import { OPERATOR_NODE_OPTIONS } from '../../operator/src/main/operator.js';
 import { eventually, helmRun, kubectl, kubectlJson, kubectlRun, repoRoot } from './kube.js';
 
+const run = promisify(execFile);
 const chart = path.join(repoRoot, 'charts/edgewarden');
 const KUBE = ['--kube-version', '1.34.4'];
 type Doc = {
@@ -92,6 +96,26 @@ test('two replicas and two namespaces: leader election, a PDB, Roles only where 
   expect(c.args).toEqual(
     expect.arrayContaining(['--leader-elect', '--namespace=home-net', '--namespace=shop-net']),
   );
+});
+
+test('monitoring: the PrometheusRule carries the alert file, and promtool accepts it as rendered', async () => {
+  const docs = await render(['-f', path.join(chart, 'ci/monitoring-values.yaml')]);
+  expect(docs.some((d) => d.kind === 'CustomResourceDefinition')).toBe(false);
+  expect(docs.filter((d) => d.kind === 'ServiceMonitor' || d.kind === 'PodMonitor')).toHaveLength(
+    2,
+  );
+  const rule = docs.find((d) => d.kind === 'PrometheusRule')!;
+  const groups = (rule.spec as { groups: { rules: unknown[] }[] }).groups;
+  expect(groups.length).toBeGreaterThan(0);
+  const dir = await mkdtemp(path.join(tmpdir(), 'edgewarden-rules-'));
+  try {
+    const file = path.join(dir, 'rendered.yaml');
+    await writeFile(file, stringify(rule.spec));
+    const { stdout } = await run('promtool', ['check', 'rules', file]);
+    expect(stdout).toContain('SUCCESS');
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
 });
 
 test('a bad value is refused by the schema, naming it', async () => {
