@@ -34,7 +34,7 @@ import {
   repoRoot,
   startOperator,
 } from './kube.js';
-import { runPodLocally, type LocalPod, type Pod } from './localKubelet.js';
+import { runPodLocally, scheduledPod, type LocalPod } from './localKubelet.js';
 
 interface Condition {
   type: string;
@@ -149,20 +149,7 @@ test('the example AnalysisAgent, run from its pod spec, reports its findings in 
   await kubectl(['apply', '-f', '-'], toYaml(example));
 
   // The pod the StatefulSet controller made from the operator's template, on its bound claim.
-  const podSpec = await eventually(
-    'the agent pod, scheduled',
-    async () => {
-      const p = await kubectlJson<Pod & { spec: { nodeName?: string } }>([
-        'get',
-        'pod',
-        'dns-agent-0',
-        '-n',
-        namespace,
-      ]);
-      return p.spec.nodeName ? p : undefined;
-    },
-    60_000,
-  );
+  const podSpec = await scheduledPod(namespace, 'dns-agent-0');
   pod = await runPodLocally(podSpec);
   expect(pod.command).toEqual(['/nodejs/bin/node', '/app/bin/edgewarden.js', 'agent']);
   // Secrets reached the process through the pod's references, and nothing else did.

@@ -299,6 +299,28 @@ async function patchStatus(pod: Pod, status: Record<string, unknown>, type = 'st
   ]);
 }
 
+/** The pod, once the scheduler has put it on a node (what a kubelet waits for). */
+export async function scheduledPod(
+  namespace: string,
+  name: string,
+  timeoutMs = 60_000,
+): Promise<Pod> {
+  return eventually(
+    `pod ${name}, scheduled`,
+    async () => {
+      const p = await kubectlJson<Pod & { spec: { nodeName?: string } }>([
+        'get',
+        'pod',
+        name,
+        '-n',
+        namespace,
+      ]);
+      return p.spec.nodeName ? p : undefined;
+    },
+    timeoutMs,
+  );
+}
+
 /** Sets the pod's IP and its Ready condition, as a kubelet reports them. */
 async function reportStatus(pod: Pod, ready: boolean): Promise<void> {
   const now = timestamp();

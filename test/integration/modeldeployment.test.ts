@@ -30,7 +30,7 @@ import {
   kubectlRun,
   startOperator,
 } from './kube.js';
-import { runPodLocally, type LocalPod, type Pod } from './localKubelet.js';
+import { runPodLocally, scheduledPod, type LocalPod } from './localKubelet.js';
 
 interface Condition {
   type: string;
@@ -216,20 +216,7 @@ beforeAll(async () => {
       },
     }),
   );
-  const podSpec = await eventually(
-    'the agent pod, scheduled',
-    async () => {
-      const p = await kubectlJson<Pod & { spec: { nodeName?: string } }>([
-        'get',
-        'pod',
-        'guard-agent-0',
-        '-n',
-        namespace,
-      ]);
-      return p.spec.nodeName ? p : undefined;
-    },
-    60_000,
-  );
+  const podSpec = await scheduledPod(namespace, 'guard-agent-0');
   pod = await runPodLocally(podSpec);
   // The pod holds the digest of its token, never the token itself.
   expect(pod.env.EDGEWARDEN_CONTROL_TOKEN_SHA256).toMatch(/^[a-f0-9]{64}$/);

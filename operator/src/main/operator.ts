@@ -37,6 +37,12 @@ import { serveProbes } from '../runtime/server.js';
 
 export const FIELD_MANAGER = 'edgewarden-operator';
 
+/** The key of the resource a child pod belongs to: its instance label names it. */
+const byInstance = (p: KubeObject): string[] => {
+  const instance = p.metadata.labels?.['app.kubernetes.io/instance'];
+  return instance ? [`${p.metadata.namespace ?? ''}/${instance}`] : [];
+};
+
 /**
  * V8 flags the operator's Deployment runs with (NODE_OPTIONS). Node's default young generation
  * (16 MB semi-spaces) is sized for throughput; the operator's allocations are small and short,
@@ -126,10 +132,7 @@ export async function runOperator(options: OperatorOptions): Promise<RunningOper
     .owns(ctx.services, 'AnalysisAgent')
     .owns(ctx.configMaps, 'AnalysisAgent')
     .owns(ctx.serviceAccounts, 'AnalysisAgent')
-    .maps(ctx.pods, (p) => {
-      const instance = p.metadata.labels?.['app.kubernetes.io/instance'];
-      return instance ? [`${p.metadata.namespace ?? ''}/${instance}`] : [];
-    })
+    .maps(ctx.pods, byInstance)
     // A ModelDeployment whose source is a claim mounts it into its agents' pods.
     .maps(models, (m) =>
       ctx.agents
@@ -193,10 +196,7 @@ export async function runOperator(options: OperatorOptions): Promise<RunningOper
   )
     .watches(exportCtx.exportJobs)
     .owns(exportCtx.jobs, 'ExportJob')
-    .maps(exportCtx.exportPods, (p) => {
-      const instance = p.metadata.labels?.['app.kubernetes.io/instance'];
-      return instance ? [`${p.metadata.namespace ?? ''}/${instance}`] : [];
-    });
+    .maps(exportCtx.exportPods, byInstance);
   const controllers = [agents, rollouts, exports];
 
   let shuttingDown = false;
