@@ -28,6 +28,7 @@ import {
   kubectl,
   kubectlJson,
   kubectlRun,
+  operatorMetrics,
   startOperator,
 } from './kube.js';
 import { runPodLocally, type LocalPod, type Pod } from './localKubelet.js';
@@ -384,6 +385,14 @@ test('a bad spec fails fast with its reason: an unknown column, and from after t
   expect(failed.status?.phase).toBe('Failed');
   expect(condition(failed, 'Failed')).toMatchObject({ status: 'True', reason: 'UnknownColumn' });
   expect(condition(failed, 'Failed')?.message).toContain('msg');
+  // The operator reports the phase, for the EdgewardenExportJobFailed alert.
+  const metrics = await operatorMetrics(operator);
+  expect(metrics).toContain(
+    `edgewarden_operator_exportjob_phase{resource_namespace="${namespace}",exportjob="bad-column",phase="Failed"} 1`,
+  );
+  expect(metrics).toContain(
+    `edgewarden_operator_exportjob_phase{resource_namespace="${namespace}",exportjob="bad-column",phase="Running"} 0`,
+  );
   // Failed at once: one pod, no retry.
   const list = await kubectlJson<{ items: unknown[] }>([
     'get',

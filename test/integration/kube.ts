@@ -181,3 +181,10 @@ export function startOperator(
   proc.stderr.on('data', (d: Buffer) => (log += d.toString()));
   return { proc, log: () => log };
 }
+
+/** The /metrics text of an operator that startOperator started (its port is in its start log). */
+export async function operatorMetrics(operator: { log: () => string }): Promise<string> {
+  const port = /"metricsPort":(\d+)/.exec(operator.log())?.[1];
+  if (!port) throw new Error(`the operator has not logged its metrics port:\n${operator.log()}`);
+  return (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
+}

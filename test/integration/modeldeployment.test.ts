@@ -28,6 +28,7 @@ import {
   kubectl,
   kubectlJson,
   kubectlRun,
+  operatorMetrics,
   startOperator,
 } from './kube.js';
 import { runPodLocally, scheduledPod, type LocalPod } from './localKubelet.js';
@@ -406,6 +407,10 @@ test('a canary that floods anomalies is rolled back after its analysis window, s
   expect(await served()).toBe('v2');
   await eventually('a RolledBack Event', async () =>
     (await events()).includes('RolledBack') ? true : undefined,
+  );
+  // The operator reports the transition, for the EdgewardenModelRolloutFailed alert.
+  expect(await operatorMetrics(operator)).toContain(
+    `edgewarden_operator_modeldeployment_transition{resource_namespace="${namespace}",modeldeployment="auth-model",transition="RolledBack"} 1`,
   );
 });
 

@@ -167,6 +167,21 @@ test('the agent analyses new lines, serves them, follows the database, and stops
       /^edgewarden_anomalies_total\{agent="auth",type="brute_force",severity="\d"\} 1$/m,
     );
     expect(metrics).not.toContain('203.0.113.5'); // no addresses in labels
+    // Per device: when it last sent a line (the newest row's time), and its anomalies.
+    const newest = (
+      await admin.query<{ t: string }>(
+        "SELECT extract(epoch FROM max(timestamp))::text AS t FROM log_entries WHERE device_id = 'gw-home'",
+      )
+    ).rows[0]!.t;
+    const lastLine = Number(
+      /^edgewarden_device_last_line_timestamp_seconds\{agent="auth",device="gw-home"\} (\S+)$/m.exec(
+        metrics,
+      )?.[1],
+    );
+    expect(lastLine).toBeCloseTo(Number(newest), 2);
+    expect(metrics).toMatch(
+      /^edgewarden_device_anomalies_total\{agent="auth",device="gw-home"\} 1$/m,
+    );
     expect(metrics).toMatch(/^edgewarden_cycle_stretch\{agent="auth"\} \d+$/m);
     expect(
       (status as { resources: { stretch: number; memory: number } }).resources.memory,
@@ -197,6 +212,24 @@ test('the agent analyses new lines, serves them, follows the database, and stops
   }
   expect(await agent.exited).toBe(0);
   expect(agent.output()).toContain('edgewarden agent: stopping');
+
+  // Restarted, it still reports when each device last sent a line, before reading any: a
+  // router that went silent meanwhile stays visible to the alert on that gauge.
+  const again = startAgent(
+    agentEnv({ EDGEWARDEN_PG_URL: 'postgresql://reader:x@127.0.0.1:1/none' }),
+  );
+  try {
+    const port = await until('the agent to listen', () =>
+      Promise.resolve(/serving on port (\d+)/.exec(again.output())?.[1]),
+    );
+    const metrics = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
+    expect(metrics).toMatch(
+      /^edgewarden_device_last_line_timestamp_seconds\{agent="auth",device="gw-home"\} \d+(\.\d+)?$/m,
+    );
+  } finally {
+    again.proc.kill('SIGTERM');
+  }
+  expect(await again.exited).toBe(0);
 });
 
 test.each([

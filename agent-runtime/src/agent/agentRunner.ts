@@ -32,6 +32,7 @@ import { DriftMonitor, type DriftReport } from '../model/drift.js';
 import type { LoadedModel } from '../model/model.js';
 import type { AgentConfig } from './config.js';
 import { runCycle, type CycleResult } from './cycle.js';
+import { DeviceSeries, MAX_DEVICE_SERIES, OTHER_DEVICES } from './deviceSeries.js';
 import { nextStretch, PressureSampler, type GuardState, type Pressure } from './resourceGuard.js';
 
 export interface AgentStatus {
@@ -76,6 +77,7 @@ export class AgentRunner {
   private lastCycleTime: string | undefined;
   private lastTick = Date.now();
   private newestLineTime: number | undefined;
+  private readonly devices = new DeviceSeries();
   private readonly sampler = new PressureSampler();
   private pressure: Pressure = { cpu: 0, memory: 0 };
   private guard: GuardState = { stretch: 1 };
@@ -157,6 +159,8 @@ export class AgentRunner {
       cooldownMs: parseDuration(spec.notifications?.cooldown ?? '15m')!,
     });
     this.metrics = this.makeMetrics();
+    // Devices heard before a restart stay visible, so one that fell silent meanwhile still alerts.
+    this.publishDevices(this.store.devices(this.sourceKey()));
   }
 
   static async start(config: AgentConfig): Promise<AgentRunner> {
@@ -252,6 +256,18 @@ export class AgentRunner {
         name: 'edgewarden_model_info',
         help: 'The model version served (value 1).',
         labelNames: ['agent', 'version'],
+        registers: [r],
+      }),
+      deviceLastLine: new Gauge({
+        name: 'edgewarden_device_last_line_timestamp_seconds',
+        help: `Unix time of the newest line read from each device (host); past ${MAX_DEVICE_SERIES} devices, the rest share device="${OTHER_DEVICES}".`,
+        labelNames: ['agent', 'device'],
+        registers: [r],
+      }),
+      deviceAnomalies: new Counter({
+        name: 'edgewarden_device_anomalies_total',
+        help: `Anomalies found, by device (host); past ${MAX_DEVICE_SERIES} devices, the rest share device="${OTHER_DEVICES}".`,
+        labelNames: ['agent', 'device'],
         registers: [r],
       }),
       ready: new Gauge({
@@ -417,6 +433,15 @@ export class AgentRunner {
     this.metrics.modelDrift.set(labels, report.detected ? 1 : 0);
   }
 
+  /** Moves each device's last-line gauge (a new device also starts its anomaly count at 0). */
+  private publishDevices(newest: ReadonlyMap<string, number>): void {
+    for (const [device, seconds] of this.devices.observe(newest)) {
+      const labels = { agent: this.agentName, device };
+      this.metrics.deviceLastLine.set(labels, seconds);
+      this.metrics.deviceAnomalies.inc(labels, 0);
+    }
+  }
+
   private sourceKey(): string {
     return `${this.config.spec.source.preset ?? 'log_entries'}:${this.config.spec.source.table ?? ''}`;
   }
@@ -447,8 +472,11 @@ export class AgentRunner {
       this.lastCycleTime = new Date().toISOString();
       this.metrics.lines.inc({ agent: this.agentName }, result.lines);
       this.metrics.unparsed.inc({ agent: this.agentName }, result.unreadable);
-      for (const a of result.anomalies)
+      this.publishDevices(result.newestByDevice);
+      for (const a of result.anomalies) {
         this.metrics.anomalies.inc({ agent: a.agent, type: a.type, severity: String(a.severity) });
+        this.metrics.deviceAnomalies.inc({ agent: a.agent, device: this.devices.label(a.device) });
+      }
       if (result.newestLineTime !== undefined) this.newestLineTime = result.newestLineTime;
       if (this.newestLineTime !== undefined)
         this.metrics.lag.set(

@@ -33,6 +33,8 @@ export interface CycleResult {
   startedAt: string;
   /** Time of the newest line read (ms), if any was. */
   newestLineTime?: number;
+  /** Time of the newest line read (ms) from each device that sent any. */
+  newestByDevice: Map<string, number>;
 }
 
 export async function runCycle(ctx: CycleContext): Promise<CycleResult> {
@@ -45,11 +47,14 @@ export async function runCycle(ctx: CycleContext): Promise<CycleResult> {
   let unreadable = 0;
   let caughtUp = false;
   let newestLineTime: number | undefined;
+  const newestByDevice = new Map<string, number>();
   while (!caughtUp && lines < (ctx.maxLines ?? 200_000)) {
     const batch = await ctx.source.read(watermark);
     for (const line of batch.lines) {
       anomalies.push(...ctx.engine.push(line));
       if (newestLineTime === undefined || line.time > newestLineTime) newestLineTime = line.time;
+      const seen = newestByDevice.get(line.device);
+      if (seen === undefined || line.time > seen) newestByDevice.set(line.device, line.time);
     }
     anomalies.push(...(await ctx.scorer.score()));
     lines += batch.lines.length;
@@ -64,6 +69,16 @@ export async function runCycle(ctx: CycleContext): Promise<CycleResult> {
     { source: ctx.sourceKey, value: watermark },
     { startedAt, lines },
     ctx.engine.saveState(),
+    newestByDevice,
   );
-  return { lines, unreadable, anomalies, watermark, caughtUp, startedAt, newestLineTime };
+  return {
+    lines,
+    unreadable,
+    anomalies,
+    watermark,
+    caughtUp,
+    startedAt,
+    newestLineTime,
+    newestByDevice,
+  };
 }

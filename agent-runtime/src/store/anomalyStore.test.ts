@@ -41,7 +41,7 @@ test('a new file is migrated, in WAL mode, and keeps what it stored across reope
   expect(store.record([anomaly('2026-11-23T10:05:00Z')])).toEqual({ added: 1, repeated: 0 });
   store.close();
   const raw = new Database(file, { readonly: true });
-  expect(raw.pragma('user_version', { simple: true })).toBe(3);
+  expect(raw.pragma('user_version', { simple: true })).toBe(4);
   expect(raw.pragma('journal_mode', { simple: true })).toBe('wal');
   raw.close();
   const again = new AnomalyStore(file, options);
@@ -77,7 +77,7 @@ test('a repeat within the cooldown counts on the open anomaly; after it, a new r
   store.close();
 });
 
-test('the watermark and the engine state are saved with the anomalies, or not at all', () => {
+test('the watermark, the engine state and the devices’ last lines are saved with the anomalies, or not at all', () => {
   const store = new AnomalyStore(file, options);
   const learned = {
     version: 1,
@@ -88,7 +88,31 @@ test('the watermark and the engine state are saved with the anomalies, or not at
     { source: 'log_entries', value: '100' },
     { startedAt: '2026-11-23T10:05:00Z', lines: 100 },
     learned,
+    new Map([
+      ['gw', 1000],
+      ['ap', 2000],
+    ]),
   );
+  // A device's time only moves forward (a later cycle may read an older, late row of it).
+  store.record(
+    [],
+    { source: 'log_entries', value: '150' },
+    undefined,
+    learned,
+    new Map([
+      ['gw', 500],
+      ['ap', 3000],
+    ]),
+  );
+  expect(store.devices('log_entries')).toEqual(
+    new Map([
+      ['gw', 1000],
+      ['ap', 3000],
+    ]),
+  );
+  expect(store.devices('elsewhere').size).toBe(0);
+  expect(store.watermark('log_entries')).toBe('150');
+  store.record([], { source: 'log_entries', value: '100' });
   expect(store.watermark('log_entries')).toBe('100');
   expect(store.engineState('log_entries')).toEqual(learned);
   expect(store.engineState('elsewhere')).toBeUndefined();
@@ -105,8 +129,10 @@ test('the watermark and the engine state are saved with the anomalies, or not at
       },
       { startedAt: '2026-11-23T11:05:00Z', lines: 100 },
       { version: 1, agents: {} },
+      new Map([['gw', 9000]]),
     ),
   ).toThrow(/CHECK constraint failed/);
+  expect(store.devices('log_entries').get('gw')).toBe(1000);
   expect(store.watermark('log_entries')).toBe('100');
   expect(store.engineState('log_entries')).toEqual(learned);
   expect(store.cycleTotals('log_entries')).toEqual({ cycles: 1, lines: 100 });
@@ -118,7 +144,20 @@ test('retention by age and by count', () => {
   const store = new AnomalyStore(file, { ...options, maxRows: 3, retentionMs: 24 * 60 * MIN });
   for (let h = 0; h < 6; h++)
     store.record([anomaly(`2026-11-2${h < 2 ? 0 : 3}T0${h}:00:00Z`, { type: `t${h}` })]);
+  const day = (d: string): number => Date.parse(`2026-11-${d}T06:00:00Z`);
+  store.record(
+    [],
+    { source: 's', value: '1' },
+    undefined,
+    undefined,
+    new Map([
+      ['old', day('21')],
+      ['new', day('23')],
+    ]),
+  );
   expect(store.prune(new Date('2026-11-23T12:00:00Z'))).toBe(3); // two too old, one over the limit
+  // A device silent for longer than the retention is forgotten.
+  expect([...store.devices('s').keys()]).toEqual(['new']);
   expect(store.list().map((a) => a.type)).toEqual(['t5', 't4', 't3']);
   expect(store.counts(new Date('2026-11-23T12:00:00Z'))).toEqual({ total: 3, last24h: 3 });
   store.close();

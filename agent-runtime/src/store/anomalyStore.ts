@@ -57,6 +57,14 @@ const MIGRATIONS: readonly string[] = [
      state TEXT NOT NULL,
      updated_at TEXT NOT NULL
    );`,
+  // The newest line read from each device, saved with the watermark: a restarted agent still
+  // knows (and reports) which devices have gone silent, and since when.
+  `CREATE TABLE devices (
+     source TEXT NOT NULL,
+     device TEXT NOT NULL,
+     last_line_ms INTEGER NOT NULL,
+     PRIMARY KEY (source, device)
+   );`,
 ];
 
 export interface StoreOptions {
@@ -173,6 +181,8 @@ export class AnomalyStore {
     watermark?: { source: string; value: string },
     cycle?: { startedAt: string; lines: number },
     engineState?: unknown,
+    /** The newest line read from each device in this cycle (ms since the epoch). */
+    devices?: ReadonlyMap<string, number>,
   ): { added: number; repeated: number } {
     const now = new Date().toISOString();
     let added = 0;
@@ -234,6 +244,13 @@ export class AnomalyStore {
              ON CONFLICT (source) DO UPDATE SET state = excluded.state, updated_at = excluded.updated_at`,
           )
           .run(watermark.source, JSON.stringify(engineState), now);
+      if (watermark && devices?.size) {
+        const upsert = this.db.prepare(
+          `INSERT INTO devices (source, device, last_line_ms) VALUES (?, ?, ?)
+           ON CONFLICT (source, device) DO UPDATE SET last_line_ms = MAX(last_line_ms, excluded.last_line_ms)`,
+        );
+        for (const [device, ms] of devices) upsert.run(watermark.source, device, ms);
+      }
     })();
     return { added, repeated };
   }
@@ -256,6 +273,14 @@ export class AnomalyStore {
     const row = this.db.prepare('SELECT state FROM engine_state WHERE source = ?').get(source) as
       { state: string } | undefined;
     return row === undefined ? undefined : (JSON.parse(row.state) as unknown);
+  }
+
+  /** The newest line read from each device of a source (ms since the epoch), by device. */
+  devices(source: string): Map<string, number> {
+    const rows = this.db
+      .prepare('SELECT device, last_line_ms FROM devices WHERE source = ?')
+      .all(source) as { device: string; last_line_ms: number }[];
+    return new Map(rows.map((r) => [r.device, r.last_line_ms]));
   }
 
   watermark(source: string): string | undefined {
@@ -338,6 +363,8 @@ export class AnomalyStore {
            SELECT id FROM anomalies ORDER BY timestamp DESC, id DESC LIMIT -1 OFFSET ?)`,
       )
       .run(this.options.maxRows).changes;
+    // A device silent for longer than the retention is forgotten (it was removed, or renamed).
+    this.db.prepare('DELETE FROM devices WHERE last_line_ms < ?').run(Date.parse(cutoff));
     return old + extra;
   }
 

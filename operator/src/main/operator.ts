@@ -26,6 +26,7 @@ import {
 import type { OperatorSettings } from '../domain/analysisAgent/desired.js';
 import type { StoredModelDeployment } from '../domain/modelDeployment/rollout.js';
 import { ensureControlKey } from './controlKey.js';
+import { resourceMetrics } from './resourceMetrics.js';
 import { Controller, controllerMetrics } from '../runtime/controller.js';
 import { EventRecorder } from '../runtime/events.js';
 import { Informer, NamespacedInformers, type Cache } from '../runtime/informer.js';
@@ -198,6 +199,7 @@ export async function runOperator(options: OperatorOptions): Promise<RunningOper
     .owns(exportCtx.jobs, 'ExportJob')
     .maps(exportCtx.exportPods, byInstance);
   const controllers = [agents, rollouts, exports];
+  resourceMetrics(registry, { modelDeployments: models, exportJobs: exportCtx.exportJobs });
 
   let shuttingDown = false;
   let leading = !options.leaderElect;
