@@ -157,7 +157,15 @@ test('the example AnalysisAgent, run from its pod spec, reports its findings in 
   expect(pod.env.EDGEWARDEN_SLACK_URL).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/services\//);
   expect(pod.env.EDGEWARDEN_PG_CA_FILE).toBe('/etc/edgewarden/pg-ca/ca.crt');
   expect(Object.keys(pod.env).sort()).toEqual(
-    [...podSpec.spec.containers[0]!.env!.map((e) => e.name), 'PATH', 'HOSTNAME']
+    [
+      ...podSpec.spec.containers[0]!.env!.map((e) => e.name),
+      'PATH',
+      'HOSTNAME',
+      // What a kubelet gives every container: where the API server is.
+      'KUBERNETES_SERVICE_HOST',
+      'KUBERNETES_SERVICE_PORT',
+      'KUBERNETES_SERVICE_PORT_HTTPS',
+    ]
       .filter((n) => n in pod!.env)
       .sort(),
   );

@@ -4,13 +4,15 @@
 // for the contract tests, which must prove that what the operator puts in a pod template is
 // enough for the agent (or the exporter) to work:
 //  - the environment is exactly the container's `env`: values, Secret and ConfigMap keys read
-//    from the API server, downward-API fields; plus the image's PATH. Nothing of ours leaks in;
+//    from the API server, downward-API fields; plus the image's PATH and the API server's
+//    address in KUBERNETES_SERVICE_HOST/_PORT, as a kubelet adds. Nothing of ours leaks in;
 //  - the command is the image's ENTRYPOINT (read from the Dockerfile) with the container's args,
 //    run from the image's WORKDIR: the checkout is mounted at /app, node at /nodejs/bin/node,
 //    where the distroless image has them;
 //  - every volumeMount is a real mount at its mountPath, in a private mount namespace
 //    (`unshare --mount`): configMap and secret volumes hold their keys as files, emptyDir and
-//    claims are empty folders; readOnly mounts and `readOnlyRootFilesystem` are read-only;
+//    claims are empty folders, and a projected volume holds a real bound service account
+//    token from the TokenRequest API (with the cluster's CA and namespace, as admission asks); readOnly mounts and `readOnlyRootFilesystem` are read-only;
 //  - the termination message file (terminationMessagePath, /dev/termination-log by default) is
 //    a file of the pod's own, bind-mounted there and writable by any user, as the kubelet
 //    makes it;
@@ -50,8 +52,16 @@ interface EnvVar {
     fieldRef?: { fieldPath: string };
   };
 }
+/** A projected volume's source: what the ServiceAccount admission plugin puts in a pod. */
+interface ProjectedSource {
+  serviceAccountToken?: { path: string; expirationSeconds?: number; audience?: string };
+  configMap?: { name: string; items?: KeyToPath[]; optional?: boolean };
+  secret?: { name: string; items?: KeyToPath[]; optional?: boolean };
+  downwardAPI?: { items: { path: string; fieldRef?: { fieldPath: string }; mode?: number }[] };
+}
 interface Volume {
   name: string;
+  projected?: { sources: ProjectedSource[]; defaultMode?: number };
   configMap?: { name: string; items?: KeyToPath[]; defaultMode?: number; optional?: boolean };
   secret?: { secretName: string; items?: KeyToPath[]; defaultMode?: number; optional?: boolean };
   emptyDir?: Record<string, unknown>;
@@ -199,6 +209,23 @@ async function configMapData(namespace: string, name: string): Promise<Record<st
   };
 }
 
+/**
+ * KUBERNETES_SERVICE_HOST and _PORT, which a kubelet gives every container (enableServiceLinks
+ * or not): the `kubernetes` Service's ClusterIP, which kube-proxy routes to the API server.
+ * There is no kube-proxy here, so they name the API server's own address, where that
+ * ClusterIP would lead.
+ */
+async function apiServerEnv(): Promise<Record<string, string>> {
+  const server = new URL(
+    await kubectl(['config', 'view', '--minify', '-o', 'jsonpath={.clusters[0].cluster.server}']),
+  );
+  return {
+    KUBERNETES_SERVICE_HOST: server.hostname,
+    KUBERNETES_SERVICE_PORT: server.port || '443',
+    KUBERNETES_SERVICE_PORT_HTTPS: server.port || '443',
+  };
+}
+
 /** A downward-API field of the pod. */
 function podField(pod: Pod, fieldPath: string): string {
   if (fieldPath === 'metadata.name') return pod.metadata.name;
@@ -249,8 +276,85 @@ export async function resolveEnv(pod: Pod, container: Container): Promise<Record
 }
 
 /** Fills a volume's folder as the kubelet would; returns the folder. */
+/** Writes the keys of a configMap or secret (all, or the items listed) as files in `dir`. */
+async function writeKeys(
+  dir: string,
+  what: string,
+  data: Record<string, Buffer>,
+  items: KeyToPath[] | undefined,
+  defaultMode: number,
+): Promise<void> {
+  for (const item of items ?? Object.keys(data).map((key): KeyToPath => ({ key, path: key }))) {
+    const value = data[item.key];
+    if (value === undefined) throw new Error(`${what}: no key ${item.key}`);
+    const file = path.join(dir, item.path);
+    await mkdir(path.dirname(file), { recursive: true });
+    await writeFile(file, value);
+    await chmod(file, item.mode ?? defaultMode);
+  }
+}
+
+/**
+ * A projected volume, as the kubelet fills it. The service account token is a real one: the
+ * TokenRequest API (through kubectl) issues it for the pod's ServiceAccount, bound to this pod
+ * and with the expiry asked for, so the API server authenticates the process as that account
+ * and RBAC decides what it may do. The kubelet renews it at 80% of its life; tests run far
+ * shorter than the hour admission asks for, so it is not renewed here.
+ */
+async function prepareProjected(pod: Pod, volume: Volume, dir: string): Promise<void> {
+  const mode = volume.projected!.defaultMode ?? 0o644;
+  const ns = pod.metadata.namespace;
+  const optionally = (optional: boolean | undefined) => (error: unknown) => {
+    if (optional) return {};
+    throw error;
+  };
+  for (const source of volume.projected!.sources) {
+    if (source.serviceAccountToken) {
+      const t = source.serviceAccountToken;
+      const token = await kubectl([
+        'create',
+        'token',
+        pod.spec.serviceAccountName ?? 'default',
+        '-n',
+        ns,
+        '--bound-object-kind=Pod',
+        `--bound-object-name=${pod.metadata.name}`,
+        `--bound-object-uid=${pod.metadata.uid}`,
+        `--duration=${t.expirationSeconds ?? 3600}s`,
+        ...(t.audience ? [`--audience=${t.audience}`] : []),
+      ]);
+      await writeKeys(
+        dir,
+        volume.name,
+        { token: Buffer.from(token.trim()) },
+        [{ key: 'token', path: t.path }],
+        mode,
+      );
+    } else if (source.configMap) {
+      const c = source.configMap;
+      const data = await configMapData(ns, c.name).catch(optionally(c.optional));
+      await writeKeys(dir, `volume ${volume.name}`, data, c.items, mode);
+    } else if (source.secret) {
+      const c = source.secret;
+      const data = await secretData(ns, c.name).catch(optionally(c.optional));
+      await writeKeys(dir, `volume ${volume.name}`, data, c.items, mode);
+    } else if (source.downwardAPI) {
+      for (const item of source.downwardAPI.items) {
+        if (!item.fieldRef)
+          throw new Error(`volume ${volume.name}: only fieldRef downward-API items are supported`);
+        const file = path.join(dir, item.path);
+        await writeFile(file, podField(pod, item.fieldRef.fieldPath));
+        await chmod(file, item.mode ?? mode);
+      }
+    } else {
+      throw new Error(`volume ${volume.name}: a projected source the local kubelet does not know`);
+    }
+  }
+}
+
 async function prepareVolume(pod: Pod, volume: Volume, dir: string): Promise<void> {
   await mkdir(dir, { recursive: true });
+  if (volume.projected) return prepareProjected(pod, volume, dir);
   const source = volume.configMap
     ? {
         data: () => configMapData(pod.metadata.namespace, volume.configMap!.name),
@@ -264,20 +368,12 @@ async function prepareVolume(pod: Pod, volume: Volume, dir: string): Promise<voi
       : undefined;
   if (source) {
     const data = await source.data();
-    const items = source.items ?? Object.keys(data).map((key) => ({ key, path: key }));
-    for (const item of items) {
-      const value = data[item.key];
-      if (value === undefined) throw new Error(`volume ${volume.name}: no key ${item.key}`);
-      const file = path.join(dir, item.path);
-      await mkdir(path.dirname(file), { recursive: true });
-      await writeFile(file, value);
-      await chmod(file, (item as KeyToPath).mode ?? source.defaultMode ?? 0o644);
-    }
+    await writeKeys(dir, `volume ${volume.name}`, data, source.items, source.defaultMode ?? 0o644);
     return;
   }
   if (volume.emptyDir || volume.persistentVolumeClaim) return;
   throw new Error(
-    `volume ${volume.name}: only configMap, secret, emptyDir and claims are supported`,
+    `volume ${volume.name}: only configMap, secret, projected, emptyDir and claims are supported`,
   );
 }
 
@@ -437,6 +533,7 @@ export async function runPodLocally(pod: Pod): Promise<LocalPod> {
   const env = {
     PATH: '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin',
     HOSTNAME: pod.metadata.name,
+    ...(await apiServerEnv()),
     ...(await resolveEnv(pod, container)),
   };
 

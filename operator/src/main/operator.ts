@@ -261,6 +261,9 @@ export async function runOperator(options: OperatorOptions): Promise<RunningOper
       })
     : undefined;
   log.info('edgewarden operator starting', {
+    // Where the API server is and where the credentials came from (a file, or in-cluster).
+    apiServer: connection.server.origin,
+    config: connection.source,
     namespaces: options.namespaces?.length ? options.namespaces.join(',') : '(all)',
     leaderElection: options.leaderElect,
     identity,
