@@ -3,42 +3,64 @@
 # an export Job's pod `edgewarden export` (see agent-runtime/src/contract).
 # Built for linux/arm64 (Raspberry Pi 5) and linux/amd64:
 #   docker buildx build --platform linux/arm64,linux/amd64 -t edgewarden:dev .
+#
+# Multi-arch: each platform's build stage runs on that platform (under QEMU emulation when it
+# is not the builder's own), so `npm ci` downloads or compiles better-sqlite3 for the target and
+# `process.arch` below names the target's onnxruntime binaries. Do not add
+# `FROM --platform=$BUILDPLATFORM` to the build stage: it would be faster, but it would put the
+# builder's native modules into the other platform's image.
+#
+# test/integration/dockerfile.test.ts carries out these steps without Docker (docs/image.md).
+# It refuses any instruction, flag or absolute path in a RUN that it does not know: keep to
+# those used here, or teach test/docker/ first.
 
 # --- build: compile TypeScript, then keep production dependencies only -------------------------
 FROM node:20-bookworm-slim AS build
 WORKDIR /src
-# better-sqlite3 compiles its native module here when no prebuilt binary matches.
+# better-sqlite3 compiles its native module with these when no prebuilt binary can be downloaded.
 RUN apt-get update && apt-get install -y --no-install-recommends python3 make g++ \
     && rm -rf /var/lib/apt/lists/*
 COPY package.json package-lock.json .npmrc ./
 RUN ONNXRUNTIME_NODE_INSTALL=skip npm ci --no-audit --no-fund
-COPY tsconfig.json tsconfig.build.json ./
-COPY api api
-COPY operator operator
-COPY agent-runtime agent-runtime
-COPY cli cli
-COPY bin bin
-COPY scripts scripts
-COPY test/control-plane test/control-plane
-RUN npm run build && npm prune --omit=dev \
-    # onnxruntime-node ships binaries for every platform: keep this one's.
-    && arch=$(node -p 'process.arch') \
-    && find node_modules/onnxruntime-node/bin -mindepth 3 -maxdepth 3 -type d ! -path "*/linux/${arch}" -exec rm -rf {} +
+# The product's sources only; tsconfig.image.json compiles them and nothing of scripts/ or test/.
+COPY tsconfig.json tsconfig.build.json tsconfig.image.json ./
+COPY api/src api/src
+COPY agent-runtime/src agent-runtime/src
+COPY operator/src operator/src
+COPY cli/src cli/src
+RUN node_modules/.bin/tsc -p tsconfig.image.json
+RUN npm prune --omit=dev --no-audit --no-fund
+# Native modules: this platform's binaries only, and nothing else of their builds. The `ls`
+# after each trim checks that the file the runtime loads is still there: a trim that went too
+# far fails the build here, not a pod at start.
+RUN arch=$(node -p 'process.arch') \
+    # onnxruntime-node ships binaries for every platform (about 290 MB): keep this one's.
+    && find node_modules/onnxruntime-node/bin -mindepth 3 -maxdepth 3 -type d ! -path "*/linux/${arch}" -exec rm -rf {} + \
+    && ls node_modules/onnxruntime-node/bin/napi-v*/linux/${arch}/onnxruntime_binding.node \
+    # better-sqlite3 keeps its module; its SQLite and C++ sources and build leftovers go.
+    && rm -rf node_modules/better-sqlite3/deps node_modules/better-sqlite3/src \
+    && find node_modules/better-sqlite3/build -mindepth 1 -maxdepth 1 ! -name Release -exec rm -rf {} + \
+    && find node_modules/better-sqlite3/build/Release -mindepth 1 -maxdepth 1 ! -name better_sqlite3.node -exec rm -rf {} + \
+    && ls node_modules/better-sqlite3/build/Release/better_sqlite3.node
 
-# --- runtime: distroless Node.js, non-root, nothing but the app -------------------------------
-FROM gcr.io/distroless/nodejs20-debian12:nonroot
+# --- runtime: Debian 12 with no shell, Node 20, non-root, nothing but the app ------------------
+# distroless's cc-debian12 is glibc, libstdc++, CA certificates, time zones and a nonroot user
+# (65532), with no shell, package manager or other tools; onnxruntime-node needs glibc (no
+# Alpine). It is what distroless's own nodejs images are made of, plus the Node binary: here the
+# build stage's own, the Node that the native modules were built against. (distroless stopped
+# updating nodejs20-debian12 in 2026, so that image no longer gets Debian's fixes; cc-debian12
+# still does.)
+FROM gcr.io/distroless/cc-debian12:nonroot AS runtime
+COPY --from=build /usr/local/bin/node /nodejs/bin/node
 WORKDIR /app
-COPY --from=build /src/package.json ./
+COPY package.json ./
 COPY --from=build /src/node_modules node_modules
-COPY --from=build /src/bin bin
-COPY --from=build /src/dist/api dist/api
-COPY --from=build /src/dist/agent-runtime dist/agent-runtime
-COPY --from=build /src/dist/operator dist/operator
-COPY --from=build /src/dist/cli dist/cli
-# The real OpenWrt sample (MIT, with its licence) that `edgewarden demo` analyses.
-COPY --from=build /src/agent-runtime/data agent-runtime/data
 # The baseline models (npm run models): what agents serve until a site trains its own.
 COPY models models
+# The real OpenWrt sample (MIT, with its licence) that `edgewarden demo` analyses.
+COPY agent-runtime/data agent-runtime/data
+COPY bin bin
+COPY --from=build /src/dist dist
 USER 65532:65532
 ENTRYPOINT ["/nodejs/bin/node", "/app/bin/edgewarden.js"]
 CMD ["--help"]
