@@ -10,6 +10,8 @@ import path from 'node:path';
 import { promisify } from 'node:util';
 import { parseAllDocuments, stringify } from 'yaml';
 
+import { labelsFor } from '../../operator/src/domain/children.js';
+import { EXPORT_COMPONENT } from '../../operator/src/domain/exportJob/desired.js';
 import { OPERATOR_NODE_OPTIONS } from '../../operator/src/main/operator.js';
 import { eventually, helmRun, kubectl, kubectlJson, kubectlRun, repoRoot } from './kube.js';
 
@@ -176,4 +178,37 @@ test('manifests/edgewarden.yaml installs into a restricted namespace, and the op
       '--ignore-not-found',
     ]);
   }
+});
+
+test('NetworkPolicies let the operator, the namespace’s export pods and the scrapers reach the agents', async () => {
+  const docs = await render(['--set', 'networkPolicy.enabled=true']);
+  const agents = docs.find(
+    (d) => d.kind === 'NetworkPolicy' && d.metadata.name.endsWith('-agents'),
+  );
+  type Peer = {
+    podSelector?: { matchLabels: Record<string, string> };
+    namespaceSelector?: unknown;
+  };
+  const ingress = (agents!.spec as { ingress: { from: Peer[] }[] }).ingress;
+  const peers = ingress.flatMap((r) => r.from);
+  // The labels the operator gives an ExportJob's pod select it (it pages each agent's /anomalies).
+  const exportPod = labelsFor('weekly', EXPORT_COMPONENT);
+  expect(
+    peers.some(
+      (p) =>
+        p.podSelector &&
+        !p.namespaceSelector &&
+        Object.entries(p.podSelector.matchLabels).every(([k, v]) => exportPod[k] === v),
+    ),
+  ).toBe(true);
+  // The agents' own pods, and anything else in the namespace, are not let in.
+  const agentPod = labelsFor('dns', 'agent');
+  expect(
+    peers.some(
+      (p) =>
+        p.podSelector &&
+        !p.namespaceSelector &&
+        Object.entries(p.podSelector.matchLabels).every(([k, v]) => agentPod[k] === v),
+    ),
+  ).toBe(false);
 });

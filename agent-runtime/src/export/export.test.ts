@@ -298,7 +298,7 @@ describe('the plan', () => {
       hashAddresses: false,
       from: { iso: '2026-11-23T00:00:00.000Z' },
       to: { iso: '2026-11-23T23:00:00.000Z' },
-      mapping: { table: 'SystemEvents' },
+      mapping: { table: 'systemevents' },
     });
     expect(settingsOf(plan()).maxFileSize).toBe(100 * 1024 * 1024);
   });

@@ -1,4 +1,5 @@
 // The PostgreSQL source against a real PostgreSQL server (Debian's package, started here).
+import { readFile } from 'node:fs/promises';
 import pg from 'pg';
 
 import {
@@ -15,6 +16,9 @@ import {
   type SourceOptions,
 } from './postgresSource.js';
 import { resolveMapping } from './presets.js';
+
+/** The SQL Debian's rsyslog-pgsql runs to create rsyslog's tables. */
+const RSYSLOG_PGSQL_DDL = '/usr/share/dbconfig-common/data/rsyslog-pgsql/install/pgsql';
 
 let server: PostgresServer;
 let admin: pg.Client;
@@ -57,14 +61,14 @@ beforeAll(async () => {
     id bigserial PRIMARY KEY, device_id text, device_ip inet, timestamp timestamptz NOT NULL, log_level text,
     process_name text, message text, raw_message text, structured_data jsonb, pushed_to_ai boolean DEFAULT false,
     pushed_at timestamptz, push_attempts int DEFAULT 0, last_push_error text)`);
-  await sql(`CREATE TABLE "SystemEvents" (
-    "ID" serial PRIMARY KEY, "CustomerID" bigint, "ReceivedAt" timestamp without time zone NULL,
-    "DeviceReportedTime" timestamp without time zone NULL, "Facility" smallint NULL, "Priority" smallint NULL,
-    "FromHost" varchar(60) NULL, "Message" text, "NTSeverity" int NULL, "Importance" int NULL,
-    "EventSource" varchar(60), "EventUser" varchar(60) NULL, "EventCategory" int NULL, "EventID" int NULL,
-    "EventBinaryData" text NULL, "MaxAvailable" int NULL, "CurrUsage" int NULL, "MinUsage" int NULL,
-    "MaxUsage" int NULL, "InfoUnitID" int NULL, "SysLogTag" varchar(60), "EventLogType" varchar(60),
-    "GenericFileName" varchar(60), "SystemID" int NULL)`);
+  // rsyslog's table as Debian's rsyslog-pgsql package creates it (unquoted names: PostgreSQL
+  // folds them to lower case, so the table is systemevents).
+  const ddl = await readFile(RSYSLOG_PGSQL_DDL, 'utf8').catch(() => {
+    throw new Error(
+      `${RSYSLOG_PGSQL_DDL} is missing: apt-get install rsyslog-pgsql (bash .ci/run does)`,
+    );
+  });
+  await sql(ddl);
   await sql(`CREATE TABLE messages (
     date timestamp without time zone, facility varchar(16), level varchar(16), host varchar(255),
     program varchar(64), pid varchar(16), message text)`);
@@ -211,7 +215,7 @@ test('shards split the devices: every line read by exactly one of them', async (
 
 describe('malformed rows', () => {
   test('a row with no usable timestamp is counted and skipped, and reading goes on', async () => {
-    await sql(`INSERT INTO "SystemEvents" ("ReceivedAt", "Facility", "Priority", "FromHost", "Message", "SysLogTag") VALUES
+    await sql(`INSERT INTO SystemEvents (ReceivedAt, Facility, Priority, FromHost, Message, SysLogTag) VALUES
       (NULL, 3, 6, 'gw', ' no time at all', 'dnsmasq[1]:'),
       ('2026-11-23 09:59:59', 3, 6, 'gw', ' fine', 'dnsmasq[1]:')`);
     const s = source({ mapping: resolveMapping('SystemEvents') });
@@ -222,14 +226,14 @@ describe('malformed rows', () => {
       expect(batch.watermark).toBe('2'); // past the bad row too: it is not read again
     } finally {
       await s.close();
-      await sql('TRUNCATE "SystemEvents" RESTART IDENTITY');
+      await sql('TRUNCATE SystemEvents RESTART IDENTITY');
     }
   });
 });
 
 describe('SystemEvents (rsyslog ompgsql)', () => {
   test('tags, numeric priorities and facilities, and a tag-aware program filter', async () => {
-    await sql(`INSERT INTO "SystemEvents" ("ReceivedAt", "Facility", "Priority", "FromHost", "Message", "SysLogTag") VALUES
+    await sql(`INSERT INTO SystemEvents (ReceivedAt, Facility, Priority, FromHost, Message, SysLogTag) VALUES
       ('2026-11-23 10:00:00.123456', 3, 6, 'ap-attic', ' started, version 2.80', 'dnsmasq[728]:'),
       ('2026-11-23 10:00:01', 10, 4, 'gw-home', ' Bad password attempt for ''root'' from 203.0.113.5:4000', 'dropbear[1514]:'),
       ('2026-11-23 10:00:02', 0, 6, 'gw-home', ' drop wan in: SRC=198.51.100.1', 'kernel:')`);

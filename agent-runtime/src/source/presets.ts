@@ -34,17 +34,20 @@ export const presets = {
     },
     programIsTag: false,
   },
-  /** rsyslog's ompgsql. */
+  /**
+   * rsyslog's ompgsql. Its SQL (Debian's rsyslog-pgsql, rsyslog's createDB.sql) and its default
+   * INSERT name the table and columns unquoted, so PostgreSQL stores them in lower case.
+   */
   SystemEvents: {
-    table: 'SystemEvents',
+    table: 'systemevents',
     columns: {
-      id: 'ID',
-      timestamp: 'ReceivedAt',
-      host: 'FromHost',
-      program: 'SysLogTag',
-      level: 'Priority',
-      facility: 'Facility',
-      message: 'Message',
+      id: 'id',
+      timestamp: 'receivedat',
+      host: 'fromhost',
+      program: 'syslogtag',
+      level: 'priority',
+      facility: 'facility',
+      message: 'message',
     },
     programIsTag: true,
   },
