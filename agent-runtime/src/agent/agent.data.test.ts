@@ -494,6 +494,13 @@ test('PUT /model: only with the token; a dry run changes nothing; an install ser
     });
     expect((await status()).model?.version).toBeUndefined();
 
+    // No threshold in the offer (a ModelDeployment may leave it out): the agent's own applies.
+    const withoutThreshold: Partial<typeof body> = { ...body };
+    delete withoutThreshold.threshold;
+    const defaulted = await put({ ...withoutThreshold, dryRun: true });
+    expect(defaulted.status).toBe(200);
+    expect(await defaulted.json()).toMatchObject({ golden: { rows: 1, flagged: 1 } });
+
     const refused = await put({ ...body, version: 'wide', features: ['failures', 'successes'] });
     expect(refused.status).toBe(422);
     expect(await refused.json()).toMatchObject({ reason: 'InputShapeMismatch' });
@@ -516,8 +523,13 @@ test('PUT /model: only with the token; a dry run changes nothing; an install ser
       return s && s.windows > 0 ? s : undefined;
     });
     expect(scored.flagged).toBe(scored.windows);
-    expect(await (await fetch(url('/metrics'))).text()).toMatch(
-      /^edgewarden_model_info\{agent="auth",version="flood-1"\} 1$/m,
+    // Published when the cycle that scored the window ends (it may still be running).
+    await until('the served model in /metrics', async () =>
+      /^edgewarden_model_info\{agent="auth",version="flood-1"\} 1$/m.test(
+        await (await fetch(url('/metrics'))).text(),
+      )
+        ? true
+        : undefined,
     );
 
     expect(

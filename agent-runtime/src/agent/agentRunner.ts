@@ -33,6 +33,9 @@ import type { LoadedModel } from '../model/model.js';
 import type { AgentConfig } from './config.js';
 import { runCycle, type CycleResult } from './cycle.js';
 import { DeviceSeries, MAX_DEVICE_SERIES, OTHER_DEVICES } from './deviceSeries.js';
+
+/** spec.thresholds.score's default (api/schema/analysisagent.yaml). */
+const DEFAULT_SCORE_THRESHOLD = 0.8;
 import { nextStretch, PressureSampler, type GuardState, type Pressure } from './resourceGuard.js';
 
 export interface AgentStatus {
@@ -348,7 +351,13 @@ export class AgentRunner {
         const bytes = await offerBytes(request, this.config.modelSourceDir);
         const result = await installModel(
           this.config.modelDir,
-          { ...request, bytes },
+          {
+            ...request,
+            // A ModelDeployment without a threshold: the AnalysisAgent's thresholds.score.
+            threshold:
+              request.threshold ?? this.config.spec.thresholds?.score ?? DEFAULT_SCORE_THRESHOLD,
+            bytes,
+          },
           {
             agent: this.agentName,
             available: builtInAgents[this.agentName].features,
