@@ -22,6 +22,8 @@ for (const tool of [
   '/usr/lib/postgresql/15/bin/postgres',
   'redis-server',
   'promtool',
+  'prometheus',
+  '/usr/sbin/rsyslogd',
 ]) {
   if (spawnSync('sh', ['-c', `command -v ${tool}`]).status !== 0) {
     console.error(
@@ -62,6 +64,11 @@ const stages = [
     'integration tests (real control plane)',
     ['run', 'test:integration', ...jestArgs('integration')],
     'integration',
+  ],
+  [
+    'end-to-end tests (real control plane, PostgreSQL, Prometheus)',
+    ['run', 'test:e2e', ...jestArgs('e2e')],
+    'e2e',
   ],
 ];
 

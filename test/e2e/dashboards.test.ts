@@ -1,0 +1,776 @@
+// The Grafana dashboards, end to end: no dead panels. A real control plane, the operator as a
+// process, a real PostgreSQL that router logs keep arriving in (the OpenWrt sample, replayed
+// from three routers) with the demo's attacks injected, and each of the six agents run in turn
+// from its AnalysisAgent's pod (the local kubelet) with a model to serve: the shipped baselines,
+// or models trained here with `edgewarden train`'s code; the auth agent's then replaced by a
+// ModelDeployment rollout. An ExportJob runs to completion. A real Prometheus (Debian's
+// package) scrapes the agent pods through the chart's PodMonitor relabelling and the operator
+// with its ServiceMonitor's labels, every second.
+//
+// Then every dashboard the chart renders (dashboards.enabled, ConfigMaps found by the Grafana
+// sidecar's label in the API server) is read as Grafana reads it: its variables resolved by
+// their label_values() queries, the built-in intervals set, and every panel query run over the
+// whole run. Each must return data (a series with a value that is a number); a failure names
+// the dashboard, the panel and the query. Some panels are checked for what they must show: the
+// injected attacks' types by agent, the model versions, the device attacked, the export's phase.
+import type { ChildProcess } from 'node:child_process';
+import { chmod, cp, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import type pg from 'pg';
+import { parseAllDocuments } from 'yaml';
+
+import { agentNames } from '../../agent-runtime/src/agents/registry.js';
+import type { AgentName } from '../../agent-runtime/src/agents/types.js';
+import { logreadTime, scenarios } from '../../agent-runtime/src/demo/attacks.js';
+import { SyslogParser } from '../../agent-runtime/src/parse/syslog.js';
+import { train } from '../../agent-runtime/src/train/train.js';
+import type { Dashboard } from '../../scripts/dashboards.js';
+import {
+  applyObject,
+  createNamespace,
+  eventually,
+  helmRun,
+  hostPathVolume,
+  installCrds,
+  kubectl,
+  kubectlJson,
+  kubectlRun,
+  repoRoot,
+  startOperator,
+} from '../integration/kube.js';
+import {
+  runPodLocally,
+  scheduledPod,
+  type LocalPod,
+  type Pod,
+} from '../integration/localKubelet.js';
+import {
+  adminClient,
+  createLogTable,
+  startPostgres,
+  type PostgresServer,
+} from '../services/postgres.js';
+import {
+  applyRegex,
+  formatValues,
+  parseLabelValues,
+  queryVariables,
+  substitute,
+  timeVariables,
+} from './grafana.js';
+import {
+  activeTargets,
+  instantQuery,
+  labelValues,
+  podMonitorRelabelling,
+  rangeQuery,
+  startPodDiscovery,
+  startPrometheus,
+  type PodMonitor,
+  type PrometheusServer,
+  type Series,
+  type ServiceMonitor,
+} from './prometheus.js';
+
+/** Prometheus scrapes every second (the chart's monitors say 30s: a test has minutes, not hours). */
+const SCRAPE_SECONDS = 1;
+/** Grafana's step for the range queries, and so its $__interval. */
+const STEP_SECONDS = 5;
+const chart = path.join(repoRoot, 'charts/edgewarden');
+/** The routers the background logs come from, and how many lines each sends per second. */
+const ROUTERS: [string, number][] = [
+  ['gw-shop', 40],
+  ['gw-home', 15],
+  ['ap-garden', 5],
+];
+/** The router the attacks land on. */
+const ATTACKED = 'gw-shop';
+
+let started: number;
+let namespace: string;
+let monitoring: string;
+let postgres: PostgresServer;
+let admin: pg.Client;
+let operator: { proc: ChildProcess; log: () => string };
+let prometheus: PrometheusServer | undefined;
+let discovery: { url: string; stop(): Promise<void> } | undefined;
+let receiver: Server;
+let background: NodeJS.Timeout | undefined;
+let work: string;
+const pvName = `e2e-exports-pv-${process.pid}`;
+const pods: LocalPod[] = [];
+const notifications: string[] = [];
+/** The model each agent serves first: its folder and version. */
+const models = new Map<AgentName, { dir: string; version: string }>();
+
+type Doc = {
+  kind: string;
+  metadata: { name: string; namespace?: string; labels?: Record<string, string> };
+  spec?: Record<string, unknown>;
+  data?: Record<string, string>;
+};
+
+const parser = new SyslogParser();
+/** A logread line's parts, as the collector stores them. */
+function row(text: string): { level: string; program: string; message: string } {
+  const parsed = parser.parse(text);
+  if (!parsed.ok) throw new Error(`unparsable line: ${text}`);
+  const r = parsed.record;
+  return { level: r.level ?? 'info', program: r.program ?? '', message: r.message };
+}
+
+/** Inserts rows, all stamped now() by the database, in one statement (one agent cycle sees them whole). */
+async function insert(
+  rows: { device: string; level: string; program: string; message: string }[],
+): Promise<void> {
+  await admin.query(
+    `INSERT INTO log_entries (device_id, timestamp, log_level, process_name, message)
+     SELECT d, now(), l, p, m FROM unnest($1::text[], $2::text[], $3::text[], $4::text[]) AS t(d, l, p, m)`,
+    [
+      rows.map((r) => r.device),
+      rows.map((r) => r.level),
+      rows.map((r) => r.program),
+      rows.map((r) => r.message),
+    ],
+  );
+}
+
+/** Synthetic quiet logs for an agent that ships no baseline model, in logread's format. */
+function trainingLog(agent: 'auth' | 'firewall'): string {
+  const lines: string[] = [];
+  let seed = 7;
+  const random = () => ((seed = (seed * 16807) % 2147483647) - 1) / 2147483646;
+  const t0 = Date.parse('2026-01-01T00:00:00Z');
+  for (let w = 0; w < 2000; w++) {
+    const n = Math.floor(random() * 6);
+    for (let i = 0; i < n; i++) {
+      const t = t0 + w * 10_000 + i * 1000;
+      const host = `192.168.1.${10 + Math.floor(random() * 20)}`;
+      lines.push(
+        agent === 'auth'
+          ? random() < 0.8
+            ? `${logreadTime(t)} authpriv.info dropbear[${1000 + w}]: Password auth succeeded for 'root' from ${host}:${40000 + i}`
+            : `${logreadTime(t)} authpriv.warn dropbear[${1000 + w}]: Bad password attempt for 'root' from ${host}:${40000 + i}`
+          : `${logreadTime(t)} kern.warn kernel: [${(w * 10 + i).toFixed(6)}] drop wan in: IN=eth0.2 OUT= SRC=203.0.113.${Math.floor(random() * 50)} DST=192.0.2.1 LEN=44 PROTO=TCP SPT=${40000 + i} DPT=${[22, 80, 443, 8080][i % 4]} WINDOW=1024 SYN URGP=0`,
+      );
+    }
+  }
+  return lines.join('\n') + '\n';
+}
+
+async function trainModel(agent: 'auth' | 'firewall'): Promise<{ dir: string; version: string }> {
+  const input = path.join(work, `${agent}-training.log`);
+  await writeFile(input, trainingLog(agent));
+  const out = path.join(work, `${agent}-model`);
+  const version = `${agent}-e2e-1`;
+  await train({
+    agent,
+    inputs: [input],
+    out,
+    trees: 50,
+    sampleSize: 128,
+    contamination: 0.01,
+    seed: 1,
+    windowMs: 10_000,
+    version,
+    defaultHost: 'gw-train',
+  });
+  return { dir: out, version };
+}
+
+interface AgentStatusView {
+  model?: { version?: string };
+  lastCycleTime?: string;
+  linesAnalyzed: number;
+}
+const agentStatus = async (): Promise<AgentStatusView> =>
+  (await (await fetch('http://127.0.0.1:8080/status')).json()) as AgentStatusView;
+
+const query = (q: string): Promise<Series[]> => instantQuery(prometheus!.url, q);
+
+/** Waits until Prometheus answers `q` with a series, with the agent's log on failure. */
+async function scraped(what: string, q: string, pod?: LocalPod, timeoutMs = 90_000) {
+  return eventually(
+    what,
+    async () => {
+      const r = await query(q);
+      return r.length > 0 ? r : undefined;
+    },
+    timeoutMs,
+  ).catch((error: Error) => {
+    throw new Error(
+      `${error.message}\nquery: ${q}\nagent:\n${pod?.log().slice(-3000)}\nprometheus:\n${prometheus?.log().slice(-2000)}`,
+    );
+  });
+}
+
+beforeAll(async () => {
+  started = Math.floor(Date.now() / 1000);
+  work = await mkdtemp(path.join(tmpdir(), 'edgewarden-e2e-'));
+  await installCrds();
+  namespace = await createNamespace('e2e-home');
+  monitoring = await createNamespace('monitoring');
+  postgres = await startPostgres();
+  admin = await adminClient(postgres);
+  await createLogTable(admin);
+  models.set('auth', await trainModel('auth'));
+  models.set('firewall', await trainModel('firewall'));
+  for (const name of ['wifi', 'dns', 'system', 'template'] as const) {
+    const manifest = JSON.parse(
+      await readFile(path.join(repoRoot, 'models', name, 'manifest.json'), 'utf8'),
+    ) as { version: string };
+    models.set(name, { dir: path.join(repoRoot, 'models', name), version: manifest.version });
+  }
+
+  receiver = createServer((req, res) => {
+    let body = '';
+    req.on('data', (d: Buffer) => (body += d.toString()));
+    req.on('end', () => {
+      notifications.push(body);
+      res.end('ok');
+    });
+  });
+  await new Promise<void>((r) => receiver.listen(0, '127.0.0.1', () => r()));
+  const secret = (name: string, ...literals: string[]) =>
+    kubectl(['create', 'secret', 'generic', name, '-n', namespace, ...literals]);
+  await secret(
+    'router-logs-db',
+    `--from-literal=url=postgresql://reader:reader-secret@localhost:${postgres.port}/postgres`,
+  );
+  await secret('router-logs-db-ca', `--from-file=ca.crt=${path.join(postgres.dir, 'ca.crt')}`);
+  await secret(
+    'edgewarden-slack',
+    `--from-literal=url=http://127.0.0.1:${(receiver.address() as AddressInfo).port}/services/T0/B0/x`,
+  );
+  // The ExportJob's destination: a claim bound to a folder of this machine.
+  const exports = path.join(work, 'exports');
+  await mkdir(exports);
+  await chmod(exports, 0o777);
+  await hostPathVolume(pvName, exports, { namespace, name: 'exports' });
+  await applyObject({
+    apiVersion: 'v1',
+    kind: 'PersistentVolumeClaim',
+    metadata: { name: 'exports', namespace },
+    spec: {
+      accessModes: ['ReadWriteOnce'],
+      resources: { requests: { storage: '2Gi' } },
+      volumeName: pvName,
+      storageClassName: '',
+    },
+  });
+
+  // The chart with monitoring on, as kube-prometheus-stack users install it: the monitors
+  // give Prometheus its scrape configs, and the dashboards' ConfigMaps go to the API server.
+  const rendered = await helmRun([
+    'template',
+    'ew',
+    chart,
+    '-n',
+    'edgewarden-system',
+    '--kube-version',
+    '1.34.4',
+    '-f',
+    path.join(chart, 'ci/monitoring-values.yaml'),
+    '--set',
+    `dashboards.namespace=${monitoring}`,
+  ]);
+  if (rendered.code !== 0) throw new Error(`helm template failed: ${rendered.stderr}`);
+  const docs = parseAllDocuments(rendered.stdout)
+    .map((d) => d.toJSON() as Doc | null)
+    .filter((d): d is Doc => d !== null);
+  for (const cm of docs.filter((d) => d.kind === 'ConfigMap'))
+    await kubectl(
+      ['apply', '--server-side', '--field-manager=edgewarden-tests', '-f', '-'],
+      JSON.stringify(cm),
+    );
+  const podMonitor = docs.find((d) => d.kind === 'PodMonitor') as unknown as PodMonitor;
+  const serviceMonitor = docs.find((d) => d.kind === 'ServiceMonitor') as unknown as ServiceMonitor;
+  const service = docs.find((d) => d.kind === 'Service')!;
+  const deployment = docs.find((d) => d.kind === 'Deployment') as unknown as {
+    metadata: { name: string };
+    spec: { template: { spec: { containers: { name: string; ports: { name: string }[] }[] } } };
+  };
+
+  operator = startOperator(namespace, ['--poll', '2s']);
+  await eventually('the operator to sync its caches', () =>
+    Promise.resolve(operator.log().includes('caches synced') ? true : undefined),
+  );
+  const metricsPort = /"metricsPort":(\d+)/.exec(operator.log())![1]!;
+
+  discovery = await startPodDiscovery([namespace]);
+  const smEndpoint = serviceMonitor.spec.endpoints[0]!;
+  const servicePort = (
+    service.spec as { ports: { name: string; targetPort: string }[] }
+  ).ports.find((p) => p.name === smEndpoint.port)!;
+  const operatorContainer = deployment.spec.template.spec.containers.find((c) =>
+    c.ports.some((p) => p.name === servicePort.targetPort),
+  )!;
+  prometheus = await startPrometheus({
+    global: { scrape_interval: `${SCRAPE_SECONDS}s`, scrape_timeout: `${SCRAPE_SECONDS}s` },
+    scrape_configs: [
+      {
+        job_name: `podMonitor/${podMonitor.metadata.namespace}/${podMonitor.metadata.name}/0`,
+        metrics_path: podMonitor.spec.podMetricsEndpoints[0]!.path ?? '/metrics',
+        http_sd_configs: [{ url: discovery.url, refresh_interval: '1s' }],
+        relabel_configs: podMonitorRelabelling(podMonitor),
+      },
+      {
+        // The operator runs as a process (startOperator), not as the chart's pod, so no
+        // discovery can find it: its target is static, with the labels the Prometheus
+        // Operator gives the ServiceMonitor's target (endpoints of the chart's Service, the
+        // Deployment's pod and container, job = the Service's name).
+        job_name: `serviceMonitor/${serviceMonitor.metadata.namespace}/${serviceMonitor.metadata.name}/0`,
+        metrics_path: smEndpoint.path ?? '/metrics',
+        static_configs: [
+          {
+            targets: [`127.0.0.1:${metricsPort}`],
+            labels: {
+              namespace: serviceMonitor.metadata.namespace,
+              service: service.metadata.name,
+              endpoint: smEndpoint.port,
+              container: operatorContainer.name,
+              pod: `${deployment.metadata.name}-7d9f8b6c5d-local`,
+            },
+          },
+        ],
+        relabel_configs: [{ target_label: 'job', replacement: service.metadata.name }],
+      },
+    ],
+  });
+
+  // Router logs keep arriving: the OpenWrt sample, replayed from three routers.
+  const sample = (
+    await readFile(path.join(repoRoot, 'agent-runtime/data/openwrt/logread-sample.log'), 'utf8')
+  )
+    .split('\n')
+    .filter(Boolean)
+    .map(row);
+  let next = 0;
+  background = setInterval(() => {
+    const rows = ROUTERS.flatMap(([device, perSecond]) =>
+      Array.from({ length: perSecond }, () => ({ device, ...sample[next++ % sample.length]! })),
+    );
+    void insert(rows).catch(() => undefined);
+  }, 1000);
+}, 240_000);
+
+afterAll(async () => {
+  clearInterval(background);
+  for (const p of pods) await p.stop().catch(() => undefined);
+  if (operator && operator.proc.exitCode === null) {
+    operator.proc.kill('SIGTERM');
+    await new Promise((r) => operator.proc.once('exit', r));
+  }
+  await prometheus?.stop();
+  await discovery?.stop();
+  await new Promise((r) => receiver?.close(r));
+  await admin?.end().catch(() => undefined);
+  await postgres?.remove();
+  for (const ns of [namespace, monitoring])
+    if (ns) await kubectlRun(['delete', 'namespace', ns, '--wait=false']);
+  await kubectlRun(['delete', 'pv', pvName, '--wait=false']);
+  if (work) await rm(work, { recursive: true, force: true });
+}, 120_000);
+
+/** The anomaly types that count as finding the attacks injected for `agent`. */
+function expectedTypes(agent: AgentName): string[][] {
+  if (agent === 'template') return [['new_template', 'new_template_burst']];
+  return scenarios.filter((s) => s.agent === agent).map((s) => [...s.types]);
+}
+
+describe.each(agentNames.map((n) => [n]))('the %s agent', (agent) => {
+  const name = `home-${agent}`;
+  let pod: LocalPod;
+
+  test('runs from its pod, finds the attacks injected, and is scraped with its model', async () => {
+    const model = models.get(agent)!;
+    await applyObject({
+      apiVersion: 'edgewarden.io/v1alpha1',
+      kind: 'AnalysisAgent',
+      metadata: { name, namespace },
+      spec: {
+        agent,
+        interval: '10s',
+        source: {
+          secretRef: { name: 'router-logs-db' },
+          sslMode: 'verify-full',
+          caSecretRef: { name: 'router-logs-db-ca' },
+        },
+        model: { name: `${agent}-model` },
+        thresholds: { storeSeverity: 'info', alertSeverity: 'info' },
+        notifications: { slack: { webhookSecretRef: { name: 'edgewarden-slack' } } },
+      },
+    });
+    pod = await runPodLocally(await scheduledPod(namespace, `${name}-agent-0`));
+    pods.push(pod);
+    // The model arrives in the model volume, as a delivery would leave it.
+    await cp(model.dir, pod.volumes.model!, { recursive: true });
+    const warm = agent === 'template' ? 2000 : 1; // the template agent learns before it reports
+    await eventually(
+      `${agent}: the model served and ${warm} lines analysed`,
+      async () => {
+        const s = await agentStatus();
+        return s.model?.version === model.version && s.linesAnalyzed >= warm ? s : undefined;
+      },
+      120_000,
+    ).catch((error: Error) => {
+      throw new Error(`${error.message}\nagent:\n${pod.log().slice(-3000)}`);
+    });
+
+    // The attacks, on one router: each scenario's lines in one statement (one window).
+    const random = (() => {
+      let a = 1;
+      return () => ((a = (a * 48271) % 2147483647) - 1) / 2147483646;
+    })();
+    for (const s of scenarios.filter((x) => agent === 'template' || x.agent === agent))
+      await insert(
+        s
+          .lines(random)
+          .map(([, rest]) => ({ device: ATTACKED, ...row(`${logreadTime(Date.now())} ${rest}`) })),
+      );
+
+    const sel = `namespace="${namespace}", pod="${name}-agent-0", agent="${agent}"`;
+    const found = await scraped(
+      `${agent}: the attacks' anomaly types in Prometheus`,
+      `edgewarden_anomalies_total{${sel}}`,
+      pod,
+    ).then(async () =>
+      eventually(
+        `${agent}: every attack found`,
+        async () => {
+          const types = new Set(
+            (await query(`edgewarden_anomalies_total{${sel}}`)).map((r) => r.metric.type!),
+          );
+          return expectedTypes(agent).every((any) => any.some((t) => types.has(t)))
+            ? types
+            : undefined;
+        },
+        90_000,
+      ).catch(async (error: Error) => {
+        const types = (await query(`edgewarden_anomalies_total{${sel}}`)).map((r) => r.metric.type);
+        throw new Error(
+          `${error.message}: found ${types.join(', ')}\nagent:\n${pod.log().slice(-3000)}`,
+        );
+      }),
+    );
+    expect(found.size).toBeGreaterThan(0);
+    // What the dashboards show besides: per-device series, drift of the served model, the
+    // notifications, and histograms that have moved (so their rates are numbers).
+    for (const q of [
+      `edgewarden_device_anomalies_total{${sel}, device="${ATTACKED}"}`,
+      `edgewarden_device_last_line_timestamp_seconds{${sel}}`,
+      `edgewarden_feature_drift{${sel}}`,
+      `edgewarden_model_info{${sel}, version="${model.version}"}`,
+      `edgewarden_notifications_total{${sel}, outcome="sent"}`,
+      `increase(edgewarden_inference_duration_seconds_count{${sel}}[20s]) > 0`,
+      `increase(edgewarden_cycle_duration_seconds_count{${sel}}[20s]) > 0`,
+      `up{namespace="${namespace}", pod="${name}-agent-0", container="agent"} == 1`,
+    ])
+      await scraped(`${agent}: ${q}`, q, pod);
+    // A counter needs two samples for rate() and increase(): the pod runs on until every
+    // series a panel reads has ten.
+    for (const metric of [
+      'edgewarden_anomalies_total',
+      'edgewarden_device_anomalies_total',
+      'edgewarden_notifications_total',
+    ])
+      await scraped(
+        `${agent}: ten samples of each ${metric} series`,
+        `min(count_over_time(${metric}{${sel}}[5m])) >= 10`,
+        pod,
+      );
+  });
+
+  if (agent === 'auth')
+    test('a ModelDeployment rolls a new model out to it, and the operator reports the transition', async () => {
+      const model = models.get('auth')!;
+      const file = path.join(model.dir, 'model.onnx');
+      await kubectl([
+        'create',
+        'configmap',
+        'auth-2',
+        '-n',
+        namespace,
+        `--from-file=model.onnx=${file}`,
+      ]);
+      const manifest = JSON.parse(
+        await readFile(path.join(model.dir, 'manifest.json'), 'utf8'),
+      ) as { features: string[]; threshold: number };
+      await applyObject({
+        apiVersion: 'edgewarden.io/v1alpha1',
+        kind: 'ModelDeployment',
+        metadata: { name: 'auth-model', namespace },
+        spec: {
+          agent: 'auth',
+          version: 'auth-2',
+          features: manifest.features,
+          threshold: manifest.threshold,
+          source: { configMap: { name: 'auth-2', key: 'model.onnx' } },
+        },
+      });
+      await eventually(
+        'auth-2 rolled out',
+        async () =>
+          (await kubectl([
+            'get',
+            'modeldeployment',
+            'auth-model',
+            '-n',
+            namespace,
+            '-o',
+            'jsonpath={.status.activeVersion}/{.status.transition}',
+          ])) === 'auth-2/UpToDate'
+            ? true
+            : undefined,
+        90_000,
+      ).catch(async (error: Error) => {
+        const status = await kubectl([
+          'get',
+          'modeldeployment',
+          'auth-model',
+          '-n',
+          namespace,
+          '-o',
+          'jsonpath={.status}',
+        ]);
+        throw new Error(
+          `${error.message}\nstatus: ${status}\noperator:\n${operator.log().slice(-4000)}\nagent:\n${pod.log().slice(-3000)}`,
+        );
+      });
+      // Served long enough to show on a graph of 5 s steps.
+      await scraped(
+        'auth-2 served',
+        `count_over_time(edgewarden_model_info{namespace="${namespace}", agent="auth", version="auth-2"}[5m]) >= ${3 * STEP_SECONDS}`,
+        pod,
+      );
+      await scraped(
+        'the transition gauge',
+        `edgewarden_operator_modeldeployment_transition{resource_namespace="${namespace}", modeldeployment="auth-model", transition="UpToDate"} == 1`,
+      );
+    });
+
+  test('stops, and its AnalysisAgent is paused: its pod goes, and Prometheus stops scraping it', async () => {
+    await pod.stop();
+    await kubectl([
+      'patch',
+      'analysisagent',
+      name,
+      '-n',
+      namespace,
+      '--type=merge',
+      '-p',
+      '{"spec":{"paused":true}}',
+    ]);
+    // The next agent's process takes port 8080 on this machine: no target may still point there.
+    await eventually(
+      `${name}-agent-0 gone from Prometheus's targets`,
+      async () =>
+        (await activeTargets(prometheus!.url)).some((t) => t.labels.pod === `${name}-agent-0`)
+          ? undefined
+          : true,
+      60_000,
+    );
+  });
+});
+
+test('an ExportJob runs to completion, and the operator reports its phase', async () => {
+  await applyObject({
+    apiVersion: 'edgewarden.io/v1alpha1',
+    kind: 'ExportJob',
+    metadata: { name: 'last-hour', namespace },
+    spec: {
+      source: { analysisAgentRef: { name: 'home-dns' } },
+      dataTypes: ['logs'],
+      timeRange: { last: '1h' },
+      format: 'jsonl',
+      destination: { persistentVolumeClaim: { claimName: 'exports' }, path: 'out/last-hour' },
+    },
+  });
+  const jobPod = await eventually(
+    'the export pod',
+    async () => {
+      const list = await kubectlJson<{ items: (Pod & { spec: { nodeName?: string } })[] }>([
+        'get',
+        'pods',
+        '-n',
+        namespace,
+        '-l',
+        'job-name=last-hour-export',
+      ]);
+      return list.items.find((p) => p.spec.nodeName);
+    },
+    60_000,
+  );
+  const local = await runPodLocally(jobPod);
+  pods.push(local);
+  await eventually(
+    'the export to succeed',
+    async () =>
+      (await kubectl([
+        'get',
+        'exportjob',
+        'last-hour',
+        '-n',
+        namespace,
+        '-o',
+        'jsonpath={.status.phase}',
+      ])) === 'Succeeded'
+        ? true
+        : undefined,
+    120_000,
+  ).catch((error: Error) => {
+    throw new Error(`${error.message}\nexporter:\n${local.log().slice(-3000)}`);
+  });
+  await scraped(
+    'the phase gauge',
+    `edgewarden_operator_exportjob_phase{resource_namespace="${namespace}", exportjob="last-hour", phase="Succeeded"} == 1`,
+  );
+});
+
+// ---------------------------------------------------------------------------------------------
+// The dashboards
+
+interface Checked {
+  dashboard: string;
+  panel: string;
+  expr: string;
+  series: Series[];
+}
+const checked: Checked[] = [];
+
+/** The dashboards as Grafana's sidecar finds them: ConfigMaps with its label, in the API server. */
+async function sidecarDashboards(): Promise<Dashboard[]> {
+  const list = await kubectlJson<{
+    items: {
+      metadata: { namespace: string; annotations?: Record<string, string> };
+      data: Record<string, string>;
+    }[];
+  }>(['get', 'configmaps', '--all-namespaces', '-l', 'grafana_dashboard=1']);
+  for (const cm of list.items) {
+    expect(cm.metadata.namespace).toBe(monitoring);
+    expect(cm.metadata.annotations?.grafana_folder).toBe('edgewarden');
+  }
+  return list.items.flatMap((cm) =>
+    Object.values(cm.data).map((text) => JSON.parse(text) as Dashboard),
+  );
+}
+
+/** True when some series has a value that is a number (NaN is a gap on a graph, not data). */
+const hasData = (series: Series[]): boolean =>
+  series.some((s) =>
+    (s.values ?? (s.value ? [s.value] : [])).some(([, v]) => !Number.isNaN(Number(v))),
+  );
+
+test('every panel of every dashboard returns data', async () => {
+  // A few scrapes after the last event, so the last rates have two samples.
+  await new Promise((r) => setTimeout(r, 3 * STEP_SECONDS * 1000));
+  const end = Math.floor(Date.now() / 1000);
+  const start = started;
+  const dashboards = await sidecarDashboards();
+  expect(dashboards.map((d) => d.uid).sort()).toEqual(
+    [
+      'edgewarden-overview',
+      'edgewarden-operator',
+      ...agentNames.map((n) => `edgewarden-agent-${n}`),
+    ].sort(),
+  );
+  // The check itself: an empty answer, and one of NaN only, are dead; a number is data.
+  const probe = (q: string) => rangeQuery(prometheus!.url, q, start, end, STEP_SECONDS);
+  expect(hasData(await probe('up{job="no-such-job"}'))).toBe(false);
+  expect(hasData(await probe('vector(0) / 0'))).toBe(false);
+  expect(hasData(await probe('vector(0)'))).toBe(true);
+  const dead: string[] = [];
+  for (const d of dashboards) {
+    const values: Record<string, string> = {
+      ...timeVariables(end - start, STEP_SECONDS, SCRAPE_SECONDS),
+    };
+    for (const v of queryVariables(d)) {
+      const { selector, label } = parseLabelValues(substitute(v.definition!, values));
+      const found = applyRegex(
+        await labelValues(prometheus!.url, label, selector, start, end),
+        v.regex,
+      ).sort();
+      if (found.length === 0) {
+        dead.push(`${d.title}: variable $${v.name} (${v.definition}) has no values`);
+        values[v.name] = '__none__';
+      } else values[v.name] = formatValues([...new Set(found)]);
+    }
+    for (const p of d.panels)
+      for (const t of p.targets ?? []) {
+        const expr = substitute(t.expr, values);
+        const series = t.instant
+          ? await instantQuery(prometheus!.url, expr, end)
+          : await rangeQuery(prometheus!.url, expr, start, end, STEP_SECONDS);
+        checked.push({ dashboard: d.title, panel: p.title, expr, series });
+        if (!hasData(series)) dead.push(`${d.title} / "${p.title}" (${t.refId}): ${expr}`);
+      }
+  }
+  console.log(
+    `${dashboards.length} dashboards, ${checked.length} panel queries run over ${end - start} s of data`,
+  );
+  expect(dead).toEqual([]);
+  expect(checked.length).toBeGreaterThan(100);
+}, 300_000);
+
+/** The label values of a panel's results (the panel checked above). */
+function shown(dashboard: string, panel: string, label: string): Set<string> {
+  const c = checked.filter((x) => x.dashboard === dashboard && x.panel === panel);
+  expect(c.length).toBeGreaterThan(0);
+  return new Set(c.flatMap((x) => x.series.map((s) => s.metric[label] ?? '')));
+}
+
+test('the overview shows every agent, the attacks by agent and type, the attacked router and every model version', () => {
+  const o = 'edgewarden / Overview';
+  expect([...shown(o, 'Agent pods ready, by agent', 'agent')].sort()).toEqual(
+    [...agentNames].sort(),
+  );
+  const byAgentType = checked
+    .filter((x) => x.dashboard === o && x.panel === 'Anomalies in range, by agent and type')
+    .flatMap((x) => x.series.map((s) => `${s.metric.agent}/${s.metric.type}`));
+  for (const agent of agentNames)
+    for (const any of expectedTypes(agent))
+      expect({ agent, any, shown: any.some((t) => byAgentType.includes(`${agent}/${t}`)) }).toEqual(
+        {
+          agent,
+          any,
+          shown: true,
+        },
+      );
+  expect(shown(o, 'Top devices by anomalies', 'device')).toContain(ATTACKED);
+  const versions = shown(o, 'Model versions in service', 'version');
+  for (const { version } of models.values()) expect(versions).toContain(version);
+  expect(versions).toContain('auth-2');
+  expect(shown(o, 'Time since each device was last heard', 'device')).toEqual(
+    new Set(ROUTERS.map(([d]) => d)),
+  );
+  expect(notifications.length).toBeGreaterThan(0);
+});
+
+test("each agent's dashboard shows its own attacks and models", () => {
+  for (const agent of agentNames) {
+    const d = `edgewarden / Agent: ${agent}`;
+    const types = shown(d, 'Anomalies per second, by type', 'type');
+    for (const any of expectedTypes(agent)) expect(any.some((t) => types.has(t))).toBe(true);
+    expect(shown(d, 'Feature drift', 'feature').size).toBeGreaterThan(0);
+  }
+  const auth = shown('edgewarden / Agent: auth', 'Model version, by pod', 'version');
+  expect([...auth].sort()).toEqual([models.get('auth')!.version, 'auth-2'].sort());
+});
+
+test('the operator dashboard shows the rollout and the export', () => {
+  const o = 'edgewarden / Operator';
+  expect(shown(o, 'Reconciles per second, by controller and result', 'controller')).toEqual(
+    new Set(['analysisagent', 'modeldeployment', 'exportjob']),
+  );
+  const exports = checked.find((x) => x.dashboard === o && x.panel === 'ExportJobs')!.series;
+  expect(exports.map((s) => [s.metric.exportjob, s.metric.phase])).toContainEqual([
+    'last-hour',
+    'Succeeded',
+  ]);
+  const rollouts = checked.find((x) => x.dashboard === o && x.panel === 'ModelDeployments')!.series;
+  expect(rollouts.map((s) => s.metric.modeldeployment)).toEqual(['auth-model']);
+  expect(shown(o, 'ModelDeployments, by transition', 'transition')).toContain('UpToDate');
+});
