@@ -66,7 +66,7 @@ export const openApiSchemas: Record<
           paused: {
             type: 'boolean',
             description:
-              'Stop analysing (pods stay up and keep their state) until set back to false.',
+              'Stop analysing until set back to false. The agent is scaled to zero pods; its stored anomalies and watermark survive only with storage.type persistentVolumeClaim (an emptyDir store is lost).',
             default: false,
           },
           source: {

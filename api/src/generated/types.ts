@@ -43,7 +43,7 @@ export interface AnalysisAgentSpec {
    */
   interval?: string;
   /**
-   * Stop analysing (pods stay up and keep their state) until set back to false.
+   * Stop analysing until set back to false. The agent is scaled to zero pods; its stored anomalies and watermark survive only with storage.type persistentVolumeClaim (an emptyDir store is lost).
    * @default false
    */
   paused?: boolean;
