@@ -22,6 +22,22 @@ const settings = {
   imagePullPolicy: 'IfNotPresent' as const,
 };
 
+/** spec.resources' default in the CRD the API server holds (crds/analysisagents.yaml). */
+function readCrdDefault(): { requests: Record<string, string>; limits: Record<string, string> } {
+  const crd = YAML.parse(readFileSync(path.join(root, 'crds/analysisagents.yaml'), 'utf8')) as {
+    spec: {
+      versions: {
+        schema: {
+          openAPIV3Schema: {
+            properties: { spec: { properties: { resources: { default: never } } } };
+          };
+        };
+      }[];
+    };
+  };
+  return crd.spec.versions[0]!.schema.openAPIV3Schema.properties.spec.properties.resources.default;
+}
+
 interface EnvVar {
   name: string;
   value?: string;
@@ -175,6 +191,16 @@ describe('whatever the spec', () => {
     expect(shards(agentFrom(minimal, { replicas: 4 }))).toBe('4');
     expect(shards(agentFrom(minimal))).toBeUndefined();
     expect(sts(agentFrom(minimal, { paused: true })).spec.replicas).toBe(0);
+  });
+
+  test('resources a spec leaves out come from the CRD default, as the API server would fill them', () => {
+    const resources = (a: StoredAgent) => sts(a).spec.template.spec.containers[0]!.resources;
+    const crdDefault = readCrdDefault();
+    expect(resources(agentFrom(minimal))).toEqual(crdDefault);
+    expect(resources(agentFrom(minimal, { resources: { limits: { memory: '512Mi' } } }))).toEqual({
+      requests: crdDefault.requests,
+      limits: { ...crdDefault.limits, memory: '512Mi' },
+    });
   });
 
   test('a changed spec changes the pod template (it rolls); the same spec does not', () => {

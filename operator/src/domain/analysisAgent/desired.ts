@@ -8,6 +8,7 @@
 // root filesystem; secrets reach them only as Secret references (env valueFrom, a mounted
 // Secret for the CA), never copied into the ConfigMap. Environment, mounts and port come from
 // the agent runtime's published contract.
+import { openApiSchemas } from '../../../../api/src/generated/schemas.js';
 import type { AnalysisAgent } from '../../../../api/src/generated/types.js';
 import {
   agentDefaults,
@@ -44,11 +45,14 @@ export interface OperatorSettings {
 }
 
 export const AGENT_COMPONENT = 'agent';
-/** Default resources, sized for a Raspberry Pi 5 shared with other workloads. */
-export const DEFAULT_RESOURCES = {
-  requests: { cpu: '50m', memory: '96Mi' },
-  limits: { cpu: '500m', memory: '256Mi' },
-};
+type Resources = { requests: Record<string, string>; limits: Record<string, string> };
+/**
+ * Default resources, sized for a Raspberry Pi 5 shared with other workloads: the CRD's own
+ * default of spec.resources (api/schema/analysisagent.yaml), which the API server fills in when
+ * a spec has none, and the operator uses for whatever part of it a spec leaves out.
+ */
+export const DEFAULT_RESOURCES = openApiSchemas.AnalysisAgent.properties!.spec!.properties!
+  .resources!.default as Resources;
 const CONFIG_FILE = 'agent.yaml';
 
 export interface AgentChildren {
