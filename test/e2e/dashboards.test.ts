@@ -33,7 +33,9 @@ import {
   createNamespace,
   eventually,
   helmRun,
-  hostPathVolume,
+  createSecret,
+  createSourceSecrets,
+  hostPathClaim,
   installCrds,
   kubectl,
   kubectlJson,
@@ -234,14 +236,9 @@ beforeAll(async () => {
     });
   });
   await new Promise<void>((r) => receiver.listen(0, '127.0.0.1', () => r()));
-  const secret = (name: string, ...literals: string[]) =>
-    kubectl(['create', 'secret', 'generic', name, '-n', namespace, ...literals]);
-  await secret(
-    'router-logs-db',
-    `--from-literal=url=postgresql://reader:reader-secret@localhost:${postgres.port}/postgres`,
-  );
-  await secret('router-logs-db-ca', `--from-file=ca.crt=${path.join(postgres.dir, 'ca.crt')}`);
-  await secret(
+  await createSourceSecrets(namespace, postgres, 'reader:reader-secret');
+  await createSecret(
+    namespace,
     'edgewarden-slack',
     `--from-literal=url=http://127.0.0.1:${(receiver.address() as AddressInfo).port}/services/T0/B0/x`,
   );
@@ -249,18 +246,7 @@ beforeAll(async () => {
   const exports = path.join(work, 'exports');
   await mkdir(exports);
   await chmod(exports, 0o777);
-  await hostPathVolume(pvName, exports, { namespace, name: 'exports' });
-  await applyObject({
-    apiVersion: 'v1',
-    kind: 'PersistentVolumeClaim',
-    metadata: { name: 'exports', namespace },
-    spec: {
-      accessModes: ['ReadWriteOnce'],
-      resources: { requests: { storage: '2Gi' } },
-      volumeName: pvName,
-      storageClassName: '',
-    },
-  });
+  await hostPathClaim(pvName, exports, { namespace, name: 'exports' });
 
   // The chart with monitoring on, as kube-prometheus-stack users install it: the monitors
   // give Prometheus its scrape configs, and the dashboards' ConfigMaps go to the API server.

@@ -25,6 +25,8 @@ import {
 import { startRedis, type RedisServer } from '../services/redis.js';
 import {
   createNamespace,
+  createSecret,
+  createSourceSecrets,
   hostPathVolume,
   eventually,
   installCrds,
@@ -98,14 +100,9 @@ beforeAll(async () => {
   await new Promise<void>((r) => receiver.listen(0, '127.0.0.1', () => r()));
 
   // The Secrets the example's comments tell a user to create, holding this test's servers.
-  const secret = (name: string, ...literals: string[]): Promise<string> =>
-    kubectl(['create', 'secret', 'generic', name, '-n', namespace, ...literals]);
-  await secret(
-    'router-logs-db',
-    `--from-literal=url=postgresql://edgewarden_ro:ro-secret@localhost:${postgres.port}/postgres`,
-  );
-  await secret('router-logs-db-ca', `--from-file=ca.crt=${path.join(postgres.dir, 'ca.crt')}`);
-  await secret(
+  await createSourceSecrets(namespace, postgres, 'edgewarden_ro:ro-secret');
+  await createSecret(
+    namespace,
     'edgewarden-slack',
     `--from-literal=url=http://127.0.0.1:${(receiver.address() as AddressInfo).port}/services/T0/B0/x`,
   );

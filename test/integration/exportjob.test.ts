@@ -21,7 +21,9 @@ import {
 } from '../services/postgres.js';
 import {
   applyObject,
-  hostPathVolume,
+  createSecret,
+  createSourceSecrets,
+  hostPathClaim,
   createNamespace,
   eventually,
   installCrds,
@@ -164,27 +166,10 @@ beforeAll(async () => {
     [T0, ROWS],
   );
   await admin.query('ANALYZE log_entries');
-  const secret = (name: string, ...literals: string[]) =>
-    kubectl(['create', 'secret', 'generic', name, '-n', namespace, ...literals]);
-  await secret(
-    'router-logs-db',
-    `--from-literal=url=postgresql://reader:reader-secret@localhost:${postgres.port}/postgres`,
-  );
-  await secret('router-logs-db-ca', `--from-file=ca.crt=${path.join(postgres.dir, 'ca.crt')}`);
-  await secret('export-key', '--from-literal=key=a-site-secret');
+  await createSourceSecrets(namespace, postgres, 'reader:reader-secret');
+  await createSecret(namespace, 'export-key', '--from-literal=key=a-site-secret');
   // The destination: a claim bound to a hostPath volume (the local kubelet mounts its path).
-  await hostPathVolume(pvName, volume, { namespace, name: 'exports' }, '10Gi');
-  await applyObject({
-    apiVersion: 'v1',
-    kind: 'PersistentVolumeClaim',
-    metadata: { name: 'exports', namespace },
-    spec: {
-      accessModes: ['ReadWriteOnce'],
-      resources: { requests: { storage: '10Gi' } },
-      volumeName: pvName,
-      storageClassName: '',
-    },
-  });
+  await hostPathClaim(pvName, volume, { namespace, name: 'exports' }, '10Gi');
   for (const [name, source] of [
     [
       'guard',

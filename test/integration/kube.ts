@@ -103,6 +103,55 @@ export const hostPathVolume = (
     },
   });
 
+/**
+ * A claim bound to a hostPathVolume on `folder` (the local kubelet mounts the folder for it),
+ * as a user's claim is once a provisioner has made its volume.
+ */
+export async function hostPathClaim(
+  volumeName: string,
+  folder: string,
+  claim: { namespace: string; name: string },
+  storage = '2Gi',
+): Promise<void> {
+  await hostPathVolume(volumeName, folder, claim, storage);
+  await applyObject({
+    apiVersion: 'v1',
+    kind: 'PersistentVolumeClaim',
+    metadata: claim,
+    spec: {
+      accessModes: ['ReadWriteOnce'],
+      resources: { requests: { storage } },
+      volumeName,
+      storageClassName: '',
+    },
+  });
+}
+
+/** `kubectl create secret generic NAME` in `namespace`, from kubectl's --from-* arguments. */
+export const createSecret = (namespace: string, name: string, ...from: string[]): Promise<string> =>
+  kubectl(['create', 'secret', 'generic', name, '-n', namespace, ...from]);
+
+/**
+ * The Secrets the examples read their source from: router-logs-db (the connection URL, as
+ * `user`) and router-logs-db-ca (the CA of the test PostgreSQL, whose TLS is verify-full).
+ */
+export async function createSourceSecrets(
+  namespace: string,
+  postgres: { port: number; dir: string },
+  user: string,
+): Promise<void> {
+  await createSecret(
+    namespace,
+    'router-logs-db',
+    `--from-literal=url=postgresql://${user}@localhost:${postgres.port}/postgres`,
+  );
+  await createSecret(
+    namespace,
+    'router-logs-db-ca',
+    `--from-file=ca.crt=${path.join(postgres.dir, 'ca.crt')}`,
+  );
+}
+
 /** Creates a namespace with a unique name (and optional labels); returns its name. */
 export async function createNamespace(
   prefix: string,
