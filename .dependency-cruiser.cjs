@@ -7,6 +7,8 @@
 //                   and the operator reaches into the agent runtime only through its contract
 //   cli/            the one executable: composes the others
 //   scripts/, test/ development tools: may read anything; product code never imports them
+//   examples/       worked examples the docs quote (an example agent): use the agent runtime as
+//                   a plug-in would; product code never imports them
 /** @type {import('dependency-cruiser').IConfiguration} */
 module.exports = {
   forbidden: [
@@ -77,13 +79,21 @@ module.exports = {
       name: 'product-never-imports-dev-code',
       severity: 'error',
       from: { path: '^(api|operator|agent-runtime|cli)/', pathNot: '\\.test\\.ts$' },
-      to: { path: '^(scripts|test)/' },
+      to: { path: '^(scripts|test|examples)/' },
     },
     {
       name: 'no-dev-dependencies-in-product',
       severity: 'error',
       from: { path: '^(api|operator|agent-runtime|cli)/', pathNot: '\\.test\\.ts$' },
       to: { dependencyTypes: ['npm-dev'], dependencyTypesNot: ['type-only'] },
+    },
+    {
+      name: 'examples-are-plug-ins',
+      severity: 'error',
+      comment:
+        'An example agent uses what an agent of the runtime may use (the agent runtime, api/), never the operator, the CLI or the dev tools.',
+      from: { path: '^examples/', pathNot: '\\.test\\.ts$' },
+      to: { path: '^(operator|cli|scripts|test)/' },
     },
     {
       name: 'not-to-unresolvable',
@@ -93,7 +103,7 @@ module.exports = {
     },
   ],
   options: {
-    includeOnly: '^(api|operator|agent-runtime|cli|scripts|test|bin)/|^node_modules/',
+    includeOnly: '^(api|operator|agent-runtime|cli|scripts|test|bin|examples)/|^node_modules/',
     doNotFollow: { path: 'node_modules' },
     exclude: { path: '^dist/' },
     tsPreCompilationDeps: true,

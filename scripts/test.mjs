@@ -54,6 +54,7 @@ const stages = [
   ['import graph', ['run', 'check:imports']],
   ['API drift (api/schema -> crds/, types)', ['run', 'check:api']],
   ['manifests drift (charts/edgewarden -> manifests/)', ['run', 'check:manifests']],
+  ['API docs drift (crds/ -> docs/resources/)', ['run', 'check:api-docs']],
   ['unit tests', ['run', 'test:unit', ...jestArgs('unit')], 'unit'],
   [
     'data-path tests (real PostgreSQL, Redis, SQLite)',

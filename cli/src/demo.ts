@@ -20,7 +20,7 @@ Options:
                    default $XDG_DATA_HOME/edgewarden/demo or ~/.local/share/edgewarden/demo)
   --seed N         seed of the attack generator (default 1)
   --serve          then keep serving the results on 127.0.0.1 (/anomalies, /status,
-                   /healthz, /readyz) until Ctrl-C
+                   /metrics, /healthz, /readyz) until Ctrl-C
   --port N         port for --serve (default 8080; 0 picks a free one)`;
 
 async function run(args: string[]): Promise<number> {
@@ -91,7 +91,7 @@ Next: edgewarden analyze --input ${r.logFile} --agent auth --format jsonl`);
   if (!values.serve) return status;
   const server = await serveDemo(r, port);
   console.log(
-    `\nServing on http://127.0.0.1:${server.port}: /anomalies?minSeverity=high, /status (Ctrl-C stops)`,
+    `\nServing on http://127.0.0.1:${server.port}: /anomalies?minSeverity=high, /status, /metrics (Ctrl-C stops)`,
   );
   await new Promise<void>((resolve) => {
     for (const signal of ['SIGINT', 'SIGTERM'] as const) process.once(signal, () => resolve());

@@ -89,6 +89,37 @@ test('validate accepts the examples and names the field of each problem', async 
   }
 });
 
+test('validate takes the examples folder as a user applies it: ours checked, the claim skipped', async () => {
+  const files = [
+    'manifests/examples/analysisagent.yaml',
+    'manifests/examples/exportjob.yaml',
+    'manifests/examples/exports-claim.yaml',
+    'manifests/examples/modeldeployment.yaml',
+  ];
+  expect(await main(['validate', ...files])).toBe(0);
+  expect(err).toEqual([]);
+  expect(out).toEqual([
+    'manifests/examples/analysisagent.yaml#1 AnalysisAgent/dns: valid',
+    'manifests/examples/exportjob.yaml#1 ExportJob/weekly-review: valid',
+    'manifests/examples/exports-claim.yaml#1 PersistentVolumeClaim/edgewarden-exports: skipped (v1, not edgewarden.io)',
+    'manifests/examples/modeldeployment.yaml#1 ModelDeployment/dns-model: valid',
+  ]);
+  // A document of our group with a wrong version or kind is still an error, not skipped.
+  const dir = await mkdtemp(path.join(tmpdir(), 'edgewarden-cli-'));
+  try {
+    const file = path.join(dir, 'typo.yaml');
+    await writeFile(
+      file,
+      'apiVersion: edgewarden.io/v1\nkind: ExportJob\nmetadata: { name: typo }\nspec: {}\n',
+    );
+    out = [];
+    expect(await main(['validate', file])).toBe(1);
+    expect(err.join('\n')).toContain('apiVersion: Unsupported value');
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+});
+
 test('validate without files is a usage error; a missing file is a read error', async () => {
   expect(await main(['validate'])).toBe(2);
   expect(await main(['validate', '/nonexistent/x.yaml'])).toBe(2);

@@ -11,8 +11,14 @@ const usage = `Usage: edgewarden validate FILE... (or - for standard input)
 
 Checks each document (YAML, several per file separated by ---, or JSON) of kind AnalysisAgent,
 ModelDeployment or ExportJob against the edgewarden.io/v1alpha1 schemas, and prints every
-problem with the field it is in. Cross-field rules (CEL) are checked by the API server only.
-Exits 0 when every document is valid, 1 when any is not, 2 on a usage or read error.`;
+problem with the field it is in. Documents of other API groups (a PersistentVolumeClaim beside
+an ExportJob, a Secret) are listed as skipped. Cross-field rules (CEL) are checked by the API
+server only. Exits 0 when every document is valid or skipped, 1 when any is not, 2 on a usage
+or read error.`;
+
+/** Kubernetes' own kinds and other groups': not ours to check, so they pass through. */
+const otherGroup = (apiVersion: unknown): boolean =>
+  typeof apiVersion === 'string' && apiVersion !== '' && !apiVersion.startsWith('edgewarden.io/');
 
 async function readInput(file: string): Promise<string> {
   if (file !== '-') return readFile(file, 'utf8');
@@ -47,8 +53,12 @@ async function run(args: string[]): Promise<number> {
       }
       const value: unknown = doc.toJS();
       if (value === null || value === undefined) continue; // an empty document between ---
-      const meta = value as { kind?: string; metadata?: { name?: string } };
+      const meta = value as { apiVersion?: unknown; kind?: string; metadata?: { name?: string } };
       const name = `${where} ${meta.kind ?? '?'}/${meta.metadata?.name ?? '?'}`;
+      if (otherGroup(meta.apiVersion)) {
+        console.log(`${name}: skipped (${String(meta.apiVersion)}, not edgewarden.io)`);
+        continue;
+      }
       const issues = validator.check(value);
       if (issues.length === 0) {
         console.log(`${name}: valid`);

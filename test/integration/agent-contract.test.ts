@@ -9,7 +9,6 @@ import { chmod, mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { cp } from 'node:fs/promises';
 import path from 'node:path';
 import type { ChildProcess } from 'node:child_process';
 import type pg from 'pg';
@@ -186,20 +185,46 @@ test('the example AnalysisAgent, run from its pod spec, reports its findings in 
   expect(condition(first, 'ModelLoaded')).toMatchObject({ status: 'False' });
   expect(first.status?.readyReplicas ?? 0).toBe(0); // its readiness probe says: no model
 
-  // A model arrives in the model volume as the ModelDeployment rollout delivers it (issue 6):
-  // the agent loads it without a restart, turns ready, and says which version it serves.
-  await cp(path.join(repoRoot, 'models/dns'), pod.volumes.model!, { recursive: true });
+  // The example ModelDeployment, as its comments have a user apply it: the shipped baseline in
+  // a ConfigMap made with their command, then the file as it is. The operator validates the
+  // model on the pod and delivers it; the agent loads it without a restart, turns ready, and
+  // says which version it serves.
+  const modelExample = path.join(repoRoot, 'manifests/examples/modeldeployment.yaml');
+  const command = /kubectl create configmap (\S+) --from-file=(\S+)/.exec(
+    await readFile(modelExample, 'utf8'),
+  );
+  expect(command).not.toBeNull();
+  await kubectl([
+    'create',
+    'configmap',
+    command![1]!,
+    '-n',
+    namespace,
+    `--from-file=${command![2]}`,
+  ]);
+  await kubectl(['apply', '-n', namespace, '-f', modelExample]);
+  const version = (parseYaml(await readFile(modelExample, 'utf8')) as { spec: { version: string } })
+    .spec.version;
   const serving = await eventually(
-    'the model served and the agent ready',
+    'the example model served and the agent ready',
     async () => {
       const a = await agentOf();
-      return a.status?.modelVersion === 'dns-baseline-1' && a.status.readyReplicas === 1
-        ? a
-        : undefined;
+      return a.status?.modelVersion === version && a.status.readyReplicas === 1 ? a : undefined;
     },
-    60_000,
-  ).catch((error: Error) => {
-    throw new Error(`${error.message}\nagent:\n${pod!.log()}`);
+    90_000,
+  ).catch(async (error: Error) => {
+    const model = await kubectlRun([
+      'get',
+      'modeldeployment',
+      'dns-model',
+      '-n',
+      namespace,
+      '-o',
+      'yaml',
+    ]);
+    throw new Error(
+      `${error.message}\nmodeldeployment:\n${model.stdout}\nagent:\n${pod!.log()}\noperator:\n${operatorLog().slice(-3000)}`,
+    );
   });
   expect(condition(serving, 'ModelLoaded')).toMatchObject({ status: 'True' });
   expect(condition(serving, 'Ready')).toMatchObject({ status: 'True', reason: 'AgentsReady' });

@@ -72,6 +72,15 @@ test('every example in manifests/examples applies, with schema defaults filled i
     'weekly-review',
   ]);
   expect(exportJob.spec).toMatchObject({ activeDeadlineSeconds: 3600, batchSize: 1000 });
+  // The claim the ExportJob writes to ships beside it.
+  const claim = await kubectlJson<{ spec: { resources: { requests: { storage: string } } } }>([
+    'get',
+    '-n',
+    namespace,
+    'pvc',
+    exportJob.spec.destination.persistentVolumeClaim.claimName,
+  ]);
+  expect(claim.spec.resources.requests.storage).toBe('5Gi');
 });
 
 test('kubectl explain documents the fields', async () => {
@@ -128,6 +137,15 @@ test('printer columns show the useful few, and details under -o wide', async () 
       bytes: 1234,
       summary: '45% (4500/10000)',
     },
+    conditions: [
+      {
+        type: 'Running',
+        status: 'True',
+        reason: 'Exporting',
+        message: '45% (4500/10000)',
+        lastTransitionTime: '2026-11-23T10:00:00Z',
+      },
+    ],
   });
 
   const table = await kubectl([
@@ -140,12 +158,16 @@ test('printer columns show the useful few, and details under -o wide', async () 
   expect(table).toMatch(/analysisagent\.edgewarden\.io\/dns\s+dns\s+True\s+1\s+2026\.11\.1\s/);
   expect(table).toMatch(/NAME\s+AGENT\s+ACTIVE\s+TARGET\s+TRANSITION\s+READY\s+AGE/);
   expect(table).toMatch(/dns-model\s+dns\s+2026\.11\.0\s+2026\.11\.1\s+InProgress\s/);
-  expect(table).toMatch(/NAME\s+PHASE\s+PROGRESS\s+AGE/);
-  expect(table).toMatch(/weekly-review\s+Running\s+45% \(4500\/10000\)\s/);
+  expect(table).toMatch(/NAME\s+PHASE\s+PROGRESS\s+REASON\s+AGE/);
+  expect(table).toMatch(/weekly-review\s+Running\s+45% \(4500\/10000\)\s+Exporting\s/);
 
   const wide = await kubectl(['get', '-n', namespace, 'analysisagents', '-o', 'wide']);
   expect(wide).toMatch(/ANOMALIES-24H\s+LAST-CYCLE\s+PAUSED\s+AGE/);
   expect(wide).toMatch(/dns\s+dns\s+True\s+1\s+2026\.11\.1\s+7\s+false\s/);
+  const wideExports = await kubectl(['get', '-n', namespace, 'exportjobs', '-o', 'wide']);
+  expect(wideExports).toMatch(/REASON\s+FORMAT\s+BYTES\s+COMPLETED\s+MESSAGE\s+AGE/);
+  // COMPLETED is blank until it finishes; MESSAGE is the Running condition's.
+  expect(wideExports).toMatch(/Exporting\s+jsonl\s+1234\s+45% \(4500\/10000\)\s/);
 });
 
 test('short names and the edgewarden category list our kinds', async () => {

@@ -68,6 +68,8 @@ let admin: pg.Client;
 let operator: { proc: ChildProcess; log: () => string };
 let volume: string;
 const pvName = `exports-pv-${process.pid}`;
+/** Volumes made for claims that appear late (deleted with the suite). */
+const latePvs: string[] = [];
 const pods: LocalPod[] = [];
 const podsRun = new Set<string>();
 
@@ -212,7 +214,7 @@ afterAll(async () => {
   await admin?.end().catch(() => undefined);
   await postgres?.remove();
   if (namespace) await kubectlRun(['delete', 'namespace', namespace, '--wait=false']);
-  await kubectlRun(['delete', 'pv', pvName, '--wait=false']);
+  for (const pv of [pvName, ...latePvs]) await kubectlRun(['delete', 'pv', pv, '--wait=false']);
   if (volume) await rm(volume, { recursive: true, force: true });
 }, 60_000);
 
@@ -430,4 +432,91 @@ test('TTL expiry removes the files, then the ExportJob', async () => {
   });
   const left = existsSync(dir) ? (await readdir(dir)).filter((n) => !n.startsWith('.')) : [];
   expect(left).toEqual([]);
+});
+
+test("a pod the scheduler cannot place: Pending with the scheduler's reason in status, not failed, and it runs once it can", async () => {
+  const window = {
+    from: new Date(T0).toISOString(),
+    to: new Date(T0 + 600_000).toISOString(),
+  };
+  // One claim that does not exist (yet), and one that exists but that nothing can bind (a
+  // StorageClass no provisioner serves): kwok's node is there, but no pod can go on it.
+  await applyObject({
+    apiVersion: 'v1',
+    kind: 'PersistentVolumeClaim',
+    metadata: { name: 'never-bound', namespace },
+    spec: {
+      accessModes: ['ReadWriteOnce'],
+      resources: { requests: { storage: '1Gi' } },
+      storageClassName: 'no-such-provisioner',
+    },
+  });
+  for (const [name, claim] of [
+    ['unplaced', 'late-exports'],
+    ['unbound', 'never-bound'],
+  ] as const)
+    await createExport(name, {
+      dataTypes: ['logs'],
+      timeRange: window,
+      destination: { persistentVolumeClaim: { claimName: claim }, path: `out/${name}` },
+    });
+  const unschedulable = async (name: string): Promise<ExportJobView> => {
+    let last: ExportJobView | undefined;
+    return eventually(
+      `ExportJob ${name} to say why its pod is not scheduled`,
+      async () => {
+        last = await view(name);
+        return condition(last, 'Running')?.reason === 'Unschedulable' ? last : undefined;
+      },
+      60_000,
+    ).catch((error: Error) => {
+      throw new Error(`${error.message}\nstatus: ${JSON.stringify(last?.status, null, 1)}`);
+    });
+  };
+  for (const [name, cause] of [
+    ['unplaced', 'persistentvolumeclaim "late-exports" not found'],
+    ['unbound', 'unbound immediate PersistentVolumeClaims'],
+  ] as const) {
+    const v = await unschedulable(name);
+    expect(v.status?.phase).toBe('Pending');
+    expect(condition(v, 'Running')).toMatchObject({ status: 'False', reason: 'Unschedulable' });
+    // The scheduler's own words, as `kubectl describe pod` shows them.
+    expect(condition(v, 'Running')?.message).toMatch(/0\/1 nodes are available/);
+    expect(condition(v, 'Running')?.message).toContain(cause);
+    // Transient: not failed, so it goes on when the claim appears.
+    expect(condition(v, 'Failed')).toMatchObject({ status: 'False' });
+    expect(condition(v, 'Succeeded')).toMatchObject({ status: 'False' });
+  }
+  // `kubectl get ewexport` says why; `-o wide` adds the message.
+  const row = await kubectl(['get', 'ewexport', '-n', namespace, 'unplaced', '--no-headers']);
+  expect(row).toMatch(/^unplaced\s+Pending\s+.*Unschedulable\s/);
+  const wide = await kubectl(['get', 'ewexport', '-n', namespace, 'unplaced', '-o', 'wide']);
+  expect(wide).toMatch(/REASON\s+FORMAT\s+BYTES\s+COMPLETED\s+MESSAGE\s+AGE/);
+  expect(wide).toContain('persistentvolumeclaim "late-exports" not found');
+  // And `kubectl describe` has it as an Event.
+  const events = await kubectl([
+    'get',
+    'events',
+    '-n',
+    namespace,
+    '--field-selector',
+    'involvedObject.kind=ExportJob,involvedObject.name=unplaced',
+    '-o',
+    'custom-columns=TYPE:.type,REASON:.reason,MESSAGE:.message',
+    '--no-headers',
+  ]);
+  expect(events).toMatch(/Warning\s+Unschedulable\s+the export pod cannot be scheduled/);
+
+  // The claim appears (bound, as a provisioner would make it): the scheduler places the pod
+  // by itself, and the export runs to the end.
+  const latePv = `late-exports-pv-${process.pid}`;
+  latePvs.push(latePv);
+  await hostPathClaim(latePv, volume, { namespace, name: 'late-exports' }, '1Gi');
+  await runNextPod('unplaced-export');
+  const done = await finished('unplaced');
+  expect(done.status?.phase).toBe('Succeeded');
+  expect(condition(done, 'Running')).toMatchObject({ status: 'False', reason: 'Completed' });
+  // The other one still waits, and still says why.
+  expect((await view('unbound')).status?.phase).toBe('Pending');
+  await kubectl(['delete', 'exportjob', 'unbound', '-n', namespace, '--wait=false']);
 });

@@ -204,7 +204,12 @@ test('helm install: the operator runs from its Deployment under its own ServiceA
   expect(operator.log()).toContain('"config":"in-cluster"');
 
   // The examples, as the README has users apply them.
-  for (const f of ['analysisagent.yaml', 'modeldeployment.yaml', 'exportjob.yaml'])
+  for (const f of [
+    'analysisagent.yaml',
+    'modeldeployment.yaml',
+    'exports-claim.yaml',
+    'exportjob.yaml',
+  ])
     await kubectl(['apply', '-n', usersNs, '-f', path.join(repoRoot, 'manifests/examples', f)]);
   const agent = await reconciled('analysisagent', 'dns');
   // The Secrets the example names do not exist yet: the agent says so, it does not crash.

@@ -5,7 +5,7 @@ import { mkdir } from 'node:fs/promises';
 import type { Server } from 'node:http';
 import path from 'node:path';
 import express from 'express';
-import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
+import { collectDefaultMetrics, Registry } from 'prom-client';
 
 import { AnalysisEngine } from '../agents/engine.js';
 import { builtInAgents } from '../agents/registry.js';
@@ -32,7 +32,14 @@ import { DriftMonitor, type DriftReport } from '../model/drift.js';
 import type { LoadedModel } from '../model/model.js';
 import type { AgentConfig } from './config.js';
 import { runCycle, type CycleResult } from './cycle.js';
-import { DeviceSeries, MAX_DEVICE_SERIES, OTHER_DEVICES } from './deviceSeries.js';
+import { DeviceSeries } from './deviceSeries.js';
+import {
+  agentMetrics,
+  countAnomalies,
+  publishDevices,
+  startAgentSeries,
+  type AgentMetrics,
+} from './metrics.js';
 
 /** spec.thresholds.score's default (api/schema/analysisagent.yaml). */
 const DEFAULT_SCORE_THRESHOLD = 0.8;
@@ -84,7 +91,7 @@ export class AgentRunner {
   private readonly sampler = new PressureSampler();
   private pressure: Pressure = { cpu: 0, memory: 0 };
   private guard: GuardState = { stretch: 1 };
-  private readonly metrics;
+  private readonly metrics: AgentMetrics;
   /** Drift of the features of the model now serving, reset when another model is swapped in. */
   private drift: { model: LoadedModel; monitor: DriftMonitor } | undefined;
   /** What the model now serving has scored since it was loaded (canary analysis reads it). */
@@ -176,115 +183,10 @@ export class AgentRunner {
     return runner;
   }
 
-  private makeMetrics() {
-    const r = this.registry;
-    const labels = { agent: this.agentName };
-    collectDefaultMetrics({ register: r, prefix: 'edgewarden_' });
-    const metrics = {
-      lines: new Counter({
-        name: 'edgewarden_lines_read_total',
-        help: 'Log lines read from the source.',
-        labelNames: ['agent'],
-        registers: [r],
-      }),
-      stretch: new Gauge({
-        name: 'edgewarden_cycle_stretch',
-        help: 'How many intervals the agent waits between cycles (above 1 under CPU or memory pressure).',
-        labelNames: ['agent'],
-        registers: [r],
-      }),
-      inferenceErrors: new Counter({
-        name: 'edgewarden_inference_errors_total',
-        help: 'Batches of windows the model failed to score (skipped; the rules still ran).',
-        labelNames: ['agent'],
-        registers: [r],
-      }),
-      inference: new Histogram({
-        name: 'edgewarden_inference_duration_seconds',
-        help: 'Duration of model inference, per batch of windows.',
-        labelNames: ['agent'],
-        buckets: [0.0005, 0.001, 0.005, 0.01, 0.05, 0.1, 0.5, 1],
-        registers: [r],
-      }),
-      notifications: new Counter({
-        name: 'edgewarden_notifications_total',
-        help: 'Alerts sent, by channel and outcome.',
-        labelNames: ['agent', 'channel', 'outcome'],
-        registers: [r],
-      }),
-      unparsed: new Counter({
-        name: 'edgewarden_lines_unparsed_total',
-        help: 'Source rows skipped as unreadable (no usable timestamp).',
-        labelNames: ['agent'],
-        registers: [r],
-      }),
-      anomalies: new Counter({
-        name: 'edgewarden_anomalies_total',
-        help: 'Anomalies found, by type and severity.',
-        labelNames: ['agent', 'type', 'severity'],
-        registers: [r],
-      }),
-      cycles: new Histogram({
-        name: 'edgewarden_cycle_duration_seconds',
-        help: 'Duration of analysis cycles.',
-        labelNames: ['agent'],
-        buckets: [0.05, 0.1, 0.5, 1, 2, 5, 10, 30, 60, 120],
-        registers: [r],
-      }),
-      sourceErrors: new Counter({
-        name: 'edgewarden_source_errors_total',
-        help: 'Failed reads from the source (after retries).',
-        labelNames: ['agent'],
-        registers: [r],
-      }),
-      lag: new Gauge({
-        name: 'edgewarden_watermark_lag_seconds',
-        help: 'Age of the newest line analysed.',
-        labelNames: ['agent'],
-        registers: [r],
-      }),
-      featureDrift: new Gauge({
-        name: 'edgewarden_feature_drift',
-        help: "Kolmogorov-Smirnov distance (0-1) between each feature's live values and the served model's training values.",
-        labelNames: ['agent', 'feature'],
-        registers: [r],
-      }),
-      modelDrift: new Gauge({
-        name: 'edgewarden_model_drift',
-        help: '1 when some feature of the served model has drifted from its training distribution.',
-        labelNames: ['agent'],
-        registers: [r],
-      }),
-      model: new Gauge({
-        name: 'edgewarden_model_info',
-        help: 'The model version served (value 1).',
-        labelNames: ['agent', 'version'],
-        registers: [r],
-      }),
-      deviceLastLine: new Gauge({
-        name: 'edgewarden_device_last_line_timestamp_seconds',
-        help: `Unix time of the newest line read from each device (host); past ${MAX_DEVICE_SERIES} devices, the rest share device="${OTHER_DEVICES}".`,
-        labelNames: ['agent', 'device'],
-        registers: [r],
-      }),
-      deviceAnomalies: new Counter({
-        name: 'edgewarden_device_anomalies_total',
-        help: `Anomalies found, by device (host); past ${MAX_DEVICE_SERIES} devices, the rest share device="${OTHER_DEVICES}".`,
-        labelNames: ['agent', 'device'],
-        registers: [r],
-      }),
-      ready: new Gauge({
-        name: 'edgewarden_ready',
-        help: '1 when the agent is ready (source reachable, model loaded if configured).',
-        labelNames: ['agent'],
-        registers: [r],
-      }),
-    };
-    metrics.lines.inc(labels, 0);
-    metrics.unparsed.inc(labels, 0);
-    metrics.inferenceErrors.inc(labels, 0);
-    metrics.stretch.set(labels, 1);
-    metrics.sourceErrors.inc(labels, 0);
+  private makeMetrics(): AgentMetrics {
+    collectDefaultMetrics({ register: this.registry, prefix: 'edgewarden_' });
+    const metrics = agentMetrics(this.registry);
+    startAgentSeries(metrics, this.agentName);
     return metrics;
   }
 
@@ -314,6 +216,14 @@ export class AgentRunner {
       anomalies: this.store.counts(),
       drift: this.driftReport(),
     };
+  }
+
+  /** edgewarden_model_info: the version served now. */
+  private reportModel(): void {
+    const model = this.models?.status();
+    this.metrics.model.reset();
+    if (model?.version)
+      this.metrics.model.set({ agent: this.agentName, version: model.version }, 1);
   }
 
   private scoredNow(): ServedModel['scored'] {
@@ -365,7 +275,11 @@ export class AgentRunner {
             dryRun: request.dryRun,
           },
         );
-        if (result.model) await models.adopt(result.model);
+        if (result.model) {
+          await models.adopt(result.model);
+          // /metrics names the new version at once, as /status does (not at the next cycle).
+          this.reportModel();
+        }
         console.log(
           `edgewarden agent: model ${request.version} (sha256 ${result.sha256.slice(0, 12)}) ${request.dryRun ? 'validated' : 'installed'}; golden sample ${result.golden.flagged}/${result.golden.rows} flagged`,
         );
@@ -444,11 +358,7 @@ export class AgentRunner {
 
   /** Moves each device's last-line gauge (a new device also starts its anomaly count at 0). */
   private publishDevices(newest: ReadonlyMap<string, number>): void {
-    for (const [device, seconds] of this.devices.observe(newest)) {
-      const labels = { agent: this.agentName, device };
-      this.metrics.deviceLastLine.set(labels, seconds);
-      this.metrics.deviceAnomalies.inc(labels, 0);
-    }
+    publishDevices(this.metrics, this.agentName, this.devices, newest);
   }
 
   private sourceKey(): string {
@@ -474,6 +384,7 @@ export class AgentRunner {
         scorer: this.scorer,
         sourceKey: this.sourceKey(),
         startAt: 'end',
+        backfillMs: parseDuration(this.config.spec.source.backfill ?? '') ?? undefined,
       });
       this.sourceReachable = true;
       this.sourceError = undefined;
@@ -482,10 +393,7 @@ export class AgentRunner {
       this.metrics.lines.inc({ agent: this.agentName }, result.lines);
       this.metrics.unparsed.inc({ agent: this.agentName }, result.unreadable);
       this.publishDevices(result.newestByDevice);
-      for (const a of result.anomalies) {
-        this.metrics.anomalies.inc({ agent: a.agent, type: a.type, severity: String(a.severity) });
-        this.metrics.deviceAnomalies.inc({ agent: a.agent, device: this.devices.label(a.device) });
-      }
+      countAnomalies(this.metrics, this.devices, result.anomalies);
       if (result.newestLineTime !== undefined) this.newestLineTime = result.newestLineTime;
       if (this.newestLineTime !== undefined)
         this.metrics.lag.set(
@@ -520,10 +428,7 @@ export class AgentRunner {
       this.schedule(Math.min(this.config.intervalMs, 1000 * 2 ** Math.min(this.failures - 1, 10)));
     } finally {
       end();
-      const model = this.models?.status();
-      this.metrics.model.reset();
-      if (model?.version)
-        this.metrics.model.set({ agent: this.agentName, version: model.version }, 1);
+      this.reportModel();
       this.metrics.ready.set({ agent: this.agentName }, this.readiness().ready ? 1 : 0);
       if (this.cache) {
         const { ready, reasons } = this.readiness();

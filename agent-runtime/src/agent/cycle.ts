@@ -19,6 +19,8 @@ export interface CycleContext {
   sourceKey: string;
   /** Where a source with no stored watermark starts: its end (only new lines), or its beginning. */
   startAt: 'end' | 'beginning';
+  /** With startAt 'end': start this much before the end instead (spec.source.backfill). */
+  backfillMs?: number;
   /** At most this many lines per cycle; the rest waits for the next (default 200 000). */
   maxLines?: number;
 }
@@ -41,7 +43,10 @@ export async function runCycle(ctx: CycleContext): Promise<CycleResult> {
   const startedAt = new Date().toISOString();
   const stored = ctx.store.watermark(ctx.sourceKey);
   let watermark =
-    stored ?? (ctx.startAt === 'end' ? await ctx.source.endWatermark() : ctx.source.beginning());
+    stored ??
+    (ctx.startAt === 'end'
+      ? await ctx.source.endWatermark(ctx.backfillMs)
+      : ctx.source.beginning());
   const anomalies: Anomaly[] = [];
   let lines = 0;
   let unreadable = 0;

@@ -2,7 +2,7 @@
 // hand each anomaly to the caller as its window closes. `edgewarden analyze` and the demo use
 // it; the agent pod feeds the same engine from PostgreSQL.
 import { AnalysisEngine } from '../agents/engine.js';
-import type { Agent, Anomaly } from '../agents/types.js';
+import type { Agent, AgentName, Anomaly } from '../agents/types.js';
 import { WindowScorer, type ModelsByAgent } from '../model/windowScorer.js';
 import { SyslogParser, type ParserOptions } from '../parse/syslog.js';
 
@@ -14,6 +14,8 @@ export interface AnalyzeOptions extends ParserOptions {
   onAnomaly(anomaly: Anomaly): void;
   /** Called for each line the parser cannot read (it is counted and skipped). */
   onUnreadable?(lineNumber: number, reason: string, line: string): void;
+  /** Hears how long each batch of one agent's model inference took, in seconds. */
+  onInference?: (seconds: number, agent: AgentName) => void;
 }
 
 export interface AnalyzeSummary {
@@ -21,6 +23,8 @@ export interface AnalyzeSummary {
   unreadable: number;
   anomalies: number;
   windows: number;
+  /** Time of the newest line read (ms) from each device, as a running agent's cycle reports it. */
+  newestByDevice: Map<string, number>;
 }
 
 export async function analyzeLines(
@@ -28,7 +32,7 @@ export async function analyzeLines(
   options: AnalyzeOptions,
 ): Promise<AnalyzeSummary> {
   const parser = new SyslogParser(options);
-  const scorer = new WindowScorer(() => options.models ?? {});
+  const scorer = new WindowScorer(() => options.models ?? {}, options.onInference);
   const engine = new AnalysisEngine(options.agents, {
     windowMs: options.windowMs,
     onWindow: scorer.collect,
@@ -36,6 +40,7 @@ export async function analyzeLines(
   const device = options.defaultHost ?? 'local';
   let unreadable = 0;
   let anomalies = 0;
+  const newestByDevice = new Map<string, number>();
   const emit = (list: Anomaly[]): void => {
     for (const a of list) {
       anomalies++;
@@ -52,7 +57,10 @@ export async function analyzeLines(
         continue;
       }
       const record = outcome.record;
-      emit(engine.push({ ref: n, device: record.host ?? device, time: outcome.time, record }));
+      const host = record.host ?? device;
+      if (outcome.time > (newestByDevice.get(host) ?? -Infinity))
+        newestByDevice.set(host, outcome.time);
+      emit(engine.push({ ref: n, device: host, time: outcome.time, record }));
     }
     await score();
   }
@@ -63,5 +71,6 @@ export async function analyzeLines(
     unreadable,
     anomalies,
     windows: engine.stats.windows,
+    newestByDevice,
   };
 }

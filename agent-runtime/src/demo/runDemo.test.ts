@@ -74,3 +74,74 @@ test('--serve: the demo store behind the agent endpoints', async () => {
     await server.close();
   }
 });
+
+/** Samples of a Prometheus text exposition: `name{labels}` to value. */
+function samples(text: string): Map<string, number> {
+  const out = new Map<string, number>();
+  for (const line of text.split('\n')) {
+    const m = /^([a-zA-Z_:][\w:]*)(\{[^}]*\})? (\S+)$/.exec(line);
+    if (m) out.set(`${m[1]}${m[2] ?? ''}`, Number(m[3]));
+  }
+  return out;
+}
+const sum = (s: Map<string, number>, name: string): number =>
+  [...s].filter(([k]) => k === name || k.startsWith(`${name}{`)).reduce((t, [, v]) => t + v, 0);
+
+test("--serve /metrics: the agents' metric families, with what the demo found", async () => {
+  const result = await runDemo(dir);
+  const server = await serveDemo(result, 0);
+  try {
+    const response = await fetch(`http://127.0.0.1:${server.port}/metrics`);
+    expect(response.status).toBe(200);
+    expect(response.headers.get('content-type')).toMatch(/^text\/plain; version=0\.0\.4/);
+    const text = await response.text();
+    const s = samples(text);
+    // Every anomaly found is counted once, by agent, type and severity, and by device.
+    expect(sum(s, 'edgewarden_anomalies_total')).toBe(result.summary.anomalies);
+    expect(sum(s, 'edgewarden_device_anomalies_total')).toBe(result.summary.anomalies);
+    for (const { anomaly } of result.detections) {
+      const key = `edgewarden_anomalies_total{agent="${anomaly!.agent}",type="${anomaly!.type}",severity="${anomaly!.severity}"}`;
+      expect(s.has(key) ? key : `no sample ${key}`).toBe(key);
+      expect(s.get(key)).toBeGreaterThanOrEqual(1);
+    }
+    expect(s.get('edgewarden_anomalies_total{agent="auth",type="brute_force",severity="5"}')).toBe(
+      result.stored.filter((a) => a.agent === 'auth' && a.type === 'brute_force').length,
+    );
+    expect(s.get('edgewarden_device_anomalies_total{agent="auth",device="gw-home"}')).toBe(
+      result.stored.filter((a) => a.agent === 'auth' && a.device === 'gw-home').length,
+    );
+    // Each agent read every line; the shipped models served, and their inference timed.
+    for (const agent of ['wifi', 'dns', 'auth', 'firewall', 'system', 'template']) {
+      expect(s.get(`edgewarden_lines_read_total{agent="${agent}"}`)).toBe(
+        result.summary.lines - result.summary.unreadable,
+      );
+      expect(s.get(`edgewarden_lines_unparsed_total{agent="${agent}"}`)).toBe(
+        result.summary.unreadable,
+      );
+      expect(s.get(`edgewarden_ready{agent="${agent}"}`)).toBe(1);
+    }
+    for (const [agent, version] of Object.entries(result.models)) {
+      expect(s.get(`edgewarden_model_info{agent="${agent}",version="${version}"}`)).toBe(1);
+      expect(
+        s.get(`edgewarden_inference_duration_seconds_count{agent="${agent}"}`),
+      ).toBeGreaterThan(0);
+    }
+    expect(Object.keys(result.models)).toContain('dns');
+    // The newest line of the demo's router, as Unix time.
+    expect(
+      s.get('edgewarden_device_last_line_timestamp_seconds{agent="dns",device="gw-home"}'),
+    ).toBe(result.summary.newestByDevice.get('gw-home')! / 1000);
+    // And the process's own, under the same prefix as an agent's.
+    expect(text).toMatch(/^edgewarden_process_resident_memory_bytes \d+/m);
+    // A second server on the same result (a restarted --serve) serves the same.
+    const again = await serveDemo(result, 0);
+    try {
+      const second = samples(await (await fetch(`http://127.0.0.1:${again.port}/metrics`)).text());
+      expect(sum(second, 'edgewarden_anomalies_total')).toBe(result.summary.anomalies);
+    } finally {
+      await again.close();
+    }
+  } finally {
+    await server.close();
+  }
+});

@@ -5,6 +5,15 @@ import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
+import { Registry } from 'prom-client';
+
+import { DeviceSeries } from '../agent/deviceSeries.js';
+import {
+  agentMetrics,
+  countAnomalies,
+  publishDevices,
+  startAgentSeries,
+} from '../agent/metrics.js';
 import { builtInAgents } from '../agents/registry.js';
 import type { Anomaly } from '../agents/types.js';
 import { analyzeLines, type AnalyzeSummary } from '../analyze/analyzeLines.js';
@@ -34,6 +43,12 @@ export interface DemoResult {
   detections: { scenario: string; anomaly?: Anomaly }[];
   /** The shipped models that scored the windows, by agent: their versions. */
   models: Partial<Record<string, string>>;
+  /**
+   * What the analysis did, in the metric families a running agent exports (one agent label
+   * per built-in agent): lines read, anomalies by type and severity and by device, the
+   * devices' newest lines, the models served and their inference times.
+   */
+  metrics: Registry;
 }
 
 export async function runDemo(dataDir: string, seed = 1): Promise<DemoResult> {
@@ -58,6 +73,9 @@ export async function runDemo(dataDir: string, seed = 1): Promise<DemoResult> {
   const found: Anomaly[] = [];
   const agents = Object.values(builtInAgents);
   const models = await loadBaselineModels(agents.map((a) => a.name));
+  const registry = new Registry();
+  const metrics = agentMetrics(registry);
+  for (const a of agents) startAgentSeries(metrics, a.name);
   const started = performance.now();
   try {
     const summary = await analyzeLines([lines.map((l, i) => [i + 1, l] as [number, string])], {
@@ -66,9 +84,26 @@ export async function runDemo(dataDir: string, seed = 1): Promise<DemoResult> {
       windowMs: 5 * 60_000,
       defaultHost: 'gw-home',
       onAnomaly: (a) => found.push(a),
+      onInference: (seconds, agent) => metrics.inference.observe({ agent }, seconds),
     });
     store.record(found, { source: logFile, value: String(lines.length) });
     const seconds = (performance.now() - started) / 1000;
+    // Every agent read every line, as `edgewarden analyze --agent all` does, and is ready.
+    for (const a of agents) {
+      const labels = { agent: a.name };
+      metrics.lines.inc(labels, summary.lines - summary.unreadable);
+      metrics.unparsed.inc(labels, summary.unreadable);
+      metrics.ready.set(labels, 1);
+      const devices = new DeviceSeries();
+      publishDevices(metrics, a.name, devices, summary.newestByDevice);
+      countAnomalies(
+        metrics,
+        devices,
+        found.filter((f) => f.agent === a.name),
+      );
+      const model = models[a.name];
+      if (model) metrics.model.set({ ...labels, version: model.manifest.version }, 1);
+    }
     const report = scoreDetection(found, scenarios, scenarioLines);
     const detections = scenarios.map((s) => ({
       scenario: s.name,
@@ -94,6 +129,7 @@ export async function runDemo(dataDir: string, seed = 1): Promise<DemoResult> {
       models: Object.fromEntries(
         Object.entries(models).map(([agent, m]) => [agent, m.manifest.version]),
       ),
+      metrics: registry,
     };
   } finally {
     store.close();

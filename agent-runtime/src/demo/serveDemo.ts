@@ -1,7 +1,9 @@
 // `edgewarden demo --serve`: the demo's store behind the same HTTP endpoints an agent serves
-// (/healthz, /readyz, /status, /anomalies), so a dashboard or curl can be pointed at it.
+// (/healthz, /readyz, /status, /anomalies, /metrics), so a dashboard, Prometheus or curl can
+// be pointed at it.
 import type { Server } from 'node:http';
 import express from 'express';
+import { collectDefaultMetrics } from 'prom-client';
 
 import { agentPaths } from '../contract/index.js';
 import { ANOMALY_ORDER_HEADER, parseAnomalyQuery } from '../http/anomalyQuery.js';
@@ -19,6 +21,11 @@ export async function serveDemo(result: DemoResult, port: number): Promise<DemoS
     retentionMs: Number.MAX_SAFE_INTEGER,
     maxRows: Number.MAX_SAFE_INTEGER,
   });
+  // The agents' metric families as the demo's analysis filled them, and this process's own
+  // (memory, CPU, event loop) under the same prefix as an agent's.
+  const registry = result.metrics;
+  if (!registry.getSingleMetric('edgewarden_process_cpu_user_seconds_total'))
+    collectDefaultMetrics({ register: registry, prefix: 'edgewarden_' });
   const app = express();
   app.disable('x-powered-by');
   app.get(agentPaths.health, (_req, res) => void res.json({ status: 'ok' }));
@@ -38,6 +45,9 @@ export async function serveDemo(result: DemoResult, port: number): Promise<DemoS
         recall: result.report.recall,
       }),
   );
+  app.get(agentPaths.metrics, async (_req, res) => {
+    res.type(registry.contentType).send(await registry.metrics());
+  });
   app.get(agentPaths.anomalies, (req, res) => {
     const q = parseAnomalyQuery(req.query);
     if (!q.ok) return void res.status(400).json({ error: q.error });

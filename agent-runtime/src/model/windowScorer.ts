@@ -15,13 +15,14 @@ export class WindowScorer {
 
   /**
    * `models` is read at each scoring, so a hot-reloaded model is used from the next batch on;
-   * `onInference` hears how long each batch's inference took, in seconds; `onBatch` each
+   * `onInference` hears how long each batch's inference took, in seconds, and whose model it
+   * was; `onBatch` each
    * batch's outcome. A batch whose inference fails is dropped (the rules still ran on its
    * lines) and reported to `onBatch`, never thrown: a broken model does not stop the cycle.
    */
   constructor(
     private readonly models: () => ModelsByAgent,
-    private readonly onInference?: (seconds: number) => void,
+    private readonly onInference?: (seconds: number, agent: AgentName) => void,
     private readonly onBatch?: (model: LoadedModel, outcome: BatchOutcome) => void,
   ) {}
 
@@ -48,7 +49,7 @@ export class WindowScorer {
         this.onBatch(model, { error: error as Error });
         continue;
       }
-      this.onInference?.((performance.now() - started) / 1000);
+      this.onInference?.((performance.now() - started) / 1000, agent);
       let flagged = 0;
       mine.forEach((w, i) => {
         const anomaly = modelAnomaly(w, model, scores[i]!);

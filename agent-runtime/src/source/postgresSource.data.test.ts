@@ -161,6 +161,12 @@ describe('log_entries (edgewarden collector), id watermark', () => {
       });
       // Started fresh with no stored watermark, an agent begins at the end: only new lines.
       expect(await s.endWatermark()).toBe('26');
+      // With spec.source.backfill, just before the period's first row: the last hour holds
+      // only row 26; ten years hold them all; and a period with no row is the end.
+      expect(await s.endWatermark(3_600_000)).toBe('25');
+      expect(await s.endWatermark(10 * 365 * 86_400_000)).toBe('0');
+      await sql(`UPDATE log_entries SET timestamp = now() - interval '2 hours' WHERE id = 26`);
+      expect(await s.endWatermark(3_600_000)).toBe('26');
     } finally {
       await s.close();
     }

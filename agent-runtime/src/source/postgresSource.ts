@@ -290,12 +290,34 @@ export class PostgresSource {
     }
   }
 
-  /** The watermark to start from when none is stored: the end of the table (only new lines). */
-  async endWatermark(): Promise<string> {
+  /**
+   * The watermark to start from when none is stored: the end of the table (only new lines),
+   * or with `backfillMs`, just before the first row of that period before now (by the
+   * database's clock and the rows' own times).
+   */
+  async endWatermark(backfillMs?: number): Promise<string> {
     const cols = this.options.mapping.columns;
-    const column = this.mode === 'id' ? q(cols.id!) : q(cols.timestamp);
+    const table = q(this.options.mapping.table);
+    const time = q(cols.timestamp);
+    if (backfillMs !== undefined && this.mode === 'timestamp') {
+      const rows = await this.query<{ wm: string }>(
+        `SELECT (now() - $1 * interval '1 millisecond')::text AS wm`,
+        [backfillMs],
+      );
+      return rows[0]!.wm;
+    }
+    if (backfillMs !== undefined) {
+      // The id just before the period's first row; the end when no row is that recent.
+      const id = q(cols.id!);
+      const rows = await this.query<{ wm: string | null }>(
+        `SELECT coalesce((SELECT min(${id}) - 1 FROM ${table} WHERE ${time} >= now() - $1 * interval '1 millisecond'), (SELECT max(${id}) FROM ${table}))::text AS wm`,
+        [backfillMs],
+      );
+      return rows[0]?.wm ?? this.beginning();
+    }
+    const column = this.mode === 'id' ? q(cols.id!) : time;
     const rows = await this.query<{ wm: string | null }>(
-      `SELECT max(${column})::text AS wm FROM ${q(this.options.mapping.table)}`,
+      `SELECT max(${column})::text AS wm FROM ${table}`,
       [],
     );
     return rows[0]?.wm ?? this.beginning();

@@ -239,6 +239,19 @@ export const openApiSchemas: Record<
                 minimum: 100,
                 maximum: 100000,
               },
+              backfill: {
+                type: 'string',
+                description:
+                  "On the agent's first start (no position stored yet), also analyse the rows of this period before now, e.g. 24h, up to 720h: a new agent then reports what already happened. Without it an agent starts with the rows that arrive after it. Has no effect once the agent has stored a position.",
+                maxLength: 32,
+                pattern: '^([0-9]+(\\.[0-9]+)?(ms|s|m|h))+$',
+                'x-kubernetes-validations': [
+                  {
+                    rule: "duration(self) <= duration('720h')",
+                    message: 'backfill must be at most 720h',
+                  },
+                ],
+              },
             },
           },
           cache: {
@@ -617,7 +630,7 @@ export const openApiSchemas: Record<
           },
           conditions: {
             type: 'array',
-            description: 'Ready, SourceReachable, ModelLoaded and Degraded.',
+            description: 'Ready, SourceReachable, ModelLoaded, ModelDrift and Degraded.',
             maxItems: 16,
             'x-kubernetes-list-type': 'map',
             'x-kubernetes-list-map-keys': ['type'],
@@ -686,7 +699,7 @@ export const openApiSchemas: Record<
           modelVersion: {
             type: 'string',
             description:
-              'Model version all ready agent pods serve; empty when rules only or still rolling out.',
+              'Model version the agent pods report serving; while they serve different versions (during a rollout), each of them, comma-separated. Empty without spec.model and until a pod serves a model.',
             maxLength: 63,
           },
           lastCycleTime: {
@@ -697,7 +710,8 @@ export const openApiSchemas: Record<
           linesAnalyzed: {
             type: 'integer',
             format: 'int64',
-            description: 'Log lines analysed since the agent was created.',
+            description:
+              "Log lines analysed, summed over the analysis cycles recorded in the agent pods' stores (a pod whose emptyDir store is lost starts again from zero).",
             minimum: 0,
           },
           anomalies: {
@@ -707,7 +721,8 @@ export const openApiSchemas: Record<
               total: {
                 type: 'integer',
                 format: 'int64',
-                description: 'Since the agent was created.',
+                description:
+                  "Anomalies the agent pods' stores hold now (they keep them for storage.retention).",
                 minimum: 0,
               },
               last24h: {

@@ -135,6 +135,10 @@ export interface AnalysisAgentSpecSource {
    * @default 5000
    */
   batchSize?: number;
+  /**
+   * On the agent's first start (no position stored yet), also analyse the rows of this period before now, e.g. 24h, up to 720h: a new agent then reports what already happened. Without it an agent starts with the rows that arrive after it. Has no effect once the agent has stored a position.
+   */
+  backfill?: string;
 }
 
 /**
@@ -435,7 +439,7 @@ export interface AnalysisAgentStatus {
    */
   observedGeneration?: number;
   /**
-   * Ready, SourceReachable, ModelLoaded and Degraded.
+   * Ready, SourceReachable, ModelLoaded, ModelDrift and Degraded.
    */
   conditions?: AnalysisAgentStatusConditionsItem[];
   /**
@@ -451,7 +455,7 @@ export interface AnalysisAgentStatus {
    */
   selector?: string;
   /**
-   * Model version all ready agent pods serve; empty when rules only or still rolling out.
+   * Model version the agent pods report serving; while they serve different versions (during a rollout), each of them, comma-separated. Empty without spec.model and until a pod serves a model.
    */
   modelVersion?: string;
   /**
@@ -459,7 +463,7 @@ export interface AnalysisAgentStatus {
    */
   lastCycleTime?: string;
   /**
-   * Log lines analysed since the agent was created.
+   * Log lines analysed, summed over the analysis cycles recorded in the agent pods' stores (a pod whose emptyDir store is lost starts again from zero).
    */
   linesAnalyzed?: number;
   /**
@@ -503,7 +507,7 @@ export interface AnalysisAgentStatusConditionsItem {
  */
 export interface AnalysisAgentStatusAnomalies {
   /**
-   * Since the agent was created.
+   * Anomalies the agent pods' stores hold now (they keep them for storage.retention).
    */
   total?: number;
   /**

@@ -19,6 +19,7 @@ import {
   type StoredExportJob,
 } from '../../domain/exportJob/desired.js';
 import {
+  exportPodHold,
   exportStatus,
   parseReport,
   type ExportObservation,
@@ -58,6 +59,7 @@ export const EXPORT_RESOURCES = {
 export type KubeJob = KubeObject & { status?: JobObservation };
 export type ExportPod = AgentPod & {
   status?: AgentPod['status'] & {
+    conditions?: { type: string; status: string; reason?: string; message?: string }[];
     containerStatuses?: {
       state?: {
         waiting?: { reason?: string; message?: string };
@@ -277,9 +279,7 @@ export async function reconcileExportJob(
           break;
         }
       }
-    const waiting = pods[0]?.status?.containerStatuses?.[0]?.state?.waiting;
-    if (waiting?.reason && waiting.reason !== 'ContainerCreating')
-      observation.waiting = { reason: waiting.reason, message: waiting.message };
+    Object.assign(observation, exportPodHold(pods[0]?.status));
   }
 
   const computed = exportStatus(observation);
@@ -305,6 +305,13 @@ export async function reconcileExportJob(
       metadata: { name, namespace, resourceVersion: job.metadata.resourceVersion },
       status,
     });
+    // A pod held back (not schedulable, an image that does not pull) is worth an Event once
+    // per reason: `kubectl describe ewexport` then shows why without a look at the pod.
+    const hold = observation.unscheduled ?? observation.waiting;
+    const holding = conditions.find((c) => c.type === 'Running');
+    const before = previous.conditions?.find((c) => c.type === 'Running');
+    if (status.phase === 'Pending' && hold && holding && before?.reason !== holding.reason)
+      await ctx.events.record(job, 'Warning', holding.reason, holding.message);
     if (previous.phase !== status.phase) {
       const failed = conditions.find((c) => c.type === 'Failed' && c.status === 'True');
       const succeeded = conditions.find((c) => c.type === 'Succeeded' && c.status === 'True');

@@ -1,7 +1,7 @@
 // The ExportJob's pure core: the window, the Job it becomes, and the status its observations give.
 import type { ExportProgress } from '../../../../agent-runtime/src/contract/export.js';
 import { exportChildren, exportPlan, exportWindow, type StoredExportJob } from './desired.js';
-import { exportStatus, parseReport } from './status.js';
+import { exportPodHold, exportStatus, parseReport } from './status.js';
 
 const job: StoredExportJob = {
   apiVersion: 'edgewarden.io/v1alpha1',
@@ -232,6 +232,81 @@ describe('status', () => {
       reason: 'ImagePullBackOff',
       message: 'no image',
     });
+  });
+  test("unschedulable: Pending with the scheduler's reason and message, not failed", () => {
+    const scheduler =
+      '0/1 nodes are available: persistentvolumeclaim "edgewarden-exports" not found. preemption: 0/1 nodes are available: 1 Preemption is not helpful for scheduling.';
+    // What the API server holds for a pod the scheduler could not place: phase Pending, no
+    // container status yet, and PodScheduled=False with the scheduler's reason.
+    const hold = exportPodHold({
+      phase: 'Pending',
+      conditions: [
+        { type: 'PodScheduled', status: 'False', reason: 'Unschedulable', message: scheduler },
+      ],
+    });
+    expect(hold).toEqual({ unscheduled: { reason: 'Unschedulable', message: scheduler } });
+    // The Job counts a pending pod as active: that alone must not read as running.
+    const s = exportStatus({ job: { active: 1, startTime: '2026-11-24T12:00:01Z' }, ...hold });
+    expect(s.phase).toBe('Pending');
+    expect(s.conditions).toEqual([
+      {
+        type: 'Running',
+        status: 'False',
+        reason: 'Unschedulable',
+        message: `the export pod cannot be scheduled: ${scheduler}`,
+      },
+      {
+        type: 'Succeeded',
+        status: 'False',
+        reason: 'Pending',
+        message: `the export pod cannot be scheduled: ${scheduler}`,
+      },
+      // Transient: a claim or a node may appear; activeDeadlineSeconds bounds the wait.
+      {
+        type: 'Failed',
+        status: 'False',
+        reason: 'Pending',
+        message: `the export pod cannot be scheduled: ${scheduler}`,
+      },
+    ]);
+    // A retry's pod that cannot be placed keeps the figures of the run before in view.
+    const retry = exportStatus({
+      job: { active: 1, failed: 1 },
+      progress: progress({ recordsDone: 10, recordsTotal: 40 }),
+      ...hold,
+    });
+    expect(retry).toMatchObject({ phase: 'Pending', progress: { summary: '25% (10/40)' } });
+    // A finished Job wins over a leftover pod's condition.
+    expect(
+      exportStatus({ job: { conditions: [{ type: 'Complete', status: 'True' }] }, ...hold }).phase,
+    ).toBe('Succeeded');
+  });
+  test('what holds an export pod: the scheduler first, then a waiting container', () => {
+    expect(exportPodHold(undefined)).toEqual({});
+    expect(
+      exportPodHold({
+        phase: 'Pending',
+        conditions: [{ type: 'PodScheduled', status: 'True' }],
+        containerStatuses: [{ state: { waiting: { reason: 'ContainerCreating' } } }],
+      }),
+    ).toEqual({}); // starting, as it should
+    expect(
+      exportPodHold({
+        conditions: [{ type: 'PodScheduled', status: 'True' }],
+        containerStatuses: [
+          { state: { waiting: { reason: 'ImagePullBackOff', message: 'no such image' } } },
+        ],
+      }),
+    ).toEqual({ waiting: { reason: 'ImagePullBackOff', message: 'no such image' } });
+    expect(
+      exportPodHold({
+        conditions: [{ type: 'PodScheduled', status: 'False', reason: 'SchedulingGated' }],
+      }),
+    ).toEqual({ unscheduled: { reason: 'SchedulingGated' } });
+    // A pod that is on its node and running holds nothing.
+    expect(
+      exportPodHold({ phase: 'Running', conditions: [{ type: 'PodScheduled', status: 'True' }] }),
+    ).toEqual({});
   });
   test('a termination message that is not a report is ignored', () => {
     expect(parseReport('Error: something')).toBeUndefined();

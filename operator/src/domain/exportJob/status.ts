@@ -1,6 +1,7 @@
 // An ExportJob's status, rebuilt every pass from what is observed: its Job's status, its
-// pods (a finished pod's termination message is the exporter's last report), and the running
-// pod's GET /progress. Pure: the same observations give the same status.
+// pods (a finished pod's termination message is the exporter's last report; a pending one's
+// conditions say why it does not run), and the running pod's GET /progress. Pure: the same
+// observations give the same status.
 import type { ExportJobStatus } from '../../../../api/src/generated/types.js';
 import type { ExportProgress } from '../../../../agent-runtime/src/contract/export.js';
 import type { DesiredCondition } from '../../runtime/conditions.js';
@@ -26,9 +27,48 @@ export interface ExportObservation {
   job?: JobObservation;
   /** The freshest report: the running pod's /progress, else the newest termination message. */
   progress?: ExportProgress;
-  /** Why the pod is waiting (ImagePullBackOff, a missing claim, ...). */
+  /** Why the pod's container is waiting (ImagePullBackOff, CreateContainerConfigError, ...). */
   waiting?: { reason: string; message?: string };
+  /**
+   * Why the pod is on no node: its PodScheduled=False condition, as the scheduler wrote it
+   * (Unschedulable: a claim missing or unbound, no node that fits; or SchedulingGated).
+   */
+  unscheduled?: { reason: string; message?: string };
   ttlSecondsAfterFinished?: number;
+}
+
+/** The parts of an export pod's status that say what holds it back. */
+export interface ExportPodStatus {
+  phase?: string;
+  conditions?: { type: string; status: string; reason?: string; message?: string }[];
+  containerStatuses?: { state?: { waiting?: { reason?: string; message?: string } } }[];
+}
+
+/**
+ * What holds an export pod back, from its status: the scheduler's verdict first (a pod on no
+ * node has no container to wait), then its container's waiting reason. ContainerCreating is
+ * a pod starting as it should, not a reason to report.
+ */
+export function exportPodHold(
+  status: ExportPodStatus | undefined,
+): Pick<ExportObservation, 'waiting' | 'unscheduled'> {
+  const scheduled = status?.conditions?.find((c) => c.type === 'PodScheduled');
+  if (scheduled?.status === 'False')
+    return {
+      unscheduled: {
+        reason: scheduled.reason || 'Unschedulable',
+        ...(scheduled.message ? { message: scheduled.message } : {}),
+      },
+    };
+  const waiting = status?.containerStatuses?.[0]?.state?.waiting;
+  if (waiting?.reason && waiting.reason !== 'ContainerCreating')
+    return {
+      waiting: {
+        reason: waiting.reason,
+        ...(waiting.message ? { message: waiting.message } : {}),
+      },
+    };
+  return {};
 }
 
 export type ComputedStatus = Omit<ExportJobStatus, 'conditions' | 'observedGeneration'> & {
@@ -126,7 +166,7 @@ export function exportStatus(o: ExportObservation): ComputedStatus {
       message:
         failed.reason && failed.reason !== reason ? `${message} (Job: ${failed.reason})` : message,
     };
-  } else if ((o.job?.active ?? 0) > 0 && !o.waiting) {
+  } else if ((o.job?.active ?? 0) > 0 && !o.waiting && !o.unscheduled) {
     phase = 'Running';
     const message = progress
       ? `${progress.summary}${p?.resumedAt !== undefined ? `, resumed after ${p.resumedAt} records` : ''}${(o.job?.failed ?? 0) > 0 ? `; retry ${o.job!.failed}` : ''}`
@@ -139,6 +179,15 @@ export function exportStatus(o: ExportObservation): ComputedStatus {
     };
     succeeded = { type: 'Succeeded', status: 'False', reason: 'Running', message };
     failedCondition = { type: 'Failed', status: 'False', reason: 'Running', message };
+  } else if (o.unscheduled) {
+    // The Job counts its pending pod as active, but nothing runs: say why, and keep it
+    // Pending, not Failed. A claim or a node may still appear (the scheduler retries by
+    // itself); activeDeadlineSeconds bounds the wait.
+    phase = 'Pending';
+    const message = `the export pod cannot be scheduled: ${o.unscheduled.message ?? o.unscheduled.reason}`;
+    running = { type: 'Running', status: 'False', reason: o.unscheduled.reason, message };
+    succeeded = { type: 'Succeeded', status: 'False', reason: 'Pending', message };
+    failedCondition = { type: 'Failed', status: 'False', reason: 'Pending', message };
   } else {
     phase = 'Pending';
     const reason = o.waiting?.reason ?? 'Pending';

@@ -1,0 +1,150 @@
+// The Prometheus metric families an agent exports, in one place: the running agent
+// (agentRunner.ts) fills them cycle by cycle, and `edgewarden demo --serve` fills the same
+// families from its one analysis, so dashboards and alerts read both alike. Labels are the
+// agent's kind and a bounded device label (deviceSeries.ts), never an address.
+import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
+
+import type { Anomaly } from '../agents/types.js';
+import { MAX_DEVICE_SERIES, OTHER_DEVICES, type DeviceSeries } from './deviceSeries.js';
+
+/** Registers every agent metric family on `r`; returns them, to be filled. */
+export function agentMetrics(r: Registry) {
+  return {
+    lines: new Counter({
+      name: 'edgewarden_lines_read_total',
+      help: 'Log lines read from the source.',
+      labelNames: ['agent'],
+      registers: [r],
+    }),
+    stretch: new Gauge({
+      name: 'edgewarden_cycle_stretch',
+      help: 'How many intervals the agent waits between cycles (above 1 under CPU or memory pressure).',
+      labelNames: ['agent'],
+      registers: [r],
+    }),
+    inferenceErrors: new Counter({
+      name: 'edgewarden_inference_errors_total',
+      help: 'Batches of windows the model failed to score (skipped; the rules still ran).',
+      labelNames: ['agent'],
+      registers: [r],
+    }),
+    inference: new Histogram({
+      name: 'edgewarden_inference_duration_seconds',
+      help: 'Duration of model inference, per batch of windows.',
+      labelNames: ['agent'],
+      buckets: [0.0005, 0.001, 0.005, 0.01, 0.05, 0.1, 0.5, 1],
+      registers: [r],
+    }),
+    notifications: new Counter({
+      name: 'edgewarden_notifications_total',
+      help: 'Alerts sent, by channel and outcome.',
+      labelNames: ['agent', 'channel', 'outcome'],
+      registers: [r],
+    }),
+    unparsed: new Counter({
+      name: 'edgewarden_lines_unparsed_total',
+      help: 'Source rows skipped as unreadable (no usable timestamp).',
+      labelNames: ['agent'],
+      registers: [r],
+    }),
+    anomalies: new Counter({
+      name: 'edgewarden_anomalies_total',
+      help: 'Anomalies found, by type and severity.',
+      labelNames: ['agent', 'type', 'severity'],
+      registers: [r],
+    }),
+    cycles: new Histogram({
+      name: 'edgewarden_cycle_duration_seconds',
+      help: 'Duration of analysis cycles.',
+      labelNames: ['agent'],
+      buckets: [0.05, 0.1, 0.5, 1, 2, 5, 10, 30, 60, 120],
+      registers: [r],
+    }),
+    sourceErrors: new Counter({
+      name: 'edgewarden_source_errors_total',
+      help: 'Failed reads from the source (after retries).',
+      labelNames: ['agent'],
+      registers: [r],
+    }),
+    lag: new Gauge({
+      name: 'edgewarden_watermark_lag_seconds',
+      help: 'Age of the newest line analysed.',
+      labelNames: ['agent'],
+      registers: [r],
+    }),
+    featureDrift: new Gauge({
+      name: 'edgewarden_feature_drift',
+      help: "Kolmogorov-Smirnov distance (0-1) between each feature's live values and the served model's training values.",
+      labelNames: ['agent', 'feature'],
+      registers: [r],
+    }),
+    modelDrift: new Gauge({
+      name: 'edgewarden_model_drift',
+      help: '1 when some feature of the served model has drifted from its training distribution.',
+      labelNames: ['agent'],
+      registers: [r],
+    }),
+    model: new Gauge({
+      name: 'edgewarden_model_info',
+      help: 'The model version served (value 1).',
+      labelNames: ['agent', 'version'],
+      registers: [r],
+    }),
+    deviceLastLine: new Gauge({
+      name: 'edgewarden_device_last_line_timestamp_seconds',
+      help: `Unix time of the newest line read from each device (host); past ${MAX_DEVICE_SERIES} devices, the rest share device="${OTHER_DEVICES}".`,
+      labelNames: ['agent', 'device'],
+      registers: [r],
+    }),
+    deviceAnomalies: new Counter({
+      name: 'edgewarden_device_anomalies_total',
+      help: `Anomalies found, by device (host); past ${MAX_DEVICE_SERIES} devices, the rest share device="${OTHER_DEVICES}".`,
+      labelNames: ['agent', 'device'],
+      registers: [r],
+    }),
+    ready: new Gauge({
+      name: 'edgewarden_ready',
+      help: '1 when the agent is ready (source reachable, model loaded if configured).',
+      labelNames: ['agent'],
+      registers: [r],
+    }),
+  };
+}
+
+export type AgentMetrics = ReturnType<typeof agentMetrics>;
+
+/** The series an agent has from its start, at 0 (1 for the stretch), before anything happens. */
+export function startAgentSeries(m: AgentMetrics, agent: string): void {
+  const labels = { agent };
+  m.lines.inc(labels, 0);
+  m.unparsed.inc(labels, 0);
+  m.inferenceErrors.inc(labels, 0);
+  m.stretch.set(labels, 1);
+  m.sourceErrors.inc(labels, 0);
+}
+
+/** Moves each device's last-line gauge (a new device also starts its anomaly count at 0). */
+export function publishDevices(
+  m: AgentMetrics,
+  agent: string,
+  devices: DeviceSeries,
+  newest: ReadonlyMap<string, number>,
+): void {
+  for (const [device, seconds] of devices.observe(newest)) {
+    const labels = { agent, device };
+    m.deviceLastLine.set(labels, seconds);
+    m.deviceAnomalies.inc(labels, 0);
+  }
+}
+
+/** Counts anomalies found: by type and severity, and by (bounded) device. */
+export function countAnomalies(
+  m: AgentMetrics,
+  devices: DeviceSeries,
+  anomalies: readonly Anomaly[],
+): void {
+  for (const a of anomalies) {
+    m.anomalies.inc({ agent: a.agent, type: a.type, severity: String(a.severity) });
+    m.deviceAnomalies.inc({ agent: a.agent, device: devices.label(a.device) });
+  }
+}
