@@ -10,7 +10,7 @@ export default {
   ...base,
   displayName: 'e2e',
   testMatch: ['<rootDir>/test/e2e/**/*.test.ts'],
-  globalSetup: '<rootDir>/test/control-plane/jest-global-setup.mjs',
+  globalSetup: '<rootDir>/test/e2e/jest-global-setup.mjs',
   globalTeardown: '<rootDir>/test/control-plane/jest-global-teardown.mjs',
   maxWorkers: 1,
   testTimeout: 180000,

@@ -3,7 +3,7 @@
 // generates its certificates, picks free ports so several runs can share a machine, writes an
 // admin kubeconfig, and stops every process it started. See docs/testing.md.
 import { spawn, execFile, type ChildProcess } from 'node:child_process';
-import { closeSync, openSync } from 'node:fs';
+import { closeSync, existsSync, openSync } from 'node:fs';
 import { access, mkdtemp, mkdir, readFile, readdir, rm, writeFile } from 'node:fs/promises';
 import { request as httpRequest } from 'node:http';
 import { request as httpsRequest } from 'node:https';
@@ -14,6 +14,8 @@ import { promisify } from 'node:util';
 
 import { createCa, issueCertificate } from '../services/certs.js';
 import { freePort } from '../services/net.js';
+import { LOCAL_NODE_NAME } from './localNode.js';
+import { claimPodNetwork, type PodNetworkPlan } from './podNetwork.js';
 
 const run = promisify(execFile);
 const here = path.dirname(fileURLToPath(import.meta.url));
@@ -35,6 +37,8 @@ export interface ControlPlane {
   kubeconfig: string;
   server: string;
   tools: ToolPaths;
+  /** With `localNode`: the node's address, at which its pods reach this machine. */
+  localNodeAddress?: string;
   stop(): Promise<void>;
   /** SIGKILL every process at once, synchronously: for a process 'exit' handler. */
   killSync(): void;
@@ -47,6 +51,11 @@ export interface StartOptions {
   nodes?: number;
   /** Keep the folder (logs, etcd data) after stop, for debugging. */
   keep?: boolean;
+  /**
+   * Also a node whose pods really run on this machine (localNode.ts), with its own pod
+   * network: what the end-to-end suites use. Needs root; one per machine.
+   */
+  localNode?: boolean;
 }
 
 /** The source of versions.env, which the build script and this launcher share. */
@@ -95,13 +104,14 @@ export async function locateTools(): Promise<ToolPaths> {
 }
 
 /** A CA, a serving certificate for 127.0.0.1, an admin client certificate and a service-account key. */
-async function writeCertificates(dir: string): Promise<void> {
+async function writeCertificates(dir: string, podNetwork?: PodNetworkPlan): Promise<void> {
   await createCa(dir, 'edgewarden-test-ca');
   await issueCertificate(
     dir,
     'apiserver',
     '/CN=kube-apiserver',
-    'subjectAltName=IP:127.0.0.1,DNS:localhost\nextendedKeyUsage=serverAuth',
+    // The local node's pods reach the API server at the pod network's gateway.
+    `subjectAltName=IP:127.0.0.1,${podNetwork ? `IP:${podNetwork.gateway},` : ''}DNS:localhost\nextendedKeyUsage=serverAuth`,
   );
   await issueCertificate(dir, 'admin', '/O=system:masters/CN=admin', 'extendedKeyUsage=clientAuth');
   const openssl = (...args: string[]): Promise<unknown> => run('openssl', args, { cwd: dir });
@@ -225,7 +235,9 @@ export async function startControlPlane(options: StartOptions = {}): Promise<Con
       .join('\n');
 
   try {
-    await writeCertificates(dir);
+    // The local node's pod network, chosen first: the API server's certificate names its gateway.
+    const podNetwork = options.localNode ? claimPodNetwork() : undefined;
+    await writeCertificates(dir, podNetwork);
     const [etcdPort, peerPort, apiPort, kcmPort, schedPort, kwokPort] = await Promise.all(
       Array.from({ length: 6 }, freePort),
     );
@@ -330,6 +342,33 @@ export async function startControlPlane(options: StartOptions = {}): Promise<Con
       );
       return out.split(' ').filter((s) => s === 'True').length === (options.nodes ?? 1);
     });
+    if (options.localNode) {
+      // A process of its own (its pods are its children), logging beside the others.
+      launch('local-node', process.execPath, [
+        // Compiled beside this file, or (run from source by ts-jest) in dist/.
+        existsSync(path.join(here, 'local-node-cli.js'))
+          ? path.join(here, 'local-node-cli.js')
+          : path.resolve(here, '../../dist/test/control-plane/local-node-cli.js'),
+        `--kubeconfig=${kubeconfig}`,
+        `--kubectl=${tools.kubectl}`,
+        `--dir=${path.join(dir, 'local-node')}`,
+        `--api-server-port=${apiPort}`,
+        `--cert=${dir}/apiserver.crt`,
+        `--key=${dir}/apiserver.key`,
+        `--network=${podNetwork!.index}`,
+      ]);
+      await waitFor('the local node Ready', async () =>
+        (
+          await kubectl(
+            'get',
+            'node',
+            LOCAL_NODE_NAME,
+            '-o',
+            'jsonpath={.status.conditions[?(@.type=="Ready")].status}',
+          )
+        ).includes('True'),
+      );
+    }
     await waitFor(
       'default ServiceAccount',
       async () => (await kubectl('get', 'serviceaccount', 'default', '-o', 'name')).trim() !== '',
@@ -344,7 +383,8 @@ export async function startControlPlane(options: StartOptions = {}): Promise<Con
           .filter((s) => s.child.exitCode === null && s.child.pid)
           .map((s) => [s.name, s.child.pid!]),
       );
-    return { dir, kubeconfig, server, tools, stop, killSync, pids };
+    const localNodeAddress = podNetwork?.gateway;
+    return { dir, kubeconfig, server, tools, localNodeAddress, stop, killSync, pids };
   } catch (error) {
     await stop().catch(() => undefined);
     throw error;

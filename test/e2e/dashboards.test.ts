@@ -1,11 +1,13 @@
 // The Grafana dashboards, end to end: no dead panels. A real control plane, the operator as a
 // process, a real PostgreSQL that router logs keep arriving in (the OpenWrt sample, replayed
 // from three routers) with the demo's attacks injected, and each of the six agents run in turn
-// from its AnalysisAgent's pod (the local kubelet) with a model to serve: the shipped baselines,
-// or models trained here with `edgewarden train`'s code; the auth agent's then replaced by a
-// ModelDeployment rollout. An ExportJob runs to completion. A real Prometheus (Debian's
-// package) scrapes the agent pods through the chart's PodMonitor relabelling and the operator
-// with its ServiceMonitor's labels, every second.
+// from its AnalysisAgent's pod (run by the control plane's local node, at the pod's own IP)
+// with a model to serve: the shipped baselines, or models trained here with `edgewarden
+// train`'s code; the auth agent's then replaced by a ModelDeployment rollout. An ExportJob
+// runs to completion. A real Prometheus (Debian's package) scrapes the agent pods at their pod
+// IPs through the chart's PodMonitor relabelling and the operator with its ServiceMonitor's
+// labels, every second. What the pods connect to (PostgreSQL, the Slack receiver) listens on
+// the node's address, where the pods reach this machine (EDGEWARDEN_E2E_HOST_ADDRESS).
 //
 // Then every dashboard the chart renders (dashboards.enabled, ConfigMaps found by the Grafana
 // sidecar's label in the API server) is read as Grafana reads it: its variables resolved by
@@ -28,13 +30,13 @@ import { logreadTime, scenarios } from '../../agent-runtime/src/demo/attacks.js'
 import { SyslogParser } from '../../agent-runtime/src/parse/syslog.js';
 import { train } from '../../agent-runtime/src/train/train.js';
 import type { Dashboard } from '../../scripts/dashboards.js';
+import { podProcesses } from '../control-plane/podNetwork.js';
 import {
   applyObject,
   createNamespace,
   eventually,
   helmRun,
   createSecret,
-  createSourceSecrets,
   hostPathClaim,
   installCrds,
   kubectl,
@@ -43,12 +45,7 @@ import {
   repoRoot,
   startOperator,
 } from '../integration/kube.js';
-import {
-  runPodLocally,
-  scheduledPod,
-  type LocalPod,
-  type Pod,
-} from '../integration/localKubelet.js';
+import type { Pod } from '../integration/localKubelet.js';
 import {
   adminClient,
   createLogTable,
@@ -91,6 +88,8 @@ const ROUTERS: [string, number][] = [
 /** The router the attacks land on. */
 const ATTACKED = 'gw-shop';
 
+/** This machine's address as the pods see it: the local node's (jest-global-setup.mjs). */
+const hostAddress = process.env.EDGEWARDEN_E2E_HOST_ADDRESS;
 let started: number;
 let namespace: string;
 let monitoring: string;
@@ -103,7 +102,6 @@ let receiver: Server;
 let background: NodeJS.Timeout | undefined;
 let work: string;
 const pvName = `e2e-exports-pv-${process.pid}`;
-const pods: LocalPod[] = [];
 const notifications: string[] = [];
 /** The model each agent serves first: its folder and version. */
 const models = new Map<AgentName, { dir: string; version: string }>();
@@ -183,18 +181,63 @@ async function trainModel(agent: 'auth' | 'firewall'): Promise<{ dir: string; ve
   return { dir: out, version };
 }
 
+type NodePod = Pod & {
+  spec: Pod['spec'] & { nodeName?: string };
+  status?: Pod['status'] & { conditions?: { type: string; status: string }[] };
+};
+
+/** The pod's log, as `kubectl logs` gives it (the local node serves it), for failure messages. */
+async function podLog(selector: string[]): Promise<string> {
+  const r = await kubectlRun(['logs', '-n', namespace, '--tail=200', ...selector]);
+  return (r.code === 0 ? r.stdout : `(kubectl logs: ${r.stderr.trim()})`).slice(-3000);
+}
+
+/** The agent's pod once the local node runs it (Running, with its IP). */
+async function runningPod(name: string): Promise<NodePod> {
+  return eventually(
+    `pod ${name} running on the local node`,
+    async () => {
+      const p = await kubectlJson<NodePod>(['get', 'pod', name, '-n', namespace]).catch(
+        () => undefined,
+      );
+      return p?.status?.phase === 'Running' && p.status.podIP ? p : undefined;
+    },
+    120_000,
+  );
+}
+
+/** The agent's address: its pod IP and the port of its `http` container port. */
+function agentUrl(pod: NodePod): string {
+  const port = pod.spec.containers[0]!.ports!.find((p) => p.name === 'http')!.containerPort;
+  return `http://${pod.status!.podIP}:${port}`;
+}
+
+/**
+ * Puts `from`'s files in the pod's volume `volume`, as its container sees it (the node has no
+ * `kubectl exec`/`cp`: the container's own view of the files, /proc/PID/root, on this machine).
+ */
+async function copyIntoPod(pod: NodePod, volume: string, from: string): Promise<void> {
+  const mount = pod.spec.containers[0]!.volumeMounts!.find((m) => m.name === volume)!.mountPath;
+  const [pid] = await podProcesses(pod.status!.podIP!);
+  if (pid === undefined) throw new Error(`no process of pod ${pod.metadata.name} on this machine`);
+  // Its volumes are mounted before the container starts: it answers, so they are there.
+  await cp(from, `/proc/${pid}/root${mount}`, { recursive: true });
+}
+
 interface AgentStatusView {
   model?: { version?: string };
   lastCycleTime?: string;
   linesAnalyzed: number;
 }
-const agentStatus = async (): Promise<AgentStatusView> =>
-  (await (await fetch('http://127.0.0.1:8080/status')).json()) as AgentStatusView;
+const agentStatus = async (pod: NodePod): Promise<AgentStatusView> =>
+  (await (
+    await fetch(`${agentUrl(pod)}/status`, { signal: AbortSignal.timeout(5000) })
+  ).json()) as AgentStatusView;
 
 const query = (q: string): Promise<Series[]> => instantQuery(prometheus!.url, q);
 
-/** Waits until Prometheus answers `q` with a series, with the agent's log on failure. */
-async function scraped(what: string, q: string, pod?: LocalPod, timeoutMs = 90_000) {
+/** Waits until Prometheus answers `q` with a series, with the agent pod's log on failure. */
+async function scraped(what: string, q: string, pod?: string, timeoutMs = 90_000) {
   return eventually(
     what,
     async () => {
@@ -202,20 +245,23 @@ async function scraped(what: string, q: string, pod?: LocalPod, timeoutMs = 90_0
       return r.length > 0 ? r : undefined;
     },
     timeoutMs,
-  ).catch((error: Error) => {
+  ).catch(async (error: Error) => {
     throw new Error(
-      `${error.message}\nquery: ${q}\nagent:\n${pod?.log().slice(-3000)}\nprometheus:\n${prometheus?.log().slice(-2000)}`,
+      `${error.message}\nquery: ${q}\nagent:\n${pod ? await podLog([pod]) : ''}\nprometheus:\n${prometheus?.log().slice(-2000)}`,
     );
   });
 }
 
 beforeAll(async () => {
   started = Math.floor(Date.now() / 1000);
+  if (!hostAddress)
+    throw new Error('EDGEWARDEN_E2E_HOST_ADDRESS is not set: run with jest.e2e.config.js');
   work = await mkdtemp(path.join(tmpdir(), 'edgewarden-e2e-'));
   await installCrds();
   namespace = await createNamespace('e2e-home');
   monitoring = await createNamespace('monitoring');
-  postgres = await startPostgres();
+  // On the node's address too, where the pods reach it (its certificate names that address).
+  postgres = await startPostgres([hostAddress]);
   admin = await adminClient(postgres);
   await createLogTable(admin);
   models.set('auth', await trainModel('auth'));
@@ -235,12 +281,22 @@ beforeAll(async () => {
       res.end('ok');
     });
   });
-  await new Promise<void>((r) => receiver.listen(0, '127.0.0.1', () => r()));
-  await createSourceSecrets(namespace, postgres, 'reader:reader-secret');
+  await new Promise<void>((r) => receiver.listen(0, hostAddress, () => r()));
+  // The Secrets name this machine as the pods reach it.
+  await createSecret(
+    namespace,
+    'router-logs-db',
+    `--from-literal=url=postgresql://reader:reader-secret@${hostAddress}:${postgres.port}/postgres`,
+  );
+  await createSecret(
+    namespace,
+    'router-logs-db-ca',
+    `--from-file=ca.crt=${path.join(postgres.dir, 'ca.crt')}`,
+  );
   await createSecret(
     namespace,
     'edgewarden-slack',
-    `--from-literal=url=http://127.0.0.1:${(receiver.address() as AddressInfo).port}/services/T0/B0/x`,
+    `--from-literal=url=http://${hostAddress}:${(receiver.address() as AddressInfo).port}/services/T0/B0/x`,
   );
   // The ExportJob's destination: a claim bound to a folder of this machine.
   const exports = path.join(work, 'exports');
@@ -345,7 +401,6 @@ beforeAll(async () => {
 
 afterAll(async () => {
   clearInterval(background);
-  for (const p of pods) await p.stop().catch(() => undefined);
   if (operator && operator.proc.exitCode === null) {
     operator.proc.kill('SIGTERM');
     await new Promise((r) => operator.proc.once('exit', r));
@@ -355,6 +410,7 @@ afterAll(async () => {
   await new Promise((r) => receiver?.close(r));
   await admin?.end().catch(() => undefined);
   await postgres?.remove();
+  // The namespace's pods go with it: the local node stops them.
   for (const ns of [namespace, monitoring])
     if (ns) await kubectlRun(['delete', 'namespace', ns, '--wait=false']);
   await kubectlRun(['delete', 'pv', pvName, '--wait=false']);
@@ -369,7 +425,8 @@ function expectedTypes(agent: AgentName): string[][] {
 
 describe.each(agentNames.map((n) => [n]))('the %s agent', (agent) => {
   const name = `home-${agent}`;
-  let pod: LocalPod;
+  const podName = `${name}-agent-0`;
+  let pod: NodePod;
 
   test('runs from its pod, finds the attacks injected, and is scraped with its model', async () => {
     const model = models.get(agent)!;
@@ -390,20 +447,40 @@ describe.each(agentNames.map((n) => [n]))('the %s agent', (agent) => {
         notifications: { slack: { webhookSecretRef: { name: 'edgewarden-slack' } } },
       },
     });
-    pod = await runPodLocally(await scheduledPod(namespace, `${name}-agent-0`));
-    pods.push(pod);
+    // The local node runs the pod the scheduler puts on it; the agent answers at its pod IP.
+    pod = await runningPod(podName);
+    await eventually(
+      `${agent}: the agent answering at ${agentUrl(pod)}`,
+      () => agentStatus(pod).catch(() => undefined),
+      120_000,
+    ).catch(async (error: Error) => {
+      throw new Error(`${error.message}\nagent:\n${await podLog([podName])}`);
+    });
     // The model arrives in the model volume, as a delivery would leave it.
-    await cp(model.dir, pod.volumes.model!, { recursive: true });
+    await copyIntoPod(pod, 'model', model.dir);
     const warm = agent === 'template' ? 2000 : 1; // the template agent learns before it reports
     await eventually(
       `${agent}: the model served and ${warm} lines analysed`,
       async () => {
-        const s = await agentStatus();
-        return s.model?.version === model.version && s.linesAnalyzed >= warm ? s : undefined;
+        const s = await agentStatus(pod).catch(() => undefined);
+        return s?.model?.version === model.version && s.linesAnalyzed >= warm ? s : undefined;
       },
       120_000,
-    ).catch((error: Error) => {
-      throw new Error(`${error.message}\nagent:\n${pod.log().slice(-3000)}`);
+    ).catch(async (error: Error) => {
+      throw new Error(`${error.message}\nagent:\n${await podLog([podName])}`);
+    });
+    // And its pod Ready in the API server (the node reports the readiness probe's answer).
+    await eventually(
+      `${agent}: pod ${podName} Ready`,
+      async () => {
+        const p = await kubectlJson<NodePod>(['get', 'pod', podName, '-n', namespace]);
+        return p.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True')
+          ? true
+          : undefined;
+      },
+      60_000,
+    ).catch(async (error: Error) => {
+      throw new Error(`${error.message}\nagent:\n${await podLog([podName])}`);
     });
 
     // The attacks, on one router: each scenario's lines in one statement (one window).
@@ -418,11 +495,11 @@ describe.each(agentNames.map((n) => [n]))('the %s agent', (agent) => {
           .map(([, rest]) => ({ device: ATTACKED, ...row(`${logreadTime(Date.now())} ${rest}`) })),
       );
 
-    const sel = `namespace="${namespace}", pod="${name}-agent-0", agent="${agent}"`;
+    const sel = `namespace="${namespace}", pod="${podName}", agent="${agent}"`;
     const found = await scraped(
       `${agent}: the attacks' anomaly types in Prometheus`,
       `edgewarden_anomalies_total{${sel}}`,
-      pod,
+      podName,
     ).then(async () =>
       eventually(
         `${agent}: every attack found`,
@@ -438,7 +515,7 @@ describe.each(agentNames.map((n) => [n]))('the %s agent', (agent) => {
       ).catch(async (error: Error) => {
         const types = (await query(`edgewarden_anomalies_total{${sel}}`)).map((r) => r.metric.type);
         throw new Error(
-          `${error.message}: found ${types.join(', ')}\nagent:\n${pod.log().slice(-3000)}`,
+          `${error.message}: found ${types.join(', ')}\nagent:\n${await podLog([podName])}`,
         );
       }),
     );
@@ -453,9 +530,9 @@ describe.each(agentNames.map((n) => [n]))('the %s agent', (agent) => {
       `edgewarden_notifications_total{${sel}, outcome="sent"}`,
       `increase(edgewarden_inference_duration_seconds_count{${sel}}[20s]) > 0`,
       `increase(edgewarden_cycle_duration_seconds_count{${sel}}[20s]) > 0`,
-      `up{namespace="${namespace}", pod="${name}-agent-0", container="agent"} == 1`,
+      `up{namespace="${namespace}", pod="${podName}", container="agent"} == 1`,
     ])
-      await scraped(`${agent}: ${q}`, q, pod);
+      await scraped(`${agent}: ${q}`, q, podName);
     // A counter needs two samples for rate() and increase(): the pod runs on until every
     // series a panel reads has ten.
     for (const metric of [
@@ -466,7 +543,7 @@ describe.each(agentNames.map((n) => [n]))('the %s agent', (agent) => {
       await scraped(
         `${agent}: ten samples of each ${metric} series`,
         `min(count_over_time(${metric}{${sel}}[5m])) >= 10`,
-        pod,
+        podName,
       );
   });
 
@@ -523,14 +600,14 @@ describe.each(agentNames.map((n) => [n]))('the %s agent', (agent) => {
           'jsonpath={.status}',
         ]);
         throw new Error(
-          `${error.message}\nstatus: ${status}\noperator:\n${operator.log().slice(-4000)}\nagent:\n${pod.log().slice(-3000)}`,
+          `${error.message}\nstatus: ${status}\noperator:\n${operator.log().slice(-4000)}\nagent:\n${await podLog([podName])}`,
         );
       });
       // Served long enough to show on a graph of 5 s steps.
       await scraped(
         'auth-2 served',
         `count_over_time(edgewarden_model_info{namespace="${namespace}", agent="auth", version="auth-2"}[5m]) >= ${3 * STEP_SECONDS}`,
-        pod,
+        podName,
       );
       await scraped(
         'the transition gauge',
@@ -538,8 +615,9 @@ describe.each(agentNames.map((n) => [n]))('the %s agent', (agent) => {
       );
     });
 
-  test('stops, and its AnalysisAgent is paused: its pod goes, and Prometheus stops scraping it', async () => {
-    await pod.stop();
+  // One agent at a time, as a user might try them: the machine has two cores, and each agent's
+  // anomalies come from the attacks injected while it runs.
+  test('its AnalysisAgent is paused: its pod goes, and Prometheus stops scraping it', async () => {
     await kubectl([
       'patch',
       'analysisagent',
@@ -550,11 +628,19 @@ describe.each(agentNames.map((n) => [n]))('the %s agent', (agent) => {
       '-p',
       '{"spec":{"paused":true}}',
     ]);
-    // The next agent's process takes port 8080 on this machine: no target may still point there.
+    // Scaled to zero: the pod is deleted, and the local node stops it and removes it.
     await eventually(
-      `${name}-agent-0 gone from Prometheus's targets`,
+      `${podName} stopped and gone from the API server`,
+      async () => {
+        const r = await kubectlRun(['get', 'pod', podName, '-n', namespace, '-o', 'name']);
+        return r.code !== 0 && /NotFound/.test(r.stderr) ? true : undefined;
+      },
+      90_000,
+    );
+    await eventually(
+      `${podName} gone from Prometheus's targets`,
       async () =>
-        (await activeTargets(prometheus!.url)).some((t) => t.labels.pod === `${name}-agent-0`)
+        (await activeTargets(prometheus!.url)).some((t) => t.labels.pod === podName)
           ? undefined
           : true,
       60_000,
@@ -575,23 +661,7 @@ test('an ExportJob runs to completion, and the operator reports its phase', asyn
       destination: { persistentVolumeClaim: { claimName: 'exports' }, path: 'out/last-hour' },
     },
   });
-  const jobPod = await eventually(
-    'the export pod',
-    async () => {
-      const list = await kubectlJson<{ items: (Pod & { spec: { nodeName?: string } })[] }>([
-        'get',
-        'pods',
-        '-n',
-        namespace,
-        '-l',
-        'job-name=last-hour-export',
-      ]);
-      return list.items.find((p) => p.spec.nodeName);
-    },
-    60_000,
-  );
-  const local = await runPodLocally(jobPod);
-  pods.push(local);
+  // The export's Job pod runs on the local node, which reports its end to the Job controller.
   await eventually(
     'the export to succeed',
     async () =>
@@ -607,8 +677,19 @@ test('an ExportJob runs to completion, and the operator reports its phase', asyn
         ? true
         : undefined,
     120_000,
-  ).catch((error: Error) => {
-    throw new Error(`${error.message}\nexporter:\n${local.log().slice(-3000)}`);
+  ).catch(async (error: Error) => {
+    const status = await kubectl([
+      'get',
+      'exportjob',
+      'last-hour',
+      '-n',
+      namespace,
+      '-o',
+      'jsonpath={.status}',
+    ]);
+    throw new Error(
+      `${error.message}\nstatus: ${status}\nexporter:\n${await podLog(['-l', 'job-name=last-hour-export'])}`,
+    );
   });
   await scraped(
     'the phase gauge',

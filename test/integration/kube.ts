@@ -5,7 +5,9 @@ import { randomBytes } from 'node:crypto';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
-export const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
+// Two folders up from test/integration/, whether run from source or compiled into dist/.
+const twoUp = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
+export const repoRoot = path.basename(twoUp) === 'dist' ? path.dirname(twoUp) : twoUp;
 
 export interface Result {
   code: number;
@@ -22,6 +24,9 @@ function runTool(binary: string, args: string[], input?: string): Promise<Result
     child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
     child.on('error', reject);
     child.on('close', (code) => resolve({ code: code ?? -1, stdout, stderr }));
+    // A tool that exits without reading its input (`get`) makes this write fail with EPIPE:
+    // not an error of ours (its exit code and stderr say how it went), and never uncaught.
+    child.stdin.on('error', () => undefined);
     child.stdin.end(input ?? '');
   });
 }

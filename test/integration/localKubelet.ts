@@ -418,17 +418,39 @@ export async function scheduledPod(
 }
 
 /** Sets the pod's IP and its Ready condition, as a kubelet reports them. */
-async function reportStatus(pod: Pod, ready: boolean): Promise<void> {
+async function reportStatus(
+  pod: Pod,
+  ready: boolean,
+  ip: string,
+  container?: Record<string, unknown>,
+): Promise<void> {
   const now = timestamp();
   const status = ready ? 'True' : 'False';
   // The IP lists are replaced whole (a merge patch); conditions are merged by type.
-  await patchStatus(pod, { podIP: '127.0.0.1', podIPs: [{ ip: '127.0.0.1' }] }, 'merge');
+  await patchStatus(pod, { podIP: ip, podIPs: [{ ip }] }, 'merge');
   await patchStatus(pod, {
     conditions: [
       { type: 'Ready', status, lastTransitionTime: now },
       { type: 'ContainersReady', status, lastTransitionTime: now },
     ],
+    // On a node of our own (no kwok), the container's status is ours to report too.
+    ...(container ? { containerStatuses: [{ ...container, ready }] } : {}),
   });
+}
+
+/**
+ * A node of this kubelet's own (test/control-plane/localNode.ts) instead of a kwok node: the
+ * pod gets its own network namespace and IP on the node's pod network, and this kubelet
+ * reports its whole status (kwok reports none of it).
+ */
+export interface OwnNode {
+  /** The pod's IP, and its network namespace (a name under /run/netns). */
+  ip: string;
+  netns: string;
+  /** The node's IP (status.hostIP). */
+  hostIP: string;
+  /** The API server's address as the pod reaches it (KUBERNETES_SERVICE_HOST / _PORT). */
+  apiServer: { host: string; port: string };
 }
 
 // The kubelet's limits (pkg/kubelet/container/runtime.go): a termination message file is read
@@ -459,7 +481,7 @@ const shellQuote = (s: string): string => `'${s.replace(/'/g, `'\\''`)}'`;
  * Runs the pod's one container as a local process and keeps its status (IP, readiness) up to
  * date in the API server; reports the container's end for a pod that runs to completion.
  */
-export async function runPodLocally(pod: Pod): Promise<LocalPod> {
+export async function runPodLocally(pod: Pod, node?: OwnNode): Promise<LocalPod> {
   if (process.getuid?.() !== 0)
     throw new Error(
       'the local kubelet needs root (mount namespaces, setpriv): run the tests as root, as CI does',
@@ -487,22 +509,60 @@ export async function runPodLocally(pod: Pod): Promise<LocalPod> {
       `terminationMessagePath ${terminationPath} inside a volume is not supported by the local kubelet`,
     );
 
-  // kwok plays the pod's start on its fake node (phase Running, an IP of its own): wait for
-  // it, so that nothing kwok writes can land after the container's end has been reported.
-  const started = await eventually(
-    `kwok to start pod ${pod.metadata.name} on its node`,
-    async () => {
-      const p = await kubectlJson<Pod>([
-        'get',
-        'pod',
-        pod.metadata.name,
-        '-n',
-        pod.metadata.namespace,
-      ]);
-      return p.status?.podIP ? p : undefined;
-    },
-    30_000,
-  );
+  const podIP = node?.ip ?? '127.0.0.1';
+  const containerStatus = (startedAt: string): Record<string, unknown> => ({
+    name: container.name,
+    image: container.image ?? '',
+    imageID: '',
+    containerID: `local://${pod.metadata.uid}`,
+    restartCount: 0,
+    started: true,
+    state: { running: { startedAt } },
+  });
+  let started: Pod;
+  if (node) {
+    // Our own node: the pod starts now, with its own IP, as a kubelet reports it.
+    const now = timestamp();
+    await patchStatus(
+      pod,
+      {
+        phase: 'Running',
+        startTime: now,
+        hostIP: node.hostIP,
+        hostIPs: [{ ip: node.hostIP }],
+        podIP,
+        podIPs: [{ ip: podIP }],
+      },
+      'merge',
+    );
+    await patchStatus(pod, {
+      conditions: [
+        { type: 'PodReadyToStartContainers', status: 'True', lastTransitionTime: now },
+        { type: 'Initialized', status: 'True', lastTransitionTime: now },
+        { type: 'Ready', status: 'False', lastTransitionTime: now },
+        { type: 'ContainersReady', status: 'False', lastTransitionTime: now },
+      ],
+      containerStatuses: [{ ...containerStatus(now), ready: false }],
+    });
+    started = { ...pod, status: { ...pod.status, startTime: now } };
+  } else {
+    // kwok plays the pod's start on its fake node (phase Running, an IP of its own): wait for
+    // it, so that nothing kwok writes can land after the container's end has been reported.
+    started = await eventually(
+      `kwok to start pod ${pod.metadata.name} on its node`,
+      async () => {
+        const p = await kubectlJson<Pod>([
+          'get',
+          'pod',
+          pod.metadata.name,
+          '-n',
+          pod.metadata.namespace,
+        ]);
+        return p.status?.podIP ? p : undefined;
+      },
+      30_000,
+    );
+  }
 
   const work = await mkdtemp(path.join(tmpdir(), `kubelet-${pod.metadata.name}-`));
   await chmod(work, 0o755);
@@ -533,7 +593,13 @@ export async function runPodLocally(pod: Pod): Promise<LocalPod> {
   const env = {
     PATH: '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin',
     HOSTNAME: pod.metadata.name,
-    ...(await apiServerEnv()),
+    ...(node
+      ? {
+          KUBERNETES_SERVICE_HOST: node.apiServer.host,
+          KUBERNETES_SERVICE_PORT: node.apiServer.port,
+          KUBERNETES_SERVICE_PORT_HTTPS: node.apiServer.port,
+        }
+      : await apiServerEnv()),
     ...(await resolveEnv(pod, container)),
   };
 
@@ -620,11 +686,13 @@ export async function runPodLocally(pod: Pod): Promise<LocalPod> {
       '3>&-',
     ].join(' '),
   ].join('\n');
-  const proc: ChildProcess = spawn(
-    'unshare',
-    ['--mount', '--propagation', 'private', 'sh', '-c', script],
-    { env, stdio: ['ignore', 'pipe', 'pipe', 'pipe'] },
-  );
+  // On our own node, in the pod's network namespace: its own IP, its own ports.
+  const unshare = ['unshare', '--mount', '--propagation', 'private', 'sh', '-c', script];
+  const argv = node ? ['nsenter', `--net=/run/netns/${node.netns}`, ...unshare] : unshare;
+  const proc: ChildProcess = spawn(argv[0]!, argv.slice(1), {
+    env,
+    stdio: ['ignore', 'pipe', 'pipe', 'pipe'],
+  });
   let output = '';
   proc.stdout!.on('data', (d: Buffer) => (output += d.toString()));
   proc.stderr!.on('data', (d: Buffer) => (output += d.toString()));
@@ -676,14 +744,19 @@ export async function runPodLocally(pod: Pod): Promise<LocalPod> {
       let ready = false;
       if (!container.readinessProbe) ready = startedAt !== undefined && running();
       else if (probe && port)
-        ready = await fetch(`http://127.0.0.1:${port}${probe.path}`, {
+        ready = await fetch(`http://${podIP}:${port}${probe.path}`, {
           signal: AbortSignal.timeout(1000),
         }).then(
           (r) => r.ok,
           () => false,
         );
       if (ready !== lastReady && !stopped) {
-        await reportStatus(pod, ready).catch((error: Error) => {
+        await reportStatus(
+          pod,
+          ready,
+          podIP,
+          node && startedAt ? containerStatus(startedAt) : undefined,
+        ).catch((error: Error) => {
           output += `local kubelet: status not reported: ${error.message}\n`;
         });
         lastReady = ready;
@@ -763,8 +836,8 @@ export async function runPodLocally(pod: Pod): Promise<LocalPod> {
             message: 'Pod was active on the node longer than the specified deadline',
           }
         : {}),
-      podIP: '127.0.0.1',
-      podIPs: [{ ip: '127.0.0.1' }],
+      podIP,
+      podIPs: [{ ip: podIP }],
       conditions: [
         { type: 'Ready', status: 'False', reason, lastTransitionTime: now },
         { type: 'ContainersReady', status: 'False', reason, lastTransitionTime: now },

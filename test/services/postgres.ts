@@ -3,7 +3,7 @@
 // certificate for 127.0.0.1 and localhost, so sslmode verify-full can be tested for real).
 // PostgreSQL refuses to run as root, so as root it runs as the `postgres` user.
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
-import { chmod, chown, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { appendFile, chmod, chown, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
@@ -54,7 +54,11 @@ async function ids(): Promise<{ uid: number; gid: number } | undefined> {
   return { uid: Number(uid), gid: Number(gid) };
 }
 
-export async function startPostgres(): Promise<PostgresServer> {
+/**
+ * `addresses`: more addresses to listen on besides 127.0.0.1 (the local node's gateway, for
+ * pods); the certificate names them too, and password logins over TLS are allowed from them.
+ */
+export async function startPostgres(addresses: string[] = []): Promise<PostgresServer> {
   const bin = await binDir();
   const dir = await mkdtemp(path.join(tmpdir(), 'edgewarden-pg-'));
   const data = path.join(dir, 'data');
@@ -74,7 +78,7 @@ export async function startPostgres(): Promise<PostgresServer> {
     dir,
     'server',
     '/CN=localhost',
-    'subjectAltName=IP:127.0.0.1,DNS:localhost',
+    `subjectAltName=${['127.0.0.1', ...addresses].map((a) => `IP:${a}`).join(',')},DNS:localhost`,
   );
   await chmod(path.join(dir, 'server.key'), 0o600);
   if (owner)
@@ -89,6 +93,14 @@ export async function startPostgres(): Promise<PostgresServer> {
     ...['--auth-local=trust', '--auth-host=scram-sha-256', '-E', 'UTF8', '--no-sync'],
   ]);
   await run(initdb, initArgs);
+  if (addresses.length > 0)
+    await appendFile(
+      path.join(data, 'pg_hba.conf'),
+      // The /16 around each address: the pods' subnet.
+      addresses
+        .map((a) => `hostssl all all ${a.split('.').slice(0, 2).join('.')}.0.0/16 scram-sha-256\n`)
+        .join(''),
+    );
   const port = await freePort();
   let child: ChildProcess | undefined;
 
@@ -99,7 +111,7 @@ export async function startPostgres(): Promise<PostgresServer> {
       '-p',
       String(port),
       '-h',
-      '127.0.0.1',
+      ['127.0.0.1', ...addresses].join(','),
       '-k',
       dir,
       '-c',
