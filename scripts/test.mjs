@@ -19,6 +19,8 @@ for (const tool of [
   'g++',
   'python3',
   'setpriv',
+  'nsenter',
+  'ip',
   '/usr/lib/postgresql/15/bin/postgres',
   'redis-server',
   'promtool',
