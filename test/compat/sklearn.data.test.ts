@@ -4,15 +4,20 @@
 //    and exported with skl2onnx loads through the agent's model loader and scores in
 //    onnxruntime-node as scikit-learn's own score_samples does (to 1e-5);
 //  - our trainer's model and scikit-learn's, fitted on the same windows, agree on what is
-//    anomalous on a labelled set (ROC-AUC side by side).
+//    anomalous on a labelled set (ROC-AUC side by side);
+//  - the scikit-learn model rolled out as a ModelDeployment delivers it (installModel, its
+//    bytes with the manifest.json its source names) scores exactly as from its folder.
 import { spawnSync } from 'node:child_process';
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 import { fleetLog, type InjectedAttack } from '../../agent-runtime/src/demo/fleet.js';
-import { LoadedModel } from '../../agent-runtime/src/model/model.js';
+import { builtInAgents } from '../../agent-runtime/src/agents/registry.js';
+import type { AgentName } from '../../agent-runtime/src/agents/types.js';
+import { installModel } from '../../agent-runtime/src/model/install.js';
+import { LoadedModel, type ModelManifest } from '../../agent-runtime/src/model/model.js';
 import { pythonForChecks } from '../services/python.js';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
@@ -72,6 +77,9 @@ function rocAuc(scores: number[], labels: boolean[]): number {
   return (rankSum - (pos.length * (pos.length + 1)) / 2) / (pos.length * neg.length);
 }
 
+const worstOf = (a: number[], b: number[]): number =>
+  Math.max(...a.map((x, i) => Math.abs(x - b[i]!)));
+
 async function scoresOf(modelDir: string, rows: number[][]): Promise<number[]> {
   const model = await LoadedModel.load(modelDir);
   try {
@@ -82,7 +90,7 @@ async function scoresOf(modelDir: string, rows: number[][]): Promise<number[]> {
 }
 
 describe.each(['wifi', 'dns', 'system'])('%s', (agent) => {
-  test('scikit-learn and edgewarden models: same scores through our loader, same verdicts', async () => {
+  test('scikit-learn and edgewarden models: same scores through our loader (from a folder and rolled out), same verdicts', async () => {
     const trainCsv = path.join(dir, `${agent}-train.csv`);
     const testCsv = path.join(dir, `${agent}-test.csv`);
     await writeFile(
@@ -112,6 +120,40 @@ describe.each(['wifi', 'dns', 'system'])('%s', (agent) => {
     expect(loaded).toHaveLength(sklearn.length);
     const worst = Math.max(...loaded.map((s, i) => Math.abs(-s - sklearn[i]!)));
     expect(worst).toBeLessThan(1e-5);
+
+    // 1b. The same model rolled out: what an agent installs from a ModelDeployment's offer, its
+    // bytes and the manifest.json its source names (manifestKey). skl2onnx's first output is
+    // `label`; only the manifest's `output` makes the agent read `scores`, as from the folder.
+    const manifest = JSON.parse(
+      await readFile(path.join(skDir, 'manifest.json'), 'utf8'),
+    ) as ModelManifest;
+    const offered = {
+      version: manifest.version,
+      agent,
+      features: manifest.features,
+      threshold: manifest.threshold,
+      sha256: manifest.sha256,
+      bytes: await readFile(path.join(skDir, 'model.onnx')),
+      manifest,
+    };
+    const installDir = path.join(dir, `${agent}-installed`);
+    await mkdir(installDir);
+    const { model: rolledOut } = await installModel(installDir, offered, {
+      agent,
+      available: builtInAgents[agent as AgentName].features,
+      golden: [],
+    });
+    const flagged = (scores: number[]): number =>
+      scores.filter((x) => x >= manifest.threshold).length;
+    try {
+      const scores = await rolledOut!.score(test.rows);
+      expect({ flagged: flagged(scores), worst: worstOf(scores, loaded) }).toEqual({
+        flagged: flagged(loaded),
+        worst: 0,
+      });
+    } finally {
+      await rolledOut!.retire();
+    }
 
     // 2. Ours, trained by the CLI on the same windows, against scikit-learn's on the labels.
     const ourDir = path.join(dir, `${agent}-edgewarden`);
@@ -143,7 +185,8 @@ describe.each(['wifi', 'dns', 'system'])('%s', (agent) => {
     const aucSklearn = rocAuc(loaded, labels);
     console.log(
       `${agent}: ${test.rows.length} windows, ${positives} attacked; ROC-AUC edgewarden ${aucOurs.toFixed(3)}, ` +
-        `scikit-learn ${aucSklearn.toFixed(3)}; worst |score difference| through the loader ${worst.toExponential(2)}`,
+        `scikit-learn ${aucSklearn.toFixed(3)}; worst |score difference| through the loader ${worst.toExponential(2)}; ` +
+        `flagged at the threshold, from the folder and rolled out alike: ${flagged(loaded)}`,
     );
     expect(aucOurs).toBeGreaterThan(0.8);
     expect(aucSklearn).toBeGreaterThan(0.8);

@@ -2,8 +2,8 @@
 // auth AnalysisAgent whose pod the local kubelet runs from its spec, reading a real
 // PostgreSQL that gets a failed login every second; models in ConfigMaps (binaryData) and
 // behind a real HTTP server. Forward, refusals, a canary rolled back by itself, an edit back,
-// and an operator killed mid-rollout. The agent process is the same one throughout: every
-// model reaches it hot.
+// an operator killed mid-rollout, and a model whose manifest.json travels with it. The agent
+// process is the same one throughout: every model reaches it hot.
 import type { ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
@@ -14,7 +14,9 @@ import path from 'node:path';
 import type pg from 'pg';
 import { stringify as toYaml } from 'yaml';
 
-import { logisticRegressionOnnx } from '../fixtures/onnx.js';
+import { createHash } from 'node:crypto';
+
+import { logisticRegressionOnnx, twoOutputOnnx } from '../fixtures/onnx.js';
 import {
   startPostgres,
   type PostgresServer,
@@ -55,7 +57,13 @@ interface ModelDeploymentView {
   };
 }
 interface AgentStatusView {
-  model?: { version?: string; sha256?: string };
+  model?: {
+    version?: string;
+    sha256?: string;
+    threshold?: number;
+    scored?: { windows: number; flagged: number };
+  };
+  drift?: { modelVersion: string };
   linesAnalyzed: number;
 }
 
@@ -466,4 +474,75 @@ test('an operator killed mid-rollout: the new one resumes the canary and complet
   ]);
   expect(await served()).toBe('v3');
   expect(await events()).toContain('CanaryPassed');
+});
+
+test('a model with its manifest.json in the ConfigMap: served with the output it names, its threshold and summary', async () => {
+  // skl2onnx's shape: `label` first (1 for every window here), then `scores` (6: normal).
+  // Read by its first output it would flag every window; its manifest says to read
+  // −scores, which flags none.
+  const bytes = twoOutputOnnx([0, 0, 0, 0], 6);
+  const trained = {
+    version: 'sk-1',
+    agent: 'auth',
+    features: FEATURES,
+    threshold: 0.5,
+    sha256: createHash('sha256').update(bytes).digest('hex'),
+    output: { name: 'scores', scale: -1, shift: 0 },
+    summary: Object.fromEntries(
+      FEATURES.map((f) => [
+        f,
+        { count: 100, mean: 1, std: 1, quantiles: Array.from({ length: 101 }, (_, i) => i / 50) },
+      ]),
+    ),
+  };
+  const withManifest = async (name: string, manifest: object): Promise<void> => {
+    const model = path.join(dir, `${name}.onnx`);
+    const json = path.join(dir, `${name}.json`);
+    await writeFile(model, bytes);
+    await writeFile(json, JSON.stringify(manifest, null, 2));
+    await kubectl([
+      'create',
+      'configmap',
+      name,
+      '-n',
+      namespace,
+      `--from-file=model.onnx=${model}`,
+      `--from-file=manifest.json=${json}`,
+    ]);
+  };
+  await withManifest('auth-sk-1', trained);
+  await withManifest('auth-sk-reordered', { ...trained, features: [...FEATURES].reverse() });
+
+  await setSpec({
+    version: 'sk-1',
+    threshold: null, // the manifest's applies
+    source: { configMap: { name: 'auth-sk-1', key: 'model.onnx', manifestKey: 'manifest.json' } },
+    rollout: { strategy: 'AllAtOnce', canary: null },
+  });
+  await statusWhere(
+    'sk-1 rolled out',
+    (m) => m.status?.activeVersion === 'sk-1' && m.status.transition === 'UpToDate',
+    90_000,
+  );
+  const status = await eventually('sk-1 to score windows', async () => {
+    const s = await agentStatus();
+    return s.model?.version === 'sk-1' && (s.model.scored?.windows ?? 0) >= 2 ? s : undefined;
+  });
+  expect(status.model).toMatchObject({ threshold: 0.5, scored: { flagged: 0 } });
+  expect(status.drift?.modelVersion).toBe('sk-1'); // its training summary arrived
+
+  // A manifest of the same features in another order is the spec's mistake, caught in validation.
+  await setSpec({
+    version: 'sk-2',
+    source: {
+      configMap: { name: 'auth-sk-reordered', key: 'model.onnx', manifestKey: 'manifest.json' },
+    },
+  });
+  const refused = await statusWhere(
+    'the reordered manifest refused',
+    (m) => m.status?.lastFailure?.reason === 'FeatureMismatch',
+  );
+  expect(refused.status).toMatchObject({ transition: 'InvalidSpec', activeVersion: 'sk-1' });
+  expect(refused.status?.lastFailure?.message).toContain('same order');
+  expect(await served()).toBe('sk-1');
 });

@@ -3,7 +3,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -232,6 +232,84 @@ test('the agent analyses new lines, serves them, follows the database, and stops
   expect(await again.exited).toBe(0);
 });
 
+test('thresholds: below storeSeverity a finding is neither stored nor counted; below alertSeverity none is sent', async () => {
+  const config = path.join(dir, 'severities.yaml');
+  await writeFile(
+    config,
+    manifest('  thresholds: { storeSeverity: medium, alertSeverity: critical }\n'),
+  );
+  const agent = startAgent(
+    agentEnv({ EDGEWARDEN_CONFIG: config, EDGEWARDEN_DATA_DIR: path.join(dir, 'data-severities') }),
+  );
+  try {
+    const port = await until('the agent to listen', () =>
+      Promise.resolve(/serving on port (\d+)/.exec(agent.output())?.[1]),
+    );
+    const url = (p: string): string => `http://127.0.0.1:${port}${p}`;
+    await until('ready', async () =>
+      (await fetch(url('/readyz'))).status === 200 ? true : undefined,
+    );
+    // One statement, so one cycle reads them all, in one window: a login from a second source
+    // (new_login_source, low), six failures from one source (brute_force, medium), and four
+    // failures then a success from another (success_after_failures, critical).
+    const messages = [
+      "Password auth succeeded for 'root' from 192.0.2.1:2200",
+      "Password auth succeeded for 'root' from 192.0.2.2:2200",
+      ...Array.from(
+        { length: 6 },
+        (_, i) => `Bad password attempt for 'root' from 203.0.113.20:${40000 + i}`,
+      ),
+      ...Array.from(
+        { length: 4 },
+        (_, i) => `Bad password attempt for 'admin' from 198.51.100.30:${41000 + i}`,
+      ),
+      "Password auth succeeded for 'admin' from 198.51.100.30:41009",
+    ];
+    await admin.query(
+      `INSERT INTO log_entries (device_id, timestamp, log_level, process_name, message)
+       SELECT 'gw-severity', now(), 'info', 'dropbear', m FROM unnest($1::text[]) WITH ORDINALITY AS x(m, n) ORDER BY n`,
+      [messages],
+    );
+    const stored = await until('the critical finding to be stored', async () => {
+      const list = (await (await fetch(url('/anomalies'))).json()) as {
+        type: string;
+        device: string;
+        severity: number;
+      }[];
+      const mine = list.filter((a) => a.device === 'gw-severity');
+      return mine.some((a) => a.type === 'success_after_failures') ? mine : undefined;
+    });
+    expect(stored.map((a) => [a.type, a.severity]).sort()).toEqual([
+      ['brute_force', 3],
+      ['success_after_failures', 5],
+    ]);
+    // Alerts go out after the cycle commits, in the order found: the brute force came first.
+    await until('the critical alert', () =>
+      Promise.resolve(
+        alerts.some(
+          (a) => a.anomaly.device === 'gw-severity' && a.anomaly.type === 'success_after_failures',
+        )
+          ? true
+          : undefined,
+      ),
+    );
+    expect(
+      alerts.filter((a) => a.anomaly.device === 'gw-severity').map((a) => a.anomaly.type),
+    ).toEqual(['success_after_failures']);
+    const metrics = await (await fetch(url('/metrics'))).text();
+    expect(metrics).toMatch(
+      /^edgewarden_anomalies_total\{agent="auth",type="brute_force",severity="3"\} 1$/m,
+    );
+    expect(metrics).not.toContain('new_login_source');
+    expect(metrics).toMatch(
+      /^edgewarden_device_anomalies_total\{agent="auth",device="gw-severity"\} 2$/m,
+    );
+  } finally {
+    agent.proc.kill('SIGTERM');
+  }
+  expect(await agent.exited).toBe(0);
+});
+
 test.each([
   [{ EDGEWARDEN_PG_URL: undefined }, 'no database connection: set EDGEWARDEN_PG_URL'],
   [{ EDGEWARDEN_PG_URL: 'mysql://x@y/z' }, 'EDGEWARDEN_PG_URL: must start with postgresql://'],
@@ -261,8 +339,13 @@ test('a manifest that breaks the schema stops the agent, naming the field', asyn
   expect(agent.output()).toContain('spec.replicas');
 });
 
-test('the served model’s features are checked for drift: /status, /metrics', async () => {
-  // A model trained on quiet logins: one success and now and then one failure per window.
+/** A model trained on quiet logins: one success and now and then one failure per window. */
+let quietModel: Promise<string> | undefined;
+function quietLoginsModel(): Promise<string> {
+  quietModel ??= trainQuietLogins();
+  return quietModel;
+}
+async function trainQuietLogins(): Promise<string> {
   const trainLog = path.join(dir, 'quiet-logins.log');
   const lines: string[] = [];
   const t0 = Date.parse('2026-11-01T00:00:00Z');
@@ -284,6 +367,11 @@ test('the served model’s features are checked for drift: /status, /metrics', a
     seed: 1,
     windowMs: 10_000,
   });
+  return modelDir;
+}
+
+test('the served model’s features are checked for drift: /status, /metrics', async () => {
+  const modelDir = await quietLoginsModel();
   const config = path.join(dir, 'with-model.yaml');
   await writeFile(config, manifest('  model: { name: auth-model }\n'));
   const agent = startAgent(
@@ -326,6 +414,77 @@ test('the served model’s features are checked for drift: /status, /metrics', a
     expect(metrics).toMatch(/^edgewarden_model_drift\{agent="auth"\} 1$/m);
     expect(metrics).toMatch(
       /^edgewarden_feature_drift\{agent="auth",feature="failures"\} (1|0\.\d+)$/m,
+    );
+  } finally {
+    agent.proc.kill('SIGTERM');
+  }
+  expect(await agent.exited).toBe(0);
+});
+
+test('a rolled-out model is checked for drift too: PUT /model with its manifest.json', async () => {
+  // The quiet-logins model of the test above, offered as a ModelDeployment rollout offers it:
+  // its bytes and its manifest (the summary drift is judged against), not a model folder.
+  const modelDir = await quietLoginsModel();
+  const [bytes, manifestJson] = await Promise.all([
+    readFile(path.join(modelDir, 'model.onnx')),
+    readFile(path.join(modelDir, 'manifest.json')),
+  ]);
+  const trained = JSON.parse(manifestJson.toString()) as { features: string[]; summary?: object };
+  expect(trained.summary).toBeDefined();
+  const token = 'operator-derived-token';
+  const served = path.join(dir, 'rolled-out-model');
+  await mkdir(served, { recursive: true });
+  const config = path.join(dir, 'rolled-out.yaml');
+  await writeFile(config, manifest('  model: { name: auth-model }\n'));
+  const agent = startAgent(
+    agentEnv({
+      EDGEWARDEN_CONFIG: config,
+      EDGEWARDEN_MODEL_DIR: served,
+      EDGEWARDEN_DATA_DIR: path.join(dir, 'data-rolled-out'),
+      EDGEWARDEN_CONTROL_TOKEN_SHA256: controlTokenDigest(token),
+    }),
+  );
+  try {
+    const port = await until('the agent to listen', () =>
+      Promise.resolve(/serving on port (\d+)/.exec(agent.output())?.[1]),
+    );
+    const url = (p: string): string => `http://127.0.0.1:${port}${p}`;
+    const installed = await fetch(url('/model'), {
+      method: 'PUT',
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
+      body: JSON.stringify({
+        version: 'quiet-1',
+        agent: 'auth',
+        features: trained.features,
+        source: { inline: bytes.toString('base64') },
+        manifest: { inline: manifestJson.toString('base64') },
+      }),
+    });
+    expect(installed.status).toBe(200);
+    await until('ready', async () =>
+      (await fetch(url('/readyz'))).status === 200 ? true : undefined,
+    );
+    // The same forty windows of four failed logins from four sources each.
+    const start = Date.now() - 40 * 10_000 - 60_000;
+    for (let w = 0; w < 40; w++)
+      for (let k = 0; k < 4; k++)
+        await admin.query(
+          `INSERT INTO log_entries (device_id, timestamp, log_level, process_name, message) VALUES ('gw-rolled', $1, 'warning', 'dropbear', $2)`,
+          [
+            new Date(start + w * 10_000 + k).toISOString(),
+            `Bad password attempt for 'root' from 198.51.100.${k + 1}:40000`,
+          ],
+        );
+    const drift = await until('drift of the rolled-out model to be judged', async () => {
+      const s = (await (await fetch(url('/status'))).json()) as {
+        drift?: { judged: boolean; detected: boolean; drifted: string[]; modelVersion: string };
+      };
+      return s.drift?.judged ? s.drift : undefined;
+    });
+    expect(drift).toMatchObject({ modelVersion: 'quiet-1', detected: true });
+    expect(drift.drifted).toContain('failures');
+    expect(await (await fetch(url('/metrics'))).text()).toMatch(
+      /^edgewarden_model_drift\{agent="auth"\} 1$/m,
     );
   } finally {
     agent.proc.kill('SIGTERM');

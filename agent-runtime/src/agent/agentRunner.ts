@@ -19,7 +19,7 @@ import {
   type ServedModel,
 } from '../contract/index.js';
 import { ANOMALY_ORDER_HEADER, parseAnomalyQuery, severityRank } from '../http/anomalyQuery.js';
-import { authorized, offerBytes, parseOffer } from '../model/delivery.js';
+import { authorized, offerBytes, offerManifest, parseOffer } from '../model/delivery.js';
 import { installModel, uninstallModel } from '../model/install.js';
 import { ModelError } from '../model/manifest.js';
 import { ModelWatcher } from '../model/modelWatcher.js';
@@ -31,7 +31,7 @@ import { AnomalyStore } from '../store/anomalyStore.js';
 import { DriftMonitor, type DriftReport } from '../model/drift.js';
 import type { LoadedModel } from '../model/model.js';
 import type { AgentConfig } from './config.js';
-import { runCycle, type CycleResult } from './cycle.js';
+import { restoreEngine, runCycle, type CycleResult } from './cycle.js';
 import { DeviceSeries } from './deviceSeries.js';
 import {
   agentMetrics,
@@ -99,6 +99,15 @@ export class AgentRunner {
     { model: LoadedModel; windows: number; flagged: number; inferenceErrors: number } | undefined;
   /** The latest windows' features: the golden sample an offered model is tried on. */
   private readonly recentWindows: Record<string, number>[] = [];
+  /**
+   * Windows the running cycle closed, and what the model scored of them: drift, the golden
+   * sample and the scored counts take them once the cycle commits. A failed cycle's are
+   * dropped, as its lines are read again by the next one.
+   */
+  private uncommitted: {
+    windows: Record<string, number>[];
+    scored: { model: LoadedModel; windows: number; flagged: number }[];
+  } = { windows: [], scored: [] };
   /** Offers are installed one at a time. */
   private installing: Promise<unknown> = Promise.resolve();
 
@@ -130,27 +139,22 @@ export class AgentRunner {
       },
       (seconds) => this.metrics.inference.observe({ agent: this.agentName }, seconds),
       (model, outcome) => {
+        // Windows scored count when their cycle commits; a failed batch at once.
+        if (!('error' in outcome)) return void this.uncommitted.scored.push({ model, ...outcome });
         if (this.scored?.model !== model)
           this.scored = { model, windows: 0, flagged: 0, inferenceErrors: 0 };
-        if ('error' in outcome) {
-          this.scored.inferenceErrors++;
-          this.metrics.inferenceErrors.inc({ agent: this.agentName });
-          console.error(
-            `edgewarden agent: model ${model.manifest.version}: inference failed, batch skipped: ${outcome.error.message}`,
-          );
-        } else {
-          this.scored.windows += outcome.windows;
-          this.scored.flagged += outcome.flagged;
-        }
+        this.scored.inferenceErrors++;
+        this.metrics.inferenceErrors.inc({ agent: this.agentName });
+        console.error(
+          `edgewarden agent: model ${model.manifest.version}: inference failed, batch skipped: ${outcome.error.message}`,
+        );
       },
     );
     this.engine = new AnalysisEngine([builtInAgents[this.agentName]], {
       windowMs: config.intervalMs,
       onWindow: (window) => {
         this.scorer.collect(window);
-        this.recentWindows.push(window.features);
-        if (this.recentWindows.length > GOLDEN_ROWS) this.recentWindows.shift();
-        this.observeDrift(window.features);
+        this.uncommitted.windows.push(window.features);
       },
     });
     restoreEngine(this.engine, this.store, this.sourceKey());
@@ -259,20 +263,17 @@ export class AgentRunner {
     const run = async () => {
       try {
         const bytes = await offerBytes(request, this.config.modelSourceDir);
+        const manifest = await offerManifest(request, this.config.modelSourceDir);
         const result = await installModel(
           this.config.modelDir,
-          {
-            ...request,
-            // A ModelDeployment without a threshold: the AnalysisAgent's thresholds.score.
-            threshold:
-              request.threshold ?? this.config.spec.thresholds?.score ?? DEFAULT_SCORE_THRESHOLD,
-            bytes,
-          },
+          { ...request, bytes, manifest },
           {
             agent: this.agentName,
             available: builtInAgents[this.agentName].features,
             golden: this.recentWindows,
             dryRun: request.dryRun,
+            // Neither the ModelDeployment nor the model's manifest sets one: thresholds.score.
+            defaultThreshold: this.config.spec.thresholds?.score ?? DEFAULT_SCORE_THRESHOLD,
           },
         );
         if (result.model) {
@@ -327,6 +328,23 @@ export class AgentRunner {
     return done;
   }
 
+  /** The committed cycle's windows and scores: into the golden sample, drift and the counts. */
+  private takeCommitted(): void {
+    const { windows, scored } = this.uncommitted;
+    this.uncommitted = { windows: [], scored: [] };
+    for (const features of windows) {
+      this.recentWindows.push(features);
+      if (this.recentWindows.length > GOLDEN_ROWS) this.recentWindows.shift();
+      this.observeDrift(features);
+    }
+    for (const { model, windows: n, flagged } of scored) {
+      if (this.scored?.model !== model)
+        this.scored = { model, windows: 0, flagged: 0, inferenceErrors: 0 };
+      this.scored.windows += n;
+      this.scored.flagged += flagged;
+    }
+  }
+
   private observeDrift(features: Readonly<Record<string, number>>): void {
     const model = this.models?.current();
     if (!model?.manifest.summary || model.manifest.agent !== this.agentName) {
@@ -376,6 +394,7 @@ export class AgentRunner {
     this.lastTick = Date.now();
     if (this.config.spec.paused) return this.schedule(this.config.intervalMs);
     const end = this.metrics.cycles.startTimer({ agent: this.agentName });
+    this.uncommitted = { windows: [], scored: [] };
     try {
       const result = await runCycle({
         source: this.source,
@@ -385,7 +404,9 @@ export class AgentRunner {
         sourceKey: this.sourceKey(),
         startAt: 'end',
         backfillMs: parseDuration(this.config.spec.source.backfill ?? '') ?? undefined,
+        storeSeverity: severityRank(this.config.spec.thresholds?.storeSeverity ?? 'low'),
       });
+      this.takeCommitted();
       this.sourceReachable = true;
       this.sourceError = undefined;
       this.failures = 0;
@@ -528,18 +549,5 @@ export class AgentRunner {
   }
 }
 
-/** What the engine had learned before the last restart; unreadable state means learning afresh. */
-export function restoreEngine(
-  engine: AnalysisEngine,
-  store: AnomalyStore,
-  sourceKey: string,
-): void {
-  try {
-    const saved = store.engineState(sourceKey);
-    if (saved !== undefined) engine.loadState(saved);
-  } catch (error) {
-    console.error(
-      `edgewarden agent: saved engine state ignored, learning afresh: ${(error as Error).message}`,
-    );
-  }
-}
+/** What the engine had learned before the last restart (cycle.ts, where a failed cycle uses it too). */
+export { restoreEngine } from './cycle.js';

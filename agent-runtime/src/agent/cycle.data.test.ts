@@ -1,6 +1,7 @@
 // The agent's cycle against a real PostgreSQL and SQLite: it finds in the database what
-// `analyze` finds in the file, and kill -9 in the middle of a cycle loses nothing and counts
-// nothing twice.
+// `analyze` finds in the file; kill -9 in the middle of a cycle loses nothing and counts
+// nothing twice, and neither does a cycle that fails when the database goes away and is
+// retried by the same process.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -69,7 +70,7 @@ afterAll(async () => {
   await rm(dir, { recursive: true, force: true });
 });
 
-function source(batchSize: number): PostgresSource {
+function source(batchSize: number, table?: string): PostgresSource {
   return new PostgresSource({
     connection: {
       host: server.host,
@@ -79,8 +80,10 @@ function source(batchSize: number): PostgresSource {
       sslMode: 'verify-full',
       ca: server.ca,
     },
-    mapping: resolveMapping('log_entries'),
+    mapping: resolveMapping('log_entries', table),
     batchSize,
+    retries: 2,
+    retryDelayMs: 50,
   });
 }
 
@@ -254,4 +257,121 @@ test('kill -9 in the middle of a cycle: nothing lost, nothing counted twice', as
   );
   expect(historic.length).toBeGreaterThan(0);
   expect(expected.length).toBeGreaterThanOrEqual(7);
+});
+
+test('a cycle that fails when the database goes away is retried by the same process: nothing counted twice', async () => {
+  const admin = await adminClient(server);
+  await admin.query(`CREATE TABLE auth_lines (LIKE log_entries INCLUDING ALL)`);
+  await admin.query(`GRANT SELECT ON auth_lines TO ${READER.user}`);
+  const insert = (sql: string) =>
+    admin.query(
+      `INSERT INTO auth_lines (device_id, timestamp, log_level, process_name, message) ${sql}`,
+    );
+  // What a first, committed cycle reads: a login, so the engine has learned something.
+  const committed = `VALUES ('gw-retry', '2026-11-23 09:50:00', 'info', 'dropbear',
+    'Password auth succeeded for ''root'' from 192.0.2.1:2200')`;
+  // Then six failed logins from one source (a brute force of six), and later lines.
+  const failing = `SELECT 'gw-retry', timestamp '2026-11-23 10:00:00' + g * interval '1 second', 'warning',
+       'dropbear', format('Bad password attempt for ''root'' from 192.0.2.9:%s', 40000 + g)
+     FROM generate_series(1, 6) AS g
+     UNION ALL
+     SELECT 'gw-retry', timestamp '2026-11-23 10:20:00' + g * interval '1 second', 'info', 'dropbear',
+       format('Exit before auth from <192.0.2.7:%s>', 50000 + g)
+     FROM generate_series(1, 5) AS g
+     UNION ALL
+     SELECT 'gw-retry', '2026-11-23 10:21:00', 'info', 'dropbear',
+       'Password auth succeeded for ''root'' from 192.0.2.50:2200'`;
+
+  // The database stops right after the failing cycle's first read (the six failures).
+  let armed = false;
+  let down = false;
+  class StopsAfterARead extends PostgresSource {
+    reads = 0;
+    override async read(watermark: string) {
+      this.reads++;
+      const batch = await super.read(watermark);
+      if (armed) {
+        armed = false;
+        down = true;
+        await server.stop();
+      }
+      return batch;
+    }
+  }
+  const connection = {
+    host: server.host,
+    port: server.port,
+    database: 'postgres',
+    ...READER,
+    sslMode: 'verify-full' as const,
+    ca: server.ca,
+  };
+  const context = (s: PostgresSource, file: string) => {
+    const scorer = new WindowScorer(() => ({}));
+    const store = new AnomalyStore(path.join(dir, file), {
+      cooldownMs: 1,
+      retentionMs: 1e12,
+      maxRows: 1e6,
+    });
+    const engine = new AnalysisEngine([builtInAgents.auth], {
+      windowMs: 300_000,
+      onWindow: scorer.collect,
+    });
+    return {
+      source: s,
+      store,
+      engine,
+      scorer,
+      sourceKey: 'auth_lines',
+      startAt: 'beginning' as const,
+    };
+  };
+  const src = new StopsAfterARead({
+    connection,
+    mapping: resolveMapping('log_entries', 'auth_lines'),
+    batchSize: 6,
+    retries: 2,
+    retryDelayMs: 50,
+  });
+  const ctx = context(src, 'retried.db');
+  try {
+    await insert(committed);
+    expect((await runCycle(ctx)).lines).toBe(1);
+    await insert(failing);
+    await admin.end();
+    armed = true;
+    const reads = src.reads;
+    await expect(runCycle(ctx)).rejects.toMatchObject({ retryable: true });
+    expect(src.reads - reads).toBe(2); // it failed mid-cycle, after the first batch was analysed
+    expect(ctx.store.cycleTotals('auth_lines')).toEqual({ cycles: 1, lines: 1 });
+    await server.start();
+    down = false;
+    // The same process, the same engine, retries: the lines it analysed before the failure
+    // are read again, and count once.
+    expect((await runCycle(ctx)).lines).toBe(12);
+    expect(ctx.store.cycleTotals('auth_lines')).toEqual({ cycles: 2, lines: 13 });
+    const stored = ctx.store.list({ limit: 100, order: 'asc' });
+    expect(stored.map((a) => [a.type, a.description, a.features.failures])).toEqual([
+      ['brute_force', '6 failed logins from 192.0.2.9', 6],
+      ['new_login_source', "login as 'root' from 192.0.2.50, a source not seen before", 0],
+    ]);
+    // What it learned counts each line once too: the state of the same cycles without the failure.
+    const plain = source(1, 'auth_lines');
+    const reference = context(plain, 'not-retried.db');
+    try {
+      expect((await runCycle({ ...reference, maxLines: 1 })).lines).toBe(1);
+      expect((await runCycle(reference)).lines).toBe(12);
+      expect(ctx.store.engineState('auth_lines')).toEqual(
+        reference.store.engineState('auth_lines'),
+      );
+    } finally {
+      reference.store.close();
+      await plain.close();
+    }
+  } finally {
+    if (down) await server.start();
+    ctx.store.close();
+    await src.close();
+    await admin.end().catch(() => undefined);
+  }
 });

@@ -4,6 +4,9 @@
 // read is analysed before the watermark moves: a crash anywhere in a cycle commits nothing,
 // and the next run reads the same lines again, so none is lost and none counted twice. What the
 // engine has learned is saved in the same transaction, so a restart does not forget it either.
+// A cycle that fails without a crash (the database lost mid-cycle) is retried by the same
+// process, so it first puts the engine back to what was committed: the lines it analysed
+// before the failure are read again, and must not be counted on top of themselves.
 import type { AnalysisEngine } from '../agents/engine.js';
 import type { Anomaly } from '../agents/types.js';
 import type { WindowScorer } from '../model/windowScorer.js';
@@ -23,6 +26,12 @@ export interface CycleContext {
   backfillMs?: number;
   /** At most this many lines per cycle; the rest waits for the next (default 200 000). */
   maxLines?: number;
+  /**
+   * Least severity (1 info ... 5 critical) of an anomaly that is kept (spec.thresholds.
+   * storeSeverity): one below it is neither stored nor returned, so neither counted nor
+   * alerted. Default 1, every one.
+   */
+  storeSeverity?: number;
 }
 
 export interface CycleResult {
@@ -40,6 +49,36 @@ export interface CycleResult {
 }
 
 export async function runCycle(ctx: CycleContext): Promise<CycleResult> {
+  try {
+    return await analyseAndCommit(ctx);
+  } catch (error) {
+    // Nothing was committed: the engine goes back to what was, as a restarted process would.
+    restoreEngine(ctx.engine, ctx.store, ctx.sourceKey);
+    throw error;
+  }
+}
+
+/**
+ * Puts the engine back to what the store last committed for the source (nothing learned when
+ * nothing was), dropping open windows. Saved state that cannot be read means learning afresh.
+ */
+export function restoreEngine(
+  engine: AnalysisEngine,
+  store: AnomalyStore,
+  sourceKey: string,
+): void {
+  engine.reset();
+  try {
+    const saved = store.engineState(sourceKey);
+    if (saved !== undefined) engine.loadState(saved);
+  } catch (error) {
+    console.error(
+      `edgewarden agent: saved engine state ignored, learning afresh: ${(error as Error).message}`,
+    );
+  }
+}
+
+async function analyseAndCommit(ctx: CycleContext): Promise<CycleResult> {
   const startedAt = new Date().toISOString();
   const stored = ctx.store.watermark(ctx.sourceKey);
   let watermark =
@@ -69,8 +108,9 @@ export async function runCycle(ctx: CycleContext): Promise<CycleResult> {
   }
   anomalies.push(...ctx.engine.flush());
   anomalies.push(...(await ctx.scorer.score()));
+  const kept = anomalies.filter((a) => a.severity >= (ctx.storeSeverity ?? 1));
   ctx.store.record(
-    anomalies,
+    kept,
     { source: ctx.sourceKey, value: watermark },
     { startedAt, lines },
     ctx.engine.saveState(),
@@ -79,7 +119,7 @@ export async function runCycle(ctx: CycleContext): Promise<CycleResult> {
   return {
     lines,
     unreadable,
-    anomalies,
+    anomalies: kept,
     watermark,
     caughtUp,
     startedAt,

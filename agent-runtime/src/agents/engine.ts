@@ -123,8 +123,19 @@ export class AnalysisEngine {
   }
 
   /**
-   * Restores what saveState() saved, before any line is pushed. Agents not running now are
-   * ignored; a malformed state throws and leaves the engine as it was (learning afresh).
+   * Forgets everything: open windows, what was learned, where time was. A cycle that fails
+   * calls it (then loadState with what it last committed), so that the lines it analysed
+   * before the failure, which the retry reads again, count once.
+   */
+  reset(): void {
+    for (const agent of this.agents) this.slots.set(agent.name, new Map());
+    this.newestWindow = -Infinity;
+  }
+
+  /**
+   * Restores what saveState() saved, before any line is pushed (or after reset()). Agents not
+   * running now are ignored; a malformed state throws and leaves the engine as it was
+   * (learning afresh).
    */
   loadState(state: unknown): void {
     const s = state as Partial<EngineState> | null;

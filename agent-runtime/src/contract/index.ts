@@ -68,6 +68,12 @@ export const agentPaths = {
 /** Largest model an agent accepts, in bytes (the model volume keeps three versions at most). */
 export const MAX_MODEL_BYTES = 32 * 1024 * 1024;
 
+/** Largest manifest.json an agent accepts with an offered model, in bytes. */
+export const MAX_MANIFEST_BYTES = 1024 * 1024;
+
+/** Where an offer's bytes are: base64 in the body, a URL to download, or a file under modelSourceDir. */
+export type ModelOfferSource = { inline: string } | { url: string } | { file: string };
+
 /** The body of PUT /model: a model version and where its bytes are. */
 export interface ModelOfferRequest {
   version: string;
@@ -77,7 +83,13 @@ export interface ModelOfferRequest {
   /** Hex SHA-256 the bytes must have; required with `url`, else checked when given. */
   sha256?: string;
   /** Exactly one: the bytes in base64, a URL to download, or a file under modelSourceDir. */
-  source: { inline: string } | { url: string } | { file: string };
+  source: ModelOfferSource;
+  /**
+   * The model's manifest.json (as `edgewarden train` or train_sklearn.py wrote it), from the
+   * same kinds of place: the agent serves the model with its output mapping and training
+   * summary, as from a model folder. Its agent, features and sha256 must match the offer's.
+   */
+  manifest?: ModelOfferSource;
   /** Validate only (checksum, load, features, golden sample); change nothing that serves. */
   dryRun?: boolean;
 }

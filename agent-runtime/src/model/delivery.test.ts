@@ -1,14 +1,15 @@
 // Offers as the agent receives them: the token check, the body check, and the three ways to
-// the bytes (inline, a file on the source volume, a real HTTP server on loopback).
+// the bytes and to the model's manifest.json (inline, a file on the source volume, a real HTTP
+// server on loopback).
 import { createServer, type Server } from 'node:http';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 
-import { MAX_MODEL_BYTES, type ModelOfferRequest } from '../contract/index.js';
+import { MAX_MANIFEST_BYTES, MAX_MODEL_BYTES, type ModelOfferRequest } from '../contract/index.js';
 import { controlTokenDigest } from '../contract/index.js';
-import { authorized, offerBytes, parseOffer } from './delivery.js';
+import { authorized, offerBytes, offerManifest, parseOffer } from './delivery.js';
 import { ModelError } from './manifest.js';
 
 const base = { version: 'v1', agent: 'auth', features: ['failures'] };
@@ -41,6 +42,15 @@ test('a bad offer is answered with the field that is wrong', () => {
   expect(parseOffer({ ...base, source: { url: 'ftp://x' }, sha256: 'a'.repeat(64) })).toMatch(
     /^source.url/,
   );
+  const withManifest = { ...base, source: { inline: 'AA==' }, manifest: { file: 'm.json' } };
+  expect(parseOffer(withManifest)).toEqual(withManifest);
+  expect(parseOffer({ ...withManifest, manifest: { file: 'm.json', inline: '' } })).toMatch(
+    /^manifest:/,
+  );
+  expect(parseOffer({ ...withManifest, manifest: { url: 'ftp://x/m.json' } })).toMatch(
+    /^manifest.url/,
+  );
+  expect(parseOffer({ ...withManifest, manifest: { inline: 7 } })).toMatch(/^manifest.inline/);
 });
 
 async function refusal(p: Promise<unknown>): Promise<{ reason: string; message: string }> {
@@ -52,15 +62,21 @@ async function refusal(p: Promise<unknown>): Promise<{ reason: string; message: 
   return { reason: (error as ModelError).reason, message: (error as ModelError).message };
 }
 
-describe('the bytes', () => {
+describe('the bytes and the manifest', () => {
   let dir: string;
   let server: Server;
   let url: string;
   beforeAll(async () => {
     dir = await mkdtemp(path.join(tmpdir(), 'edgewarden-source-'));
     await writeFile(path.join(dir, 'model.onnx'), 'onnx bytes');
+    await writeFile(path.join(dir, 'manifest.json'), '{"version": "from the volume"}');
     server = createServer((req, res) => {
       if (req.url === '/model.onnx') return void res.end('downloaded bytes');
+      if (req.url === '/manifest.json') return void res.end('{"version": "downloaded"}');
+      if (req.url === '/huge.json') {
+        res.writeHead(200, { 'content-length': String(MAX_MANIFEST_BYTES + 1) });
+        return void res.write('x'.repeat(1024));
+      }
       if (req.url === '/huge.onnx') {
         res.writeHead(200, { 'content-length': String(MAX_MODEL_BYTES + 1) });
         return void res.write('x'.repeat(1024));
@@ -109,5 +125,31 @@ describe('the bytes', () => {
       (await refusal(offerBytes(offer({ url: 'http://127.0.0.1:1/m.onnx' }, 'a'.repeat(64)), dir)))
         .reason,
     ).toBe('DownloadFailed');
+  });
+
+  test("the model's manifest.json: inline, from the volume, downloaded; not JSON or too big refused", async () => {
+    const manifest = (m: ModelOfferRequest['manifest']) =>
+      offerManifest({ ...offer({ inline: '' }), ...(m ? { manifest: m } : {}) }, dir);
+    expect(await manifest(undefined)).toBeUndefined();
+    const inline = Buffer.from('{"version": "inline"}').toString('base64');
+    expect(await manifest({ inline })).toEqual({ version: 'inline' });
+    expect(await manifest({ file: 'manifest.json' })).toEqual({ version: 'from the volume' });
+    expect(await manifest({ url: `${url}/manifest.json` })).toEqual({ version: 'downloaded' });
+
+    const notJson = await refusal(manifest({ file: 'model.onnx' }));
+    expect(notJson).toMatchObject({ reason: 'ManifestInvalid' });
+    expect(notJson.message).toContain('not JSON');
+    expect(await refusal(manifest({ file: 'none.json' }))).toMatchObject({
+      reason: 'ModelMissing',
+    });
+    expect(await refusal(manifest({ file: '../manifest.json' }))).toMatchObject({
+      reason: 'ManifestInvalid',
+      message: expect.stringContaining('manifest.file') as string,
+    });
+    const huge = await refusal(manifest({ url: `${url}/huge.json` }));
+    expect(huge).toMatchObject({ reason: 'ManifestInvalid' });
+    expect(huge.message).toContain(`larger than ${MAX_MANIFEST_BYTES} bytes`);
+    const big = Buffer.alloc(MAX_MANIFEST_BYTES + 1, ' ').toString('base64');
+    expect((await refusal(manifest({ inline: big }))).message).toContain('the manifest is larger');
   });
 });

@@ -1,13 +1,19 @@
 // The agent's side of a ModelDeployment rollout: who may offer a model (a bearer token whose
-// SHA-256 the pod was started with), what an offer must hold, and where its bytes come from
-// (inline, downloaded over HTTP(S) with a size cap, or a file on the read-only model source
-// volume). Installing the bytes is install.ts's job.
+// SHA-256 the pod was started with), what an offer must hold, and where its bytes and its
+// manifest.json come from (inline, downloaded over HTTP(S) with a size cap, or a file on the
+// read-only model source volume). Installing them is install.ts's job.
 import { timingSafeEqual } from 'node:crypto';
 import { open } from 'node:fs/promises';
 import path from 'node:path';
 
-import { controlTokenDigest, MAX_MODEL_BYTES, type ModelOfferRequest } from '../contract/index.js';
-import { ModelError } from './manifest.js';
+import {
+  controlTokenDigest,
+  MAX_MANIFEST_BYTES,
+  MAX_MODEL_BYTES,
+  type ModelOfferRequest,
+  type ModelOfferSource,
+} from '../contract/index.js';
+import { ModelError, type ModelFailureReason } from './manifest.js';
 
 /** Whether an Authorization header carries the token whose digest is `expectedSha256`. */
 export function authorized(header: string | undefined, expectedSha256: string): boolean {
@@ -35,16 +41,27 @@ export function parseOffer(body: unknown): ModelOfferRequest | string {
   if (b.sha256 !== undefined && (typeof b.sha256 !== 'string' || !SHA256.test(b.sha256)))
     return 'sha256: 64 lowercase hex digits';
   if (b.dryRun !== undefined && typeof b.dryRun !== 'boolean') return 'dryRun: a boolean';
-  const source = b.source as Record<string, unknown> | undefined;
-  const keys = source && typeof source === 'object' ? Object.keys(source) : [];
-  if (keys.length !== 1 || !['inline', 'url', 'file'].includes(keys[0]!))
-    return 'source: exactly one of inline, url, file';
-  if (typeof source![keys[0]!] !== 'string') return `source.${keys[0]}: a string`;
-  if (keys[0] === 'url') {
-    if (!/^https?:\/\//.test(source!.url as string)) return 'source.url: an http(s) URL';
-    if (b.sha256 === undefined) return 'sha256: required with source.url';
+  const source = sourceProblem('source', b.source);
+  if (source) return source;
+  if ('url' in (b.source as object) && b.sha256 === undefined)
+    return 'sha256: required with source.url';
+  if (b.manifest !== undefined) {
+    const manifest = sourceProblem('manifest', b.manifest);
+    if (manifest) return manifest;
   }
   return b as ModelOfferRequest;
+}
+
+/** What is wrong with an offer's source (or manifest) field, if anything. */
+function sourceProblem(field: string, value: unknown): string | undefined {
+  const source = value as Record<string, unknown> | undefined;
+  const keys = source && typeof source === 'object' ? Object.keys(source) : [];
+  if (keys.length !== 1 || !['inline', 'url', 'file'].includes(keys[0]!))
+    return `${field}: exactly one of inline, url, file`;
+  if (typeof source![keys[0]!] !== 'string') return `${field}.${keys[0]}: a string`;
+  if (keys[0] === 'url' && !/^https?:\/\//.test(source!.url as string))
+    return `${field}.url: an http(s) URL`;
+  return undefined;
 }
 
 /** The offer's bytes: decoded, downloaded or read; never more than MAX_MODEL_BYTES. */
@@ -53,32 +70,69 @@ export async function offerBytes(
   sourceDir: string,
   timeoutMs = 60_000,
 ): Promise<Uint8Array> {
-  const tooBig = (what: string): ModelError =>
-    new ModelError('InvalidModel', `${what} is larger than ${MAX_MODEL_BYTES} bytes`);
-  if ('inline' in offer.source) {
-    const bytes = Buffer.from(offer.source.inline, 'base64');
-    if (bytes.length > MAX_MODEL_BYTES) throw tooBig('the model');
-    return bytes;
-  }
-  if ('url' in offer.source) return download(offer.source.url, timeoutMs, tooBig);
-  const root = path.resolve(sourceDir);
-  const file = path.resolve(root, offer.source.file);
-  if (!file.startsWith(root + path.sep))
+  return fetchSource(offer.source, sourceDir, timeoutMs, {
+    field: 'source',
+    limit: MAX_MODEL_BYTES,
+    tooBig: 'InvalidModel',
+  });
+}
+
+/**
+ * The offer's manifest.json, parsed (unchecked: installModel checks it), or undefined when
+ * the offer names none. Never more than MAX_MANIFEST_BYTES.
+ */
+export async function offerManifest(
+  offer: ModelOfferRequest,
+  sourceDir: string,
+  timeoutMs = 60_000,
+): Promise<unknown> {
+  if (offer.manifest === undefined) return undefined;
+  const bytes = await fetchSource(offer.manifest, sourceDir, timeoutMs, {
+    field: 'manifest',
+    limit: MAX_MANIFEST_BYTES,
+    tooBig: 'ManifestInvalid',
+  });
+  try {
+    return JSON.parse(Buffer.from(bytes).toString('utf8')) as unknown;
+  } catch (error) {
     throw new ModelError(
       'ManifestInvalid',
-      `source.file: ${offer.source.file} is outside the volume`,
+      `the manifest of model ${offer.version} is not JSON: ${(error as Error).message}`,
     );
+  }
+}
+
+/** The bytes of an offer's source or manifest; refused with `tooBig` past `limit` bytes. */
+async function fetchSource(
+  source: ModelOfferSource,
+  sourceDir: string,
+  timeoutMs: number,
+  what: { field: 'source' | 'manifest'; limit: number; tooBig: ModelFailureReason },
+): Promise<Uint8Array> {
+  const { field, limit } = what;
+  const tooBig = (name: string): ModelError =>
+    new ModelError(what.tooBig, `${name} is larger than ${limit} bytes`);
+  if ('inline' in source) {
+    const bytes = Buffer.from(source.inline, 'base64');
+    if (bytes.length > limit) throw tooBig(field === 'source' ? 'the model' : 'the manifest');
+    return bytes;
+  }
+  if ('url' in source) return download(source.url, timeoutMs, tooBig, limit);
+  const root = path.resolve(sourceDir);
+  const file = path.resolve(root, source.file);
+  if (!file.startsWith(root + path.sep))
+    throw new ModelError('ManifestInvalid', `${field}.file: ${source.file} is outside the volume`);
   let handle;
   try {
     handle = await open(file, 'r');
   } catch (error) {
     throw new ModelError(
       'ModelMissing',
-      `${offer.source.file} on the model source volume: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`,
+      `${source.file} on the model source volume: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`,
     );
   }
   try {
-    if ((await handle.stat()).size > MAX_MODEL_BYTES) throw tooBig(offer.source.file);
+    if ((await handle.stat()).size > limit) throw tooBig(source.file);
     return await handle.readFile();
   } finally {
     await handle.close();
@@ -89,6 +143,7 @@ async function download(
   url: string,
   timeoutMs: number,
   tooBig: (what: string) => ModelError,
+  limit: number,
 ): Promise<Uint8Array> {
   // The URL is the user's, but its query may hold a credential: messages name only the host.
   const where = new URL(url).host;
@@ -107,7 +162,7 @@ async function download(
     throw failed(`HTTP ${response.status}`);
   }
   const declared = Number(response.headers.get('content-length') ?? 0);
-  if (declared > MAX_MODEL_BYTES) {
+  if (declared > limit) {
     await response.body?.cancel();
     throw tooBig(`the download from ${where}`);
   }
@@ -116,7 +171,7 @@ async function download(
   try {
     for await (const chunk of response.body as unknown as AsyncIterable<Uint8Array>) {
       size += chunk.length;
-      if (size > MAX_MODEL_BYTES) throw tooBig(`the download from ${where}`);
+      if (size > limit) throw tooBig(`the download from ${where}`);
       chunks.push(chunk);
     }
   } catch (error) {

@@ -1,15 +1,16 @@
 // Installing offered models with real onnxruntime-node and real files: a good offer becomes
 // current at once; a wrong checksum, corrupt bytes, the wrong width or another agent's model
 // are refused by name while the previous version keeps serving; a restarted agent serves what
-// was current; going back to an earlier version is one more install.
+// was current; going back to an earlier version is one more install; an offer with the
+// model's manifest.json is served as the model's folder would be.
 import { createHash, randomBytes } from 'node:crypto';
-import { mkdtemp, readdir, readlink, rm } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, readlink, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 
-import { logisticRegressionOnnx } from '../../../test/fixtures/onnx.js';
+import { logisticRegressionOnnx, twoOutputOnnx } from '../../../test/fixtures/onnx.js';
 import { installModel, uninstallModel, type ModelOffer } from './install.js';
-import { ModelError } from './model.js';
+import { LoadedModel, ModelError } from './model.js';
 import { ModelWatcher } from './modelWatcher.js';
 
 let dir: string;
@@ -148,4 +149,89 @@ test('a dry run validates on the golden sample and changes nothing; uninstalling
   expect(watcher.status()).toEqual({});
   await watcher.check(); // nothing to load: it stays unloaded
   expect(watcher.current()).toBeUndefined();
+});
+
+describe("an offer with the model's manifest.json", () => {
+  // A model shaped like skl2onnx's IsolationForest: `label` first, then `scores`, which is
+  // higher for normal rows; its manifest says how to read it, as train_sklearn.py writes it.
+  const bytes = twoOutputOnnx([-1, 0, -0.5], 2);
+  const quantiles = Array.from({ length: 101 }, (_, i) => i / 20);
+  const trained = {
+    version: 'sk-1',
+    agent: 'auth',
+    features,
+    threshold: 0.25,
+    sha256: sha(bytes),
+    output: { name: 'scores', scale: -1, shift: 0.5 },
+    trainingRows: 500,
+    summary: Object.fromEntries(
+      features.map((f) => [f, { count: 500, mean: 1, std: 1, quantiles }]),
+    ),
+  };
+  const rows = [
+    [0, 0, 0],
+    [1, 1, 0],
+    [1, 0, 1],
+    [6, 0, 4],
+  ];
+  const skOffer = (manifest: unknown, extra: Partial<ModelOffer> = {}): ModelOffer => ({
+    version: 'sk-1',
+    agent: 'auth',
+    features,
+    sha256: sha(bytes),
+    bytes,
+    manifest,
+    ...extra,
+  });
+
+  test('scores as from its folder, at its threshold, and keeps its training summary for drift', async () => {
+    const folder = path.join(dir, 'folder');
+    await mkdir(folder);
+    await writeFile(path.join(folder, 'model.onnx'), bytes);
+    await writeFile(path.join(folder, 'manifest.json'), JSON.stringify(trained));
+    const fromFolder = await LoadedModel.load(folder);
+    const expected = await fromFolder.score(rows);
+    await fromFolder.retire();
+    // −scores + 0.5: the normal rows low, the odd one (6 failures) high.
+    expect(expected.map((x) => Number(x.toFixed(3)))).toEqual([-1.5, -0.5, 0, 6.5]);
+
+    await install(skOffer(trained));
+    const served = watcher.current()!;
+    expect(await served.score(rows)).toEqual(expected);
+    expect(served.manifest).toMatchObject({
+      version: 'sk-1',
+      threshold: 0.25, // the offer has none: the manifest's
+      output: trained.output,
+      summary: trained.summary,
+      trainingRows: 500,
+    });
+    // The offer's threshold and version win over the manifest's.
+    await install(skOffer(trained, { version: 'sk-1b', threshold: 0.9 }));
+    expect(watcher.current()!.manifest).toMatchObject({ version: 'sk-1b', threshold: 0.9 });
+
+    // Without the manifest the same bytes are read by their first output, `label`: every
+    // normal row scores 1 and would be flagged. That is why the manifest must travel.
+    await install(skOffer(undefined, { version: 'sk-bare', threshold: 0.25 }));
+    expect(await watcher.current()!.score(rows)).toEqual([1, 1, 1, -1]);
+    expect(watcher.current()!.manifest.summary).toBeUndefined();
+  });
+
+  test("refused unless it is this model's: the same agent, features in order, and bytes", async () => {
+    await install(offer('v1', [1, 0, 0]));
+    const serving = watcher.current();
+    expect(await refusedWith(skOffer({ ...trained, features: [...features].reverse() }))).toBe(
+      'FeatureMismatch',
+    );
+    expect(await refusedWith(skOffer({ ...trained, agent: 'dns' }))).toBe('ManifestInvalid');
+    expect(await refusedWith(skOffer({ ...trained, sha256: 'ab'.repeat(32) }))).toBe(
+      'ChecksumMismatch',
+    );
+    expect(
+      await refusedWith(skOffer({ ...trained, output: { name: 'scores', scale: 0, shift: 0 } })),
+    ).toBe('ManifestInvalid');
+    expect(
+      await refusedWith(skOffer({ ...trained, output: { name: 'score', scale: -1, shift: 0 } })),
+    ).toBe('InputShapeMismatch'); // no such output
+    expect(watcher.current()).toBe(serving);
+  });
 });

@@ -4,6 +4,9 @@
 // an atomic switch of the `current` symlink, which the model watcher serves. A refused offer
 // changes nothing that serves: the previous version goes on scoring, and the error names the
 // reason (ChecksumMismatch, InvalidModel, InputShapeMismatch, FeatureMismatch, ManifestInvalid).
+// An offer may bring the model's own manifest.json (its output mapping, training summary and
+// provenance): the manifest served is then that one, with the offer's version and threshold,
+// so a rolled-out model scores as it does from its folder and is checked for drift.
 import { createHash } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import {
@@ -19,7 +22,7 @@ import {
 } from 'node:fs/promises';
 import path from 'node:path';
 
-import { checkManifest, ModelError } from './manifest.js';
+import { checkManifest, ModelError, type ModelManifest } from './manifest.js';
 import { LoadedModel } from './model.js';
 
 /** What the operator offers an agent, its bytes fetched. */
@@ -32,6 +35,12 @@ export interface ModelOffer {
   sha256?: string;
   /** The ONNX bytes. */
   bytes: Uint8Array;
+  /**
+   * The model's manifest.json as parsed (from `edgewarden train` or train_sklearn.py). Its
+   * agent, features (in order) and sha256 must be the offer's and the bytes'; its output,
+   * summary and provenance are served, and its threshold when the offer has none.
+   */
+  manifest?: unknown;
 }
 
 export interface InstallOptions {
@@ -43,6 +52,8 @@ export interface InstallOptions {
   golden: readonly Readonly<Record<string, number>>[];
   /** Check everything, then throw the model away: nothing on disk or serving changes. */
   dryRun?: boolean;
+  /** The threshold when neither the offer nor its manifest sets one (spec.thresholds.score). */
+  defaultThreshold?: number;
 }
 
 export interface InstallResult {
@@ -86,12 +97,15 @@ export async function installModel(
       'ChecksumMismatch',
       `model ${offer.version}: sha256 ${sha256} does not match the expected ${offer.sha256}`,
     );
+  const trained = trainedManifest(offer, sha256);
+  const threshold = offer.threshold ?? trained?.threshold ?? options.defaultThreshold;
   const manifest = checkManifest(
     {
+      ...trained,
       version: offer.version,
       agent: offer.agent,
       features: offer.features,
-      ...(offer.threshold !== undefined ? { threshold: offer.threshold } : {}),
+      ...(threshold !== undefined ? { threshold } : {}),
       sha256,
     },
     `model ${offer.version}`,
@@ -135,6 +149,33 @@ export async function installModel(
   await utimes(dir, new Date(), new Date()); // the newest for pruning, even when installed before
   await prune(versions, id);
   return { model, sha256, golden };
+}
+
+/**
+ * The offer's own manifest.json, checked, and checked against the offer: the same agent, the
+ * same features in the same order (another order would feed the model the wrong columns), and
+ * these bytes. Undefined when the offer brings none.
+ */
+function trainedManifest(offer: ModelOffer, sha256: string): ModelManifest | undefined {
+  if (offer.manifest === undefined) return undefined;
+  const what = `the manifest of model ${offer.version}`;
+  const trained = checkManifest(offer.manifest, what);
+  if (trained.agent !== offer.agent)
+    throw new ModelError(
+      'ManifestInvalid',
+      `${what} is for the ${trained.agent} agent, not ${offer.agent}`,
+    );
+  if (trained.features.join(',') !== offer.features.join(','))
+    throw new ModelError(
+      'FeatureMismatch',
+      `${what} has the features ${trained.features.join(', ')}; the offer (spec.features) has ${offer.features.join(', ')}: the same names in the same order are needed`,
+    );
+  if (trained.sha256 !== sha256)
+    throw new ModelError(
+      'ChecksumMismatch',
+      `${what} is for bytes of sha256 ${trained.sha256}, not these (${sha256})`,
+    );
+  return trained;
 }
 
 /** Serves no model: removes the `current` link (the versions stay until pruned). */

@@ -218,7 +218,7 @@ export const openApiSchemas: Record<
               programs: {
                 type: 'array',
                 description:
-                  "Read only lines from these programs (syslog tags), for example dnsmasq. Empty reads the agent's own defaults.",
+                  "Read only lines from these programs (syslog tags), for example dnsmasq; the filter runs in the database query. Empty reads every row, and the agent's engine then analyses only the programs that agent reads (all of them for template).",
                 maxItems: 64,
                 'x-kubernetes-list-type': 'set',
                 items: { type: 'string', maxLength: 64 },
@@ -257,7 +257,7 @@ export const openApiSchemas: Record<
           cache: {
             type: 'object',
             description:
-              'Optional Redis used to cache parsed templates and publish live status. Without it each agent pod keeps its cache in memory. Set exactly one of url or secretRef.',
+              'Optional Redis where each agent pod publishes its live status: expiring keys named by keyPrefix, the agent and the pod, ending in status, health, error and last_check. Nothing else is kept there: without it nothing is published, and the analysis is the same. Set exactly one of url or secretRef.',
             'x-kubernetes-validations': [
               {
                 rule: 'has(self.url) != has(self.secretRef)',
@@ -1323,7 +1323,7 @@ export const openApiSchemas: Record<
           source: {
             type: 'object',
             description:
-              'Where the ONNX model bytes are. Set exactly one of configMap, secret, http, persistentVolumeClaim.',
+              'Where the ONNX model bytes are, and optionally its manifest.json (as edgewarden train or training/train_sklearn.py wrote it) beside them. Set exactly one of configMap, secret, http, persistentVolumeClaim.',
             'x-kubernetes-validations': [
               {
                 rule: '[has(self.configMap), has(self.secret), has(self.http), has(self.persistentVolumeClaim)].filter(x, x).size() == 1',
@@ -1352,6 +1352,14 @@ export const openApiSchemas: Record<
                     maxLength: 253,
                     pattern: '^[-._a-zA-Z0-9]+$',
                   },
+                  manifestKey: {
+                    type: 'string',
+                    description:
+                      "Key of the same ConfigMap holding the model's manifest.json, for example manifest.json. Optional. The agents serve the model with its output mapping (which output holds the score, and its scale and shift) and its training summary, so it scores as it does from its folder and is checked for drift; without a spec.threshold, its threshold applies. Its agent, features (in order) and sha256 must match the spec and the bytes.",
+                    minLength: 1,
+                    maxLength: 253,
+                    pattern: '^[-._a-zA-Z0-9]+$',
+                  },
                 },
               },
               secret: {
@@ -1362,15 +1370,22 @@ export const openApiSchemas: Record<
                 properties: {
                   name: {
                     type: 'string',
-                    description: 'Name of the Secret, in the same namespace as this resource.',
+                    description: 'Name of the Secret.',
                     minLength: 1,
                     maxLength: 253,
                     pattern: '^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$',
                   },
                   key: {
                     type: 'string',
+                    description: 'Key holding the ONNX bytes.',
+                    minLength: 1,
+                    maxLength: 253,
+                    pattern: '^[-._a-zA-Z0-9]+$',
+                  },
+                  manifestKey: {
+                    type: 'string',
                     description:
-                      "Key within the Secret. Defaults to the key named in the field's description.",
+                      "Key of the same Secret holding the model's manifest.json. Optional; see configMap.manifestKey.",
                     minLength: 1,
                     maxLength: 253,
                     pattern: '^[-._a-zA-Z0-9]+$',
@@ -1396,6 +1411,13 @@ export const openApiSchemas: Record<
                     minLength: 64,
                     maxLength: 64,
                     pattern: '^[a-f0-9]{64}$',
+                  },
+                  manifestUrl: {
+                    type: 'string',
+                    description:
+                      "URL of the model's manifest.json, downloaded by the agents as the model is. Optional; see configMap.manifestKey.",
+                    maxLength: 2048,
+                    pattern: '^https?://[^\\s]+$',
                   },
                 },
               },
@@ -1426,6 +1448,20 @@ export const openApiSchemas: Record<
                       },
                     ],
                   },
+                  manifestPath: {
+                    type: 'string',
+                    description:
+                      'Path of the model\'s manifest.json inside the volume, relative, without "..". Optional; see configMap.manifestKey.',
+                    minLength: 1,
+                    maxLength: 1024,
+                    pattern: '^[^/]',
+                    'x-kubernetes-validations': [
+                      {
+                        rule: "!self.split('/').exists(p, p == '..')",
+                        message: "manifestPath must not contain '..'",
+                      },
+                    ],
+                  },
                 },
               },
             },
@@ -1442,7 +1478,7 @@ export const openApiSchemas: Record<
           threshold: {
             type: 'number',
             description:
-              "Anomaly score threshold (0 to 1) for this model; overrides the agents' thresholds.score.",
+              "Anomaly score threshold (0 to 1) for this model; overrides the agents' thresholds.score. Unset: the threshold of the model's manifest.json when the source names one (manifestKey, manifestUrl, manifestPath), else the agents' thresholds.score.",
             minimum: 0,
             maximum: 1,
           },
@@ -1705,6 +1741,14 @@ export const openApiSchemas: Record<
                         maxLength: 253,
                         pattern: '^[-._a-zA-Z0-9]+$',
                       },
+                      manifestKey: {
+                        type: 'string',
+                        description:
+                          "Key of the same ConfigMap holding the model's manifest.json, for example manifest.json. Optional. The agents serve the model with its output mapping (which output holds the score, and its scale and shift) and its training summary, so it scores as it does from its folder and is checked for drift; without a spec.threshold, its threshold applies. Its agent, features (in order) and sha256 must match the spec and the bytes.",
+                        minLength: 1,
+                        maxLength: 253,
+                        pattern: '^[-._a-zA-Z0-9]+$',
+                      },
                     },
                   },
                   secret: {
@@ -1715,7 +1759,7 @@ export const openApiSchemas: Record<
                     properties: {
                       name: {
                         type: 'string',
-                        description: 'Name of the Secret, in the same namespace as this resource.',
+                        description: 'Name of the Secret.',
                         minLength: 1,
                         maxLength: 253,
                         pattern:
@@ -1723,8 +1767,15 @@ export const openApiSchemas: Record<
                       },
                       key: {
                         type: 'string',
+                        description: 'Key holding the ONNX bytes.',
+                        minLength: 1,
+                        maxLength: 253,
+                        pattern: '^[-._a-zA-Z0-9]+$',
+                      },
+                      manifestKey: {
+                        type: 'string',
                         description:
-                          "Key within the Secret. Defaults to the key named in the field's description.",
+                          "Key of the same Secret holding the model's manifest.json. Optional; see configMap.manifestKey.",
                         minLength: 1,
                         maxLength: 253,
                         pattern: '^[-._a-zA-Z0-9]+$',
@@ -1751,6 +1802,13 @@ export const openApiSchemas: Record<
                         minLength: 64,
                         maxLength: 64,
                         pattern: '^[a-f0-9]{64}$',
+                      },
+                      manifestUrl: {
+                        type: 'string',
+                        description:
+                          "URL of the model's manifest.json, downloaded by the agents as the model is. Optional; see configMap.manifestKey.",
+                        maxLength: 2048,
+                        pattern: '^https?://[^\\s]+$',
                       },
                     },
                   },
@@ -1779,6 +1837,20 @@ export const openApiSchemas: Record<
                           {
                             rule: "!self.split('/').exists(p, p == '..')",
                             message: "path must not contain '..'",
+                          },
+                        ],
+                      },
+                      manifestPath: {
+                        type: 'string',
+                        description:
+                          'Path of the model\'s manifest.json inside the volume, relative, without "..". Optional; see configMap.manifestKey.',
+                        minLength: 1,
+                        maxLength: 1024,
+                        pattern: '^[^/]',
+                        'x-kubernetes-validations': [
+                          {
+                            rule: "!self.split('/').exists(p, p == '..')",
+                            message: "manifestPath must not contain '..'",
                           },
                         ],
                       },

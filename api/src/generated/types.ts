@@ -52,7 +52,7 @@ export interface AnalysisAgentSpec {
    */
   source: AnalysisAgentSpecSource;
   /**
-   * Optional Redis used to cache parsed templates and publish live status. Without it each agent pod keeps its cache in memory. Set exactly one of url or secretRef.
+   * Optional Redis where each agent pod publishes its live status: expiring keys named by keyPrefix, the agent and the pod, ending in status, health, error and last_check. Nothing else is kept there: without it nothing is published, and the analysis is the same. Set exactly one of url or secretRef.
    */
   cache?: AnalysisAgentSpecCache;
   /**
@@ -123,7 +123,7 @@ export interface AnalysisAgentSpecSource {
    */
   watermark?: 'id' | 'timestamp';
   /**
-   * Read only lines from these programs (syslog tags), for example dnsmasq. Empty reads the agent's own defaults.
+   * Read only lines from these programs (syslog tags), for example dnsmasq; the filter runs in the database query. Empty reads every row, and the agent's engine then analyses only the programs that agent reads (all of them for template).
    */
   programs?: string[];
   /**
@@ -200,7 +200,7 @@ export interface AnalysisAgentSpecSourceColumns {
 }
 
 /**
- * Optional Redis used to cache parsed templates and publish live status. Without it each agent pod keeps its cache in memory. Set exactly one of url or secretRef.
+ * Optional Redis where each agent pod publishes its live status: expiring keys named by keyPrefix, the agent and the pod, ending in status, health, error and last_check. Nothing else is kept there: without it nothing is published, and the analysis is the same. Set exactly one of url or secretRef.
  */
 export interface AnalysisAgentSpecCache {
   /**
@@ -949,7 +949,7 @@ export interface ModelDeploymentSpec {
    */
   version: string;
   /**
-   * Where the ONNX model bytes are. Set exactly one of configMap, secret, http, persistentVolumeClaim.
+   * Where the ONNX model bytes are, and optionally its manifest.json (as edgewarden train or training/train_sklearn.py wrote it) beside them. Set exactly one of configMap, secret, http, persistentVolumeClaim.
    */
   source: ModelDeploymentSpecSource;
   /**
@@ -957,7 +957,7 @@ export interface ModelDeploymentSpec {
    */
   features: string[];
   /**
-   * Anomaly score threshold (0 to 1) for this model; overrides the agents' thresholds.score.
+   * Anomaly score threshold (0 to 1) for this model; overrides the agents' thresholds.score. Unset: the threshold of the model's manifest.json when the source names one (manifestKey, manifestUrl, manifestPath), else the agents' thresholds.score.
    */
   threshold?: number;
   /**
@@ -1005,7 +1005,7 @@ export interface ModelDeploymentSpecSelectorMatchExpressionsItem {
 }
 
 /**
- * Where the ONNX model bytes are. Set exactly one of configMap, secret, http, persistentVolumeClaim.
+ * Where the ONNX model bytes are, and optionally its manifest.json (as edgewarden train or training/train_sklearn.py wrote it) beside them. Set exactly one of configMap, secret, http, persistentVolumeClaim.
  */
 export interface ModelDeploymentSpecSource {
   /**
@@ -1038,6 +1038,10 @@ export interface ModelDeploymentSpecSourceConfigMap {
    * Key holding the ONNX bytes.
    */
   key: string;
+  /**
+   * Key of the same ConfigMap holding the model's manifest.json, for example manifest.json. Optional. The agents serve the model with its output mapping (which output holds the score, and its scale and shift) and its training summary, so it scores as it does from its folder and is checked for drift; without a spec.threshold, its threshold applies. Its agent, features (in order) and sha256 must match the spec and the bytes.
+   */
+  manifestKey?: string;
 }
 
 /**
@@ -1045,13 +1049,17 @@ export interface ModelDeploymentSpecSourceConfigMap {
  */
 export interface ModelDeploymentSpecSourceSecret {
   /**
-   * Name of the Secret, in the same namespace as this resource.
+   * Name of the Secret.
    */
   name: string;
   /**
-   * Key within the Secret. Defaults to the key named in the field's description.
+   * Key holding the ONNX bytes.
    */
   key: string;
+  /**
+   * Key of the same Secret holding the model's manifest.json. Optional; see configMap.manifestKey.
+   */
+  manifestKey?: string;
 }
 
 /**
@@ -1066,6 +1074,10 @@ export interface ModelDeploymentSpecSourceHttp {
    * Hex SHA-256 of the file; a download that does not match is refused.
    */
   sha256: string;
+  /**
+   * URL of the model's manifest.json, downloaded by the agents as the model is. Optional; see configMap.manifestKey.
+   */
+  manifestUrl?: string;
 }
 
 /**
@@ -1080,6 +1092,10 @@ export interface ModelDeploymentSpecSourcePersistentVolumeClaim {
    * Path of the .onnx file inside the volume, relative, without "..".
    */
   path: string;
+  /**
+   * Path of the model's manifest.json inside the volume, relative, without "..". Optional; see configMap.manifestKey.
+   */
+  manifestPath?: string;
 }
 
 /**
@@ -1307,6 +1323,10 @@ export interface ModelDeploymentStatusStableSourceConfigMap {
    * Key holding the ONNX bytes.
    */
   key: string;
+  /**
+   * Key of the same ConfigMap holding the model's manifest.json, for example manifest.json. Optional. The agents serve the model with its output mapping (which output holds the score, and its scale and shift) and its training summary, so it scores as it does from its folder and is checked for drift; without a spec.threshold, its threshold applies. Its agent, features (in order) and sha256 must match the spec and the bytes.
+   */
+  manifestKey?: string;
 }
 
 /**
@@ -1314,13 +1334,17 @@ export interface ModelDeploymentStatusStableSourceConfigMap {
  */
 export interface ModelDeploymentStatusStableSourceSecret {
   /**
-   * Name of the Secret, in the same namespace as this resource.
+   * Name of the Secret.
    */
   name: string;
   /**
-   * Key within the Secret. Defaults to the key named in the field's description.
+   * Key holding the ONNX bytes.
    */
   key: string;
+  /**
+   * Key of the same Secret holding the model's manifest.json. Optional; see configMap.manifestKey.
+   */
+  manifestKey?: string;
 }
 
 /**
@@ -1335,6 +1359,10 @@ export interface ModelDeploymentStatusStableSourceHttp {
    * Hex SHA-256 of the file; a download that does not match is refused.
    */
   sha256: string;
+  /**
+   * URL of the model's manifest.json, downloaded by the agents as the model is. Optional; see configMap.manifestKey.
+   */
+  manifestUrl?: string;
 }
 
 /**
@@ -1349,6 +1377,10 @@ export interface ModelDeploymentStatusStableSourcePersistentVolumeClaim {
    * Path of the .onnx file inside the volume, relative, without "..".
    */
   path: string;
+  /**
+   * Path of the model's manifest.json inside the volume, relative, without "..". Optional; see configMap.manifestKey.
+   */
+  manifestPath?: string;
 }
 
 /**

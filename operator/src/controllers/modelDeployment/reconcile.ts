@@ -115,32 +115,48 @@ function referencing(ctx: ModelContext, md: StoredModelDeployment) {
   };
 }
 
-/** The offer's source: the bytes of a ConfigMap or Secret key (base64), a URL, or a file on the claim. */
+/**
+ * The offer's source and manifest: the bytes of ConfigMap or Secret keys (base64), URLs, or
+ * files on the claim.
+ */
 async function sourceFor(
   ctx: ModelContext,
   namespace: string,
   source: Stable['source'],
-): Promise<ModelOfferRequest['source']> {
-  if (source.http) return { url: source.http.url };
-  if (source.persistentVolumeClaim)
+): Promise<Pick<ModelOfferRequest, 'source' | 'manifest'>> {
+  if (source.http)
     return {
-      file: `${source.persistentVolumeClaim.claimName}/${source.persistentVolumeClaim.path}`,
+      source: { url: source.http.url },
+      ...(source.http.manifestUrl ? { manifest: { url: source.http.manifestUrl } } : {}),
     };
+  if (source.persistentVolumeClaim) {
+    const { claimName, path, manifestPath } = source.persistentVolumeClaim;
+    return {
+      source: { file: `${claimName}/${path}` },
+      ...(manifestPath ? { manifest: { file: `${claimName}/${manifestPath}` } } : {}),
+    };
+  }
   const ref = source.configMap ?? source.secret!;
   const kind = source.configMap ? 'ConfigMap' : 'Secret';
   const object = await ctx.client.find<
     KubeObject & { data?: Record<string, string>; binaryData?: Record<string, string> }
   >(source.configMap ? CONFIG_MAPS : SECRETS, namespace, ref.name);
   if (!object) throw new OfferRefused('SourceNotFound', `${kind} ${ref.name} does not exist`, 0);
-  // Secret data and ConfigMap binaryData are base64 already; ConfigMap data is text.
-  const inline =
-    (source.configMap ? object.binaryData?.[ref.key] : object.data?.[ref.key]) ??
-    (source.configMap && object.data?.[ref.key] !== undefined
-      ? Buffer.from(object.data[ref.key]!, 'utf8').toString('base64')
-      : undefined);
-  if (inline === undefined)
-    throw new OfferRefused('SourceNotFound', `${kind} ${ref.name} has no key ${ref.key}`, 0);
-  return { inline };
+  const inline = (key: string): { inline: string } => {
+    // Secret data and ConfigMap binaryData are base64 already; ConfigMap data is text.
+    const value =
+      (source.configMap ? object.binaryData?.[key] : object.data?.[key]) ??
+      (source.configMap && object.data?.[key] !== undefined
+        ? Buffer.from(object.data[key], 'utf8').toString('base64')
+        : undefined);
+    if (value === undefined)
+      throw new OfferRefused('SourceNotFound', `${kind} ${ref.name} has no key ${key}`, 0);
+    return { inline: value };
+  };
+  return {
+    source: inline(ref.key),
+    ...(ref.manifestKey ? { manifest: inline(ref.manifestKey) } : {}),
+  };
 }
 
 function failureOf(error: unknown, now: string): Failure {

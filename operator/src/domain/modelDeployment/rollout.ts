@@ -212,11 +212,11 @@ export function stableOf(spec: ModelDeploymentSpec, sha256: string): Stable {
   };
 }
 
-/** The offer of a version to an agent, its bytes still to be placed in `source`. */
+/** The offer of a version to an agent: where its bytes (and its manifest.json, if any) are. */
 export function offerOf(
   agent: string,
   model: { version: string; features: readonly string[]; threshold?: number; sha256?: string },
-  source: ModelOfferRequest['source'],
+  where: Pick<ModelOfferRequest, 'source' | 'manifest'>,
   dryRun = false,
 ): ModelOfferRequest {
   return {
@@ -225,7 +225,8 @@ export function offerOf(
     features: [...model.features],
     ...(model.threshold !== undefined ? { threshold: model.threshold } : {}),
     ...(model.sha256 ? { sha256: model.sha256 } : {}),
-    source,
+    source: where.source,
+    ...(where.manifest ? { manifest: where.manifest } : {}),
     ...(dryRun ? { dryRun } : {}),
   };
 }
