@@ -379,7 +379,8 @@ test('a canary that floods anomalies is rolled back after its analysis window, s
     source: fromConfigMap('auth-flood'),
     rollout: {
       strategy: 'Canary',
-      canary: { stepPercent: 50, analysisWindow: '30s' },
+      // Two minutes of 10 s windows: enough scored windows (CANARY_MIN_WINDOWS) to judge the rate.
+      canary: { stepPercent: 50, analysisWindow: '2m' },
       autoRollback: true,
     },
   });
@@ -397,7 +398,7 @@ test('a canary that floods anomalies is rolled back after its analysis window, s
   const rolledBack = await statusWhere(
     'the canary rolled back',
     (m) => m.status?.transition === 'RolledBack',
-    90_000,
+    200_000,
   );
   expect(rolledBack.status).toMatchObject({
     activeVersion: 'v2',
@@ -420,7 +421,7 @@ test('a canary that floods anomalies is rolled back after its analysis window, s
   expect(await operatorMetrics(operator)).toContain(
     `edgewarden_operator_modeldeployment_transition{resource_namespace="${namespace}",modeldeployment="auth-model",transition="RolledBack"} 1`,
   );
-});
+}, 300_000);
 
 test('editing back to v1 is a clean rollback; the history shows every attempt', async () => {
   await setSpec({

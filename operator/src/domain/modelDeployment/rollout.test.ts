@@ -145,6 +145,34 @@ describe('the canary verdict', () => {
   });
 });
 
+test('a step with fewer than CANARY_MIN_WINDOWS windows is not judged on its rate, and says so', () => {
+  // The walkthrough's case: a first model's one scored window was the attack's, flagged.
+  const start = '2026-11-24T10:00:00.000Z';
+  const one = judgeCanary(
+    'v1',
+    [{ pod: 'a-0', model: model({ windows: 1, flagged: 1 }) }],
+    undefined,
+    start,
+  );
+  expect(one).toEqual({
+    pass: true,
+    message:
+      'only 1 window was scored during the analysis window (fewer than 10): the anomaly rate is not judged; a longer analysisWindow judges it',
+  });
+  // Across pods, ten windows are enough to judge: 6 of 10 flagged is above a first model's 50%.
+  expect(
+    judgeCanary(
+      'v1',
+      [
+        { pod: 'a-0', model: model({ windows: 5, flagged: 3 }) },
+        { pod: 'a-1', model: model({ windows: 5, flagged: 3 }) },
+      ],
+      undefined,
+      start,
+    ),
+  ).toMatchObject({ pass: false, reason: 'AnomalyRateTooHigh' });
+});
+
 test('history: newest first, the version it replaces marked, trimmed to the limit', () => {
   let h: HistoryItem[] = [];
   h = recordHistory(h, { version: 'v1', outcome: 'Serving', servedFrom: 't1' }, 3, 't1');

@@ -44,6 +44,12 @@ export type Want = 'target' | 'stable';
 export const CANARY_RATE_FACTOR = 2;
 export const CANARY_RATE_MARGIN = 0.05;
 export const CANARY_FIRST_MODEL_LIMIT = 0.5;
+/**
+ * Fewer windows than this scored in a step's analysis window say nothing about a model's
+ * anomaly rate: one window, the one an attack fell in, is 100%. Such a step is not judged on
+ * the rate (load failures and inference errors still fail it), and its Event says so.
+ */
+export const CANARY_MIN_WINDOWS = 10;
 
 /** The bearer token for one agent's pods: an HMAC of its uid under the operator's key. */
 export function controlToken(key: Uint8Array, agentUid: string): string {
@@ -164,6 +170,11 @@ export function judgeCanary(
   const windows = models.reduce((n, m) => n + (m.model?.scored?.windows ?? 0), 0);
   if (rate === undefined)
     return { pass: true, message: `no windows were scored during the analysis window` };
+  if (windows < CANARY_MIN_WINDOWS)
+    return {
+      pass: true,
+      message: `only ${windows} window${windows === 1 ? ' was' : 's were'} scored during the analysis window (fewer than ${CANARY_MIN_WINDOWS}): the anomaly rate is not judged; a longer analysisWindow judges it`,
+    };
   const pct = (r: number): string => `${(100 * r).toFixed(1)}%`;
   const limit =
     baselineRate === undefined
