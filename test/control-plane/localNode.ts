@@ -24,7 +24,12 @@ import os from 'node:os';
 import path from 'node:path';
 
 import { applyObject, kubectl, kubectlJson, kubectlRun } from '../integration/kube.js';
-import { runPodLocally, type LocalPod, type Pod } from '../integration/localKubelet.js';
+import {
+  patchStatus,
+  runPodLocally,
+  type LocalPod,
+  type Pod,
+} from '../integration/localKubelet.js';
 import { createPodNetwork, type PodNetwork, type PodNetworkPlan } from './podNetwork.js';
 
 export const LOCAL_NODE_NAME = 'edgewarden-local';
@@ -285,32 +290,24 @@ async function finalDelete(pod: Pod): Promise<void> {
 
 async function reportStartError(pod: Pod, message: string): Promise<void> {
   const container = pod.spec.containers[0]!;
-  await kubectl([
-    'patch',
-    'pod',
-    pod.metadata.name,
-    '-n',
-    pod.metadata.namespace,
-    '--subresource=status',
-    '--type=merge',
-    '-p',
-    JSON.stringify({
-      status: {
-        phase: 'Pending',
-        containerStatuses: [
-          {
-            name: container.name,
-            image: container.image ?? '',
-            imageID: '',
-            ready: false,
-            restartCount: 0,
-            started: false,
-            state: { waiting: { reason: 'CreateContainerConfigError', message } },
-          },
-        ],
-      },
-    }),
-  ]);
+  await patchStatus(
+    pod,
+    {
+      phase: 'Pending',
+      containerStatuses: [
+        {
+          name: container.name,
+          image: container.image ?? '',
+          imageID: '',
+          ready: false,
+          restartCount: 0,
+          started: false,
+          state: { waiting: { reason: 'CreateContainerConfigError', message } },
+        },
+      ],
+    },
+    'merge',
+  );
 }
 
 async function registerNode(name: string, address: string): Promise<void> {

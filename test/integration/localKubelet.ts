@@ -381,7 +381,12 @@ async function prepareVolume(pod: Pod, volume: Volume, dir: string): Promise<voi
 const timestamp = (at = new Date()): string => at.toISOString().replace(/\.\d+Z$/, 'Z');
 
 /** A strategic-merge patch of the pod's status subresource. */
-async function patchStatus(pod: Pod, status: Record<string, unknown>, type = 'strategic') {
+/** Patches the pod's status subresource, as a kubelet reports it. */
+export async function patchStatus(
+  pod: Pod,
+  status: Record<string, unknown>,
+  type = 'strategic',
+): Promise<void> {
   await kubectl([
     'patch',
     'pod',
