@@ -1,9 +1,14 @@
 // `edgewarden demo`: the main job on a laptop, on embedded defaults and real router logs.
 import { homedir } from 'node:os';
-import path from 'node:path';
 import { parseArgs } from 'node:util';
 
-import { runDemo } from '../../agent-runtime/src/demo/runDemo.js';
+import {
+  chooseDemoStorage,
+  defaultDemoFolder,
+  type DemoStorage,
+} from '../../agent-runtime/src/demo/demoStorage.js';
+import { runDemo, type DemoResult } from '../../agent-runtime/src/demo/runDemo.js';
+import { UnwritableFolderError } from '../../agent-runtime/src/files/writableFolder.js';
 import { serveDemo } from '../../agent-runtime/src/demo/serveDemo.js';
 import type { Command } from './command.js';
 import { anomalyTable } from './table.js';
@@ -16,8 +21,11 @@ DNS tunnelling), analyses everything with every built-in agent into an embedded 
 and prints what was found. No database server, cluster or network needed.
 
 Options:
-  --data-dir DIR   where the logs and the SQLite store are written (recreated each run;
-                   default $XDG_DATA_HOME/edgewarden/demo or ~/.local/share/edgewarden/demo)
+  --data-dir DIR   where the log (routers.log) and the SQLite store (anomalies.db) are
+                   written, replaced each run; it must be writable. Default
+                   $XDG_DATA_HOME/edgewarden/demo or ~/.local/share/edgewarden/demo; when
+                   that cannot be written (a read-only file system, as in the image), the
+                   demo writes nothing and keeps its store in memory, and says so
   --seed N         seed of the attack generator (default 1)
   --serve          then keep serving the results on 127.0.0.1 (/anomalies, /status,
                    /metrics, /healthz, /readyz) until Ctrl-C
@@ -49,16 +57,59 @@ async function run(args: string[]): Promise<number> {
     console.error('edgewarden demo: --seed: must be a whole number');
     return 2;
   }
-  const dataDir = path.resolve(
-    values['data-dir'] ??
-      path.join(
-        process.env.XDG_DATA_HOME ?? path.join(homedir(), '.local', 'share'),
-        'edgewarden',
-        'demo',
-      ),
-  );
-  const r = await runDemo(dataDir, seed);
+  let storage: DemoStorage;
+  try {
+    storage = await chooseDemoStorage(
+      values['data-dir'],
+      defaultDemoFolder(process.env, knownHome()),
+    );
+  } catch (error) {
+    if (!(error instanceof UnwritableFolderError)) throw error;
+    console.error(`edgewarden demo: --data-dir: ${error.message}`);
+    return 2;
+  }
+  const r = await runDemo(storage, seed);
+  try {
+    return await report(r, values.serve, port);
+  } finally {
+    r.store.close();
+  }
+}
+
+/** The home folder, or undefined when none is known (os.homedir() throws without HOME or a passwd entry). */
+function knownHome(): string | undefined {
+  try {
+    return homedir() || undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** Where the log and the store are, or that they are in memory only, and how to keep them. */
+export function whereTheDataLives(r: Pick<DemoResult, 'storage' | 'logFile' | 'databaseFile'>): {
+  where: string;
+  next: string;
+} {
+  if (r.storage.kind === 'folder' && r.logFile && r.databaseFile)
+    return {
+      where: `  logs       ${r.logFile}
+  anomalies  ${r.databaseFile}   (SQLite: sqlite3 ${r.databaseFile} 'SELECT * FROM anomalies')`,
+      next: `edgewarden analyze --input ${r.logFile} --agent auth --format jsonl`,
+    };
+  const why = r.storage.kind === 'memory' ? r.storage.why : 'no folder was given';
+  return {
+    where: `  in memory only: nothing was written to disk, and the store is gone when the demo ends
+  (${why}).
+  The generated log, whose LINES the table names, was kept in memory too.
+  --data-dir DIR writes routers.log and anomalies.db to DIR instead; with a read-only root
+  file system, make DIR a writable mount (an emptyDir, docker run -v or --tmpfs).`,
+    next: 'edgewarden demo --data-dir DIR, then edgewarden analyze --input DIR/routers.log --agent auth --format jsonl',
+  };
+}
+
+async function report(r: DemoResult, serve: boolean, port: number): Promise<number> {
   const alerting = r.stored.filter((a) => a.severity >= 2);
+  const { where, next } = whereTheDataLives(r);
   const pct = (x: number): string => `${(x * 100).toFixed(0)}%`;
   console.log(`edgewarden demo
   ${r.backgroundLines} lines of real OpenWrt logs + ${r.injectedLines} lines of ${r.detections.length} injected attacks
@@ -83,12 +134,11 @@ ${r.detections
   precision ${pct(r.report.precision)}, recall ${pct(r.report.recall)} at severity 3 and above (real PSK mismatches in the background count as real)
 
 Where the data lives:
-  logs       ${r.logFile}
-  anomalies  ${r.databaseFile}   (SQLite: sqlite3 ${r.databaseFile} 'SELECT * FROM anomalies')
+${where}
 
-Next: edgewarden analyze --input ${r.logFile} --agent auth --format jsonl`);
+Next: ${next}`);
   const status = r.report.missed.length === 0 ? 0 : 1;
-  if (!values.serve) return status;
+  if (!serve) return status;
   const server = await serveDemo(r, port);
   console.log(
     `\nServing on http://127.0.0.1:${server.port}: /anomalies?minSeverity=high, /status, /metrics (Ctrl-C stops)`,

@@ -160,6 +160,8 @@ test('the agent analyses new lines, serves them, follows the database, and stops
       ready: true,
       sourceReachable: true,
       linesAnalyzed: 12,
+      // Started on an empty table: nothing left unread.
+      start: { from: 'end', rowsBefore: 0 },
     });
     const metrics = await (await fetch(url('/metrics'))).text();
     expect(metrics).toMatch(/^edgewarden_lines_read_total\{agent="auth"\} 12$/m);
@@ -304,6 +306,43 @@ test('thresholds: below storeSeverity a finding is neither stored nor counted; b
     expect(metrics).toMatch(
       /^edgewarden_device_anomalies_total\{agent="auth",device="gw-severity"\} 2$/m,
     );
+  } finally {
+    agent.proc.kill('SIGTERM');
+  }
+  expect(await agent.exited).toBe(0);
+});
+
+test('rows loaded before a new agent starts are not read, and /status and the log say so', async () => {
+  // The table holds the rows of the tests above, as historical logs loaded to try an agent.
+  const { n } = (await admin.query<{ n: number }>('SELECT count(*)::int AS n FROM log_entries'))
+    .rows[0]!;
+  expect(n).toBeGreaterThan(0);
+  const agent = startAgent(agentEnv({ EDGEWARDEN_DATA_DIR: path.join(dir, 'data-history') }));
+  try {
+    const port = await until('the agent to listen', () =>
+      Promise.resolve(/serving on port (\d+)/.exec(agent.output())?.[1]),
+    );
+    const url = (p: string): string => `http://127.0.0.1:${port}${p}`;
+    type Status = {
+      linesAnalyzed: number;
+      start?: { from: string; rowsBefore: number; oldestBefore: string; newestBefore: string };
+    };
+    const status = await until('the first cycle', async () => {
+      const s = (await (await fetch(url('/status'))).json()) as Status;
+      return s.start ? s : undefined;
+    });
+    expect(status).toMatchObject({ linesAnalyzed: 0, start: { from: 'end', rowsBefore: n } });
+    expect(status.start!.oldestBefore <= status.start!.newestBefore).toBe(true);
+    expect(agent.output()).toContain(
+      `edgewarden agent: first start: reading the source from its end: only rows that arrive from now on; ${n.toLocaleString('en-US')} older rows, from ${status.start!.oldestBefore} to ${status.start!.newestBefore}, are not analysed: spec.source.backfill`,
+    );
+    // A new row is read; the start stays as it was.
+    await insertFailures(1, '192.0.2.99');
+    const later = await until('the new row', async () => {
+      const s = (await (await fetch(url('/status'))).json()) as Status;
+      return s.linesAnalyzed === 1 ? s : undefined;
+    });
+    expect(later.start).toEqual(status.start);
   } finally {
     agent.proc.kill('SIGTERM');
   }

@@ -1,7 +1,6 @@
 // The running agent (`edgewarden agent`, an agent pod's entrypoint): an analysis cycle every
 // interval, HTTP endpoints for probes, Prometheus and the operator, and a clean shutdown.
 import { existsSync } from 'node:fs';
-import { mkdir } from 'node:fs/promises';
 import type { Server } from 'node:http';
 import path from 'node:path';
 import express from 'express';
@@ -13,11 +12,14 @@ import type { AgentName } from '../agents/types.js';
 import { parseDuration } from '../../../api/src/duration.js';
 import { RedisCache } from '../cache/redisCache.js';
 import {
+  agentEnv,
   agentPaths,
   type ModelOfferRefusal,
   type ModelOfferResult,
   type ServedModel,
+  type SourceStart,
 } from '../contract/index.js';
+import { ensureWritableFolder } from '../files/writableFolder.js';
 import { ANOMALY_ORDER_HEADER, parseAnomalyQuery, severityRank } from '../http/anomalyQuery.js';
 import { authorized, offerBytes, offerManifest, parseOffer } from '../model/delivery.js';
 import { installModel, uninstallModel } from '../model/install.js';
@@ -32,6 +34,7 @@ import { DriftMonitor, type DriftReport } from '../model/drift.js';
 import type { LoadedModel } from '../model/model.js';
 import type { AgentConfig } from './config.js';
 import { restoreEngine, runCycle, type CycleResult } from './cycle.js';
+import { describeStart } from './sourceStart.js';
 import { DeviceSeries } from './deviceSeries.js';
 import {
   agentMetrics,
@@ -59,6 +62,8 @@ export interface AgentStatus {
   resources: Pressure & GuardState;
   lastCycleTime?: string;
   linesAnalyzed: number;
+  /** Where reading began on the first start, and the older rows left unread (not in older stores). */
+  start?: SourceStart;
   anomalies: { total: number; last24h: number };
   /** Live features against the served model's training summary (when it has one). */
   drift?: DriftReport & { modelVersion: string };
@@ -178,7 +183,10 @@ export class AgentRunner {
   }
 
   static async start(config: AgentConfig): Promise<AgentRunner> {
-    await mkdir(config.dataDir, { recursive: true });
+    await ensureWritableFolder(config.dataDir, {
+      what: "the agent's SQLite anomaly store (anomalies.db)",
+      setting: agentEnv.dataDir,
+    });
     const runner = new AgentRunner(config);
     runner.cache?.connect();
     await runner.models?.start();
@@ -217,6 +225,7 @@ export class AgentRunner {
       resources: { ...this.pressure, ...this.guard },
       lastCycleTime: this.lastCycleTime,
       linesAnalyzed: this.store.cycleTotals(this.sourceKey()).lines,
+      start: this.store.sourceStart(this.sourceKey()),
       anomalies: this.store.counts(),
       drift: this.driftReport(),
     };
@@ -404,9 +413,11 @@ export class AgentRunner {
         sourceKey: this.sourceKey(),
         startAt: 'end',
         backfillMs: parseDuration(this.config.spec.source.backfill ?? '') ?? undefined,
+        backfill: this.config.spec.source.backfill,
         storeSeverity: severityRank(this.config.spec.thresholds?.storeSeverity ?? 'low'),
       });
       this.takeCommitted();
+      if (result.start) console.log(`edgewarden agent: ${describeStart(result.start)}`);
       this.sourceReachable = true;
       this.sourceError = undefined;
       this.failures = 0;

@@ -1,7 +1,8 @@
 // The agent's cycle against a real PostgreSQL and SQLite: it finds in the database what
 // `analyze` finds in the file; kill -9 in the middle of a cycle loses nothing and counts
 // nothing twice, and neither does a cycle that fails when the database goes away and is
-// retried by the same process.
+// retried by the same process. An agent started at the end of that table of old rows
+// records what it left unread.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -32,6 +33,8 @@ const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../.
 let server: PostgresServer;
 let dir: string;
 let lines: string[];
+/** The rows' times (ms), as stored. */
+let rowTimes: number[];
 const READER = { user: 'reader', password: 'reader-secret' };
 
 beforeAll(async () => {
@@ -49,6 +52,7 @@ beforeAll(async () => {
     .map((o) => (o.ok ? o.record : undefined))
     .filter((r) => r !== undefined);
   expect(rows).toHaveLength(lines.length);
+  rowTimes = rows.map((r) => Date.parse(r.timestamp));
   for (let i = 0; i < rows.length; i += 500) {
     const chunk = rows.slice(i, i + 500);
     await admin.query(
@@ -70,8 +74,13 @@ afterAll(async () => {
   await rm(dir, { recursive: true, force: true });
 });
 
-function source(batchSize: number, table?: string): PostgresSource {
+function source(
+  batchSize: number,
+  table?: string,
+  filters: { programs?: string[] } = {},
+): PostgresSource {
   return new PostgresSource({
+    ...filters,
     connection: {
       host: server.host,
       port: server.port,
@@ -140,6 +149,62 @@ test('one cycle over the table finds what analyze finds in the same lines', asyn
   } finally {
     store.close();
     await src.close();
+  }
+});
+
+test('a first start at the end of a table of old rows records the rows it leaves unread', async () => {
+  const store = new AnomalyStore(path.join(dir, 'end.db'), {
+    cooldownMs: 1,
+    retentionMs: 1e12,
+    maxRows: 1e6,
+  });
+  const scorer = new WindowScorer(() => ({}));
+  const cycle = (src: PostgresSource, sourceKey: string, backfill?: string) =>
+    runCycle({
+      source: src,
+      store,
+      engine: new AnalysisEngine([builtInAgents.auth], {
+        windowMs: 300_000,
+        onWindow: scorer.collect,
+      }),
+      scorer,
+      sourceKey,
+      startAt: 'end',
+      ...(backfill ? { backfill, backfillMs: 86_400_000 } : {}),
+    });
+  const all = source(200);
+  const dropbear = source(200, undefined, { programs: ['dropbear'] });
+  try {
+    const first = await cycle(all, 'all');
+    const iso = (ms: number): string => new Date(ms).toISOString();
+    const start = {
+      time: first.startedAt,
+      from: 'end',
+      rowsBefore: lines.length,
+      oldestBefore: iso(Math.min(...rowTimes)),
+      newestBefore: iso(Math.max(...rowTimes)),
+    };
+    // Nothing analysed: every row is older than the start.
+    expect(first).toMatchObject({ lines: 0, start });
+    expect(store.sourceStart('all')).toEqual(start);
+    // The next cycles keep the first start; they have a watermark to go on from.
+    const second = await cycle(all, 'all');
+    expect(second.start).toBeUndefined();
+    expect(store.sourceStart('all')).toEqual(start);
+
+    // Counted as the agent reads: its programs only. And with a backfill of 24h, all of these
+    // rows (of 2023) are older than the period, and left too.
+    const ssh = await cycle(dropbear, 'ssh', '24h');
+    const sshRows = lines.filter((l) => /dropbear\[/.test(l)).length;
+    expect(sshRows).toBeGreaterThan(0);
+    expect(ssh).toMatchObject({
+      lines: 0,
+      start: { from: 'backfill', backfill: '24h', rowsBefore: sshRows },
+    });
+  } finally {
+    store.close();
+    await all.close();
+    await dropbear.close();
   }
 });
 

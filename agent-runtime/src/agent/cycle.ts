@@ -7,8 +7,12 @@
 // A cycle that fails without a crash (the database lost mid-cycle) is retried by the same
 // process, so it first puts the engine back to what was committed: the lines it analysed
 // before the failure are read again, and must not be counted on top of themselves.
+// A first cycle (no watermark stored) also records where it started and how many rows of the
+// table it leaves behind, so that an agent pointed at a table of old rows says why it
+// analyses nothing instead of looking like a quiet network.
 import type { AnalysisEngine } from '../agents/engine.js';
 import type { Anomaly } from '../agents/types.js';
+import { SKIPPED_ROWS_COUNTED, type SourceStart } from '../contract/index.js';
 import type { WindowScorer } from '../model/windowScorer.js';
 import type { PostgresSource } from '../source/postgresSource.js';
 import type { AnomalyStore } from '../store/anomalyStore.js';
@@ -24,6 +28,8 @@ export interface CycleContext {
   startAt: 'end' | 'beginning';
   /** With startAt 'end': start this much before the end instead (spec.source.backfill). */
   backfillMs?: number;
+  /** spec.source.backfill as the spec gives it (e.g. "24h"), for the start's record. */
+  backfill?: string;
   /** At most this many lines per cycle; the rest waits for the next (default 200 000). */
   maxLines?: number;
   /**
@@ -46,6 +52,8 @@ export interface CycleResult {
   newestLineTime?: number;
   /** Time of the newest line read (ms) from each device that sent any. */
   newestByDevice: Map<string, number>;
+  /** Set by the first cycle (no watermark was stored): where it started, and what it left. */
+  start?: SourceStart;
 }
 
 export async function runCycle(ctx: CycleContext): Promise<CycleResult> {
@@ -78,14 +86,49 @@ export function restoreEngine(
   }
 }
 
+/**
+ * Where a source with no stored watermark starts, and the rows before that point: counted
+ * (up to SKIPPED_ROWS_COUNTED), as the one thing that tells "nothing new" from "nothing".
+ * A count that fails (a slow table) leaves the start without it rather than stop the agent.
+ */
+async function firstPosition(
+  ctx: CycleContext,
+  time: string,
+): Promise<{ watermark: string; start: SourceStart }> {
+  if (ctx.startAt === 'beginning')
+    return { watermark: ctx.source.beginning(), start: { time, from: 'beginning', rowsBefore: 0 } };
+  const watermark = await ctx.source.endWatermark(ctx.backfillMs);
+  const start: SourceStart = {
+    time,
+    from: ctx.backfillMs === undefined ? 'end' : 'backfill',
+    ...(ctx.backfill !== undefined ? { backfill: ctx.backfill } : {}),
+  };
+  try {
+    const before = await ctx.source.rowsBefore(watermark, SKIPPED_ROWS_COUNTED);
+    const iso = (ms: number): string => new Date(ms).toISOString();
+    return {
+      watermark,
+      start: {
+        ...start,
+        rowsBefore: before.rows,
+        ...(before.capped ? { rowsBeforeCapped: true } : {}),
+        ...(before.newest !== undefined ? { newestBefore: iso(before.newest) } : {}),
+        ...(before.oldest !== undefined ? { oldestBefore: iso(before.oldest) } : {}),
+      },
+    };
+  } catch (error) {
+    console.error(
+      `edgewarden agent: the rows before the start position could not be counted: ${(error as Error).message}`,
+    );
+    return { watermark, start };
+  }
+}
+
 async function analyseAndCommit(ctx: CycleContext): Promise<CycleResult> {
   const startedAt = new Date().toISOString();
   const stored = ctx.store.watermark(ctx.sourceKey);
-  let watermark =
-    stored ??
-    (ctx.startAt === 'end'
-      ? await ctx.source.endWatermark(ctx.backfillMs)
-      : ctx.source.beginning());
+  const first = stored === undefined ? await firstPosition(ctx, startedAt) : undefined;
+  let watermark = stored ?? first!.watermark;
   const anomalies: Anomaly[] = [];
   let lines = 0;
   let unreadable = 0;
@@ -109,6 +152,9 @@ async function analyseAndCommit(ctx: CycleContext): Promise<CycleResult> {
   anomalies.push(...ctx.engine.flush());
   anomalies.push(...(await ctx.scorer.score()));
   const kept = anomalies.filter((a) => a.severity >= (ctx.storeSeverity ?? 1));
+  // Before the watermark: a crash between the two leaves no watermark, and the next run
+  // starts (and records its start) again.
+  if (first) ctx.store.recordStart(ctx.sourceKey, first.start);
   ctx.store.record(
     kept,
     { source: ctx.sourceKey, value: watermark },
@@ -125,5 +171,6 @@ async function analyseAndCommit(ctx: CycleContext): Promise<CycleResult> {
     startedAt,
     newestLineTime,
     newestByDevice,
+    ...(first ? { start: first.start } : {}),
   };
 }

@@ -121,6 +121,36 @@ export interface ServedModel {
   scored?: { windows: number; flagged: number; inferenceErrors: number };
 }
 
+/**
+ * Where an agent began reading its source, on its first start (no position stored yet), and
+ * what it left behind: what /status reports as `start`, so that a table of old rows that an
+ * agent never reads (it starts at the end) is seen for what it is, not as a quiet network.
+ */
+export interface SourceStart {
+  /** When the agent took that position (RFC 3339). */
+  time: string;
+  /**
+   * end: the end of the table (only rows that arrive later); backfill: spec.source.backfill's
+   * period before then; beginning: before every row.
+   */
+  from: 'end' | 'backfill' | 'beginning';
+  /** spec.source.backfill, as the spec gives it, when set. */
+  backfill?: string;
+  /**
+   * Rows before that position, of those this pod reads (its programs, devices and shard): never
+   * analysed. Counted up to SKIPPED_ROWS_COUNTED; absent when they could not be counted.
+   */
+  rowsBefore?: number;
+  /** There were more than rowsBefore. */
+  rowsBeforeCapped?: boolean;
+  /** The times of the newest of those rows and, when all were counted, the oldest (RFC 3339). */
+  newestBefore?: string;
+  oldestBefore?: string;
+}
+
+/** How many rows before its start position an agent counts, at most (a bound on the query). */
+export const SKIPPED_ROWS_COUNTED = 100_000;
+
 /** The hex SHA-256 of a control token: what the pod's environment holds instead of the token. */
 export function controlTokenDigest(token: string): string {
   return createHash('sha256').update(token).digest('hex');

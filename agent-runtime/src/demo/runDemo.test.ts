@@ -1,6 +1,6 @@
 // The demo end to end, into a temporary folder: files written, SQLite readable by anyone,
-// every injected attack found, and a second run starting afresh.
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+// every injected attack found, and a second run starting afresh; and in memory, writing nothing.
+import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import Database from 'better-sqlite3';
@@ -16,9 +16,10 @@ afterAll(async () => rm(dir, { recursive: true, force: true }));
 
 test('the demo stores what it finds, finds every attack, and starts afresh each run', async () => {
   const first = await runDemo(dir);
+  first.store.close();
   expect(first.detections.filter((d) => !d.anomaly)).toEqual([]);
   expect(first.report).toMatchObject({ precision: 1, recall: 1, falsePositives: [] });
-  expect((await readFile(first.logFile, 'utf8')).split('\n').filter(Boolean)).toHaveLength(
+  expect((await readFile(first.logFile!, 'utf8')).split('\n').filter(Boolean)).toHaveLength(
     first.backgroundLines + first.injectedLines,
   );
 
@@ -46,10 +47,31 @@ test('the demo stores what it finds, finds every attack, and starts afresh each 
     'wifi/psk_mismatch_burst',
   ]);
 
-  await writeFile(path.join(dir, 'stale.txt'), 'left from before');
+  // The next run replaces the demo's own files, and nothing else in the folder (it may be the
+  // user's own, or a mounted volume).
+  await writeFile(path.join(dir, 'notes.txt'), 'not the demo’s');
   const second = await runDemo(dir);
+  second.store.close();
   expect(second.stored.length).toBe(first.stored.length);
-  await expect(readFile(path.join(dir, 'stale.txt'))).rejects.toThrow();
+  const again = new Database(second.databaseFile, { readonly: true });
+  expect(again.prepare('SELECT count(*) AS n FROM anomalies').get()).toEqual({
+    n: second.stored.length,
+  });
+  again.close();
+  expect(await readFile(path.join(dir, 'notes.txt'), 'utf8')).toBe('not the demo’s');
+});
+
+test('in memory: the same findings, and not a file written', async () => {
+  const before = await readdir(dir);
+  const result = await runDemo({ kind: 'memory', why: 'no writable folder' });
+  try {
+    expect(result).toMatchObject({ logFile: undefined, databaseFile: undefined });
+    expect(result.detections.filter((d) => !d.anomaly)).toEqual([]);
+    expect(result.store.counts().total).toBe(result.stored.length);
+    expect(await readdir(dir)).toEqual(before);
+  } finally {
+    result.store.close();
+  }
 });
 
 test('--serve: the demo store behind the agent endpoints', async () => {
@@ -72,6 +94,7 @@ test('--serve: the demo store behind the agent endpoints', async () => {
     expect((await fetch(url('/anomalies?limit=0'))).status).toBe(400);
   } finally {
     await server.close();
+    result.store.close();
   }
 });
 
@@ -143,5 +166,6 @@ test("--serve /metrics: the agents' metric families, with what the demo found", 
     }
   } finally {
     await server.close();
+    result.store.close();
   }
 });

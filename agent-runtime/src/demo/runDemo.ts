@@ -1,6 +1,7 @@
 // The demo: real OpenWrt logs as background, realistic attacks injected, every agent analysing
 // the lot into the embedded SQLite store, and a report of what was found against what was
-// injected. Writes its files under `dataDir` (recreated on every run, so runs are repeatable).
+// injected. In a folder it writes the log and the store (each run replaces them, so runs are
+// repeatable); in memory (demoStorage.ts: no writable folder) it writes nothing at all.
 import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -20,6 +21,7 @@ import { analyzeLines, type AnalyzeSummary } from '../analyze/analyzeLines.js';
 import { loadBaselineModels } from '../model/baselines.js';
 import { AnomalyStore, type StoredAnomaly } from '../store/anomalyStore.js';
 import { injectAttacks, scenarios } from './attacks.js';
+import type { DemoStorage } from './demoStorage.js';
 import { scoreDetection, type DetectionReport } from './detection.js';
 
 export const sampleLog = path.resolve(
@@ -30,9 +32,19 @@ export const sampleLog = path.resolve(
     : '../../data/openwrt/logread-sample.log',
 );
 
+/**
+ * The files a run writes in its folder. Only these are replaced by the next run, never anything
+ * else there: the folder may be one of the user's own, or a mounted volume.
+ */
+const DEMO_FILES = ['routers.log', 'anomalies.db', 'anomalies.db-wal', 'anomalies.db-shm'];
+
 export interface DemoResult {
-  logFile: string;
-  databaseFile: string;
+  storage: DemoStorage;
+  /** The log analysed and the SQLite store, in the folder; undefined when kept in memory. */
+  logFile?: string;
+  databaseFile?: string;
+  /** The store, still open (the only copy when in memory): the caller closes it. */
+  store: AnomalyStore;
   backgroundLines: number;
   injectedLines: number;
   summary: AnalyzeSummary;
@@ -51,9 +63,10 @@ export interface DemoResult {
   metrics: Registry;
 }
 
-export async function runDemo(dataDir: string, seed = 1): Promise<DemoResult> {
-  await rm(dataDir, { recursive: true, force: true });
-  await mkdir(dataDir, { recursive: true });
+/** Runs the demo into `storage` (a folder's path, or a DemoStorage). */
+export async function runDemo(storage: DemoStorage | string, seed = 1): Promise<DemoResult> {
+  const where: DemoStorage =
+    typeof storage === 'string' ? { kind: 'folder', dir: storage } : storage;
   const background = (await readFile(sampleLog, 'utf8')).split('\n').filter((l) => l.length > 0);
   const { lines, scenarioLines } = injectAttacks(
     background,
@@ -61,11 +74,16 @@ export async function runDemo(dataDir: string, seed = 1): Promise<DemoResult> {
     30 * 60_000,
     seed,
   );
-  const logFile = path.join(dataDir, 'routers.log');
-  await writeFile(logFile, lines.join('\n') + '\n');
-
-  const databaseFile = path.join(dataDir, 'anomalies.db');
-  const store = new AnomalyStore(databaseFile, {
+  let logFile: string | undefined;
+  let databaseFile: string | undefined;
+  if (where.kind === 'folder') {
+    await mkdir(where.dir, { recursive: true });
+    for (const file of DEMO_FILES) await rm(path.join(where.dir, file), { force: true });
+    logFile = path.join(where.dir, 'routers.log');
+    await writeFile(logFile, lines.join('\n') + '\n');
+    databaseFile = path.join(where.dir, 'anomalies.db');
+  }
+  const store = new AnomalyStore(databaseFile ?? ':memory:', {
     cooldownMs: 15 * 60_000,
     retentionMs: 10 * 365 * 86_400_000,
     maxRows: 100_000,
@@ -86,7 +104,7 @@ export async function runDemo(dataDir: string, seed = 1): Promise<DemoResult> {
       onAnomaly: (a) => found.push(a),
       onInference: (seconds, agent) => metrics.inference.observe({ agent }, seconds),
     });
-    store.record(found, { source: logFile, value: String(lines.length) });
+    store.record(found, { source: logFile ?? 'routers.log', value: String(lines.length) });
     const seconds = (performance.now() - started) / 1000;
     // Every agent read every line, as `edgewarden analyze --agent all` does, and is ready.
     for (const a of agents) {
@@ -117,8 +135,10 @@ export async function runDemo(dataDir: string, seed = 1): Promise<DemoResult> {
         .sort((a, b) => b.severity - a.severity)[0],
     }));
     return {
+      storage: where,
       logFile,
       databaseFile,
+      store,
       backgroundLines: background.length,
       injectedLines: lines.length - background.length,
       summary,
@@ -131,8 +151,10 @@ export async function runDemo(dataDir: string, seed = 1): Promise<DemoResult> {
       ),
       metrics: registry,
     };
-  } finally {
+  } catch (error) {
     store.close();
+    throw error;
+  } finally {
     for (const m of Object.values(models)) await m.retire();
   }
 }

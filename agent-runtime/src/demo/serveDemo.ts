@@ -1,13 +1,13 @@
 // `edgewarden demo --serve`: the demo's store behind the same HTTP endpoints an agent serves
 // (/healthz, /readyz, /status, /anomalies, /metrics), so a dashboard, Prometheus or curl can
-// be pointed at it.
+// be pointed at it. It serves the run's own open store (in memory, the only copy), which the
+// run's caller closes.
 import type { Server } from 'node:http';
 import express from 'express';
 import { collectDefaultMetrics } from 'prom-client';
 
 import { agentPaths } from '../contract/index.js';
 import { ANOMALY_ORDER_HEADER, parseAnomalyQuery } from '../http/anomalyQuery.js';
-import { AnomalyStore } from '../store/anomalyStore.js';
 import type { DemoResult } from './runDemo.js';
 
 export interface DemoServer {
@@ -16,11 +16,7 @@ export interface DemoServer {
 }
 
 export async function serveDemo(result: DemoResult, port: number): Promise<DemoServer> {
-  const store = new AnomalyStore(result.databaseFile, {
-    cooldownMs: 0,
-    retentionMs: Number.MAX_SAFE_INTEGER,
-    maxRows: Number.MAX_SAFE_INTEGER,
-  });
+  const store = result.store;
   // The agents' metric families as the demo's analysis filled them, and this process's own
   // (memory, CPU, event loop) under the same prefix as an agent's.
   const registry = result.metrics;
@@ -63,7 +59,6 @@ export async function serveDemo(result: DemoResult, port: number): Promise<DemoS
     port: typeof address === 'object' && address ? address.port : port,
     close: async () => {
       await new Promise((r) => server.close(r));
-      store.close();
     },
   };
 }

@@ -10,7 +10,7 @@
 // up in the files exactly once.
 import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
-import { mkdir, readdir, unlink, writeFile } from 'node:fs/promises';
+import { readdir, unlink, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 
 import { loadConnection } from '../agent/config.js';
@@ -21,6 +21,7 @@ import {
   type ExportFile,
   type ExportProgress,
 } from '../contract/export.js';
+import { ensureWritableFolder, UnwritableFolderError } from '../files/writableFolder.js';
 import { anomalyCursor } from '../http/anomalyQuery.js';
 import { AddressHasher } from './addresses.js';
 import { AnomalyReader } from './anomalyReader.js';
@@ -158,7 +159,10 @@ export class Exporter {
       const plan = await readPlan(this.env[exportEnv.plan] ?? exportDefaults.plan);
       const settings = settingsOf(plan);
       const dir = this.env[exportEnv.dir] ?? exportDefaults.volume;
-      await mkdir(dir, { recursive: true });
+      await ensureWritableFolder(dir, {
+        what: "the export's files, manifest and checkpoint",
+        setting: exportEnv.dir,
+      });
       await this.export(settings, dir);
       this.progress = { ...this.progress, state: 'succeeded' };
     } catch (error) {
@@ -545,6 +549,8 @@ export class Exporter {
 
 function asFailure(error: unknown): ExportFailure {
   if (error instanceof ExportFailure) return error;
+  if (error instanceof UnwritableFolderError)
+    return new ExportFailure('WriteFailed', error.message);
   const code = (error as NodeJS.ErrnoException).code;
   const message = error instanceof Error ? error.message : String(error);
   if (code === 'ENOSPC' || code === 'EDQUOT')

@@ -11,6 +11,13 @@ import { checkManifest, ModelError, type ModelManifest } from './manifest.js';
 
 export { ModelError, type ModelFailureReason, type ModelManifest } from './manifest.js';
 
+// onnxruntime-node keeps a telemetry device id and event database under the home folder
+// (~/.cache/Microsoft/DeveloperTools/.onnxruntime) from its first session on: a write outside
+// every folder a command is given, which under a read-only root file system fails with a
+// warning on stderr at each start. Off, unless ORT_DISABLE_TELEMETRY is set otherwise; it is
+// read when the first session is made, after this module has run.
+process.env.ORT_DISABLE_TELEMETRY ??= '1';
+
 export class LoadedModel {
   private constructor(
     readonly manifest: ModelManifest,

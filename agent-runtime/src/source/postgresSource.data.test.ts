@@ -329,6 +329,34 @@ describe('messages (syslog-ng), timestamp watermark', () => {
       await s.close();
     }
   });
+
+  test('the rows a fresh agent leaves behind: counted as it reads them, up to a bound', async () => {
+    const s = source({ mapping: resolveMapping('messages') });
+    const hostapd = source({ mapping: resolveMapping('messages'), programs: ['hostapd'] });
+    try {
+      // At the end: all 10 rows of the test above are before it, from 10:00:00 to 10:00:05.
+      const end = await s.endWatermark();
+      expect(await s.rowsBefore(end, 1000)).toEqual({
+        rows: 10,
+        capped: false,
+        oldest: Date.UTC(2026, 10, 23, 10, 0, 0),
+        newest: Date.UTC(2026, 10, 23, 10, 0, 5),
+      });
+      // Only the newest `cap` are looked at: more than 4, the newest at 10:00:05, no oldest.
+      expect(await s.rowsBefore(end, 4)).toEqual({
+        rows: 4,
+        capped: true,
+        newest: Date.UTC(2026, 10, 23, 10, 0, 5),
+      });
+      // Before a watermark in the middle; before the beginning none; and a filter applies.
+      expect((await s.rowsBefore('2026-11-23 10:00:02', 1000)).rows).toBe(3);
+      expect(await s.rowsBefore(s.beginning(), 1000)).toEqual({ rows: 0, capped: false });
+      expect((await hostapd.rowsBefore(end, 1000)).rows).toBe(0);
+    } finally {
+      await s.close();
+      await hostapd.close();
+    }
+  });
 });
 
 describe('connections', () => {

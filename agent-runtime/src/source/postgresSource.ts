@@ -323,6 +323,37 @@ export class PostgresSource {
     return rows[0]?.wm ?? this.beginning();
   }
 
+  /**
+   * The rows at or before `watermark` that this source reads (its filters applied): how many,
+   * up to `cap` (only the newest `cap` are looked at, by the watermark's index), and the times
+   * of the newest and, when not capped, the oldest of them. What a fresh agent leaves behind.
+   */
+  async rowsBefore(
+    watermark: string,
+    cap: number,
+  ): Promise<{ rows: number; capped: boolean; newest?: number; oldest?: number }> {
+    const cols = this.options.mapping.columns;
+    const table = q(this.options.mapping.table);
+    const wmColumn = this.mode === 'id' ? q(cols.id!) : q(cols.timestamp);
+    const cast = this.mode === 'id' ? '::numeric' : '::timestamptz';
+    const rows = await this.query<{ n: number; newest: string | null; oldest: string | null }>(
+      `SELECT count(*)::int AS n, max(ew_t)::text AS newest, min(ew_t)::text AS oldest FROM (
+         SELECT ${q(cols.timestamp)} AS ew_t FROM ${table} WHERE ${wmColumn} <= $1${cast}${this.filters}
+         ORDER BY ${wmColumn} DESC LIMIT $2) AS counted`,
+      [watermark, cap + 1, ...this.params],
+    );
+    const r = rows[0]!;
+    const capped = r.n > cap;
+    const time = (text: string | null): number | undefined =>
+      text === null ? undefined : isoToUtc(text)?.ms;
+    return {
+      rows: Math.min(r.n, cap),
+      capped,
+      newest: time(r.newest),
+      oldest: capped ? undefined : time(r.oldest),
+    };
+  }
+
   /** A watermark before every row. */
   beginning(): string {
     return this.mode === 'id' ? '-9223372036854775808' : '-infinity';

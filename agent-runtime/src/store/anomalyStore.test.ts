@@ -41,7 +41,7 @@ test('a new file is migrated, in WAL mode, and keeps what it stored across reope
   expect(store.record([anomaly('2026-11-23T10:05:00Z')])).toEqual({ added: 1, repeated: 0 });
   store.close();
   const raw = new Database(file, { readonly: true });
-  expect(raw.pragma('user_version', { simple: true })).toBe(4);
+  expect(raw.pragma('user_version', { simple: true })).toBe(5);
   expect(raw.pragma('journal_mode', { simple: true })).toBe('wal');
   raw.close();
   const again = new AnomalyStore(file, options);

@@ -6,6 +6,7 @@
 import Database from 'better-sqlite3';
 
 import type { Anomaly } from '../agents/types.js';
+import type { SourceStart } from '../contract/index.js';
 
 /** Each entry upgrades the schema by one version (PRAGMA user_version). Never edit a shipped one. */
 const MIGRATIONS: readonly string[] = [
@@ -64,6 +65,12 @@ const MIGRATIONS: readonly string[] = [
      device TEXT NOT NULL,
      last_line_ms INTEGER NOT NULL,
      PRIMARY KEY (source, device)
+   );`,
+  // Where the agent began reading a source on its first start, and the rows it left behind
+  // (contract SourceStart, as JSON): /status reports it for as long as the store lives.
+  `CREATE TABLE source_start (
+     source TEXT PRIMARY KEY,
+     start TEXT NOT NULL
    );`,
 ];
 
@@ -281,6 +288,23 @@ export class AnomalyStore {
       .prepare('SELECT device, last_line_ms FROM devices WHERE source = ?')
       .all(source) as { device: string; last_line_ms: number }[];
     return new Map(rows.map((r) => [r.device, r.last_line_ms]));
+  }
+
+  /** Records where reading `source` began (its first start); replaced only by another first start. */
+  recordStart(source: string, start: SourceStart): void {
+    this.db
+      .prepare(
+        `INSERT INTO source_start (source, start) VALUES (?, ?)
+         ON CONFLICT (source) DO UPDATE SET start = excluded.start`,
+      )
+      .run(source, JSON.stringify(start));
+  }
+
+  /** Where reading `source` began; undefined for a store made before this was kept. */
+  sourceStart(source: string): SourceStart | undefined {
+    const row = this.db.prepare('SELECT start FROM source_start WHERE source = ?').get(source) as
+      { start: string } | undefined;
+    return row === undefined ? undefined : (JSON.parse(row.start) as SourceStart);
   }
 
   watermark(source: string): string | undefined {

@@ -1,11 +1,12 @@
 // `edgewarden train`: read logs or ExportJob output, extract the agent's window features with
 // the agent's own code, fit an Isolation Forest, and write `model.onnx` and `manifest.json`.
 import { createHash } from 'node:crypto';
-import { mkdir, rename, writeFile } from 'node:fs/promises';
+import { rename, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 
 import { builtInAgents } from '../agents/registry.js';
 import type { AgentName } from '../agents/types.js';
+import { ensureWritableFolder } from '../files/writableFolder.js';
 import type { FeatureSummary, ModelManifest } from '../model/manifest.js';
 import { IsolationForest } from './isolationForest.js';
 import { readRecords, type InputStats } from './records.js';
@@ -114,7 +115,10 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
     },
     summary: summarise(set),
   };
-  await mkdir(options.out, { recursive: true });
+  await ensureWritableFolder(options.out, {
+    what: 'the trained model (model.onnx, manifest.json)',
+    setting: '--out',
+  });
   // Each file appears whole (written aside, then renamed); the manifest last, so a watching
   // agent never pairs a new manifest with an old model.
   const place = async (name: string, data: Uint8Array | string): Promise<void> => {

@@ -34,6 +34,7 @@ import { KubeClient, type KubeObject, type Resource } from '../runtime/kubeClien
 import { loadKubeConfig } from '../runtime/kubeConfig.js';
 import { LeaderElector } from '../runtime/leaderElection.js';
 import { jsonLogger, type Logger } from '../runtime/log.js';
+import { RepeatedFailures } from '../runtime/repeatedFailures.js';
 import { serveProbes } from '../runtime/server.js';
 
 export const FIELD_MANAGER = 'edgewarden-operator';
@@ -152,6 +153,7 @@ export async function runOperator(options: OperatorOptions): Promise<RunningOper
     offer: (pod, token, offer) => offerModel(pod, agentDefaults.port, token, offer),
     unload: (pod, token) => unloadModel(pod, agentDefaults.port, token),
     controlKey,
+    failures: new RepeatedFailures(),
     pollMs: options.pollMs,
     now: () => new Date(),
   };

@@ -28,6 +28,13 @@ import {
   type Resource,
 } from '../../runtime/kubeClient.js';
 import type { Logger } from '../../runtime/log.js';
+import {
+  AgentRequestError,
+  answerJson,
+  failureAtAddress,
+  requestAgent,
+  type AgentRequest,
+} from '../agentRequest.js';
 
 export const RESOURCES = {
   analysisAgent: {
@@ -193,10 +200,7 @@ export async function reconcileAnalysisAgent(
         try {
           reports.push(await ctx.fetchStatus(p));
         } catch (error) {
-          unreachable.push({
-            pod: p.metadata.name,
-            error: error instanceof Error ? error.message : 'unreadable',
-          });
+          unreachable.push({ pod: p.metadata.name, error: failureAtAddress(error) });
         }
       }),
   );
@@ -252,11 +256,29 @@ export function agentPort(pod: Pod, fallback: number): number {
   return fallback;
 }
 
-/** http://<pod IP>:<http port><path> of an agent pod. */
-export function agentUrl(pod: Pod, fallbackPort: number, path: string): string {
+/** <pod IP>:<http port> of an agent pod (an IPv6 address in brackets). */
+export function agentAddress(pod: Pod, fallbackPort: number): string {
   const ip = pod.status!.podIP!;
   const host = ip.includes(':') ? `[${ip}]` : ip;
-  return `http://${host}:${agentPort(pod, fallbackPort)}${path}`;
+  return `${host}:${agentPort(pod, fallbackPort)}`;
+}
+
+/** http://<pod IP>:<http port><path> of an agent pod. */
+export function agentUrl(pod: Pod, fallbackPort: number, path: string): string {
+  return `http://${agentAddress(pod, fallbackPort)}${path}`;
+}
+
+/** A request of `method` and `path` to an agent pod, for its URL and its failures' wording. */
+export function agentRequest(
+  pod: Pod,
+  fallbackPort: number,
+  method: AgentRequest['method'],
+  path: string,
+): { request: AgentRequest; url: string } {
+  return {
+    request: { method, path, pod: pod.metadata.name, address: agentAddress(pod, fallbackPort) },
+    url: agentUrl(pod, fallbackPort, path),
+  };
 }
 
 /** main's fetchStatus: GET http://<pod IP>:<http port>/status, with a short timeout. */
@@ -265,10 +287,12 @@ export async function fetchAgentStatus(
   fallbackPort: number,
   timeoutMs = 2000,
 ): Promise<AgentReport> {
-  const response = await fetch(agentUrl(pod, fallbackPort, agentPaths.status), {
-    signal: AbortSignal.timeout(timeoutMs),
-  });
-  if (!response.ok) throw new Error(`/status answered ${response.status}`);
-  const body = (await response.json()) as AgentReport;
+  const { request, url } = agentRequest(pod, fallbackPort, 'GET', agentPaths.status);
+  const response = await requestAgent(request, url, {}, timeoutMs);
+  if (!response.ok) {
+    await response.body?.cancel();
+    throw new AgentRequestError(request, `the agent answered HTTP ${response.status}`);
+  }
+  const body = await answerJson<AgentReport>(request, response, timeoutMs);
   return { ...body, pod: pod.metadata.name };
 }

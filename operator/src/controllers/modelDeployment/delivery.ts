@@ -1,22 +1,50 @@
 // main's model delivery: an agent pod's PUT and DELETE /model over HTTP, with the agent's
 // control token. A refusal (4xx with { reason, message }) becomes OfferRefused; anything
-// else (a timeout, a 5xx) is an Error the rollout retries.
+// else (a timeout, a refused connection, a 5xx) is an AgentRequestError naming the request,
+// the pod and its address, which the rollout retries.
 import {
   agentPaths,
   type ModelOfferRefusal,
   type ModelOfferRequest,
   type ModelOfferResult,
 } from '../../../../agent-runtime/src/contract/index.js';
-import { agentUrl, type AgentPod } from '../analysisAgent/reconcile.js';
+import {
+  AgentRequestError,
+  answerJson,
+  describeRequest,
+  requestAgent,
+  type AgentRequest,
+} from '../agentRequest.js';
+import { agentRequest, type AgentPod } from '../analysisAgent/reconcile.js';
 import { OfferRefused } from './reconcile.js';
 
-async function refusal(response: Response): Promise<OfferRefused> {
-  const body = (await response.json().catch(() => ({}))) as Partial<ModelOfferRefusal>;
+/** How long an offer may take: the agent downloads, checks, loads and trial-scores the model. */
+export const OFFER_TIMEOUT_MS = 120_000;
+export const UNLOAD_TIMEOUT_MS = 10_000;
+
+async function refusal(
+  request: AgentRequest,
+  response: Response,
+  timeoutMs: number,
+): Promise<OfferRefused> {
+  let body: Partial<ModelOfferRefusal> = {};
+  try {
+    body = await answerJson<Partial<ModelOfferRefusal>>(request, response, timeoutMs);
+  } catch {
+    // No reason given: the status code says what there is to say.
+  }
   return new OfferRefused(
     body.reason ?? `HTTP${response.status}`,
-    body.message ?? `the agent answered ${response.status}`,
+    body.message ??
+      `${describeRequest(request)}: the agent answered HTTP ${response.status} without a reason`,
     response.status,
   );
+}
+
+/** Anything but a 2xx or a 4xx: the agent failed (a 5xx), and the rollout retries. */
+async function failed(request: AgentRequest, response: Response): Promise<AgentRequestError> {
+  await response.body?.cancel();
+  return new AgentRequestError(request, `the agent answered HTTP ${response.status}`);
 }
 
 export async function offerModel(
@@ -24,34 +52,39 @@ export async function offerModel(
   fallbackPort: number,
   token: string,
   offer: ModelOfferRequest,
-  timeoutMs = 120_000,
+  timeoutMs = OFFER_TIMEOUT_MS,
 ): Promise<ModelOfferResult> {
-  const response = await fetch(agentUrl(pod, fallbackPort, agentPaths.model), {
-    method: 'PUT',
-    headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
-    body: JSON.stringify(offer),
-    signal: AbortSignal.timeout(timeoutMs),
-  });
-  if (response.ok) return (await response.json()) as ModelOfferResult;
-  if (response.status >= 400 && response.status < 500) throw await refusal(response);
-  throw new Error(`PUT ${agentPaths.model} on ${pod.metadata.name} answered ${response.status}`);
+  const { request, url } = agentRequest(pod, fallbackPort, 'PUT', agentPaths.model);
+  const response = await requestAgent(
+    request,
+    url,
+    {
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
+      body: JSON.stringify(offer),
+    },
+    timeoutMs,
+  );
+  if (response.ok) return answerJson<ModelOfferResult>(request, response, timeoutMs);
+  if (response.status >= 400 && response.status < 500)
+    throw await refusal(request, response, timeoutMs);
+  throw await failed(request, response);
 }
 
 export async function unloadModel(
   pod: AgentPod,
   fallbackPort: number,
   token: string,
-  timeoutMs = 10_000,
+  timeoutMs = UNLOAD_TIMEOUT_MS,
 ): Promise<void> {
-  const response = await fetch(agentUrl(pod, fallbackPort, agentPaths.model), {
-    method: 'DELETE',
-    headers: { authorization: `Bearer ${token}` },
-    signal: AbortSignal.timeout(timeoutMs),
-  });
-  if (response.status >= 400 && response.status < 500) throw await refusal(response);
+  const { request, url } = agentRequest(pod, fallbackPort, 'DELETE', agentPaths.model);
+  const response = await requestAgent(
+    request,
+    url,
+    { headers: { authorization: `Bearer ${token}` } },
+    timeoutMs,
+  );
+  if (response.status >= 400 && response.status < 500)
+    throw await refusal(request, response, timeoutMs);
+  if (!response.ok) throw await failed(request, response);
   await response.body?.cancel();
-  if (!response.ok)
-    throw new Error(
-      `DELETE ${agentPaths.model} on ${pod.metadata.name} answered ${response.status}`,
-    );
 }

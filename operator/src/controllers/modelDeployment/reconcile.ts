@@ -8,7 +8,9 @@
 // The rollout's progress is kept in status (rollout, stable), so an operator restarted
 // mid-rollout resumes: every pass works out what each pod should serve from the phase, reads
 // what it serves from its /status, and offers the difference. Events are recorded after the
-// status they describe is written.
+// status they describe is written. A request to a pod that fails is logged at the default
+// verbosity: the first failure, each change, then every ten minutes while it repeats, and its
+// recovery (runtime/repeatedFailures.ts), so a stuck rollout is neither silent nor a flood.
 import type {
   ModelOfferRequest,
   ModelOfferResult,
@@ -47,6 +49,8 @@ import { stableJson } from '../../runtime/hash.js';
 import type { Cache } from '../../runtime/informer.js';
 import type { KubeClient, KubeObject, Resource } from '../../runtime/kubeClient.js';
 import type { Logger } from '../../runtime/log.js';
+import type { RepeatedFailures } from '../../runtime/repeatedFailures.js';
+import { failureAtAddress } from '../agentRequest.js';
 import type { AgentPod } from '../analysisAgent/reconcile.js';
 
 export const MODEL_DEPLOYMENT: Resource = {
@@ -89,6 +93,8 @@ export interface ModelContext {
   unload(pod: AgentPod, token: string): Promise<void>;
   /** The operator's key, from which each agent's control token is derived. */
   controlKey: Uint8Array;
+  /** Which failed requests to pods were logged, across passes: what is worth another line. */
+  failures: RepeatedFailures;
   pollMs: number;
   now(): Date;
 }
@@ -165,6 +171,71 @@ function failureOf(error: unknown, now: string): Failure {
   return { reason: 'AgentUnreachable', message: (error as Error).message, time: now };
 }
 
+/** What the operator asked of a pod: read its /status, validate (a dry run), offer, unload. */
+type Step = 'status' | 'validate' | 'offer' | 'unload';
+
+/**
+ * Logs a failed request to a pod, at the default verbosity, when ctx.failures says it is worth
+ * a line: the first failure, a changed one, or a repeat after ten minutes (with the count).
+ */
+function logFailure(
+  ctx: ModelContext,
+  md: StoredModelDeployment,
+  pod: string,
+  step: Step,
+  failure: { reason: string; message: string },
+  version: string | undefined,
+): void {
+  const { namespace, name } = md.metadata;
+  const decision = ctx.failures.failed(
+    `${namespace}/${name}/${pod}/${step}`,
+    `${failure.reason}: ${failure.message}`,
+    ctx.now().getTime(),
+  );
+  if (!decision.log) return;
+  ctx.log.error(
+    step === 'status' ? "cannot read an agent pod's status" : `model ${step} failed`,
+    failure.message,
+    {
+      namespace,
+      name,
+      pod,
+      step,
+      reason: failure.reason,
+      ...(version !== undefined ? { version } : {}),
+      ...(decision.kind === 'repeated'
+        ? {
+            repeated: decision.unlogged + 1,
+            failingSince: new Date(decision.since).toISOString(),
+          }
+        : decision.kind === 'changed'
+          ? { failingSince: new Date(decision.since).toISOString() }
+          : {}),
+    },
+  );
+}
+
+/** Logs that requests to a pod work again, if they had failed. */
+function logRecovery(ctx: ModelContext, md: StoredModelDeployment, pod: string, step: Step): void {
+  const { namespace, name } = md.metadata;
+  const recovered = ctx.failures.succeeded(`${namespace}/${name}/${pod}/${step}`);
+  if (!recovered) return;
+  ctx.log.info(
+    step === 'status' ? 'agent pod status readable again' : `model ${step} works again`,
+    {
+      namespace,
+      name,
+      pod,
+      step,
+      failures: recovered.failures,
+      failingSince: new Date(recovered.since).toISOString(),
+    },
+  );
+}
+
+const sameFailure = (a: Failure | undefined, b: Failure): boolean =>
+  a?.reason === b.reason && a.message === b.message;
+
 export async function reconcileModelDeployment(
   ctx: ModelContext,
   namespace: string,
@@ -203,9 +274,20 @@ export async function reconcileModelDeployment(
           uidOf.get(pod.metadata.labels!['app.kubernetes.io/instance']!)!,
         );
         try {
-          return { pod, token, report: await ctx.fetchStatus(pod) };
+          const report = await ctx.fetchStatus(pod);
+          logRecovery(ctx, md, pod.metadata.name, 'status');
+          return { pod, token, report };
         } catch (error) {
-          return { pod, token, error: (error as Error).message };
+          const message = failureAtAddress(error);
+          logFailure(
+            ctx,
+            md,
+            pod.metadata.name,
+            'status',
+            { reason: 'AgentUnreachable', message },
+            undefined,
+          );
+          return { pod, token, error: message };
         }
       }),
   );
@@ -248,6 +330,7 @@ export async function reconcileModelDeployment(
         true,
       );
       const result = await ctx.offer(v.pod, v.token, offer);
+      logRecovery(ctx, md, v.pod.metadata.name, 'validate');
       rollout = { ...rollout, phase: 'Progressing', sha256: result.sha256, step: 0 };
       lastFailure = undefined;
       event(
@@ -257,11 +340,13 @@ export async function reconcileModelDeployment(
       );
     } catch (error) {
       const fresh = failureOf(error, now);
-      const wasSame = lastFailure?.reason === fresh.reason && lastFailure.message === fresh.message;
+      logFailure(ctx, md, v.pod.metadata.name, 'validate', fresh, spec.version);
+      const wasSame = sameFailure(lastFailure, fresh);
       // The same failure again keeps its first time: a retried source is not a new status.
       const failure = wasSame ? lastFailure! : fresh;
       lastFailure = failure;
-      if (!TRANSIENT_REASONS.has(failure.reason)) {
+      const retried = TRANSIENT_REASONS.has(failure.reason);
+      if (!retried) {
         rollout = { ...rollout, phase: 'Failed' };
         history = recordHistory(
           history,
@@ -278,7 +363,7 @@ export async function reconcileModelDeployment(
         event(
           'Warning',
           failure.reason,
-          `${spec.version} refused: ${failure.message}; ${stable ? `${stable.version} keeps serving` : 'the agents keep running on their rules'}`,
+          `${spec.version} ${retried ? 'not validated yet (retried every poll)' : 'refused'}: ${failure.message}; ${stable ? `${stable.version} keeps serving` : 'the agents keep running on their rules'}`,
         );
     }
   }
@@ -301,7 +386,7 @@ export async function reconcileModelDeployment(
 
   // Delivery: every reachable pod gets what its phase says it should serve.
   const converge = async (): Promise<Failure | undefined> => {
-    let targetFailure: Failure | undefined;
+    const failed: { pod: string; what: string; ofTarget: boolean; failure: Failure }[] = [];
     await Promise.all(
       reachable.map(async (v) => {
         const want = wantFor(v.pod.metadata.name, rollout, strategy);
@@ -314,6 +399,7 @@ export async function reconcileModelDeployment(
         try {
           if (!expected) {
             await ctx.unload(v.pod, v.token);
+            logRecovery(ctx, md, v.pod.metadata.name, 'unload');
             v.report = { ...v.report!, model: undefined };
             return;
           }
@@ -324,6 +410,7 @@ export async function reconcileModelDeployment(
             v.token,
             offerOf(spec.agent, model, await sourceFor(ctx, namespace, source)),
           );
+          logRecovery(ctx, md, v.pod.metadata.name, 'offer');
           v.report = {
             ...v.report!,
             model: {
@@ -336,18 +423,35 @@ export async function reconcileModelDeployment(
           };
         } catch (error) {
           const failure = failureOf(error, now);
-          ctx.log.error('model delivery failed', error, {
-            namespace,
-            name,
-            pod: v.pod.metadata.name,
-            version: expected?.version,
+          const pod = v.pod.metadata.name;
+          logFailure(ctx, md, pod, expected ? 'offer' : 'unload', failure, expected?.version);
+          failed.push({
+            pod,
+            what: expected ? `${expected.version} not delivered` : `the model not unloaded`,
+            ofTarget: want === 'target',
+            failure,
           });
-          if (want === 'target' && !TRANSIENT_REASONS.has(failure.reason)) targetFailure = failure;
-          else lastFailure = failure;
         }
       }),
     );
-    return targetFailure;
+    // In pod order, not in the order the answers came: the failure recorded must not flip
+    // between two failing pods from one pass to the next.
+    failed.sort((a, b) => a.pod.localeCompare(b.pod));
+    // The target refused for good ends the rollout (the caller rolls back); any other failure
+    // is tried again next pass.
+    const ends = (f: (typeof failed)[number]): boolean =>
+      f.ofTarget && !TRANSIENT_REASONS.has(f.failure.reason);
+    const other = failed.find((f) => !ends(f));
+    // The same failure again keeps its first time, and its Event is not repeated.
+    if (other && !sameFailure(lastFailure, other.failure)) {
+      lastFailure = other.failure;
+      event(
+        'Warning',
+        other.failure.reason,
+        `${other.what} yet (retried every poll): ${other.failure.message}`,
+      );
+    }
+    return failed.find(ends)?.failure;
   };
   const rollBack = async (failure: Failure, outcome: 'RolledBack' | 'Refused'): Promise<void> => {
     lastFailure = failure;

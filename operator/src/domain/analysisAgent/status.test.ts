@@ -168,3 +168,98 @@ test('every referenced Secret is listed with its field', () => {
     { name: 'hook', field: 'spec.notifications.webhook.urlSecretRef' },
   ]);
 });
+
+describe('rows left unread at the start', () => {
+  // Historical logs loaded into the table before the agent started: it starts at the end.
+  const historical = {
+    time: '2026-12-01T10:00:00.000Z',
+    from: 'end' as const,
+    rowsBefore: 1385,
+    oldestBefore: '2023-07-18T02:00:00.000Z',
+    newestBefore: '2023-07-22T08:55:00.000Z',
+  };
+
+  test('nothing new since a start at the end of old rows: NoNewRows, naming backfill and its reach', () => {
+    const o = observe({
+      reports: [report('dns-agent-0', { linesAnalyzed: 0, start: historical })],
+    });
+    expect(cond(o, 'SourceReachable')).toEqual({
+      type: 'SourceReachable',
+      status: 'True',
+      reason: 'NoNewRows',
+      message:
+        '1 agent pod read the source, but no new line has arrived since the agent started at the end of the table at 2026-12-01T10:00:00Z: 1,385 older rows (2023-07-18T02:00:00Z to 2023-07-22T08:55:00Z) there are not analysed; they are all older than spec.source.backfill can reach (720h); `edgewarden analyze` reads such logs from a file',
+    });
+  });
+
+  test('rows within backfill’s reach: the period that reaches the oldest, summed over the pods', () => {
+    const recent = (pod: string, rowsBefore: number, oldestBefore: string) =>
+      report(pod, {
+        linesAnalyzed: 0,
+        start: {
+          time: '2026-12-01T10:00:00.000Z',
+          from: 'end',
+          rowsBefore,
+          oldestBefore,
+          newestBefore: '2026-12-01T09:59:00.000Z',
+        },
+      });
+    const o = observe({
+      reports: [
+        recent('dns-agent-0', 700, '2026-11-28T10:30:00.000Z'),
+        recent('dns-agent-1', 685, '2026-11-28T09:30:00.000Z'),
+      ],
+    });
+    expect(cond(o, 'SourceReachable')).toMatchObject({
+      reason: 'NoNewRows',
+      message:
+        '2 agent pods read the source, but no new line has arrived since the agent started at the end of the table at 2026-12-01T10:00:00Z: 1,385 older rows (2026-11-28T09:30:00Z to 2026-12-01T09:59:00Z) there are not analysed; to analyse them, set spec.source.backfill (at most 720h; 74h reaches the oldest): a pod reads that period first when it starts with an empty store',
+    });
+  });
+
+  test('more rows than counted, after a backfill: a longer one, and the bound', () => {
+    const o = observe({
+      reports: [
+        report('dns-agent-0', {
+          linesAnalyzed: 0,
+          start: {
+            time: '2026-12-01T10:00:00.000Z',
+            from: 'backfill',
+            backfill: '24h',
+            rowsBefore: 100_000,
+            rowsBeforeCapped: true,
+            newestBefore: '2026-11-30T09:00:00.000Z',
+          },
+        }),
+      ],
+    });
+    expect(cond(o, 'SourceReachable')!.message).toBe(
+      '1 agent pod read the source, but no new line has arrived since the agent started 24h before 2026-12-01T10:00:00Z (spec.source.backfill): more than 100,000 older rows (the newest 2026-11-30T09:00:00Z) there are not analysed; to analyse them, set a longer spec.source.backfill (at most 720h): a pod reads that period first when it starts with an empty store',
+    );
+  });
+
+  test('once lines are analysed: Reachable, still saying what was left', () => {
+    const o = observe({
+      reports: [report('dns-agent-0', { linesAnalyzed: 12, start: historical })],
+    });
+    expect(cond(o, 'SourceReachable')).toMatchObject({
+      reason: 'Reachable',
+      message:
+        '1 agent pod read the source; the agent started at the end of the table at 2026-12-01T10:00:00Z: 1,385 older rows (2023-07-18T02:00:00Z to 2023-07-22T08:55:00Z) there were not analysed',
+    });
+  });
+
+  test('an empty table at the start, or an agent that does not report its start: plain Reachable', () => {
+    for (const start of [
+      undefined,
+      { time: '2026-12-01T10:00:00.000Z', from: 'end' as const, rowsBefore: 0 },
+      { time: '2026-12-01T10:00:00.000Z', from: 'end' as const }, // not counted
+    ])
+      expect(
+        cond(
+          observe({ reports: [report('dns-agent-0', { linesAnalyzed: 0, start })] }),
+          'SourceReachable',
+        ),
+      ).toMatchObject({ reason: 'Reachable', message: '1 agent pod read the source' });
+  });
+});

@@ -3,8 +3,9 @@
 // the same observations give the same status; conditions keep their transition times only
 // while their status holds (runtime/conditions.ts does that part).
 import type { AnalysisAgentStatus } from '../../../../api/src/generated/types.js';
-import type { ServedModel } from '../../../../agent-runtime/src/contract/index.js';
+import type { ServedModel, SourceStart } from '../../../../agent-runtime/src/contract/index.js';
 import type { StoredAgent } from './desired.js';
+import { leftUnread, unreadNote } from './sourceStart.js';
 
 /** What an agent pod reports at /status (the fields the operator uses). */
 export interface AgentReport {
@@ -15,6 +16,8 @@ export interface AgentReport {
   model?: ServedModel;
   lastCycleTime?: string;
   linesAnalyzed: number;
+  /** Where it began reading on its first start, and the older rows it left (newer agents). */
+  start?: SourceStart;
   anomalies: { total: number; last24h: number };
   drift?: { judged: boolean; detected: boolean; drifted: string[]; modelVersion: string };
 }
@@ -151,13 +154,28 @@ export function agentStatus(o: AgentObservation): ObservedStatus {
       reason: 'SourceUnreachable',
       message: `${unreachable[0]!.pod}: ${unreachable[0]!.sourceError ?? 'unreachable'}`,
     });
-  else
-    conditions.push({
-      type: 'SourceReachable',
-      status: 'True',
-      reason: 'Reachable',
-      message: `${plural(reports.length, 'agent pod')} read the source`,
-    });
+  else {
+    // Reachable; and if the pods started at the end of a table of older rows and nothing new
+    // has come since, that is why nothing is analysed (NoNewRows), not a quiet network.
+    const read = `${plural(reports.length, 'agent pod')} read the source`;
+    const unread = leftUnread(reports.map((r) => r.start));
+    const lines = reports.reduce((n, r) => n + r.linesAnalyzed, 0);
+    conditions.push(
+      unread && lines === 0
+        ? {
+            type: 'SourceReachable',
+            status: 'True',
+            reason: 'NoNewRows',
+            message: `${read}, but ${unreadNote(unread, lines)}`,
+          }
+        : {
+            type: 'SourceReachable',
+            status: 'True',
+            reason: 'Reachable',
+            message: unread ? `${read}; ${unreadNote(unread, lines)}` : read,
+          },
+    );
+  }
 
   // ModelLoaded and ModelDrift.
   const versions = [

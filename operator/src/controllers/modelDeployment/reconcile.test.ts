@@ -1,0 +1,271 @@
+// A ModelDeployment whose agent pod does not answer its offers, reconciled pass after pass
+// against in-memory caches and a fake API client: the failure that reaches the status and
+// the Events names the request, the pod and its address, and the operator logs it at the
+// default verbosity: the first failure, a change, one line per ten minutes while it repeats
+// (not one per poll), and the recovery.
+import type { ModelOfferRequest } from '../../../../agent-runtime/src/contract/index.js';
+import type { StoredAgent } from '../../domain/analysisAgent/desired.js';
+import type { AgentReport } from '../../domain/analysisAgent/status.js';
+import type { StoredModelDeployment } from '../../domain/modelDeployment/rollout.js';
+import type { EventRecorder } from '../../runtime/events.js';
+import type { Cache } from '../../runtime/informer.js';
+import type { KubeClient, KubeObject } from '../../runtime/kubeClient.js';
+import { jsonLogger } from '../../runtime/log.js';
+import { RepeatedFailures } from '../../runtime/repeatedFailures.js';
+import { AgentRequestError } from '../agentRequest.js';
+import type { AgentPod } from '../analysisAgent/reconcile.js';
+import { reconcileModelDeployment, type ModelContext } from './reconcile.js';
+
+/** A cache over a fixed list, as an informer's would be. */
+function cache<T extends KubeObject>(items: () => T[]): Cache<T> {
+  return {
+    on: () => undefined,
+    get: (namespace, name) =>
+      items().find((i) => i.metadata.namespace === namespace && i.metadata.name === name),
+    list: (namespace) => items().filter((i) => !namespace || i.metadata.namespace === namespace),
+    hasSynced: true,
+    waitForSync: () => Promise.resolve(),
+    start: () => undefined,
+    stop: () => undefined,
+  };
+}
+
+type Status = {
+  lastFailure?: { reason: string; message: string; time: string };
+  conditions?: { type: string; status: string; reason: string; message: string }[];
+  rollout?: { phase: string };
+};
+
+function world() {
+  const md = {
+    apiVersion: 'edgewarden.io/v1alpha1',
+    kind: 'ModelDeployment',
+    metadata: { name: 'dns-model', namespace: 'home', uid: 'md-1', generation: 1 },
+    spec: {
+      agent: 'dns',
+      version: '2026.12.1',
+      features: ['queries'],
+      source: { configMap: { name: 'dns-2026-12-1', key: 'model.onnx' } },
+    },
+  } as Omit<StoredModelDeployment, 'status'> & KubeObject & { status?: Status };
+  const agent = {
+    apiVersion: 'edgewarden.io/v1alpha1',
+    kind: 'AnalysisAgent',
+    metadata: { name: 'dns', namespace: 'home', uid: 'agent-1' },
+    spec: { agent: 'dns', source: { secretRef: { name: 'db' } }, model: { name: 'dns-model' } },
+  } as StoredAgent & KubeObject;
+  const pod: AgentPod = {
+    apiVersion: 'v1',
+    kind: 'Pod',
+    metadata: {
+      name: 'dns-agent-0',
+      namespace: 'home',
+      labels: { 'app.kubernetes.io/instance': 'dns' },
+    },
+    status: { phase: 'Running', podIP: '10.42.0.7' },
+  };
+  const logLines: Record<string, unknown>[] = [];
+  const events: [string, string, string][] = [];
+  let now = Date.parse('2026-12-01T10:00:00Z');
+  /** What the pod does with the next offer. */
+  let offer: (o: ModelOfferRequest) => Promise<{ sha256: string }> = () =>
+    Promise.reject(
+      new AgentRequestError(
+        { method: 'PUT', path: '/model', pod: 'dns-agent-0', address: '10.42.0.7:8080' },
+        'no answer within 120 s',
+      ),
+    );
+  const client = {
+    find: () =>
+      Promise.resolve({
+        apiVersion: 'v1',
+        kind: 'ConfigMap',
+        metadata: { name: 'dns-2026-12-1' },
+        binaryData: { 'model.onnx': 'AAAA' },
+      }),
+    // As the informer would see it on the next pass.
+    applyStatus: (_r: unknown, o: { status: Status }) => {
+      md.status = o.status;
+      return Promise.resolve();
+    },
+  } as unknown as KubeClient;
+  const ctx: ModelContext = {
+    client,
+    log: jsonLogger({
+      verbosity: 0,
+      write: (l) => logLines.push(JSON.parse(l) as Record<string, unknown>),
+    }),
+    events: {
+      record: (_o: unknown, type: string, reason: string, message: string) => {
+        events.push([type, reason, message]);
+        return Promise.resolve();
+      },
+    } as unknown as EventRecorder,
+    models: cache(() => [md as StoredModelDeployment & KubeObject]),
+    agents: cache(() => [agent]),
+    pods: cache(() => [pod]),
+    fetchStatus: (): Promise<AgentReport> =>
+      Promise.resolve({
+        pod: 'dns-agent-0',
+        ready: true,
+        sourceReachable: true,
+        linesAnalyzed: 0,
+        anomalies: { total: 0, last24h: 0 },
+      }),
+    offer: (_pod, _token, o) =>
+      offer(o).then((r) => ({
+        version: o.version,
+        sha256: r.sha256,
+        dryRun: o.dryRun ?? false,
+        golden: { rows: 1, flagged: 0 },
+      })),
+    unload: () => Promise.resolve(),
+    controlKey: new Uint8Array(32),
+    failures: new RepeatedFailures(),
+    pollMs: 30_000,
+    now: () => new Date(now),
+  };
+  return {
+    md,
+    ctx,
+    logLines,
+    events,
+    pass: () => reconcileModelDeployment(ctx, 'home', 'dns-model'),
+    wait: (ms: number) => void (now += ms),
+    answer: (f: typeof offer) => void (offer = f),
+  };
+}
+
+const TIMEOUT = 'PUT /model to pod dns-agent-0 at 10.42.0.7:8080: no answer within 120 s';
+
+test('a validation offer that times out: named in status and Event, logged once per change', async () => {
+  const w = world();
+  await w.pass();
+  // The status and the Event say which pod, at which address, did not answer which request.
+  expect(w.md.status?.lastFailure).toMatchObject({ reason: 'AgentUnreachable', message: TIMEOUT });
+  expect(w.md.status?.conditions?.find((c) => c.type === 'Validated')).toMatchObject({
+    status: 'False',
+    reason: 'AgentUnreachable',
+    message: TIMEOUT,
+  });
+  expect(w.events).toContainEqual([
+    'Warning',
+    'AgentUnreachable',
+    `2026.12.1 not validated yet (retried every poll): ${TIMEOUT}; the agents keep running on their rules`,
+  ]);
+  // And the log, at the default verbosity (v 0).
+  expect(w.logLines).toEqual([
+    expect.objectContaining({
+      v: 0,
+      msg: 'model validate failed',
+      namespace: 'home',
+      name: 'dns-model',
+      pod: 'dns-agent-0',
+      step: 'validate',
+      reason: 'AgentUnreachable',
+      version: '2026.12.1',
+      err: TIMEOUT,
+    }),
+  ]);
+
+  // Polled every 30 s for nine minutes: the same failure, neither logged nor an Event again.
+  for (let i = 0; i < 18; i++) {
+    w.wait(30_000);
+    await w.pass();
+  }
+  expect(w.logLines).toHaveLength(1);
+  expect(w.events).toHaveLength(2); // RolloutStarted, and the failure
+  // Ten minutes after the first line: one line, with how many were not logged.
+  w.wait(60_000);
+  await w.pass();
+  expect(w.logLines).toHaveLength(2);
+  expect(w.logLines[1]).toMatchObject({
+    v: 0,
+    msg: 'model validate failed',
+    err: TIMEOUT,
+    repeated: 19,
+    failingSince: '2026-12-01T10:00:00.000Z',
+  });
+
+  // Another failure is logged at once, and is a new Event.
+  const refused =
+    'PUT /model to pod dns-agent-0 at 10.42.0.7:8080: connection refused (nothing listens on that port)';
+  w.answer(() =>
+    Promise.reject(
+      new AgentRequestError(
+        { method: 'PUT', path: '/model', pod: 'dns-agent-0', address: '10.42.0.7:8080' },
+        'connection refused (nothing listens on that port)',
+      ),
+    ),
+  );
+  w.wait(30_000);
+  await w.pass();
+  expect(w.logLines).toHaveLength(3);
+  expect(w.logLines[2]).toMatchObject({ msg: 'model validate failed', err: refused });
+  expect(w.events.at(-1)).toEqual([
+    'Warning',
+    'AgentUnreachable',
+    `2026.12.1 not validated yet (retried every poll): ${refused}; the agents keep running on their rules`,
+  ]);
+
+  // The pod answers: its recovery is logged, once.
+  w.answer(() => Promise.resolve({ sha256: 'a'.repeat(64) }));
+  w.wait(30_000);
+  await w.pass();
+  expect(w.md.status?.rollout?.phase).not.toBe('Validating');
+  expect(w.logLines.slice(3)).toContainEqual(
+    expect.objectContaining({
+      v: 0,
+      msg: 'model validate works again',
+      pod: 'dns-agent-0',
+      failures: 21,
+      failingSince: '2026-12-01T10:00:00.000Z',
+    }),
+  );
+});
+
+test('a delivery that times out is named in status and an Event, and logged', async () => {
+  const w = world();
+  // Validation passes; then every real offer times out.
+  w.answer((o) =>
+    o.dryRun
+      ? Promise.resolve({ sha256: 'a'.repeat(64) })
+      : Promise.reject(
+          new AgentRequestError(
+            { method: 'PUT', path: '/model', pod: 'dns-agent-0', address: '10.42.0.7:8080' },
+            'no answer within 120 s',
+          ),
+        ),
+  );
+  await w.pass();
+  expect(w.md.status?.lastFailure).toMatchObject({ reason: 'AgentUnreachable', message: TIMEOUT });
+  expect(w.md.status?.conditions?.find((c) => c.type === 'Ready')).toMatchObject({
+    status: 'False',
+    reason: 'AgentUnreachable',
+    message: TIMEOUT,
+  });
+  expect(w.events).toContainEqual([
+    'Warning',
+    'AgentUnreachable',
+    `2026.12.1 not delivered yet (retried every poll): ${TIMEOUT}`,
+  ]);
+  expect(w.logLines).toContainEqual(
+    expect.objectContaining({
+      v: 0,
+      msg: 'model offer failed',
+      pod: 'dns-agent-0',
+      step: 'offer',
+      version: '2026.12.1',
+      err: TIMEOUT,
+    }),
+  );
+  const lines = w.logLines.length;
+  const events = w.events.length;
+  const failedAt = w.md.status?.lastFailure?.time;
+  w.wait(30_000);
+  await w.pass();
+  expect(w.logLines).toHaveLength(lines);
+  expect(w.events).toHaveLength(events);
+  // The same failure keeps its first time: the status does not change every poll.
+  expect(w.md.status?.lastFailure?.time).toBe(failedAt);
+});
