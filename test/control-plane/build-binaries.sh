@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
-# Builds the real Kubernetes control-plane binaries the integration tests run against:
-# kube-apiserver, kube-controller-manager, kube-scheduler, kubectl, etcd, kwok and helm, all from the
-# Go module proxy. Each tool lands in its own folder of the cache, keyed by its version, so a
+# Builds the real Kubernetes binaries the integration and end-to-end tests run against, all from
+# the Go module proxy: the control plane (kube-apiserver, kube-controller-manager, kube-scheduler,
+# etcd), a real node's kubelet and kube-proxy, and its pause image's program (from the kubernetes
+# module's C source), CoreDNS and rancher's local-path-provisioner (the node's add-ons), kwok,
+# kubectl and helm, Prometheus and promtool, actionlint and kind. Each tool lands in its own folder of the cache, keyed by its version, so a
 # second run (or a run after only one version changed) rebuilds nothing it already has.
 #
 #   EDGEWARDEN_TOOLS_DIR  cache root (default: ${XDG_CACHE_HOME:-$HOME/.cache}/edgewarden-tools)
@@ -23,7 +25,7 @@ finish() { rm -rf "$2"; mv "$1" "$2"; }
 
 build_kubernetes() {
   local dest="$tools/kubernetes-$KUBERNETES_VERSION"
-  local cmds=(kube-apiserver kube-controller-manager kube-scheduler kubectl) c have=1
+  local cmds=(kube-apiserver kube-controller-manager kube-scheduler kubectl kubelet kube-proxy) c have=1
   for c in "${cmds[@]}"; do [[ -x $dest/$c ]] || have=0; done
   ((have)) && return
   log "building ${cmds[*]} $KUBERNETES_VERSION (tens of minutes on 2 cores)"
@@ -50,6 +52,8 @@ build_kubernetes() {
     echo "	k8s.io/kubernetes/cmd/kube-controller-manager"
     echo "	k8s.io/kubernetes/cmd/kube-scheduler"
     echo "	k8s.io/kubernetes/cmd/kubectl"
+    echo "	k8s.io/kubernetes/cmd/kubelet"
+    echo "	k8s.io/kubernetes/cmd/kube-proxy"
     echo ")"
   } >"$work/go.mod"
   (cd "$work" && go mod tidy)
@@ -107,9 +111,62 @@ build_helm() {
   finish "$tmp" "$dest"
 }
 
+# The pause container's program, from the kubernetes module's own source (build/pause/linux),
+# static, as the official pause image carries it: the node's sandbox image (test/node/images.sh).
+build_pause() {
+  local dest="$tools/pause-$KUBERNETES_VERSION" tmp="$tools/pause-$KUBERNETES_VERSION.partial" src
+  [[ -x $dest/pause ]] && return
+  log "building pause from k8s.io/kubernetes $KUBERNETES_VERSION"
+  src=$(cd "$(mktemp -d)" && go mod download -json "k8s.io/kubernetes@$KUBERNETES_VERSION" | sed -n 's/.*"Dir": "\(.*\)".*/\1/p')
+  mkdir -p "$tmp"
+  gcc -Os -Wall -Werror -static -DVERSION="$KUBERNETES_VERSION-edgewarden" -o "$tmp/pause" "$src/build/pause/linux/pause.c"
+  strip "$tmp/pause"
+  finish "$tmp" "$dest"
+}
+
+# A tool whose module installs with `go install` (no replace directives of its own).
+go_install() {
+  local name=$1 version=$2 pkg=$3 ldflags=${4:-}
+  local dest="$tools/$name-$version" tmp="$tools/$name-$version.partial"
+  [[ -x $dest/$(basename "$pkg") ]] && return
+  log "building $name $version"
+  mkdir -p "$tmp"
+  GOBIN="$tmp" go install -trimpath -ldflags "-s -w $ldflags" "$pkg@$version"
+  finish "$tmp" "$dest"
+}
+
+# Prometheus and promtool, built with every service discovery (kubernetes_sd_configs is what the
+# dashboards suite needs; Debian's package leaves it out). Its module numbers 3.x.y as v0.3xx.y.
+build_prometheus() {
+  local dest="$tools/prometheus-$PROMETHEUS_VERSION" tmp="$tools/prometheus-$PROMETHEUS_VERSION.partial"
+  [[ -x $dest/prometheus && -x $dest/promtool ]] && return
+  local minor=${PROMETHEUS_VERSION#v0.}
+  local release="${minor:0:1}.$((10#${minor:1:2})).${minor##*.}" pkg
+  log "building prometheus and promtool $release ($PROMETHEUS_VERSION)"
+  mkdir -p "$tmp"
+  local v=github.com/prometheus/common/version
+  for pkg in prometheus promtool; do
+    GOBIN="$tmp" go install -trimpath \
+      -ldflags "-s -w -X $v.Version=$release -X $v.Revision=module-$PROMETHEUS_VERSION -X $v.Branch=release -X $v.BuildUser=edgewarden -X $v.BuildDate=19700101-00:00:00" \
+      "github.com/prometheus/prometheus/cmd/$pkg@$PROMETHEUS_VERSION"
+  done
+  finish "$tmp" "$dest"
+}
+
 build_kwok
 build_helm
 build_etcd
 build_kubernetes
+build_pause
+go_install coredns "$COREDNS_VERSION" github.com/coredns/coredns \
+  "-X github.com/coredns/coredns/coremain.GitCommit=module-$COREDNS_VERSION"
+go_install local-path-provisioner "$LOCAL_PATH_PROVISIONER_VERSION" github.com/rancher/local-path-provisioner \
+  "-X main.VERSION=$LOCAL_PATH_PROVISIONER_VERSION"
+go_install crictl "$CRI_TOOLS_VERSION" sigs.k8s.io/cri-tools/cmd/crictl \
+  "-X sigs.k8s.io/cri-tools/pkg/version.Version=$CRI_TOOLS_VERSION"
+build_prometheus
+go_install actionlint "$ACTIONLINT_VERSION" github.com/rhysd/actionlint/cmd/actionlint \
+  "-X github.com/rhysd/actionlint.version=$ACTIONLINT_VERSION"
+go_install kind "$KIND_VERSION" sigs.k8s.io/kind
 log "all binaries present"
 echo "$tools"
