@@ -37,7 +37,8 @@ import {
   type Resource,
 } from '../../runtime/kubeClient.js';
 import type { Logger } from '../../runtime/log.js';
-import { agentUrl, type AgentPod } from '../analysisAgent/reconcile.js';
+import { agentPodHost } from '../../domain/analysisAgent/podHost.js';
+import { agentPort, agentUrl, type AgentPod } from '../analysisAgent/reconcile.js';
 
 export const EXPORT_RESOURCES = {
   exportJob: {
@@ -151,7 +152,9 @@ async function ensurePlan(
         agent: a.metadata.name,
         kind: a.spec.agent,
         pod: p.metadata.name,
-        url: agentUrl(p, agentDefaults.port, '').replace(/\/$/, ''),
+        // By its DNS name, not its IP: an agent pod restarted while the export runs (or
+        // between a failed try and the next) comes back under the same name, elsewhere.
+        url: `http://${agentPodHost(a.metadata.name, p.metadata.name, namespace)}:${agentPort(p, agentDefaults.port)}`,
       })),
   );
   const plan = exportPlan(job, window, source, anomalies);
