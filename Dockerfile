@@ -10,9 +10,9 @@
 # `FROM --platform=$BUILDPLATFORM` to the build stage: it would be faster, but it would put the
 # builder's native modules into the other platform's image.
 #
-# test/integration/dockerfile.test.ts carries out these steps without Docker (docs/image.md).
-# It refuses any instruction, flag or absolute path in a RUN that it does not know: keep to
-# those used here, or teach test/docker/ first.
+# `npm test` builds it with Docker's BuildKit (scripts/image/build.sh, on local stand-ins for the
+# two base images where no registry is reachable) and checks the result (test/image/), then runs
+# it on a real kubelet (test/e2e/). See docs/image.md.
 
 # --- build: compile TypeScript, then keep production dependencies only -------------------------
 FROM node:20-bookworm-slim AS build

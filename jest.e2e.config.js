@@ -1,8 +1,8 @@
 // End-to-end tests: the product as a user runs it, against the real control plane
-// (test/control-plane/) that the global setup starts once for the run and the teardown stops,
-// with real PostgreSQL and Prometheus servers started by the suites. One suite at a time: they
-// share one API server, agent pods run by the local kubelet share this machine's port 8080,
-// and the machine has two cores.
+// (test/control-plane/) and its real node (test/node/: kubelet, containerd, the image built from
+// our Dockerfile), which the global setup starts once for the run and the teardown stops, with
+// real PostgreSQL and Prometheus servers started by the suites. One suite at a time: they share
+// one API server and one node, and the machine has two cores.
 import base from './jest.base.config.js';
 
 /** @type {import('jest').Config} */

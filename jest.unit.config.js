@@ -1,5 +1,5 @@
 // Unit tests: no servers. Files named *.test.ts, except the data-path tests (*.data.test.ts,
-// jest.data.config.js) and the suites under test/integration and test/e2e. The worked examples
+// jest.data.config.js) and the suites under test/integration, test/image and test/e2e. The worked examples
 // the docs quote (examples/) are tested here too; they are never built into dist/ or the image.
 import base from './jest.base.config.js';
 
@@ -12,6 +12,7 @@ export default {
     ...base.testPathIgnorePatterns,
     '\\.data\\.test\\.ts$',
     '<rootDir>/test/integration/',
+    '<rootDir>/test/image/',
     '<rootDir>/test/e2e/',
   ],
 };

@@ -109,7 +109,7 @@ export async function findHelm(): Promise<string> {
     () => true,
     () => false,
   );
-  return onPath ? 'helm' : (await locateTools()).helm;
+  return onPath ? 'helm' : (await locateTools(['helm'])).helm;
 }
 
 /** `helm package` of the chart into `dir`; returns the .tgz's path. */

@@ -20,7 +20,7 @@ export const NAMESPACE = 'edgewarden-system';
 const KUBE_VERSION = '1.34.4';
 
 export async function renderManifests(root = repoRoot): Promise<string> {
-  const { helm } = await locateTools();
+  const { helm } = await locateTools(['helm']);
   const { stdout } = await run(
     helm,
     [

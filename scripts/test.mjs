@@ -17,15 +17,22 @@ for (const tool of [
   'openssl',
   'make',
   'g++',
+  'gcc',
   'python3',
   'setpriv',
-  'nsenter',
   'ip',
+  'iptables',
+  'conntrack',
   '/usr/lib/postgresql/15/bin/postgres',
   'redis-server',
-  'promtool',
-  'prometheus',
   '/usr/sbin/rsyslogd',
+  // The image's builder, and the test node's runtime.
+  '/usr/sbin/dockerd',
+  '/usr/bin/containerd',
+  '/usr/bin/ctr',
+  '/usr/sbin/runc',
+  '/usr/lib/cni/bridge',
+  'mmdebstrap',
 ]) {
   if (spawnSync('sh', ['-c', `command -v ${tool}`]).status !== 0) {
     console.error(
@@ -36,8 +43,14 @@ for (const tool of [
 }
 
 ensureDependencies();
-console.log('\n== control-plane binaries (built once, cached by version)');
+console.log('\n== Kubernetes and tool binaries (built once, cached by version)');
 if (!run('bash', ['test/control-plane/build-binaries.sh']).ok) process.exit(1);
+// The image the image tests and the end-to-end node run: our Dockerfile, built by Docker's
+// BuildKit (its layer cache makes an unchanged tree a matter of seconds).
+console.log("\n== the image, from the Dockerfile by Docker's BuildKit (scripts/image/build.sh)");
+if (!run('bash', ['scripts/image/build.sh']).ok) process.exit(1);
+console.log("\n== the test node's own images: pause, CoreDNS, local-path (made once, cached)");
+if (!run('bash', ['test/node/images.sh']).ok) process.exit(1);
 console.log('\n== Python packages for the scikit-learn checks (made once, cached by their pins)');
 try {
   env.EDGEWARDEN_PYTHON = ensurePythonEnv();
@@ -64,12 +77,17 @@ const stages = [
     'data',
   ],
   [
-    'integration tests (real control plane)',
+    'image tests (the image Docker built, run under the restricted profile)',
+    ['run', 'test:image', ...jestArgs('image')],
+    'image',
+  ],
+  [
+    'integration tests (real control plane, kwok nodes)',
     ['run', 'test:integration', ...jestArgs('integration')],
     'integration',
   ],
   [
-    'end-to-end tests (real control plane, PostgreSQL, Prometheus)',
+    'end-to-end tests (real control plane and node running the image; PostgreSQL, Prometheus)',
     ['run', 'test:e2e', ...jestArgs('e2e')],
     'e2e',
   ],

@@ -287,7 +287,7 @@ describe('a read-only root file system', () => {
       readOnly,
     );
     expect(r.code).toBe(2);
-    // The contract's default folder. Should this machine have made one (a local node's pods),
+    // The contract's default folder. Should this machine have made one (a test node's pods),
     // it is not this user's: permission denied comes before the read-only mount.
     const why = existsSync('/var/lib/edgewarden')
       ? 'permission denied to this user'
@@ -320,7 +320,7 @@ describe('a read-only root file system', () => {
       {
         HOME: '/',
         EDGEWARDEN_EXPORT_PLAN: path.join(dir, 'plan.json'),
-        // Not the default /export, which this machine may have (a local node's pods), nor its
+        // Not the default /export, which this machine may have (a test node's pods), nor its
         // /dev/termination-log.
         EDGEWARDEN_EXPORT_DIR: `${dir}/export`,
         EDGEWARDEN_TERMINATION_MESSAGE: '/dev/null',

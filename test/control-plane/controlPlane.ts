@@ -1,9 +1,9 @@
-// Starts a real Kubernetes control plane as local processes on loopback: etcd, kube-apiserver,
-// kube-controller-manager, kube-scheduler and kwok (which plays the kubelet for fake nodes). It
-// generates its certificates, picks free ports so several runs can share a machine, writes an
-// admin kubeconfig, and stops every process it started. See docs/testing.md.
-import { spawn, execFile, type ChildProcess } from 'node:child_process';
-import { closeSync, existsSync, openSync } from 'node:fs';
+// Starts a real Kubernetes control plane as local processes: etcd, kube-apiserver,
+// kube-controller-manager, kube-scheduler, and either kwok (which plays the kubelet for fake
+// nodes: the integration tier) or a real node (test/node/: the end-to-end tier). It generates
+// its certificates, picks free ports so several runs can share a machine (one real node at a
+// time), writes an admin kubeconfig, and stops every process it started. See docs/testing.md.
+import { execFile } from 'node:child_process';
 import { access, mkdtemp, mkdir, readFile, readdir, rm, writeFile } from 'node:fs/promises';
 import { request as httpRequest } from 'node:http';
 import { request as httpsRequest } from 'node:https';
@@ -12,10 +12,16 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 
+import { NODE } from '../node/nodeConfig.js';
+import {
+  prepareNodeHost,
+  releaseNodeHost,
+  startRealNode,
+  type RealNode,
+} from '../node/realNode.js';
 import { createCa, issueCertificate } from '../services/certs.js';
 import { freePort } from '../services/net.js';
-import { LOCAL_NODE_NAME } from './localNode.js';
-import { claimPodNetwork, type PodNetworkPlan } from './podNetwork.js';
+import { processGroup } from './processes.js';
 
 const run = promisify(execFile);
 const here = path.dirname(fileURLToPath(import.meta.url));
@@ -29,6 +35,11 @@ export interface ToolPaths {
   kwok: string;
   kwokStages: string;
   helm: string;
+  kubelet: string;
+  kubeProxy: string;
+  crictl: string;
+  prometheus: string;
+  promtool: string;
 }
 
 export interface ControlPlane {
@@ -37,8 +48,8 @@ export interface ControlPlane {
   kubeconfig: string;
   server: string;
   tools: ToolPaths;
-  /** With `localNode`: the node's address, at which its pods reach this machine. */
-  localNodeAddress?: string;
+  /** With `realNode`: the node (its address is where its pods reach this machine). */
+  node?: RealNode;
   stop(): Promise<void>;
   /** SIGKILL every process at once, synchronously: for a process 'exit' handler. */
   killSync(): void;
@@ -52,10 +63,11 @@ export interface StartOptions {
   /** Keep the folder (logs, etcd data) after stop, for debugging. */
   keep?: boolean;
   /**
-   * Also a node whose pods really run on this machine (localNode.ts), with its own pod
-   * network: what the end-to-end suites use. Needs root; one per machine.
+   * A real node (test/node/realNode.ts: kubelet, containerd, kube-proxy, CoreDNS, claims)
+   * whose pods run these images, imported from Docker: what the end-to-end suites use. The
+   * API server then listens on the node's address. Needs root; one per machine.
    */
-  localNode?: boolean;
+  realNode?: { images: string[] };
 }
 
 /** The source of versions.env, which the build script and this launcher share. */
@@ -74,7 +86,22 @@ async function readVersions(): Promise<Record<string, string>> {
   throw new Error(`versions.env not found near ${here}`);
 }
 
-export async function locateTools(): Promise<ToolPaths> {
+/**
+ * The binaries build-binaries.sh made, by role; those named in `required` must be there (a
+ * script that needs only helm should not need a node's binaries).
+ */
+export async function locateTools(
+  required: (keyof ToolPaths)[] = [
+    'etcd',
+    'kubeApiserver',
+    'kubeControllerManager',
+    'kubeScheduler',
+    'kubectl',
+    'kwok',
+    'kwokStages',
+    'helm',
+  ],
+): Promise<ToolPaths> {
   const v = await readVersions();
   const root =
     process.env.EDGEWARDEN_TOOLS_DIR ??
@@ -89,31 +116,48 @@ export async function locateTools(): Promise<ToolPaths> {
     kwok: path.join(root, `kwok-${v.KWOK_VERSION}`, 'kwok'),
     kwokStages: path.join(root, `kwok-${v.KWOK_VERSION}`, 'stages'),
     helm: path.join(root, `helm-${v.HELM_VERSION}`, 'helm'),
+    kubelet: path.join(k8s, 'kubelet'),
+    kubeProxy: path.join(k8s, 'kube-proxy'),
+    crictl: path.join(root, `crictl-${v.CRI_TOOLS_VERSION}`, 'crictl'),
+    prometheus: path.join(root, `prometheus-${v.PROMETHEUS_VERSION}`, 'prometheus'),
+    promtool: path.join(root, `prometheus-${v.PROMETHEUS_VERSION}`, 'promtool'),
   };
   const missing: string[] = [];
-  for (const file of Object.values(tools) as string[]) {
-    await access(file).catch(() => missing.push(file));
-  }
+  for (const name of required) await access(tools[name]).catch(() => missing.push(tools[name]));
   if (missing.length > 0) {
     throw new Error(
-      `control-plane binaries missing:\n  ${missing.join('\n  ')}\n` +
+      `Kubernetes test binaries missing:\n  ${missing.join('\n  ')}\n` +
         'Build them with: bash test/control-plane/build-binaries.sh',
     );
   }
   return tools;
 }
 
-/** A CA, a serving certificate for 127.0.0.1, an admin client certificate and a service-account key. */
-async function writeCertificates(dir: string, podNetwork?: PodNetworkPlan): Promise<void> {
+/**
+ * A CA, the API server's serving certificate, an admin client certificate and a
+ * service-account key. With a real node, the serving certificate also names what in-cluster
+ * clients dial (the `kubernetes` Service's IP and names, the node's address), and the API
+ * server gets a client certificate for the kubelets (logs, exec).
+ */
+async function writeCertificates(dir: string, realNode: boolean): Promise<void> {
   await createCa(dir, 'edgewarden-test-ca');
+  const inCluster = realNode
+    ? `IP:${NODE.address},IP:${NODE.apiServiceIp},DNS:kubernetes,DNS:kubernetes.default,DNS:kubernetes.default.svc,DNS:kubernetes.default.svc.${NODE.clusterDomain},`
+    : '';
   await issueCertificate(
     dir,
     'apiserver',
     '/CN=kube-apiserver',
-    // The local node's pods reach the API server at the pod network's gateway.
-    `subjectAltName=IP:127.0.0.1,${podNetwork ? `IP:${podNetwork.gateway},` : ''}DNS:localhost\nextendedKeyUsage=serverAuth`,
+    `subjectAltName=IP:127.0.0.1,${inCluster}DNS:localhost\nextendedKeyUsage=serverAuth`,
   );
   await issueCertificate(dir, 'admin', '/O=system:masters/CN=admin', 'extendedKeyUsage=clientAuth');
+  if (realNode)
+    await issueCertificate(
+      dir,
+      'apiserver-kubelet-client',
+      '/O=system:masters/CN=kube-apiserver-kubelet-client',
+      'extendedKeyUsage=clientAuth',
+    );
   const openssl = (...args: string[]): Promise<unknown> => run('openssl', args, { cwd: dir });
   await openssl('ecparam', '-name', 'prime256v1', '-genkey', '-noout', '-out', 'sa.key');
   await openssl('ec', '-in', 'sa.key', '-pubout', '-out', 'sa.pub');
@@ -135,16 +179,6 @@ function kubeconfigFor(server: string, dir: string): string {
     'current-context: edgewarden-test',
     '',
   ].join('\n');
-}
-
-interface Started {
-  name: string;
-  child: ChildProcess;
-  exited: Promise<number | null>;
-}
-
-async function sleep(ms: number): Promise<void> {
-  await new Promise((r) => setTimeout(r, ms));
 }
 
 /**
@@ -173,71 +207,46 @@ async function getOnce(url: string, tlsDir?: string): Promise<{ status: number; 
 }
 
 export async function startControlPlane(options: StartOptions = {}): Promise<ControlPlane> {
-  const tools = await locateTools();
+  const tools = await locateTools(
+    options.realNode
+      ? [
+          'etcd',
+          'kubeApiserver',
+          'kubeControllerManager',
+          'kubeScheduler',
+          'kubectl',
+          'helm',
+          'kubelet',
+          'kubeProxy',
+          'crictl',
+        ]
+      : undefined,
+  );
   const dir = await mkdtemp(path.join(tmpdir(), 'edgewarden-cp-'));
   const logs = path.join(dir, 'logs');
   await mkdir(logs);
-  const started: Started[] = [];
-
-  const launch = (name: string, binary: string, args: string[]): Started => {
-    // The child writes its log straight to the file: no pipes through this process.
-    const log = openSync(path.join(logs, `${name}.log`), 'w');
-    const child = spawn(binary, args, { stdio: ['ignore', log, log] });
-    closeSync(log);
-    const exited = new Promise<number | null>((resolve) =>
-      child.on('exit', (code) => resolve(code)),
-    );
-    const entry = { name, child, exited };
-    started.push(entry);
-    return entry;
-  };
+  const group = processGroup(logs);
+  const { launch, waitFor } = group;
+  let node: RealNode | undefined;
+  let hostPrepared = false;
 
   const stop = async (): Promise<void> => {
-    for (const { child, exited } of [...started].reverse()) {
-      if (child.exitCode !== null || child.signalCode !== null) continue;
-      child.kill('SIGTERM');
-      // The fallback timer is unref'd: once the process has exited it must not hold ours open.
-      const done = await Promise.race([
-        exited.then(() => true),
-        new Promise<false>((r) => setTimeout(r, 10_000, false).unref()),
-      ]);
-      if (!done) {
-        child.kill('SIGKILL');
-        await exited;
-      }
-    }
-    started.length = 0;
+    if (node) await node.stop();
+    await group.stop();
+    if (hostPrepared && !node) await releaseNodeHost();
     if (!options.keep) await rm(dir, { recursive: true, force: true });
   };
 
-  /** Polls until `ready` holds, failing early (with the log's tail) if a process exits. */
-  const waitFor = async (
-    what: string,
-    ready: () => Promise<boolean>,
-    timeoutMs = 90_000,
-  ): Promise<void> => {
-    const deadline = Date.now() + timeoutMs;
-    while (Date.now() < deadline) {
-      const dead = started.find((s) => s.child.exitCode !== null);
-      if (dead)
-        throw new Error(
-          `${dead.name} exited with ${dead.child.exitCode}:\n${await tail(dead.name)}`,
-        );
-      if (await ready().catch(() => false)) return;
-      await sleep(250);
-    }
-    throw new Error(`timed out waiting for ${what}`);
-  };
-  const tail = async (name: string): Promise<string> =>
-    (await readFile(path.join(logs, `${name}.log`), 'utf8').catch(() => ''))
-      .split('\n')
-      .slice(-30)
-      .join('\n');
-
   try {
-    // The local node's pod network, chosen first: the API server's certificate names its gateway.
-    const podNetwork = options.localNode ? claimPodNetwork() : undefined;
-    await writeCertificates(dir, podNetwork);
+    const realNode = options.realNode !== undefined;
+    // With a real node, the API server listens on the node's address (made first): pods reach
+    // it there, through the `kubernetes` Service, and so does everything on this machine.
+    if (realNode) {
+      await prepareNodeHost(dir);
+      hostPrepared = true;
+    }
+    const host = realNode ? NODE.address : '127.0.0.1';
+    await writeCertificates(dir, realNode);
     const [etcdPort, peerPort, apiPort, kcmPort, schedPort, kwokPort] = await Promise.all(
       Array.from({ length: 6 }, freePort),
     );
@@ -256,7 +265,7 @@ export async function startControlPlane(options: StartOptions = {}): Promise<Con
       (await getOnce(`${etcdUrl}/health`)).body.includes('"health":"true"'),
     );
 
-    const server = `https://127.0.0.1:${apiPort}`;
+    const server = `https://${host}:${apiPort}`;
     launch('kube-apiserver', tools.kubeApiserver, [
       `--etcd-servers=${etcdUrl}`,
       `--cert-dir=${dir}/apiserver-certs`,
@@ -264,15 +273,27 @@ export async function startControlPlane(options: StartOptions = {}): Promise<Con
       `--tls-private-key-file=${dir}/apiserver.key`,
       `--client-ca-file=${dir}/ca.crt`,
       `--secure-port=${apiPort}`,
-      '--bind-address=127.0.0.1',
-      '--advertise-address=127.0.0.1',
-      '--service-cluster-ip-range=10.0.0.0/24',
+      `--bind-address=${host}`,
+      `--advertise-address=${host}`,
+      `--service-cluster-ip-range=${NODE.serviceCidr}`,
       '--service-account-issuer=https://kubernetes.default.svc.cluster.local',
       `--service-account-key-file=${dir}/sa.pub`,
       `--service-account-signing-key-file=${dir}/sa.key`,
       '--authorization-mode=Node,RBAC',
-      '--endpoint-reconciler-type=none',
       '--enable-admission-plugins=NodeRestriction',
+      ...(realNode
+        ? [
+            // The `kubernetes` Service gets its endpoint (this server at the node's address)
+            // from the lease reconciler, as in any cluster; the kubelet is reached by its
+            // InternalIP with a client certificate, and its serving certificate verified.
+            '--endpoint-reconciler-type=lease',
+            `--kubelet-client-certificate=${dir}/apiserver-kubelet-client.crt`,
+            `--kubelet-client-key=${dir}/apiserver-kubelet-client.key`,
+            `--kubelet-certificate-authority=${dir}/ca.crt`,
+            '--kubelet-preferred-address-types=InternalIP',
+          ]
+        : // No pods run (kwok): nothing dials the `kubernetes` Service.
+          ['--endpoint-reconciler-type=none']),
     ]);
     await waitFor(
       'kube-apiserver',
@@ -303,88 +324,66 @@ export async function startControlPlane(options: StartOptions = {}): Promise<Con
       '--bind-address=127.0.0.1',
       `--secure-port=${schedPort}`,
     ]);
-    // Not kwok's pod-complete stage: it marks every Running pod a Job owns as Succeeded, exit
-    // code 0, at once, without running anything. Job pods are run to completion by the local
-    // kubelet (test/integration/localKubelet.ts), which reports their real exit code and
-    // termination message; a faked completion would make export tests pass without running
-    // the exporter, and would race the local kubelet's report. A Job pod no test runs stays
-    // Running.
-    const stages = (await readdir(tools.kwokStages)).filter(
-      (f) => f.endsWith('.yaml') && f !== 'pod-complete.yaml',
-    );
-    launch('kwok', tools.kwok, [
-      `--kubeconfig=${kubeconfig}`,
-      '--manage-all-nodes=false',
-      '--manage-nodes-with-annotation-selector=kwok.x-k8s.io/node=fake',
-      '--node-lease-duration-seconds=40',
-      `--server-address=127.0.0.1:${kwokPort}`,
-      ...stages.map((s) => `--config=${path.join(tools.kwokStages, s)}`),
-    ]);
 
     const kubectl = async (...args: string[]): Promise<string> =>
       (await run(tools.kubectl, [`--kubeconfig=${kubeconfig}`, ...args])).stdout;
-    for (let i = 0; i < (options.nodes ?? 1); i++) {
-      await run(tools.kubectl, [
-        `--kubeconfig=${kubeconfig}`,
-        'apply',
-        '-f',
-        path.join(dir, await writeNode(dir, i)),
-      ]);
-    }
-    // Ready means: kwok has initialised the nodes, and the controller manager is running its
-    // controllers (the default ServiceAccount exists, which pods need to be admitted).
-    await waitFor('fake nodes Ready', async () => {
-      const out = await kubectl(
-        'get',
-        'nodes',
-        '-o',
-        'jsonpath={.items[*].status.conditions[?(@.type=="Ready")].status}',
+    const fakeNodes = options.nodes ?? (realNode ? 0 : 1);
+    if (fakeNodes > 0) {
+      // Not kwok's pod-complete stage: it marks every Running pod a Job owns as Succeeded,
+      // exit code 0, at once, without running anything. On fake nodes nothing runs, and a
+      // faked completion would let a test pass on a result nothing produced: a Job pod on a
+      // fake node stays Running. Pods that must run go to the real node (the end-to-end tier).
+      const stages = (await readdir(tools.kwokStages)).filter(
+        (f) => f.endsWith('.yaml') && f !== 'pod-complete.yaml',
       );
-      return out.split(' ').filter((s) => s === 'True').length === (options.nodes ?? 1);
-    });
-    if (options.localNode) {
-      // A process of its own (its pods are its children), logging beside the others.
-      launch('local-node', process.execPath, [
-        // Compiled beside this file, or (run from source by ts-jest) in dist/.
-        existsSync(path.join(here, 'local-node-cli.js'))
-          ? path.join(here, 'local-node-cli.js')
-          : path.resolve(here, '../../dist/test/control-plane/local-node-cli.js'),
+      launch('kwok', tools.kwok, [
         `--kubeconfig=${kubeconfig}`,
-        `--kubectl=${tools.kubectl}`,
-        `--dir=${path.join(dir, 'local-node')}`,
-        `--api-server-port=${apiPort}`,
-        `--cert=${dir}/apiserver.crt`,
-        `--key=${dir}/apiserver.key`,
-        `--network=${podNetwork!.index}`,
+        '--manage-all-nodes=false',
+        '--manage-nodes-with-annotation-selector=kwok.x-k8s.io/node=fake',
+        '--node-lease-duration-seconds=40',
+        `--server-address=127.0.0.1:${kwokPort}`,
+        ...stages.map((s) => `--config=${path.join(tools.kwokStages, s)}`),
       ]);
-      await waitFor('the local node Ready', async () =>
-        (
-          await kubectl(
-            'get',
-            'node',
-            LOCAL_NODE_NAME,
-            '-o',
-            'jsonpath={.status.conditions[?(@.type=="Ready")].status}',
-          )
-        ).includes('True'),
-      );
+      for (let i = 0; i < fakeNodes; i++) {
+        await run(tools.kubectl, [
+          `--kubeconfig=${kubeconfig}`,
+          'apply',
+          '-f',
+          path.join(dir, await writeNode(dir, i)),
+        ]);
+      }
+      // Ready means: kwok has initialised the nodes.
+      await waitFor('fake nodes Ready', async () => {
+        const out = await kubectl(
+          'get',
+          'nodes',
+          '-o',
+          'jsonpath={.items[*].status.conditions[?(@.type=="Ready")].status}',
+        );
+        return out.split(' ').filter((s) => s === 'True').length === fakeNodes;
+      });
     }
+    // The controller manager is running its controllers once the default ServiceAccount
+    // exists (pods need it to be admitted).
     await waitFor(
       'default ServiceAccount',
       async () => (await kubectl('get', 'serviceaccount', 'default', '-o', 'name')).trim() !== '',
     );
+    if (options.realNode)
+      node = await startRealNode({
+        controlPlaneDir: dir,
+        server,
+        kubeconfig,
+        tools,
+        images: options.realNode.images,
+      });
 
     const killSync = (): void => {
-      for (const { child } of started) if (child.exitCode === null) child.kill('SIGKILL');
+      node?.killSync();
+      group.killSync();
     };
-    const pids = (): Record<string, number> =>
-      Object.fromEntries(
-        started
-          .filter((s) => s.child.exitCode === null && s.child.pid)
-          .map((s) => [s.name, s.child.pid!]),
-      );
-    const localNodeAddress = podNetwork?.gateway;
-    return { dir, kubeconfig, server, tools, localNodeAddress, stop, killSync, pids };
+    const pids = (): Record<string, number> => ({ ...group.pids(), ...node?.pids() });
+    return { dir, kubeconfig, server, tools, node, stop, killSync, pids };
   } catch (error) {
     await stop().catch(() => undefined);
     throw error;

@@ -1,11 +1,12 @@
 // The Grafana dashboards, end to end: no dead panels. A real control plane, the operator as a
 // process, a real PostgreSQL that router logs keep arriving in (the OpenWrt sample, replayed
 // from three routers) with the demo's attacks injected, and each of the six agents run in turn
-// from its AnalysisAgent's pod (run by the control plane's local node, at the pod's own IP)
-// with a model to serve: the shipped baselines, or models trained here with `edgewarden
+// from its AnalysisAgent's pod (the image, on the test cluster's real node, at the pod's own
+// IP) with a model to serve: the shipped baselines, or models trained here with `edgewarden
 // train`'s code; the auth agent's then replaced by a ModelDeployment rollout. An ExportJob
-// runs to completion. A real Prometheus (Debian's package) scrapes the agent pods at their pod
-// IPs through the chart's PodMonitor relabelling and the operator with its ServiceMonitor's
+// runs to completion. A real Prometheus (3.x, built from the Go module proxy) finds the agent
+// pods with kubernetes_sd_configs (the API server's pod list) and scrapes them at their pod
+// IPs through the chart's PodMonitor relabelling, and the operator with its ServiceMonitor's
 // labels, every second. What the pods connect to (PostgreSQL, the Slack receiver) listens on
 // the node's address, where the pods reach this machine (EDGEWARDEN_E2E_HOST_ADDRESS).
 //
@@ -16,7 +17,7 @@
 // the dashboard, the panel and the query. Some panels are checked for what they must show: the
 // injected attacks' types by agent, the model versions, the device attacked, the export's phase.
 import type { ChildProcess } from 'node:child_process';
-import { chmod, cp, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { chmod, mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -30,22 +31,21 @@ import { logreadTime, scenarios } from '../../agent-runtime/src/demo/attacks.js'
 import { SyslogParser } from '../../agent-runtime/src/parse/syslog.js';
 import { train } from '../../agent-runtime/src/train/train.js';
 import type { Dashboard } from '../../scripts/dashboards.js';
-import { podProcesses } from '../control-plane/podNetwork.js';
 import {
   applyObject,
   createNamespace,
-  eventually,
-  helmRun,
   createSecret,
+  helmRun,
   hostPathClaim,
   installCrds,
   kubectl,
   kubectlJson,
   kubectlRun,
   repoRoot,
+  SOURCE_SECRETS,
   startOperator,
+  eventually,
 } from '../integration/kube.js';
-import type { Pod } from '../integration/localKubelet.js';
 import {
   adminClient,
   createLogTable,
@@ -60,13 +60,15 @@ import {
   substitute,
   timeVariables,
 } from './grafana.js';
+import { nodeInPod } from './inPod.js';
+import { podLogs, runningPod, type NodePod } from './pods.js';
 import {
   activeTargets,
   instantQuery,
+  kubernetesPodDiscovery,
   labelValues,
   podMonitorRelabelling,
   rangeQuery,
-  startPodDiscovery,
   startPrometheus,
   type PodMonitor,
   type PrometheusServer,
@@ -88,7 +90,7 @@ const ROUTERS: [string, number][] = [
 /** The router the attacks land on. */
 const ATTACKED = 'gw-shop';
 
-/** This machine's address as the pods see it: the local node's (jest-global-setup.mjs). */
+/** This machine's address as the pods see it: the test node's (jest-global-setup.mjs). */
 const hostAddress = process.env.EDGEWARDEN_E2E_HOST_ADDRESS;
 let started: number;
 let namespace: string;
@@ -97,7 +99,6 @@ let postgres: PostgresServer;
 let admin: pg.Client;
 let operator: { proc: ChildProcess; log: () => string };
 let prometheus: PrometheusServer | undefined;
-let discovery: { url: string; stop(): Promise<void> } | undefined;
 let receiver: Server;
 let background: NodeJS.Timeout | undefined;
 let work: string;
@@ -181,30 +182,9 @@ async function trainModel(agent: 'auth' | 'firewall'): Promise<{ dir: string; ve
   return { dir: out, version };
 }
 
-type NodePod = Pod & {
-  spec: Pod['spec'] & { nodeName?: string };
-  status?: Pod['status'] & { conditions?: { type: string; status: string }[] };
-};
-
-/** The pod's log, as `kubectl logs` gives it (the local node serves it), for failure messages. */
-async function podLog(selector: string[]): Promise<string> {
-  const r = await kubectlRun(['logs', '-n', namespace, '--tail=200', ...selector]);
-  return (r.code === 0 ? r.stdout : `(kubectl logs: ${r.stderr.trim()})`).slice(-3000);
-}
-
-/** The agent's pod once the local node runs it (Running, with its IP). */
-async function runningPod(name: string): Promise<NodePod> {
-  return eventually(
-    `pod ${name} running on the local node`,
-    async () => {
-      const p = await kubectlJson<NodePod>(['get', 'pod', name, '-n', namespace]).catch(
-        () => undefined,
-      );
-      return p?.status?.phase === 'Running' && p.status.podIP ? p : undefined;
-    },
-    120_000,
-  );
-}
+/** The pod's log, as `kubectl logs` gives it (through the kubelet), for failure messages. */
+const podLog = (selector: string[]): Promise<string> =>
+  podLogs(namespace, selector).then((log) => log.slice(-3000));
 
 /** The agent's address: its pod IP and the port of its `http` container port. */
 function agentUrl(pod: NodePod): string {
@@ -213,15 +193,31 @@ function agentUrl(pod: NodePod): string {
 }
 
 /**
- * Puts `from`'s files in the pod's volume `volume`, as its container sees it (the node has no
- * `kubectl exec`/`cp`: the container's own view of the files, /proc/PID/root, on this machine).
+ * Puts `from`'s files in the pod's volume `volume`, as a delivery leaves them, through `kubectl
+ * exec` (the image has no shell or tar for `kubectl cp`: its Node writes what it reads on
+ * stdin, each file under a temporary name first, then renamed, so the agent never reads half).
  */
 async function copyIntoPod(pod: NodePod, volume: string, from: string): Promise<void> {
-  const mount = pod.spec.containers[0]!.volumeMounts!.find((m) => m.name === volume)!.mountPath;
-  const [pid] = await podProcesses(pod.status!.podIP!);
-  if (pid === undefined) throw new Error(`no process of pod ${pod.metadata.name} on this machine`);
-  // Its volumes are mounted before the container starts: it answers, so they are there.
-  await cp(from, `/proc/${pid}/root${mount}`, { recursive: true });
+  const container = pod.spec.containers[0]!;
+  const mount = container.volumeMounts!.find((m) => m.name === volume)!.mountPath;
+  const files = await Promise.all(
+    (await readdir(from)).map(async (name) => ({
+      name,
+      data: (await readFile(path.join(from, name))).toString('base64'),
+    })),
+  );
+  const script = [
+    "const fs = require('fs'), path = require('path');",
+    "let input = '';",
+    "process.stdin.on('data', (d) => (input += d)).on('end', () => {",
+    '  for (const f of JSON.parse(input)) {',
+    `    const target = path.join(${JSON.stringify(mount)}, f.name);`,
+    "    fs.writeFileSync(target + '.partial', Buffer.from(f.data, 'base64'));",
+    "    fs.renameSync(target + '.partial', target);",
+    '  }',
+    '});',
+  ].join('\n');
+  await nodeInPod(namespace, pod.metadata.name, container.name, script, JSON.stringify(files));
 }
 
 interface AgentStatusView {
@@ -342,7 +338,6 @@ beforeAll(async () => {
   );
   const metricsPort = /"metricsPort":(\d+)/.exec(operator.log())![1]!;
 
-  discovery = await startPodDiscovery([namespace]);
   const smEndpoint = serviceMonitor.spec.endpoints[0]!;
   const servicePort = (
     service.spec as { ports: { name: string; targetPort: string }[] }
@@ -356,7 +351,7 @@ beforeAll(async () => {
       {
         job_name: `podMonitor/${podMonitor.metadata.namespace}/${podMonitor.metadata.name}/0`,
         metrics_path: podMonitor.spec.podMetricsEndpoints[0]!.path ?? '/metrics',
-        http_sd_configs: [{ url: discovery.url, refresh_interval: '1s' }],
+        kubernetes_sd_configs: [await kubernetesPodDiscovery([namespace])],
         relabel_configs: podMonitorRelabelling(podMonitor),
       },
       {
@@ -406,11 +401,10 @@ afterAll(async () => {
     await new Promise((r) => operator.proc.once('exit', r));
   }
   await prometheus?.stop();
-  await discovery?.stop();
   await new Promise((r) => receiver?.close(r));
   await admin?.end().catch(() => undefined);
   await postgres?.remove();
-  // The namespace's pods go with it: the local node stops them.
+  // The namespace's pods go with it: the kubelet stops them.
   for (const ns of [namespace, monitoring])
     if (ns) await kubectlRun(['delete', 'namespace', ns, '--wait=false']);
   await kubectlRun(['delete', 'pv', pvName, '--wait=false']);
@@ -438,17 +432,15 @@ describe.each(agentNames.map((n) => [n]))('the %s agent', (agent) => {
         agent,
         interval: '10s',
         source: {
-          secretRef: { name: 'router-logs-db' },
-          sslMode: 'verify-full',
-          caSecretRef: { name: 'router-logs-db-ca' },
+          ...SOURCE_SECRETS,
         },
         model: { name: `${agent}-model` },
         thresholds: { storeSeverity: 'info', alertSeverity: 'info' },
         notifications: { slack: { webhookSecretRef: { name: 'edgewarden-slack' } } },
       },
     });
-    // The local node runs the pod the scheduler puts on it; the agent answers at its pod IP.
-    pod = await runningPod(podName);
+    // The node runs the pod the scheduler puts on it; the agent answers at its pod IP.
+    pod = await runningPod(namespace, podName);
     await eventually(
       `${agent}: the agent answering at ${agentUrl(pod)}`,
       () => agentStatus(pod).catch(() => undefined),
@@ -469,7 +461,7 @@ describe.each(agentNames.map((n) => [n]))('the %s agent', (agent) => {
     ).catch(async (error: Error) => {
       throw new Error(`${error.message}\nagent:\n${await podLog([podName])}`);
     });
-    // And its pod Ready in the API server (the node reports the readiness probe's answer).
+    // And its pod Ready in the API server (the kubelet reports the readiness probe's answer).
     await eventually(
       `${agent}: pod ${podName} Ready`,
       async () => {
@@ -628,7 +620,7 @@ describe.each(agentNames.map((n) => [n]))('the %s agent', (agent) => {
       '-p',
       '{"spec":{"paused":true}}',
     ]);
-    // Scaled to zero: the pod is deleted, and the local node stops it and removes it.
+    // Scaled to zero: the pod is deleted, and the kubelet stops it and removes it.
     await eventually(
       `${podName} stopped and gone from the API server`,
       async () => {
@@ -661,7 +653,7 @@ test('an ExportJob runs to completion, and the operator reports its phase', asyn
       destination: { persistentVolumeClaim: { claimName: 'exports' }, path: 'out/last-hour' },
     },
   });
-  // The export's Job pod runs on the local node, which reports its end to the Job controller.
+  // The export's Job pod runs on the node; the kubelet reports its end to the Job controller.
   await eventually(
     'the export to succeed',
     async () =>

@@ -1,8 +1,10 @@
 // jest global setup for the end-to-end suites. They are written against nothing but a
 // kubeconfig, kubectl and helm (README.md beside this file), and run on one of two targets:
-//  - local (the default): the test control plane (test/control-plane/) with no kwok nodes and
-//    one local node, whose pods really run on this machine as processes from their pod specs,
-//    each in a network namespace of its own; the pods reach this machine at the node's address;
+//  - local (the default): the test control plane (test/control-plane/) with one real node
+//    (test/node/: kubelet, containerd, runc, the CNI bridge, kube-proxy, CoreDNS and
+//    local-path claims) running the image `bash scripts/image/build.sh` built from our
+//    Dockerfile (EDGEWARDEN_E2E_IMAGE, default edgewarden:ci), imported into its containerd;
+//    the pods reach this machine at the node's address;
 //  - a real cluster: EDGEWARDEN_E2E_KUBECONFIG names its kubeconfig, and
 //    EDGEWARDEN_E2E_HOST_ADDRESS an address of this machine that its pods can reach (kind: the
 //    gateway of docker's `kind` network). EDGEWARDEN_E2E_IMAGE (repository:tag) is the image
@@ -26,9 +28,11 @@ export default async function globalSetup() {
     return;
   }
   const started = Date.now();
+  // The image as containerd names it once imported (`docker save | ctr images import`, as on
+  // an air-gapped Pi: k3s/README.md), which is how the chart is told to run it.
+  const image = (process.env.EDGEWARDEN_E2E_IMAGE ??= 'docker.io/library/edgewarden:ci');
   const plane = await startControlPlane({
-    nodes: 0,
-    localNode: true,
+    realNode: { images: [image] },
     keep: process.env.EDGEWARDEN_KEEP_CLUSTER === '1',
   });
   globalThis.edgewardenControlPlane = plane;
@@ -38,8 +42,10 @@ export default async function globalSetup() {
   process.env.EDGEWARDEN_KUBECTL = plane.tools.kubectl;
   process.env.EDGEWARDEN_HELM = plane.tools.helm;
   process.env.EDGEWARDEN_E2E_TARGET = 'local';
-  process.env.EDGEWARDEN_E2E_HOST_ADDRESS = plane.localNodeAddress;
+  process.env.EDGEWARDEN_E2E_HOST_ADDRESS = plane.node.address;
+  process.env.EDGEWARDEN_E2E_CRICTL = plane.node.crictl;
+  process.env.EDGEWARDEN_PROMETHEUS = plane.tools.prometheus;
   console.log(
-    `\ncontrol plane and local node up in ${((Date.now() - started) / 1000).toFixed(1)} s at ${plane.server} (${plane.dir})`,
+    `\ncontrol plane and node ${plane.node.name} up in ${((Date.now() - started) / 1000).toFixed(1)} s at ${plane.server} (${plane.dir}), running ${image}`,
   );
 }

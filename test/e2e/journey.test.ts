@@ -1,7 +1,7 @@
 // The whole story, as a user meets it, written against nothing but a kubeconfig, kubectl and
-// helm, so that it runs unchanged on the local control plane (pods run as processes by the
-// local node, test/control-plane/localNode.ts) and on a real cluster (kind or k3s, the image
-// really running: test/e2e/kind/run.sh). The one thing outside the cluster is what a home lab
+// helm, so that it runs unchanged on the test control plane with its real node (test/node/:
+// kubelet, containerd, the image built from our Dockerfile) and on another cluster (kind or k3s:
+// test/e2e/kind/run.sh). The one thing outside the cluster is what a home lab
 // has outside it too: the collector's PostgreSQL (with TLS, checked verify-full) and a webhook
 // receiver, on this machine at EDGEWARDEN_E2E_HOST_ADDRESS.
 //  1. The chart is installed; PostgreSQL's `log_entries` (the design's DDL, k3s/collector/)
@@ -40,22 +40,26 @@ import { train } from '../../agent-runtime/src/train/train.js';
 import {
   applyObject,
   createSecret,
-  eventually,
+  deleteCrds,
   helmRun,
   kubectl,
   kubectlJson,
   kubectlRun,
   repoRoot,
+  SOURCE_SECRETS,
+  eventually,
 } from '../integration/kube.js';
 import { SUPERUSER_PASSWORD, startPostgres, type PostgresServer } from '../services/postgres.js';
+import { installChart, uninstallChart } from './chart.js';
+import {
+  podGet as agentPodGet,
+  storedAnomalies as agentStoredAnomalies,
+  type StoredAnomaly,
+} from './agentApi.js';
 
 const hostAddress = process.env.EDGEWARDEN_E2E_HOST_ADDRESS!;
-/** The image on a real cluster (repository:tag); the local node runs the checkout instead. */
-const image = process.env.EDGEWARDEN_E2E_IMAGE ?? 'edgewarden:e2e';
-const [imageRepository, imageTag] = [
-  image.slice(0, image.lastIndexOf(':')),
-  image.slice(image.lastIndexOf(':') + 1),
-];
+/** The image the cluster runs (repository:tag), imported into its nodes' containerd. */
+const image = process.env.EDGEWARDEN_E2E_IMAGE ?? 'docker.io/library/edgewarden:ci';
 const RELEASE = 'edgewarden';
 const RELEASE_NS = 'edgewarden-system';
 const NS = `e2e-home-${process.pid}`;
@@ -78,16 +82,6 @@ const injected = new Map<string, Set<number>>();
 let dayStart: number;
 let dayEnd: number;
 
-interface StoredAnomaly {
-  id: number;
-  agent: string;
-  device: string;
-  type: string;
-  severity: number;
-  timestamp: string;
-  windowStart: string;
-  evidence: (number | string)[];
-}
 interface Condition {
   type: string;
   status: string;
@@ -177,23 +171,11 @@ const modelResource = (): Promise<ModelResource> =>
   kubectlJson<ModelResource>(['get', 'modeldeployment', 'dns-model', '-n', NS]);
 
 /** An agent pod's HTTP API, through the API server's pod proxy (as `kubectl get --raw` does). */
-const podGet = (pod: string, urlPath: string): Promise<string> =>
-  kubectl(['get', '--raw', `/api/v1/namespaces/${NS}/pods/${pod}:8080/proxy${urlPath}`]);
+const podGet = (pod: string, urlPath: string): Promise<string> => agentPodGet(NS, pod, urlPath);
 
 /** Every anomaly in an agent's SQLite store, oldest first (its /anomalies, paged). */
-async function storedAnomalies(agent: string): Promise<StoredAnomaly[]> {
-  const all: StoredAnomaly[] = [];
-  let after = '';
-  for (;;) {
-    const items = JSON.parse(
-      await podGet(`${agent}-agent-0`, `/anomalies?order=asc&limit=1000${after}`),
-    ) as StoredAnomaly[];
-    all.push(...items);
-    if (items.length < 1000) return all;
-    const last = items[items.length - 1]!;
-    after = `&after=${encodeURIComponent(`${last.timestamp},${last.id}`)}`;
-  }
-}
+const storedAnomalies = (agent: string): Promise<StoredAnomaly[]> =>
+  agentStoredAnomalies(NS, `${agent}-agent-0`);
 
 async function rowCount(): Promise<number> {
   const r = await db.query<{ n: string }>('SELECT count(*) AS n FROM log_entries');
@@ -291,7 +273,6 @@ async function insert(rows: Row[]): Promise<void> {
 
 // ---- the cluster side -----------------------------------------------------------------------
 
-const chart = path.join(repoRoot, 'charts/edgewarden');
 const helm = async (args: string[]): Promise<string> => {
   const r = await helmRun(args);
   if (r.code !== 0) throw new Error(`helm ${args.join(' ')}: ${r.stderr}`);
@@ -308,9 +289,7 @@ function agentSpec(agent: AgentName): Record<string, unknown> {
       // The default: five-minute windows, the rules' thresholds are per window.
       interval: '5m',
       source: {
-        secretRef: { name: 'router-logs-db' },
-        sslMode: 'verify-full',
-        caSecretRef: { name: 'router-logs-db-ca' },
+        ...SOURCE_SECRETS,
         preset: 'log_entries',
         // The collector already holds the day: a new agent analyses it too (and so learns
         // each router's normal before the attacks of the day's second half).
@@ -499,23 +478,8 @@ afterAll(async () => {
   await db?.end();
   await postgres?.remove();
   await rm(work, { recursive: true, force: true });
-  // The story's namespaces, with whatever holds them (an ExportJob's finalizer, without an
-  // operator, would hold the namespace for ever).
-  for (const ns of [NS, RELEASE_NS]) {
-    const jobs = await kubectlRun(['get', 'exportjobs', '-n', ns, '-o', 'name']);
-    for (const job of jobs.stdout.split('\n').filter(Boolean))
-      await kubectlRun([
-        'patch',
-        job,
-        '-n',
-        ns,
-        '--type=merge',
-        '-p',
-        '{"metadata":{"finalizers":null}}',
-      ]);
-  }
-  await helmRun(['uninstall', RELEASE, '-n', RELEASE_NS, '--wait']);
-  await kubectlRun(['delete', 'namespace', NS, RELEASE_NS, '--wait=false']);
+  // The story's namespaces, with whatever holds them.
+  await uninstallChart(RELEASE, RELEASE_NS, [NS]);
 }, 180_000);
 
 // ---- 1 --------------------------------------------------------------------------------------
@@ -523,23 +487,17 @@ afterAll(async () => {
 step(
   '1. the chart installs, and the collector holds a day of logs with seven attacks',
   async () => {
+    // As on a fresh cluster: no edgewarden CRDs (another suite of this run may have applied
+    // crds/ with kubectl, and Helm does not take over objects another tool made).
+    await deleteCrds();
     for (const ns of [RELEASE_NS, NS]) {
       await kubectl(['create', 'namespace', ns]);
       // The strictest Pod Security level: every pod the product makes must meet it.
       await kubectl(['label', 'namespace', ns, 'pod-security.kubernetes.io/enforce=restricted']);
     }
-    await helm([
-      'install',
-      RELEASE,
-      chart,
-      '-n',
-      RELEASE_NS,
+    await installChart(RELEASE, RELEASE_NS, [
       '--set',
       'operator.pollInterval=2s',
-      '--set',
-      `image.repository=${imageRepository}`,
-      '--set',
-      `image.tag=${imageTag}`,
       '--wait',
       '--timeout=5m',
     ]);

@@ -1,26 +1,18 @@
-// A real Prometheus for the end-to-end suites: Debian's `prometheus` package (2.42), started
-// as a process on a free loopback port with its own config and a data folder in a temporary
-// directory, stopped by its pid.
-//
-// Debian builds Prometheus without Kubernetes service discovery (`kubernetes_sd_configs` is
-// not a field its config knows), so the pods are discovered here instead: an HTTP service
-// discovery endpoint (`http_sd_configs`, which Debian's build has) that lists the pods the API
-// server holds, each container port a target carrying exactly the `__meta_kubernetes_pod_*`
-// labels Prometheus's own `role: pod` discovery gives it (discovery/kubernetes/pod.go). The
-// relabelling is then Prometheus's, from the rules the Prometheus Operator writes for the
-// chart's PodMonitor (podMonitorRelabelling), so the series get the labels they get in a
-// cluster: namespace, pod, container, endpoint, job.
+// A real Prometheus for the end-to-end suites: 3.x, built with every service discovery from
+// the Go module proxy by test/control-plane/build-binaries.sh, started as a process on a free
+// loopback port with its own config and a data folder in a temporary directory, stopped by
+// its pid. It finds pods with its own Kubernetes discovery against the test cluster's API
+// server (kubernetesPodDiscovery), and relabels them with the rules the Prometheus Operator
+// writes for the chart's PodMonitor (podMonitorRelabelling), so the series get the labels
+// they get in a cluster: namespace, pod, container, endpoint, job.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { accessSync, constants } from 'node:fs';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { stringify } from 'yaml';
+import { parse, stringify } from 'yaml';
 
+import { locateTools } from '../control-plane/controlPlane.js';
 import { freePort } from '../services/net.js';
-import { kubectlJson } from '../integration/kube.js';
 
 export interface PrometheusServer {
   url: string;
@@ -29,17 +21,9 @@ export interface PrometheusServer {
   stop(): Promise<void>;
 }
 
-function binary(): string {
-  for (const dir of [...(process.env.PATH ?? '').split(path.delimiter).filter(Boolean), '/usr/bin'])
-    try {
-      accessSync(path.join(dir, 'prometheus'), constants.X_OK);
-      return path.join(dir, 'prometheus');
-    } catch {
-      // not here
-    }
-  throw new Error(
-    "prometheus is not installed: install Debian's `prometheus` package (`bash .ci/run` does it as root)",
-  );
+/** The Prometheus build-binaries.sh made (the e2e global setup names it too). */
+async function binary(): Promise<string> {
+  return process.env.EDGEWARDEN_PROMETHEUS ?? (await locateTools(['prometheus'])).prometheus;
 }
 
 /** Starts Prometheus with `config` (a prometheus.yml as an object); resolves once it is ready. */
@@ -50,7 +34,7 @@ export async function startPrometheus(config: unknown): Promise<PrometheusServer
   const port = await freePort();
   const url = `http://127.0.0.1:${port}`;
   const proc: ChildProcess = spawn(
-    binary(),
+    await binary(),
     [
       `--config.file=${configFile}`,
       `--storage.tsdb.path=${path.join(dir, 'data')}`,
@@ -94,127 +78,35 @@ export async function startPrometheus(config: unknown): Promise<PrometheusServer
 }
 
 // ---------------------------------------------------------------------------------------------
-// Pod discovery over HTTP
-
-interface PodObject {
-  metadata: {
-    name: string;
-    namespace: string;
-    uid: string;
-    labels?: Record<string, string>;
-    annotations?: Record<string, string>;
-    ownerReferences?: { kind: string; name: string; controller?: boolean }[];
-  };
-  spec: {
-    nodeName?: string;
-    containers: {
-      name: string;
-      image?: string;
-      ports?: { name?: string; containerPort: number; protocol?: string }[];
-    }[];
-    initContainers?: PodObject['spec']['containers'];
-  };
-  status?: {
-    podIP?: string;
-    hostIP?: string;
-    phase?: string;
-    conditions?: { type: string; status: string }[];
-  };
-}
-
-/** Prometheus's strutil.SanitizeLabelName: every character outside [a-zA-Z0-9_] becomes _. */
-const sanitize = (name: string): string => name.replace(/[^a-zA-Z0-9_]/g, '_');
-
-/** The target groups Prometheus's `role: pod` discovery makes of one pod. */
-export function podTargetGroup(pod: PodObject): {
-  targets: string[];
-  labels: Record<string, string>;
-}[] {
-  if (!pod.status?.podIP) return []; // pod.go: a pod without an IP has no targets yet
-  const m = pod.metadata;
-  const controller = m.ownerReferences?.find((o) => o.controller);
-  const ready = pod.status.conditions?.find((c) => c.type === 'Ready')?.status ?? 'unknown';
-  const podLabels: Record<string, string> = {
-    __meta_kubernetes_namespace: m.namespace,
-    __meta_kubernetes_pod_name: m.name,
-    __meta_kubernetes_pod_ip: pod.status.podIP,
-    __meta_kubernetes_pod_ready: ready.toLowerCase(),
-    __meta_kubernetes_pod_phase: pod.status.phase ?? '',
-    __meta_kubernetes_pod_node_name: pod.spec.nodeName ?? '',
-    __meta_kubernetes_pod_host_ip: pod.status.hostIP ?? '',
-    __meta_kubernetes_pod_uid: m.uid,
-    ...(controller
-      ? {
-          __meta_kubernetes_pod_controller_kind: controller.kind,
-          __meta_kubernetes_pod_controller_name: controller.name,
-        }
-      : {}),
-  };
-  for (const [k, v] of Object.entries(m.labels ?? {})) {
-    podLabels[`__meta_kubernetes_pod_label_${sanitize(k)}`] = v;
-    podLabels[`__meta_kubernetes_pod_labelpresent_${sanitize(k)}`] = 'true';
-  }
-  for (const [k, v] of Object.entries(m.annotations ?? {})) {
-    podLabels[`__meta_kubernetes_pod_annotation_${sanitize(k)}`] = v;
-    podLabels[`__meta_kubernetes_pod_annotationpresent_${sanitize(k)}`] = 'true';
-  }
-  const groups: { targets: string[]; labels: Record<string, string> }[] = [];
-  const containers = [
-    ...pod.spec.containers.map((c) => ({ c, init: false })),
-    ...(pod.spec.initContainers ?? []).map((c) => ({ c, init: true })),
-  ];
-  for (const { c, init } of containers) {
-    const container = {
-      __meta_kubernetes_pod_container_name: c.name,
-      __meta_kubernetes_pod_container_image: c.image ?? '',
-      __meta_kubernetes_pod_container_init: String(init),
-    };
-    if (!c.ports?.length) {
-      // A container without ports is one target at the pod's IP (for relabelling to a port).
-      groups.push({ targets: [pod.status.podIP], labels: { ...podLabels, ...container } });
-      continue;
-    }
-    for (const port of c.ports)
-      groups.push({
-        targets: [`${pod.status.podIP}:${port.containerPort}`],
-        labels: {
-          ...podLabels,
-          ...container,
-          __meta_kubernetes_pod_container_port_name: port.name ?? '',
-          __meta_kubernetes_pod_container_port_number: String(port.containerPort),
-          __meta_kubernetes_pod_container_port_protocol: port.protocol ?? 'TCP',
-        },
-      });
-  }
-  return groups;
-}
+// Pod discovery: Prometheus's own, against the test cluster's API server
 
 /**
- * An HTTP service-discovery endpoint serving the pods of `namespaces` as Prometheus's pod
- * discovery would see them, read from the API server on every request (Prometheus asks every
- * refresh_interval).
+ * A `kubernetes_sd_configs` entry (role pod) for `namespaces`, reaching the API server the
+ * suites' kubeconfig names with its CA and client certificate, as a Prometheus outside the
+ * cluster is configured. Prometheus lists and watches the pods itself, and each container
+ * port becomes a target with the `__meta_kubernetes_pod_*` labels the relabelling reads.
  */
-export async function startPodDiscovery(
+export async function kubernetesPodDiscovery(
   namespaces: string[],
-): Promise<{ url: string; stop(): Promise<void> }> {
-  const server: Server = createServer((req, res) => {
-    void (async () => {
-      try {
-        const groups = [];
-        for (const ns of namespaces) {
-          const list = await kubectlJson<{ items: PodObject[] }>(['get', 'pods', '-n', ns]);
-          groups.push(...list.items.flatMap(podTargetGroup));
-        }
-        res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(groups));
-      } catch (error) {
-        res.writeHead(500).end(String(error));
-      }
-    })();
-  });
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+): Promise<Record<string, unknown>> {
+  const config = parse(await readFile(process.env.KUBECONFIG!, 'utf8')) as {
+    'current-context': string;
+    contexts: { name: string; context: { cluster: string; user: string } }[];
+    clusters: { name: string; cluster: { server: string; 'certificate-authority': string } }[];
+    users: { name: string; user: { 'client-certificate': string; 'client-key': string } }[];
+  };
+  const context = config.contexts.find((c) => c.name === config['current-context'])!.context;
+  const cluster = config.clusters.find((c) => c.name === context.cluster)!.cluster;
+  const user = config.users.find((u) => u.name === context.user)!.user;
   return {
-    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/pods`,
-    stop: () => new Promise<void>((r) => server.close(() => r())),
+    role: 'pod',
+    api_server: cluster.server,
+    namespaces: { names: namespaces },
+    tls_config: {
+      ca_file: cluster['certificate-authority'],
+      cert_file: user['client-certificate'],
+      key_file: user['client-key'],
+    },
   };
 }
 
@@ -233,6 +125,9 @@ export interface ServiceMonitor {
   metadata: { name: string; namespace: string };
   spec: { endpoints: { port: string; path?: string; interval?: string }[] };
 }
+
+/** Prometheus's strutil.SanitizeLabelName: every character outside [a-zA-Z0-9_] becomes _. */
+const sanitize = (name: string): string => name.replace(/[^a-zA-Z0-9_]/g, '_');
 
 /**
  * The relabelling the Prometheus Operator generates for a PodMonitor's endpoint (its

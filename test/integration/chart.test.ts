@@ -13,6 +13,7 @@ import { parseAllDocuments, stringify } from 'yaml';
 import { labelsFor } from '../../operator/src/domain/children.js';
 import { EXPORT_COMPONENT } from '../../operator/src/domain/exportJob/desired.js';
 import { OPERATOR_NODE_OPTIONS } from '../../operator/src/main/operator.js';
+import { promtool } from '../services/promtool.js';
 import { eventually, helmRun, kubectl, kubectlJson, kubectlRun, repoRoot } from './kube.js';
 
 const run = promisify(execFile);
@@ -113,7 +114,7 @@ test('monitoring: the PrometheusRule carries the alert file, and promtool accept
   try {
     const file = path.join(dir, 'rendered.yaml');
     await writeFile(file, stringify(rule.spec));
-    const { stdout } = await run('promtool', ['check', 'rules', file]);
+    const { stdout } = await run(await promtool(), ['check', 'rules', file]);
     expect(stdout).toContain('SUCCESS');
   } finally {
     await rm(dir, { recursive: true, force: true });

@@ -110,9 +110,9 @@ test('a Deployment gets Running pods on a kwok node, and is collected when its o
   });
 });
 
-test('a Job pod on a kwok node runs but never completes by itself (the local kubelet runs Jobs)', async () => {
-  // kwok's pod-complete stage is not loaded: a Job completes only when its pod really ran
-  // (local-kubelet.test.ts). Here nothing runs the pod, so the Job must stay active.
+test('a Job pod on a kwok node runs but never completes by itself (pods that must run go to the real node)', async () => {
+  // kwok's pod-complete stage is not loaded: a Job completes only when its pod really ran (on
+  // the end-to-end tier's real node). Here nothing runs the pod, so the Job must stay active.
   const job = {
     apiVersion: 'batch/v1',
     kind: 'Job',

@@ -87,7 +87,7 @@ export const applyObject = (object: unknown): Promise<string> =>
 
 /**
  * A PersistentVolume on a folder of this machine, reserved for one claim, as a storage
- * provisioner would make it; the local kubelet mounts the folder for that claim.
+ * provisioner would make it; the node's kubelet mounts the folder (this machine is the node).
  */
 export const hostPathVolume = (
   name: string,
@@ -109,7 +109,7 @@ export const hostPathVolume = (
   });
 
 /**
- * A claim bound to a hostPathVolume on `folder` (the local kubelet mounts the folder for it),
+ * A claim bound to a hostPathVolume on `folder` (the node's kubelet mounts the folder for it),
  * as a user's claim is once a provisioner has made its volume.
  */
 export async function hostPathClaim(
@@ -138,17 +138,19 @@ export const createSecret = (namespace: string, name: string, ...from: string[])
 
 /**
  * The Secrets the examples read their source from: router-logs-db (the connection URL, as
- * `user`) and router-logs-db-ca (the CA of the test PostgreSQL, whose TLS is verify-full).
+ * `user`, at `host`: where the agent reaches PostgreSQL, the node's address for a pod) and
+ * router-logs-db-ca (the CA of the test PostgreSQL, whose TLS is verify-full).
  */
 export async function createSourceSecrets(
   namespace: string,
   postgres: { port: number; dir: string },
   user: string,
+  host = 'localhost',
 ): Promise<void> {
   await createSecret(
     namespace,
     'router-logs-db',
-    `--from-literal=url=postgresql://${user}@localhost:${postgres.port}/postgres`,
+    `--from-literal=url=postgresql://${user}@${host}:${postgres.port}/postgres`,
   );
   await createSecret(
     namespace,
@@ -156,6 +158,13 @@ export async function createSourceSecrets(
     `--from-file=ca.crt=${path.join(postgres.dir, 'ca.crt')}`,
   );
 }
+
+/** An AnalysisAgent's `spec.source` reading the Secrets createSourceSecrets makes, verify-full. */
+export const SOURCE_SECRETS = {
+  secretRef: { name: 'router-logs-db' },
+  sslMode: 'verify-full',
+  caSecretRef: { name: 'router-logs-db-ca' },
+} as const;
 
 /** Creates a namespace with a unique name (and optional labels); returns its name. */
 export async function createNamespace(
@@ -180,6 +189,42 @@ export const crdNames = [
   'exportjobs.edgewarden.io',
 ];
 
+/**
+ * Lets go of the ExportJobs' finalizers, in `namespace` or in all. The operator removes one after
+ * cleaning up the export's files; with no operator running (uninstalled, or a suite's over),
+ * deleting the ExportJob, its namespace or its CRD would wait for ever.
+ */
+export async function releaseExportJobs(namespace?: string): Promise<void> {
+  const jobs = await kubectlRun([
+    'get',
+    'exportjobs',
+    ...(namespace ? ['-n', namespace] : ['-A']),
+    '-o',
+    'json',
+  ]);
+  if (jobs.code !== 0) return;
+  const items = (
+    JSON.parse(jobs.stdout) as { items: { metadata: { name: string; namespace: string } }[] }
+  ).items;
+  for (const j of items)
+    await kubectlRun([
+      'patch',
+      'exportjob',
+      j.metadata.name,
+      '-n',
+      j.metadata.namespace,
+      '--type=merge',
+      '-p',
+      '{"metadata":{"finalizers":null}}',
+    ]);
+}
+
+/** Deletes the CRDs, and with them every object of their kinds. */
+export async function deleteCrds(): Promise<void> {
+  await releaseExportJobs();
+  await kubectl(['delete', 'crd', ...crdNames, '--ignore-not-found', '--timeout=90s']);
+}
+
 /** Applies crds/ and waits until the API server has established all three. */
 export async function installCrds(): Promise<Result> {
   const result = await kubectlRun([
@@ -201,7 +246,9 @@ export async function installCrds(): Promise<Result> {
 
 /**
  * Starts `edgewarden operator` as a process against the test cluster, watching `namespace`,
- * on ports it picks; its stdout and stderr (JSON log lines) are collected in `log()`.
+ * on ports it picks; its stdout and stderr (JSON log lines) are collected in `log()`. Its agent
+ * pods run the end-to-end tier's image (EDGEWARDEN_E2E_IMAGE) where there is one; on kwok's
+ * fake nodes nothing runs, and the image named is never pulled.
  */
 export function startOperator(
   namespace: string,
@@ -226,7 +273,7 @@ export function startOperator(
       '--poll',
       '2s',
       '--agent-image',
-      'edgewarden:test',
+      process.env.EDGEWARDEN_E2E_IMAGE ?? 'edgewarden:test',
       ...args,
     ],
     { stdio: ['ignore', 'pipe', 'pipe'] },

@@ -1,5 +1,5 @@
-// A real Redis server for the data-path tests (Debian's redis-server), on a free loopback
-// port, with no persistence. stop() and start() let a test take it away and bring it back.
+// A real Redis server for the data-path and end-to-end tests (Debian's redis-server), on a
+// free port of loopback (and of the addresses given), with no persistence. stop() and start() let a test take it away and bring it back.
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { promisify } from 'node:util';
 
@@ -14,8 +14,14 @@ export interface RedisServer {
   start(): Promise<void>;
 }
 
-/** `password`: require it (requirepass), as a production Redis would. */
-export async function startRedis(password?: string): Promise<RedisServer> {
+/**
+ * `password`: require it (requirepass), as a production Redis would. `addresses`: listen there
+ * too (the test node's address, where its pods reach this machine); `url` names the first.
+ */
+export async function startRedis(
+  password?: string,
+  addresses: string[] = [],
+): Promise<RedisServer> {
   const port = await freePort();
   let child: ChildProcess | undefined;
   const start = async (): Promise<void> => {
@@ -26,6 +32,11 @@ export async function startRedis(password?: string): Promise<RedisServer> {
         String(port),
         '--bind',
         '127.0.0.1',
+        ...addresses,
+        // Bound to named addresses only: Redis's protected mode (for servers that listen
+        // everywhere without a password) would refuse the pods.
+        '--protected-mode',
+        'no',
         '--save',
         '',
         '--appendonly',
@@ -69,5 +80,5 @@ export async function startRedis(password?: string): Promise<RedisServer> {
     await exited;
   };
   await start();
-  return { url: `redis://127.0.0.1:${port}/0`, port, stop, start };
+  return { url: `redis://${addresses[0] ?? '127.0.0.1'}:${port}/0`, port, stop, start };
 }

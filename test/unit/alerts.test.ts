@@ -1,14 +1,15 @@
 // The Prometheus alerts the chart ships (charts/edgewarden/files/alerts.yaml): valid for
 // promtool, their promtool unit tests pass (test/promtool/alerts.test.yaml), every alert is
 // tested there firing and not firing, and every alert has its runbook in docs/runbooks.md.
-// promtool comes from Debian's `prometheus` package (.ci/run installs it); without it these
-// tests fail, they are never skipped.
+// promtool comes from test/control-plane/build-binaries.sh (Prometheus 3, built from the Go
+// module proxy); without it these tests fail, they are never skipped.
 import { execFile } from 'node:child_process';
-import { accessSync, constants } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parse } from 'yaml';
+
+import { promtool } from '../services/promtool.js';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 const RULES = 'charts/edgewarden/files/alerts.yaml';
@@ -39,27 +40,9 @@ interface TestFile {
   }[];
 }
 
-/** promtool on PATH (Debian's `prometheus` package installs /usr/bin/promtool). */
-function promtool(): string {
-  const dirs = (process.env.PATH ?? '').split(path.delimiter).filter(Boolean);
-  for (const dir of [...dirs, '/usr/bin']) {
-    const candidate = path.join(dir, 'promtool');
-    try {
-      accessSync(candidate, constants.X_OK);
-      return candidate;
-    } catch {
-      // not here; try the next directory
-    }
-  }
-  throw new Error(
-    'promtool is not installed: install the Debian package `prometheus` ' +
-      '(apt-get install --no-install-recommends prometheus; `bash .ci/run` does it as root)',
-  );
-}
-
 /** Runs promtool with `args` from the project root: its exit code and everything it printed. */
-function runPromtool(args: string[]): Promise<{ code: number; output: string }> {
-  const bin = promtool();
+async function runPromtool(args: string[]): Promise<{ code: number; output: string }> {
+  const bin = await promtool();
   return new Promise((resolve) => {
     execFile(bin, args, { cwd: root, timeout: 120_000 }, (error, stdout, stderr) => {
       const code = error ? (typeof error.code === 'number' ? error.code : 1) : 0;

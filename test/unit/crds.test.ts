@@ -97,4 +97,6 @@ test('the drift check fails when a generated file no longer matches api/schema',
   } finally {
     await rm(dir, { recursive: true, force: true });
   }
-});
+  // Two runs of the generator, each a Node process formatting the CRDs with Prettier: seconds
+  // on a loaded two-core machine, more than jest's default 5 s.
+}, 60_000);

@@ -1,11 +1,10 @@
 // The Grafana dashboards (scripts/dashboards.ts, written to charts/edgewarden/files/dashboards/):
 // in step with the code that generates them; every panel query and variable query a valid
-// PromQL expression, as promtool parses it (promtool 2.42 has no PromQL command, but `check
-// rules` parses every rule's expression: each query becomes a recording rule); every metric
+// PromQL expression, as promtool parses it (`check rules` parses every rule's expression: each query becomes
+// a recording rule); every metric
 // they read one the code exports; every variable they use defined. The end-to-end suite
 // (test/e2e/dashboards.test.ts) runs every query against a real Prometheus.
 import { execFile } from 'node:child_process';
-import { accessSync, constants } from 'node:fs';
 import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -24,23 +23,10 @@ import {
   substitute,
   timeVariables,
 } from '../e2e/grafana.js';
+import { promtool } from '../services/promtool.js';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 const all = dashboards();
-
-/** promtool on PATH (Debian's `prometheus` package installs /usr/bin/promtool). */
-function promtool(): string {
-  for (const dir of [...(process.env.PATH ?? '').split(path.delimiter).filter(Boolean), '/usr/bin'])
-    try {
-      accessSync(path.join(dir, 'promtool'), constants.X_OK);
-      return path.join(dir, 'promtool');
-    } catch {
-      // not here
-    }
-  throw new Error(
-    'promtool is not installed: install the Debian package `prometheus` (`bash .ci/run` does it as root)',
-  );
-}
 
 /** Source files of the product code (tests excluded), for the metrics they define. */
 async function sources(dir: string): Promise<string[]> {
@@ -192,8 +178,9 @@ async function promtoolRefusals(groups: { name: string; rules: QueryRule[] }[]):
   try {
     const file = path.join(dir, 'queries.yaml');
     await writeFile(file, stringify({ groups }));
+    const bin = await promtool();
     const output = await new Promise<string>((resolve) =>
-      execFile(promtool(), ['check', 'rules', file], (error, stdout, stderr) =>
+      execFile(bin, ['check', 'rules', file], (error, stdout, stderr) =>
         resolve(error ? `FAILED\n${stdout}${stderr}` : `${stdout}${stderr}`),
       ),
     );

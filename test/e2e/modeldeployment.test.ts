@@ -1,11 +1,15 @@
 // ModelDeployment rollouts, end to end: a real API server and the operator as a process; an
-// auth AnalysisAgent whose pod the local kubelet runs from its spec, reading a real
-// PostgreSQL that gets a failed login every second; models in ConfigMaps (binaryData) and
-// behind a real HTTP server. Forward, refusals, a canary rolled back by itself, an edit back,
-// an operator killed mid-rollout, and a model whose manifest.json travels with it. The agent
-// process is the same one throughout: every model reaches it hot.
+// auth AnalysisAgent whose pod the test cluster's real node runs (kubelet, containerd, the
+// image built from our Dockerfile), reading a real PostgreSQL that gets a failed login every
+// second; models in ConfigMaps (binaryData) and behind a real HTTP server. Forward,
+// refusals, a canary rolled back by itself, an edit back, an operator killed mid-rollout, and
+// a model whose manifest.json travels with it. The agent's container is the same one
+// throughout (the kubelet reports no restart): every model reaches it hot. What the pod
+// connects to (PostgreSQL, the model server) listens on the node's address, where pods reach
+// this machine (EDGEWARDEN_E2E_HOST_ADDRESS); the test and the operator reach the agent at
+// its pod IP.
 import type { ChildProcess } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -13,8 +17,6 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import type pg from 'pg';
 import { stringify as toYaml } from 'yaml';
-
-import { createHash } from 'node:crypto';
 
 import { logisticRegressionOnnx, twoOutputOnnx } from '../fixtures/onnx.js';
 import {
@@ -25,15 +27,18 @@ import {
 } from '../services/postgres.js';
 import {
   createNamespace,
-  eventually,
+  createSourceSecrets,
   installCrds,
   kubectl,
   kubectlJson,
   kubectlRun,
   operatorMetrics,
+  SOURCE_SECRETS,
   startOperator,
-} from './kube.js';
-import { runPodLocally, scheduledPod, type LocalPod } from './localKubelet.js';
+  eventually,
+} from '../integration/kube.js';
+import { containerProcess } from './inPod.js';
+import { getPod, podLogs, runningPod, type NodePod } from './pods.js';
 
 interface Condition {
   type: string;
@@ -69,22 +74,52 @@ interface AgentStatusView {
 
 const POLL = '5s';
 const FEATURES = ['lines', 'failures', 'successes', 'failure_sources'];
+const AGENT_POD = 'guard-agent-0';
+/** This machine as the pods see it: the node's address (jest-global-setup.mjs). */
+const hostAddress = process.env.EDGEWARDEN_E2E_HOST_ADDRESS;
 let namespace: string;
 let postgres: PostgresServer;
 let admin: pg.Client;
 let operator: { proc: ChildProcess; log: () => string };
-let pod: LocalPod | undefined;
+/** The agent's HTTP API, at its pod IP. */
+let agentUrl: string;
 let files: Server;
 let filesUrl: string;
 let dir: string;
 let inserting: NodeJS.Timeout | undefined;
-const podUid = (): Promise<string> =>
-  kubectl(['get', 'pod', 'guard-agent-0', '-n', namespace, '-o', 'jsonpath={.metadata.uid}']);
+/**
+ * What says the agent's container is still the one it was: the pod (its uid), the container
+ * the kubelet runs (its runtime id, its start time) and how often it has restarted it.
+ */
+async function agentIdentity(): Promise<{
+  uid: string;
+  containerID?: string;
+  startedAt?: string;
+  restartCount?: number;
+}> {
+  const pod = await getPod(namespace, AGENT_POD);
+  const agent = pod.status?.containerStatuses?.find((c) => c.name === 'agent');
+  return {
+    uid: pod.metadata.uid,
+    containerID: agent?.containerID,
+    startedAt: agent?.state?.running?.startedAt,
+    restartCount: agent?.restartCount,
+  };
+}
 
 const md = (): Promise<ModelDeploymentView> =>
   kubectlJson<ModelDeploymentView>(['get', 'modeldeployment', 'auth-model', '-n', namespace]);
+/** The agent's address: its pod IP and the port of its `http` container port. */
+function agentAddress(pod: NodePod): string {
+  const agent = pod.spec.containers.find((c) => c.name === 'agent');
+  const port = agent?.ports?.find((p) => p.name === 'http')?.containerPort;
+  if (!port) throw new Error(`pod ${pod.metadata.name} has no agent container with an http port`);
+  return `http://${pod.status!.podIP}:${port}`;
+}
 const agentStatus = async (): Promise<AgentStatusView> =>
-  (await (await fetch('http://127.0.0.1:8080/status')).json()) as AgentStatusView;
+  (await (
+    await fetch(`${agentUrl}/status`, { signal: AbortSignal.timeout(5000) })
+  ).json()) as AgentStatusView;
 const served = async (): Promise<string | undefined> => (await agentStatus()).model?.version;
 const condition = (m: ModelDeploymentView, type: string): Condition | undefined =>
   m.status?.conditions?.find((c) => c.type === type);
@@ -141,18 +176,21 @@ async function statusWhere(
       return check(last) ? last : undefined;
     },
     timeoutMs,
-  ).catch((error: Error) => {
+  ).catch(async (error: Error) => {
     throw new Error(
-      `${error.message}\nstatus: ${JSON.stringify(last?.status, null, 1)}\noperator:\n${operator.log().slice(-4000)}\nagent:\n${pod?.log().slice(-3000)}`,
+      `${error.message}\nstatus: ${JSON.stringify(last?.status, null, 1)}\noperator:\n${operator.log().slice(-4000)}\nagent:\n${await podLogs(namespace, [AGENT_POD], 40)}`,
     );
   });
 }
 
 beforeAll(async () => {
+  if (!hostAddress)
+    throw new Error('EDGEWARDEN_E2E_HOST_ADDRESS is not set: run with jest.e2e.config.js');
   await installCrds();
   namespace = await createNamespace('rollout');
   dir = await mkdtemp(path.join(tmpdir(), 'edgewarden-rollout-'));
-  postgres = await startPostgres();
+  // On the node's address too, where the pod reaches it (its certificate names that address).
+  postgres = await startPostgres([hostAddress]);
   admin = await adminClient(postgres);
   await createLogTable(admin);
   // A failed login every second: windows keep closing, so models keep scoring.
@@ -168,33 +206,16 @@ beforeAll(async () => {
       .catch(() => undefined);
   }, 1000);
 
-  // The web server of a model registry.
+  // The web server of a model registry, on the node's address: the agent downloads from it.
   files = createServer((req, res) => {
     if (req.url === '/models/auth-v9.onnx')
       return void res.end(Buffer.from(logisticRegressionOnnx([0, 0, 0, 0], -6)));
     res.writeHead(404).end();
   });
-  await new Promise<void>((r) => files.listen(0, '127.0.0.1', r));
-  filesUrl = `http://127.0.0.1:${(files.address() as AddressInfo).port}`;
+  await new Promise<void>((r) => files.listen(0, hostAddress, r));
+  filesUrl = `http://${hostAddress}:${(files.address() as AddressInfo).port}`;
 
-  await kubectl([
-    'create',
-    'secret',
-    'generic',
-    'router-logs-db',
-    '-n',
-    namespace,
-    `--from-literal=url=postgresql://reader:reader-secret@localhost:${postgres.port}/postgres`,
-  ]);
-  await kubectl([
-    'create',
-    'secret',
-    'generic',
-    'router-logs-db-ca',
-    '-n',
-    namespace,
-    `--from-file=ca.crt=${path.join(postgres.dir, 'ca.crt')}`,
-  ]);
+  await createSourceSecrets(namespace, postgres, 'reader:reader-secret', hostAddress);
   // Quiet models (they flag nothing), one that flags every window, and broken ones.
   await modelConfigMap('auth-v1', logisticRegressionOnnx([0, 0, 0, 0], -6));
   await modelConfigMap('auth-v2', logisticRegressionOnnx([0.001, 0, 0, 0], -5));
@@ -217,24 +238,28 @@ beforeAll(async () => {
         agent: 'auth',
         interval: '10s',
         source: {
-          secretRef: { name: 'router-logs-db' },
-          sslMode: 'verify-full',
-          caSecretRef: { name: 'router-logs-db-ca' },
+          ...SOURCE_SECRETS,
         },
         model: { name: 'auth-model' },
       },
     }),
   );
-  const podSpec = await scheduledPod(namespace, 'guard-agent-0');
-  pod = await runPodLocally(podSpec);
-  // The pod holds the digest of its token, never the token itself.
-  expect(pod.env.EDGEWARDEN_CONTROL_TOKEN_SHA256).toMatch(/^[a-f0-9]{64}$/);
-  await eventually('the agent to answer', () => agentStatus());
-}, 180_000);
+  // The StatefulSet's pod, run by the node; the agent answers at its pod IP.
+  const pod = await runningPod(namespace, AGENT_POD);
+  agentUrl = agentAddress(pod);
+  // The pod holds the digest of its token, never the token itself: read in the environment
+  // the kubelet gave the agent's running process.
+  const { env } = await containerProcess(namespace, AGENT_POD, 'agent');
+  expect(env.EDGEWARDEN_CONTROL_TOKEN_SHA256).toMatch(/^[a-f0-9]{64}$/);
+  await eventually('the agent to answer', () => agentStatus(), 120_000).catch(
+    async (error: Error) => {
+      throw new Error(`${error.message}\nagent:\n${await podLogs(namespace, [AGENT_POD])}`);
+    },
+  );
+}, 240_000);
 
 afterAll(async () => {
   clearInterval(inserting);
-  await pod?.stop();
   if (operator && operator.proc.exitCode === null) {
     operator.proc.kill('SIGTERM');
     await new Promise((r) => operator.proc.once('exit', r));
@@ -242,12 +267,14 @@ afterAll(async () => {
   await new Promise((r) => files?.close(r));
   await admin?.end().catch(() => undefined);
   await postgres?.remove();
+  // The namespace's pods go with it: the kubelet stops them.
   if (namespace) await kubectlRun(['delete', 'namespace', namespace, '--wait=false']);
   await rm(dir, { recursive: true, force: true });
 }, 60_000);
 
 test('the first version, then forward to v2: served within one poll period, without a restart', async () => {
-  const uid = await podUid();
+  const before = await agentIdentity();
+  expect(before.restartCount).toBe(0);
   await kubectl(
     ['apply', '-f', '-'],
     toYaml({
@@ -325,9 +352,12 @@ test('the first version, then forward to v2: served within one poll period, with
       ? true
       : undefined,
   );
-  // Same pod, same process; anomalies (the analysis) keep flowing.
-  expect(await podUid()).toBe(uid);
-  expect(pod!.log().match(/serving on port/g)).toHaveLength(1);
+  // Same pod, same container, never restarted by the kubelet (a restart would change its id,
+  // its start time and its count); its log (the container's own, all of it) shows one start.
+  // Anomalies (the analysis) keep flowing.
+  expect(await agentIdentity()).toEqual(before);
+  const log = await kubectl(['logs', '-n', namespace, AGENT_POD, '-c', 'agent']);
+  expect(log.match(/serving on port/g)).toHaveLength(1);
   await eventually('more lines analysed under v2', async () =>
     (await agentStatus()).linesAnalyzed > linesBefore ? true : undefined,
   );

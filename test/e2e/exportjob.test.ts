@@ -1,8 +1,11 @@
 // ExportJobs end to end: a real API server, the operator as a process, a real PostgreSQL
-// holding a million router log rows, and each Job's pod run by the local kubelet from its pod
-// spec (the Job controller makes the pods; nothing completes them but the exporter). The
-// destination claim is bound to a hostPath volume, which the local kubelet mounts as a real
-// kubelet would, so the files outlive the pods and the test reads them back.
+// holding a million router log rows, and each Job's pod run by the test cluster's real node
+// (kubelet, containerd, the image built from our Dockerfile): the Job controller makes the
+// pods, the kubelet runs them and reports how they ended, nothing completes them but the
+// exporter. The pods reach PostgreSQL at the node's address (EDGEWARDEN_E2E_HOST_ADDRESS),
+// and the operator reaches each exporter's /progress at its pod IP. The destination claim is
+// bound to a hostPath volume, a folder of this machine (the node), so the files outlive the
+// pods and the test reads them back from the folder.
 import type { ChildProcess } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { existsSync } from 'node:fs';
@@ -19,6 +22,7 @@ import {
   adminClient,
   createLogTable,
 } from '../services/postgres.js';
+import { exportExit } from '../../agent-runtime/src/contract/export.js';
 import {
   applyObject,
   createSecret,
@@ -32,8 +36,8 @@ import {
   kubectlRun,
   operatorMetrics,
   startOperator,
-} from './kube.js';
-import { runPodLocally, type LocalPod, type Pod } from './localKubelet.js';
+} from '../integration/kube.js';
+import { getPod, killContainerProcess, podLogs, type NodePod } from './pods.js';
 
 interface ExportJobView {
   metadata: { name: string; finalizers?: string[] };
@@ -62,6 +66,8 @@ interface Row {
 
 const ROWS = 1_000_000;
 const T0 = Date.parse('2026-11-20T00:00:00Z');
+/** This machine as the pods see it: the node's address (jest-global-setup.mjs). */
+const hostAddress = process.env.EDGEWARDEN_E2E_HOST_ADDRESS;
 let namespace: string;
 let postgres: PostgresServer;
 let admin: pg.Client;
@@ -70,8 +76,6 @@ let volume: string;
 const pvName = `exports-pv-${process.pid}`;
 /** Volumes made for claims that appear late (deleted with the suite). */
 const latePvs: string[] = [];
-const pods: LocalPod[] = [];
-const podsRun = new Set<string>();
 
 const view = (name: string): Promise<ExportJobView> =>
   kubectlJson<ExportJobView>(['get', 'exportjob', name, '-n', namespace]);
@@ -91,27 +95,26 @@ async function createExport(name: string, spec: Record<string, unknown>): Promis
   });
 }
 
-/** Runs the next pod the Job controller makes for `job` (one not run before). */
-async function runNextPod(job: string): Promise<LocalPod> {
-  const pod = await eventually(
-    `a new pod of Job ${job}`,
-    async () => {
-      const list = await kubectlJson<{ items: (Pod & { spec: { nodeName?: string } })[] }>([
-        'get',
-        'pods',
-        '-n',
-        namespace,
-        '-l',
-        `job-name=${job}`,
-      ]);
-      return list.items.find((p) => p.spec.nodeName && !podsRun.has(p.metadata.name));
-    },
+const jobPods = async (job: string): Promise<NodePod[]> =>
+  (
+    await kubectlJson<{ items: NodePod[] }>([
+      'get',
+      'pods',
+      '-n',
+      namespace,
+      '-l',
+      `job-name=${job}`,
+    ])
+  ).items;
+
+/** The pod of `job` that the scheduler has placed on the node, other than those in `seen`. */
+async function placedPod(job: string, seen: string[] = []): Promise<NodePod> {
+  return eventually(
+    `a new pod of Job ${job} on the node`,
+    async () =>
+      (await jobPods(job)).find((p) => p.spec.nodeName && !seen.includes(p.metadata.name)),
     60_000,
   );
-  podsRun.add(pod.metadata.name);
-  const local = await runPodLocally(pod);
-  pods.push(local);
-  return local;
 }
 
 async function finished(name: string, timeoutMs = 120_000): Promise<ExportJobView> {
@@ -125,9 +128,9 @@ async function finished(name: string, timeoutMs = 120_000): Promise<ExportJobVie
         : undefined;
     },
     timeoutMs,
-  ).catch((error: Error) => {
+  ).catch(async (error: Error) => {
     throw new Error(
-      `${error.message}\nstatus: ${JSON.stringify(last?.status, null, 1)}\noperator:\n${operator.log().slice(-3000)}\npods:\n${pods.map((p) => p.log().slice(-2000)).join('\n---\n')}`,
+      `${error.message}\nstatus: ${JSON.stringify(last?.status, null, 1)}\noperator:\n${operator.log().slice(-3000)}\npods:\n${await podLogs(namespace, ['-l', `job-name in (${name}-export,${name}-cleanup)`], 40)}`,
     );
   });
 }
@@ -147,11 +150,14 @@ async function recordsOf(file: string): Promise<Record<string, unknown>[]> {
 }
 
 beforeAll(async () => {
+  if (!hostAddress)
+    throw new Error('EDGEWARDEN_E2E_HOST_ADDRESS is not set: run with jest.e2e.config.js');
   await installCrds();
   namespace = await createNamespace('export');
   volume = await mkdtemp(path.join(tmpdir(), 'edgewarden-exports-'));
   await chmod(volume, 0o777); // the exporter's user writes here (no fsGroup on hostPath)
-  postgres = await startPostgres();
+  // On the node's address too, where the pods reach it (its certificate names that address).
+  postgres = await startPostgres([hostAddress]);
   admin = await adminClient(postgres);
   await createLogTable(admin);
   // A million lines over 10 hours from 8 routers: addresses to hash, and messages with
@@ -168,9 +174,9 @@ beforeAll(async () => {
     [T0, ROWS],
   );
   await admin.query('ANALYZE log_entries');
-  await createSourceSecrets(namespace, postgres, 'reader:reader-secret');
+  await createSourceSecrets(namespace, postgres, 'reader:reader-secret', hostAddress);
   await createSecret(namespace, 'export-key', '--from-literal=key=a-site-secret');
-  // The destination: a claim bound to a hostPath volume (the local kubelet mounts its path).
+  // The destination: a claim bound to a hostPath volume (the node's kubelet mounts the folder).
   await hostPathClaim(pvName, volume, { namespace, name: 'exports' }, '10Gi');
   for (const [name, source] of [
     [
@@ -206,13 +212,13 @@ beforeAll(async () => {
 }, 240_000);
 
 afterAll(async () => {
-  for (const p of pods) await p.stop();
   if (operator && operator.proc.exitCode === null) {
     operator.proc.kill('SIGTERM');
     await new Promise((r) => operator.proc.once('exit', r));
   }
   await admin?.end().catch(() => undefined);
   await postgres?.remove();
+  // The namespace's pods go with it: the kubelet stops them.
   if (namespace) await kubectlRun(['delete', 'namespace', namespace, '--wait=false']);
   for (const pv of [pvName, ...latePvs]) await kubectlRun(['delete', 'pv', pv, '--wait=false']);
   if (volume) await rm(volume, { recursive: true, force: true });
@@ -255,7 +261,7 @@ test.each([
       maxFileSize: '1Mi',
       transform: { timestamps: 'utc' },
     });
-    await runNextPod(`${name}-export`);
+    // The Job controller makes the pod, the node runs it: the test only waits for the end.
     const done = await finished(name);
     expect(done.status?.phase).toBe('Succeeded');
     const expected = await sourceRows('gw-3', ['warning', 'err']);
@@ -319,7 +325,7 @@ test('a million rows, the exporter killed mid-way: the retry resumes, every row 
     maxFileSize: '64Mi',
     transform: { hashAddresses: true, hashKeySecretRef: { name: 'export-key' } },
   });
-  const first = await runNextPod(`${name}-export`);
+  const first = await placedPod(`${name}-export`);
   const percents: number[] = [];
   const mid = await eventually(
     'progress past a quarter in status',
@@ -334,11 +340,30 @@ test('a million rows, the exporter killed mid-way: the retry resumes, every row 
   expect(new Set(percents).size).toBeGreaterThan(1); // it moved
   const row = await kubectl(['get', 'exportjobs', '-n', namespace, name, '--no-headers']);
   expect(row).toMatch(/Running\s+\d+% \(\d+\/1000000\)/);
-  first.kill('SIGKILL');
-  await first.exited;
-  await runNextPod(`${name}-export`); // the Job controller's retry
+  // The exporter crashes: its container's process SIGKILLed on the node, no SIGTERM first.
+  await killContainerProcess(namespace, first.metadata.name, 'export');
+  // The kubelet reports it as it reports any crash: the pod Failed, exit 128 + SIGKILL's 9.
+  const crashed = await eventually(`pod ${first.metadata.name} reported Failed`, async () => {
+    const p = await getPod(namespace, first.metadata.name);
+    return p.status?.phase === 'Failed' ? p : undefined;
+  });
+  expect(crashed.status?.containerStatuses?.[0]?.state?.terminated).toMatchObject({
+    exitCode: 137,
+    reason: 'Error',
+  });
+  // The Job controller's retry (after its back-off), which the node runs to the end.
+  const retry = await placedPod(`${name}-export`, [first.metadata.name]);
   const done = await finished(name, 300_000);
   expect(done.status?.phase).toBe('Succeeded');
+  // Resumed once: the crashed pod and its retry, nothing else.
+  expect(
+    (await jobPods(`${name}-export`)).map((p) => [p.metadata.name, p.status?.phase]).sort(),
+  ).toEqual(
+    [
+      [first.metadata.name, 'Failed'],
+      [retry.metadata.name, 'Succeeded'],
+    ].sort(),
+  );
   expect(done.status?.progress).toMatchObject({
     recordsDone: ROWS,
     recordsTotal: ROWS,
@@ -359,7 +384,7 @@ test('a million rows, the exporter killed mid-way: the retry resumes, every row 
   }
   expect(count).toBe(ROWS);
   expect(sawRawAddress).toBe(false); // addresses hashed
-});
+}, 600_000);
 
 test('a bad spec fails fast with its reason: an unknown column, and from after to refused by the API server', async () => {
   await createExport('bad-column', {
@@ -367,7 +392,6 @@ test('a bad spec fails fast with its reason: an unknown column, and from after t
     source: { analysisAgentRef: { name: 'mislabelled' } },
     timeRange: { last: '1h' },
   });
-  await runNextPod('bad-column-export');
   const failed = await finished('bad-column');
   expect(failed.status?.phase).toBe('Failed');
   expect(condition(failed, 'Failed')).toMatchObject({ status: 'True', reason: 'UnknownColumn' });
@@ -380,16 +404,13 @@ test('a bad spec fails fast with its reason: an unknown column, and from after t
   expect(metrics).toContain(
     `edgewarden_operator_exportjob_phase{resource_namespace="${namespace}",exportjob="bad-column",phase="Running"} 0`,
   );
-  // Failed at once: one pod, no retry.
-  const list = await kubectlJson<{ items: unknown[] }>([
-    'get',
-    'pods',
-    '-n',
-    namespace,
-    '-l',
-    'job-name=bad-column-export',
-  ]);
-  expect(list.items).toHaveLength(1);
+  // Failed at once: one pod, no retry. The kubelet reported the exporter's bad-spec exit
+  // code, which the Job's pod failure policy fails the Job on.
+  const list = await jobPods('bad-column-export');
+  expect(list).toHaveLength(1);
+  expect(list[0]!.status?.containerStatuses?.[0]?.state?.terminated?.exitCode).toBe(
+    exportExit.badSpec,
+  );
   const refused = await kubectlRun(
     ['apply', '-f', '-'],
     JSON.stringify({
@@ -413,19 +434,21 @@ test('TTL expiry removes the files, then the ExportJob', async () => {
   await createExport(name, {
     dataTypes: ['logs'],
     timeRange: { from: new Date(T0).toISOString(), to: new Date(T0 + 600_000).toISOString() },
-    ttlSecondsAfterFinished: 3,
+    // The node runs the cleanup Job as soon as the operator makes it, at expiry (the local
+    // kubelet waited for the test): long enough to see the files before they go.
+    ttlSecondsAfterFinished: 15,
   });
   await eventually('the finalizer', async () =>
     (await view(name)).metadata.finalizers?.includes('edgewarden.io/export-files')
       ? true
       : undefined,
   );
-  await runNextPod(`${name}-export`);
   const done = await finished(name);
   expect(done.status?.expiresAt).toBeTruthy();
   const dir = path.join(volume, 'out', name);
+  expect(Date.now()).toBeLessThan(Date.parse(done.status!.expiresAt!));
   expect((await readdir(dir)).length).toBeGreaterThan(0);
-  await runNextPod(`${name}-cleanup`);
+  // Expired: the operator's cleanup Job, run by the node, removes the files; then it goes.
   await eventually('the ExportJob to be gone', async () => {
     const r = await kubectlRun(['get', 'exportjob', name, '-n', namespace]);
     return r.code !== 0 && r.stderr.includes('NotFound') ? true : undefined;
@@ -440,7 +463,8 @@ test("a pod the scheduler cannot place: Pending with the scheduler's reason in s
     to: new Date(T0 + 600_000).toISOString(),
   };
   // One claim that does not exist (yet), and one that exists but that nothing can bind (a
-  // StorageClass no provisioner serves): kwok's node is there, but no pod can go on it.
+  // StorageClass no provisioner serves; the node's local-path is not asked, the claim names
+  // another class): the node is there and Ready, but no pod can go on it.
   await applyObject({
     apiVersion: 'v1',
     kind: 'PersistentVolumeClaim',
@@ -512,7 +536,7 @@ test("a pod the scheduler cannot place: Pending with the scheduler's reason in s
   const latePv = `late-exports-pv-${process.pid}`;
   latePvs.push(latePv);
   await hostPathClaim(latePv, volume, { namespace, name: 'late-exports' }, '1Gi');
-  await runNextPod('unplaced-export');
+  await placedPod('unplaced-export');
   const done = await finished('unplaced');
   expect(done.status?.phase).toBe('Succeeded');
   expect(condition(done, 'Running')).toMatchObject({ status: 'False', reason: 'Completed' });
