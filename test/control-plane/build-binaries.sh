@@ -17,11 +17,20 @@ source "$here/versions.env"
 tools=${EDGEWARDEN_TOOLS_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/edgewarden-tools}
 mkdir -p "$tools"
 export CGO_ENABLED=0 GOTOOLCHAIN=local GOFLAGS=-buildvcs=false
-log() { printf '[build-binaries] %s\n' "$*" >&2; }
+log() {
+  [[ $* == building* ]] && build_started=$SECONDS
+  printf '[build-binaries] %s\n' "$*" >&2
+}
+build_started=$SECONDS
 
 # Each tool is built into a temporary folder and renamed into place only when complete, so an
 # interrupted build never leaves a half-filled cache entry that a later run would trust.
-finish() { rm -rf "$2"; mv "$1" "$2"; }
+# It also says how long the build took (since the last "building" line), for CI's budget.
+finish() {
+  rm -rf "$2"
+  mv "$1" "$2"
+  log "built $(basename "$2") in $((SECONDS - build_started)) s"
+}
 
 build_kubernetes() {
   local dest="$tools/kubernetes-$KUBERNETES_VERSION"

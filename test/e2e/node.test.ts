@@ -59,7 +59,18 @@ interface RuntimeSpec {
     noNewPrivileges?: boolean;
     capabilities?: Record<string, string[] | undefined>;
   };
-  linux?: { seccomp?: { defaultAction: string }; maskedPaths?: string[] };
+  linux?: {
+    seccomp?: { defaultAction: string };
+    maskedPaths?: string[];
+    resources?: { memory?: { limit?: number } };
+  };
+}
+
+/** A Kubernetes quantity of bytes (the forms the chart and the operator write) in bytes. */
+function bytes(quantity: string): number {
+  const m = /^(\d+)(Ki|Mi|Gi)?$/.exec(quantity);
+  if (!m) throw new Error(`not a byte quantity this test reads: ${quantity}`);
+  return Number(m[1]) * { '': 1, Ki: 1024, Mi: 1024 ** 2, Gi: 1024 ** 3 }[m[2] ?? '']!;
 }
 
 /** The OCI runtime spec containerd handed to runc for this container (crictl inspect). */
@@ -382,11 +393,20 @@ test('every pod the product makes runs under the restricted profile, as the runt
     [releaseNs, operatorPod.metadata.name, 'operator'],
     [ns, 'auth-agent-0', 'agent'],
     [ns, exportPod.metadata.name, 'export'],
-  ] as const)
-    expectRestrictedSpec(
-      `${podName}/${container}`,
-      await runtimeSpec(await runtimeContainerId(namespace, podName, container)),
-    );
+  ] as const) {
+    const spec = await runtimeSpec(await runtimeContainerId(namespace, podName, container));
+    expectRestrictedSpec(`${podName}/${container}`, spec);
+    // Bounded memory on a Pi: the pod's limit is the cgroup's, as the runtime was told.
+    const limit = (
+      await kubectlJson<{
+        spec: { containers: { name: string; resources?: { limits?: { memory?: string } } }[] };
+      }>(['get', 'pod', podName, '-n', namespace])
+    ).spec.containers.find((c) => c.name === container)?.resources?.limits?.memory;
+    expect({ container, limit: spec.linux?.resources?.memory?.limit }).toEqual({
+      container,
+      limit: bytes(limit ?? 'no limit'),
+    });
+  }
   // The running ones, from inside.
   await expectRestrictedProcess(releaseNs, operatorPod.metadata.name, 'operator');
   await expectRestrictedProcess(ns, 'auth-agent-0', 'agent');
