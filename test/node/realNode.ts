@@ -6,38 +6,22 @@
 // test/node/images.sh), under the runtime's own enforcement of their security context.
 // One per machine (its addresses, bridges and iptables rules are fixed); needs root.
 // Facts behind each setting: ../shared/guides/real-node.md; the layout: docs/testing.md.
-import { execFile, spawn } from 'node:child_process';
-import { existsSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { chmod, mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
+import { execFile } from 'node:child_process';
+import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 
-import { issueCertificate } from '../services/certs.js';
-import { freePort } from '../services/net.js';
 import { processGroup, sleep, type ProcessGroup } from '../control-plane/processes.js';
 import { corednsManifest, localPathManifest } from './addons.js';
-import {
-  NODE,
-  clientKubeconfig,
-  cniConfig,
-  containerdConfig,
-  containerdSocket,
-  kubeletConfig,
-  kubeProxyConfig,
-  type NodeLayout,
-} from './nodeConfig.js';
+import { NODE, containerdSocket } from './nodeConfig.js';
+import { alive, killKubepods, killProcessesMentioning, unmountUnder } from './leftovers.js';
+import { writeNodeFiles } from './nodeFiles.js';
+import { CTR, importFromDocker, nodeImages } from './nodeImages.js';
 import { createNodeNetwork, removeNodeNetwork } from './nodeNetwork.js';
 
 const exec = promisify(execFile);
-const here = path.dirname(fileURLToPath(import.meta.url));
-const repoRoot = path.resolve(
-  here,
-  here.includes(`${path.sep}dist${path.sep}`) ? '../../..' : '../..',
-);
 const LOCK = '/run/edgewarden-test-node.json';
-const DOCKER = '/usr/bin/docker';
-const CTR = '/usr/bin/ctr';
 
 export interface NodeTools {
   kubelet: string;
@@ -71,15 +55,6 @@ export interface RealNode {
   killSync(): void;
   pids(): Record<string, number>;
 }
-
-const alive = (pid: number): boolean => {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-};
 
 /**
  * Before the control plane starts (its API server listens on the node's address): takes the
@@ -117,117 +92,6 @@ async function removeLeftovers(dir: string | undefined): Promise<void> {
   await removeNodeNetwork();
 }
 
-/** Every process whose command line names `text` (a run's folder): its daemons and shims. */
-function killProcessesMentioning(text: string): void {
-  for (const entry of safeReaddir('/proc')) {
-    const pid = Number(entry);
-    if (!Number.isInteger(pid) || pid === process.pid) continue;
-    let cmdline = '';
-    try {
-      cmdline = readFileSync(`/proc/${pid}/cmdline`, 'utf8');
-    } catch {
-      continue;
-    }
-    if (cmdline.includes(text)) kill(pid);
-  }
-}
-
-/** The pods' processes: everything in the kubelet's cgroup tree (the pids controller). */
-function killKubepods(): void {
-  const walk = (dir: string): void => {
-    for (const pid of safeRead(`${dir}/cgroup.procs`).split('\n').filter(Boolean))
-      kill(Number(pid));
-    for (const entry of safeReaddir(dir, true)) walk(`${dir}/${entry}`);
-  };
-  for (const root of ['/sys/fs/cgroup/pids/kubepods', '/sys/fs/cgroup/unified/kubepods'])
-    if (existsSync(root)) walk(root);
-}
-
-function kill(pid: number): void {
-  try {
-    process.kill(pid, 'SIGKILL');
-  } catch {
-    // gone already
-  }
-}
-
-function safeRead(file: string): string {
-  try {
-    return readFileSync(file, 'utf8');
-  } catch {
-    return '';
-  }
-}
-
-// Synchronous on purpose: these run in process 'exit' handlers too.
-function safeReaddir(dir: string, directoriesOnly = false): string[] {
-  try {
-    return readdirSync(dir, { withFileTypes: true })
-      .filter((e) => !directoriesOnly || e.isDirectory())
-      .map((e) => e.name);
-  } catch {
-    return [];
-  }
-}
-
-/** Unmounts every mount point under `dir` (secret tmpfs, container root filesystems), deepest first. */
-async function unmountUnder(dir: string): Promise<void> {
-  const points = safeRead('/proc/self/mountinfo')
-    .split('\n')
-    .map((line) => line.split(' ')[4])
-    .filter((p): p is string => !!p && (p === dir || p.startsWith(`${dir}/`)))
-    .map((p) => p.replace(/\\040/g, ' '))
-    .sort((a, b) => b.length - a.length);
-  for (const point of points) {
-    await exec('umount', [point]).catch(() => exec('umount', ['-l', point]).catch(() => undefined));
-  }
-}
-
-/** The images test/node/images.sh made: name -> reference, and the tarballs to import. */
-async function nodeImages(): Promise<{ refs: Record<string, string>; tarballs: string[] }> {
-  const { stdout } = await exec('bash', [path.join(repoRoot, 'test/node/images.sh')], {
-    maxBuffer: 1 << 20,
-  });
-  const folder = stdout.trim().split('\n').pop()!;
-  const tarballs = (await readdir(folder))
-    .filter((f) => f.endsWith('.tar'))
-    .map((f) => path.join(folder, f));
-  const refs: Record<string, string> = {};
-  for (const tarball of tarballs) {
-    const manifest = JSON.parse((await exec('tar', ['-xOf', tarball, 'manifest.json'])).stdout) as {
-      RepoTags: string[];
-    }[];
-    refs[path.basename(tarball, '.tar')] = manifest[0]!.RepoTags[0]!;
-  }
-  return { refs, tarballs };
-}
-
-/** `docker save ref | ctr import -`: an image Docker built, into the node's containerd. */
-async function importFromDocker(socket: string, ref: string): Promise<void> {
-  await new Promise<void>((resolve, reject) => {
-    const save = spawn(DOCKER, ['save', ref], { stdio: ['ignore', 'pipe', 'pipe'] });
-    const load = spawn(CTR, ['--address', socket, '-n', 'k8s.io', 'images', 'import', '-'], {
-      stdio: ['pipe', 'ignore', 'pipe'],
-    });
-    save.stdout.pipe(load.stdin);
-    let errors = '';
-    save.stderr.on('data', (d: Buffer) => (errors += d.toString()));
-    load.stderr.on('data', (d: Buffer) => (errors += d.toString()));
-    let saved: number | null = null;
-    save.on('exit', (code) => (saved = code));
-    load.on('exit', (code) => {
-      if (saved === 0 && code === 0) resolve();
-      else
-        reject(
-          new Error(
-            `importing ${ref} from Docker failed (docker save ${saved}, ctr import ${code}): ${errors.trim()}\n` +
-              'build the image first: bash scripts/image/build.sh',
-          ),
-        );
-    });
-  });
-}
-
 export async function startRealNode(options: RealNodeOptions): Promise<RealNode> {
   const { controlPlaneDir: cp, tools } = options;
   const dir = path.join(cp, 'node');
@@ -240,66 +104,14 @@ export async function startRealNode(options: RealNodeOptions): Promise<RealNode>
     (await exec(tools.kubectl, [`--kubeconfig=${options.kubeconfig}`, ...args])).stdout;
 
   try {
-    // Certificates from the control plane's CA: the kubelet's client (the Node authorizer
-    // knows it by system:node:<name>), its serving certificate (the API server verifies it),
-    // and kube-proxy's client (bound to system:node-proxier by the default policy).
-    const ca = path.join(cp, 'ca.crt');
-    await issueCertificate(
-      cp,
-      'kubelet-client',
-      `/O=system:nodes/CN=system:node:${NODE.name}`,
-      'extendedKeyUsage=clientAuth',
-    );
-    await issueCertificate(
-      cp,
-      'kubelet-serving',
-      `/CN=${NODE.name}`,
-      `subjectAltName=IP:${NODE.address},DNS:${NODE.name}\nextendedKeyUsage=serverAuth`,
-    );
-    await issueCertificate(
-      cp,
-      'kube-proxy',
-      '/CN=system:kube-proxy',
-      'extendedKeyUsage=clientAuth',
-    );
     const { refs, tarballs } = await nodeImages();
-    const [kubeletPort, kubeletHealthzPort, proxyHealthzPort, proxyMetricsPort] = await Promise.all(
-      [freePort(), freePort(), freePort(), freePort()],
-    );
-    const layout: NodeLayout = {
+    const { socket, crictl } = await writeNodeFiles({
+      controlPlaneDir: cp,
       dir,
-      caFile: ca,
+      server: options.server,
       sandboxImage: refs.pause!,
-      kubeletPort,
-      kubeletHealthzPort,
-      proxyHealthzPort,
-      proxyMetricsPort,
-    };
-    for (const name of ['kubelet-serving.crt', 'kubelet-serving.key'])
-      await writeFile(path.join(dir, name), await readFile(path.join(cp, name)));
-    await writeFile(path.join(dir, 'containerd.toml'), containerdConfig(layout));
-    await writeFile(path.join(dir, 'cni/net.d/10-edgewarden.conflist'), cniConfig(dir));
-    await writeFile(path.join(dir, 'kubelet.yaml'), kubeletConfig(layout));
-    await writeFile(path.join(dir, 'kube-proxy.yaml'), kubeProxyConfig(layout));
-    await writeFile(
-      path.join(dir, 'kubelet.kubeconfig'),
-      clientKubeconfig(options.server, ca, `${cp}/kubelet-client.crt`, `${cp}/kubelet-client.key`),
-    );
-    await writeFile(
-      path.join(dir, 'kube-proxy.kubeconfig'),
-      clientKubeconfig(options.server, ca, `${cp}/kube-proxy.crt`, `${cp}/kube-proxy.key`),
-    );
-    const socket = containerdSocket(dir);
-    const crictl = path.join(dir, 'crictl');
-    await writeFile(
-      path.join(dir, 'crictl.yaml'),
-      `runtime-endpoint: unix://${socket}\nimage-endpoint: unix://${socket}\ntimeout: 30\n`,
-    );
-    await writeFile(
-      crictl,
-      `#!/bin/sh\nexec ${tools.crictl} --config ${path.join(dir, 'crictl.yaml')} "$@"\n`,
-    );
-    await chmod(crictl, 0o755);
+      crictlBinary: tools.crictl,
+    });
 
     group.launch('containerd', '/usr/bin/containerd', [
       '--config',
