@@ -70,15 +70,19 @@ function safeReaddir(dir: string, directoriesOnly = false): string[] {
   }
 }
 
-/** Unmounts every mount point under `dir` (secret tmpfs, container root filesystems), deepest first. */
-export async function unmountUnder(dir: string): Promise<void> {
-  const points = safeRead('/proc/self/mountinfo')
+/** The mount points under `dir`, deepest first. */
+export function mountsUnder(dir: string): string[] {
+  return safeRead('/proc/self/mountinfo')
     .split('\n')
     .map((line) => line.split(' ')[4])
     .filter((p): p is string => !!p && (p === dir || p.startsWith(`${dir}/`)))
     .map((p) => p.replace(/\\040/g, ' '))
     .sort((a, b) => b.length - a.length);
-  for (const point of points) {
+}
+
+/** Unmounts every mount point under `dir` (secret tmpfs, container root filesystems), deepest first. */
+export async function unmountUnder(dir: string): Promise<void> {
+  for (const point of mountsUnder(dir)) {
     await exec('umount', [point]).catch(() => exec('umount', ['-l', point]).catch(() => undefined));
   }
 }

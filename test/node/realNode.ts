@@ -15,13 +15,21 @@ import { promisify } from 'node:util';
 import { processGroup, sleep, type ProcessGroup } from '../control-plane/processes.js';
 import { corednsManifest, localPathManifest } from './addons.js';
 import { NODE, containerdSocket } from './nodeConfig.js';
-import { alive, killKubepods, killProcessesMentioning, unmountUnder } from './leftovers.js';
+import {
+  alive,
+  killKubepods,
+  killProcessesMentioning,
+  mountsUnder,
+  unmountUnder,
+} from './leftovers.js';
 import { writeNodeFiles } from './nodeFiles.js';
 import { CTR, importFromDocker, nodeImages } from './nodeImages.js';
 import { createNodeNetwork, removeNodeNetwork } from './nodeNetwork.js';
 
 const exec = promisify(execFile);
-const LOCK = '/run/edgewarden-test-node.json';
+// Beside the runs' folders in /tmp, not in /run: a machine reset empties /run but keeps /tmp, and
+// the lock is how the next run finds a killed run's folder to remove.
+const LOCK = '/tmp/edgewarden-test-node.json';
 
 export interface NodeTools {
   kubelet: string;
@@ -90,6 +98,10 @@ async function removeLeftovers(dir: string | undefined): Promise<void> {
   killKubepods();
   if (dir) await unmountUnder(dir);
   await removeNodeNetwork();
+  // The killed run's certificates, etcd and container layers (about 700 MB): nothing to debug in
+  // them that its logs folder would not say, and a few killed runs would fill the disk. Only once
+  // nothing is mounted under it: removing through a mount would reach outside the folder.
+  if (dir && mountsUnder(dir).length === 0) rmSync(dir, { recursive: true, force: true });
 }
 
 export async function startRealNode(options: RealNodeOptions): Promise<RealNode> {
