@@ -59,6 +59,9 @@ COPY --from=build /src/node_modules node_modules
 COPY models models
 # The real OpenWrt sample (MIT, with its licence) that `edgewarden demo` analyses.
 COPY agent-runtime/data agent-runtime/data
+# The built-in detection rule packs and the schema they (and users' packs) are checked against.
+COPY agent-runtime/rules agent-runtime/rules
+COPY api/schema/rules api/schema/rules
 COPY bin bin
 COPY --from=build /src/dist dist
 USER 65532:65532

@@ -98,6 +98,11 @@ function fieldOf(error: ErrorObject): string {
   return parts.reduce((acc, p) => (/^\d+$/.test(p) ? `${acc}[${p}]` : acc ? `${acc}.${p}` : p), '');
 }
 
+/** One ajv error as Kubernetes words it: the field as a path, and what is wrong with it. */
+export function schemaIssueOf(error: ErrorObject): SchemaIssue {
+  return { field: fieldOf(error), message: messageOf(error) };
+}
+
 function messageOf(error: ErrorObject): string {
   switch (error.keyword) {
     case 'required':
@@ -150,7 +155,7 @@ export class ResourceValidator {
     const seen = new Set<string>();
     return (validate.errors ?? [])
       .filter((e) => e.keyword !== 'anyOf')
-      .map((e) => ({ field: fieldOf(e), message: messageOf(e) }))
+      .map(schemaIssueOf)
       .filter((i) => !seen.has(`${i.field}\0${i.message}`) && seen.add(`${i.field}\0${i.message}`));
   }
 

@@ -4,7 +4,8 @@ import type { Readable } from 'node:stream';
 import { parseArgs } from 'node:util';
 
 import { agentNames, builtInAgents, isAgentName } from '../../agent-runtime/src/agents/registry.js';
-import type { AgentName, Anomaly } from '../../agent-runtime/src/agents/types.js';
+import type { Agent, AgentName, Anomaly } from '../../agent-runtime/src/agents/types.js';
+import { ruledAgents } from '../../agent-runtime/src/rules/ruledAgents.js';
 import { analyzeLines } from '../../agent-runtime/src/analyze/analyzeLines.js';
 import { parseDuration } from '../../api/src/duration.js';
 import { baselineModelDir } from '../../agent-runtime/src/model/baselines.js';
@@ -26,6 +27,9 @@ Options:
                         its manifest names; repeat for several agents. \`baseline\` loads
                         the shipped models (models/) of the agents that have one
   --interval DURATION   analysis window, e.g. 5m (default 5m)
+  --rules FILE          a rule pack of your own (docs/rules.md), beside the built-in
+                        packs; repeat for several
+  --no-packs            run the agents' own code only, without any rule pack
   --min-severity N      print anomalies of at least this severity, 1-5 (default 1)
   --host NAME           device name for lines that carry none (default local)
   --timezone ZONE       IANA zone of timestamps that carry none (default UTC)`;
@@ -49,6 +53,8 @@ async function run(args: string[]): Promise<number> {
         host: { type: 'string' },
         timezone: { type: 'string' },
         model: { type: 'string', multiple: true },
+        rules: { type: 'string', multiple: true },
+        'no-packs': { type: 'boolean', default: false },
       },
     }));
   } catch (error) {
@@ -71,7 +77,16 @@ async function run(args: string[]): Promise<number> {
     return fail(`--timezone: unknown time zone: ${values.timezone}`);
   }
 
-  const agents = agent === 'all' ? Object.values(builtInAgents) : [builtInAgents[agent]];
+  const names = agent === 'all' ? agentNames : [agent];
+  let agents: Agent[];
+  try {
+    agents = values['no-packs']
+      ? names.map((n) => builtInAgents[n])
+      : (await ruledAgents(names, { windowMs, extraFiles: values.rules ?? [] })).agents;
+  } catch (error) {
+    console.error(`edgewarden analyze: --rules: refused: ${(error as Error).message}`);
+    return 2;
+  }
   const models: Partial<Record<AgentName, LoadedModel>> = {};
   const dirs = (values.model ?? []).flatMap((d) =>
     d === 'baseline'

@@ -33,6 +33,7 @@ test('--help lists only the commands that work', async () => {
     'features',
     'operator',
     'parse',
+    'rules',
     'train',
     'validate',
   ]);

@@ -34,6 +34,10 @@ const commands: Record<string, { summary: string; load: () => Promise<Command> }
     summary: 'Parse syslog lines from a file or stdin into JSON, one object per line.',
     load: async () => (await import('./parse.js')).parseCommand,
   },
+  rules: {
+    summary: 'Test the detection rules, explain which rules a log line sets off, list them.',
+    load: async () => (await import('./rules.js')).rulesCommand,
+  },
   train: {
     summary: "Train an agent's anomaly model (Isolation Forest, ONNX) on logs or exports.",
     load: async () => (await import('./train.js')).trainCommand,

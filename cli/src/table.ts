@@ -1,4 +1,4 @@
-// Anomalies as a plain-text table for a terminal.
+// Plain-text tables for a terminal: anomalies, and any rows.
 import type { Anomaly } from '../../agent-runtime/src/agents/types.js';
 
 const SEVERITY = ['', 'info', 'low', 'medium', 'high', 'critical'];
@@ -18,9 +18,16 @@ export function anomalyTable(anomalies: readonly Anomaly[]): string {
         ? `${a.evidence.slice(0, 3).join(',')}${a.evidence.length > 3 ? ',…' : ''}`
         : '-',
     ]);
-  const header = ['WINDOW (UTC)', 'AGENT', 'DEVICE', 'SEVERITY', 'TYPE', 'DESCRIPTION', 'LINES'];
+  return renderTable(
+    ['WINDOW (UTC)', 'AGENT', 'DEVICE', 'SEVERITY', 'TYPE', 'DESCRIPTION', 'LINES'],
+    rows,
+  );
+}
+
+/** Columns padded to their widest cell, two spaces apart, as kubectl prints them. */
+export function renderTable(header: readonly string[], rows: readonly string[][]): string {
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
-  const format = (r: string[]): string =>
+  const format = (r: readonly string[]): string =>
     r.map((c, i) => (i === r.length - 1 ? c : c.padEnd(widths[i]!))).join('  ');
   return [format(header), ...rows.map(format)].join('\n');
 }

@@ -8,6 +8,7 @@ import { collectDefaultMetrics, Registry } from 'prom-client';
 
 import { AnalysisEngine } from '../agents/engine.js';
 import { builtInAgents } from '../agents/registry.js';
+import { RuleBook, withRules } from '../rules/withRules.js';
 import type { AgentName } from '../agents/types.js';
 import { parseDuration } from '../../../api/src/duration.js';
 import { RedisCache } from '../cache/redisCache.js';
@@ -47,6 +48,7 @@ import {
 /** spec.thresholds.score's default (api/schema/analysisagent.yaml). */
 const DEFAULT_SCORE_THRESHOLD = 0.8;
 import { nextStretch, PressureSampler, type GuardState, type Pressure } from './resourceGuard.js';
+import { RulesReloader, type RulesState } from './rulesReloader.js';
 
 export interface AgentStatus {
   agent: AgentName;
@@ -67,6 +69,9 @@ export interface AgentStatus {
   anomalies: { total: number; last24h: number };
   /** Live features against the served model's training summary (when it has one). */
   drift?: DriftReport & { modelVersion: string };
+  /** The detection rules in force, why the latest change to them was refused (if it was), and
+   * the rules behind most anomalies of the last 24 hours. */
+  rules: RulesState & { top: { rule: string; anomalies: number }[] };
 }
 
 /** How many recent windows make the golden sample an offered model is tried on. */
@@ -78,6 +83,7 @@ export class AgentRunner {
   private readonly source: PostgresSource;
   private readonly store: AnomalyStore;
   private readonly engine: AnalysisEngine;
+  private readonly rules: RulesReloader;
   private readonly scorer: WindowScorer;
   private readonly models: ModelWatcher | undefined;
   private readonly cache: RedisCache | undefined;
@@ -155,13 +161,17 @@ export class AgentRunner {
         );
       },
     );
-    this.engine = new AnalysisEngine([builtInAgents[this.agentName]], {
+    const book = RuleBook.empty(config.intervalMs);
+    this.engine = new AnalysisEngine([withRules(builtInAgents[this.agentName], book)], {
       windowMs: config.intervalMs,
       onWindow: (window) => {
         this.scorer.collect(window);
         this.uncommitted.windows.push(window.features);
       },
     });
+    this.rules = new RulesReloader(book, config.configFile, config.rulesDir, () =>
+      this.engine.reroute(),
+    );
     restoreEngine(this.engine, this.store, this.sourceKey());
     this.cache = config.redisUrl
       ? new RedisCache({
@@ -188,6 +198,8 @@ export class AgentRunner {
       setting: agentEnv.dataDir,
     });
     const runner = new AgentRunner(config);
+    // Rules that do not compile at start stop nothing: the agent runs without them and says why.
+    await runner.rules.refresh();
     runner.cache?.connect();
     await runner.models?.start();
     await runner.listen();
@@ -228,6 +240,7 @@ export class AgentRunner {
       start: this.store.sourceStart(this.sourceKey()),
       anomalies: this.store.counts(),
       drift: this.driftReport(),
+      rules: { ...this.rules.state, top: this.store.topRules() },
     };
   }
 
@@ -404,6 +417,10 @@ export class AgentRunner {
     if (this.config.spec.paused) return this.schedule(this.config.intervalMs);
     const end = this.metrics.cycles.startTimer({ agent: this.agentName });
     this.uncommitted = { windows: [], scored: [] };
+    // An edit of spec.rules or of a rule ConfigMap applies from this cycle on.
+    if ((await this.rules.refresh()) === 'refused')
+      this.metrics.rulesRefused.inc({ agent: this.agentName });
+    this.metrics.rules.set({ agent: this.agentName }, this.rules.state.rules);
     try {
       const result = await runCycle({
         source: this.source,

@@ -20,6 +20,10 @@ export class ConfigError extends Error {
 
 export interface AgentConfig {
   name: string;
+  /** The configuration file, re-read before each cycle for spec.rules. */
+  configFile: string;
+  /** Folder of the user's rule packs (spec.rules.configMaps, mounted). */
+  rulesDir: string;
   spec: AnalysisAgentSpec;
   intervalMs: number;
   connection: PostgresConnection;
@@ -178,6 +182,8 @@ export async function loadConfig(env: Env = process.env): Promise<AgentConfig> {
   if (controlTokenSha256 !== undefined && !/^[a-f0-9]{64}$/.test(controlTokenSha256))
     throw new ConfigError(`${agentEnv.controlTokenSha256}: must be 64 lowercase hex digits`);
   return {
+    configFile: file,
+    rulesDir: env[agentEnv.rulesDir] ?? agentDefaults.rulesDir,
     notifications,
     shard: shardFrom(env),
     controlTokenSha256,

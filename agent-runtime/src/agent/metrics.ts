@@ -102,6 +102,24 @@ export function agentMetrics(r: Registry) {
       labelNames: ['agent', 'device'],
       registers: [r],
     }),
+    ruleAnomalies: new Counter({
+      name: 'edgewarden_rule_anomalies_total',
+      help: 'Anomalies found by each detection rule (docs/rules.md), by rule id.',
+      labelNames: ['agent', 'rule'],
+      registers: [r],
+    }),
+    rules: new Gauge({
+      name: 'edgewarden_rules_loaded',
+      help: 'Detection rules in force.',
+      labelNames: ['agent'],
+      registers: [r],
+    }),
+    rulesRefused: new Counter({
+      name: 'edgewarden_rules_refused_total',
+      help: 'Changes to the rules refused (a rule or tuning that does not compile); the rules in force went on.',
+      labelNames: ['agent'],
+      registers: [r],
+    }),
     ready: new Gauge({
       name: 'edgewarden_ready',
       help: '1 when the agent is ready (source reachable, model loaded if configured).',
@@ -121,6 +139,7 @@ export function startAgentSeries(m: AgentMetrics, agent: string): void {
   m.inferenceErrors.inc(labels, 0);
   m.stretch.set(labels, 1);
   m.sourceErrors.inc(labels, 0);
+  m.rulesRefused.inc(labels, 0);
 }
 
 /** Moves each device's last-line gauge (a new device also starts its anomaly count at 0). */
@@ -146,5 +165,6 @@ export function countAnomalies(
   for (const a of anomalies) {
     m.anomalies.inc({ agent: a.agent, type: a.type, severity: String(a.severity) });
     m.deviceAnomalies.inc({ agent: a.agent, device: devices.label(a.device) });
+    if (a.rule) m.ruleAnomalies.inc({ agent: a.agent, rule: a.rule });
   }
 }

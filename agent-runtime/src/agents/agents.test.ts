@@ -251,6 +251,37 @@ describe('template', () => {
     expect(found[0]!.description).toContain('segfault in module ra');
   });
 
+  test('a message type never seen before at err or worse is news at once, on a fresh device', () => {
+    // PRI 3 = kern.err, 26 = daemon.crit, 27 = daemon.err, 28 = daemon.warning (RFC 5424 6.2.1).
+    const engine = new AnalysisEngine([agent('template')], { windowMs: 5 * MIN });
+    const lines = [
+      '<3>Nov 23 10:00:01 gw kernel: [  812.120001] ath10k_pci 0000:01:00.0: firmware crashed! (guid 5c1e4a52-0d6a-4d2e-9a52-0e2f7b4f9d11)',
+      '<26>Nov 23 10:00:02 gw procd: Instance dnsmasq::cfg01411c s in a crash loop 6 crashes, 0 seconds since last crash',
+      '<27>Nov 23 10:00:03 gw odhcp6c[1228]: Failed to send RS (Address not available)',
+      '<27>Nov 23 10:00:04 gw hostapd: Configuration file: /var/run/hostapd-phy0.conf',
+      '<28>Nov 23 10:00:05 gw netifd: wan (1234): udhcpc: sending discover',
+      // The same message type again: known now, not news.
+      '<3>Nov 23 10:00:06 gw kernel: [  912.120001] ath10k_pci 0000:01:00.0: firmware crashed! (guid 77aa4a52-0d6a-4d2e-9a52-0e2f7b4f9d11)',
+    ];
+    const found: Anomaly[] = [];
+    lines.forEach((text, i) => {
+      const outcome = parser.parse(text);
+      if (!outcome.ok) throw new Error(outcome.reason);
+      found.push(
+        ...engine.push({ ref: i + 1, device: 'gw', time: outcome.time, record: outcome.record }),
+      );
+    });
+    found.push(...engine.flush());
+    expect(found.map((a) => [a.type, a.severity, a.evidence])).toEqual([
+      ['new_error_message', 3, [1]],
+      ['new_error_message', 4, [2]],
+      ['new_error_message', 2, [3]],
+      ['new_error_message', 1, [4]],
+    ]);
+    expect(found[0]!.description).toMatch(/^kernel logged a message never seen before at err: "/);
+    expect(found[0]!.remediation).toMatch(/crash/);
+  });
+
   test('templates merge variable tokens, and their number is bounded', () => {
     const drain = new Drain(10);
     expect(drain.add('wlan0: STA joined with aid 3')?.created).toBe(true);

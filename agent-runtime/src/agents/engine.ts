@@ -67,8 +67,15 @@ export class AnalysisEngine {
     readonly agents: readonly Agent[],
     private readonly options: EngineOptions,
   ) {
-    for (const agent of agents) {
-      this.slots.set(agent.name, new Map());
+    for (const agent of agents) this.slots.set(agent.name, new Map());
+    this.reroute();
+  }
+
+  /** Reads the agents' programs again (their rules changed which programs they read). */
+  reroute(): void {
+    this.byProgram.clear();
+    this.everyLine.length = 0;
+    for (const agent of this.agents) {
       if (agent.programs === null) this.everyLine.push(agent);
       else
         for (const p of agent.programs)
@@ -178,8 +185,26 @@ export class AnalysisEngine {
     for (const agent of this.agents) {
       for (const [device, slot] of this.slots.get(agent.name)!) {
         if (slot.window && slot.window.start < limit) this.close(agent, device, slot, out);
+        else if (!slot.window && agent.idle && limit !== Infinity)
+          this.idle(agent, device, slot, limit, out);
       }
     }
+  }
+
+  /** A device that sent an agent nothing in the window before `limit`. */
+  private idle(
+    agent: Agent,
+    device: string,
+    slot: DeviceSlot,
+    limit: number,
+    out: Anomaly[],
+  ): void {
+    const start = limit - this.options.windowMs;
+    const info = { device, start, end: limit };
+    const windowStart = new Date(start).toISOString();
+    const windowEnd = new Date(limit).toISOString();
+    for (const f of agent.idle!(info, slot.memory))
+      out.push({ agent: agent.name, device, windowStart, windowEnd, ...f });
   }
 
   private close(agent: Agent, device: string, slot: DeviceSlot, out: Anomaly[]): void {

@@ -11,6 +11,27 @@ const NEW_BURST = 10; // new templates in one window that make a burst
 const SURGE_MIN = 20;
 const SURGE_FACTOR = 5;
 const ALPHA = 0.2;
+const SEVERE_PER_WINDOW = 10; // new error-level message types reported one by one, at most
+
+/**
+ * Programs whose err level says nothing: procd relays their standard error as daemon.err
+ * (`procd_set_param stderr 1` in their init scripts), so hostapd's start-up banner and every
+ * LuCI request line arrive as errors. New message types of theirs stay informational.
+ */
+const STDERR_AT_ERR = new Set(['hostapd', 'wpa_supplicant', 'uhttpd']);
+
+/**
+ * How much a message type never seen before matters, from its syslog level and program: crit or
+ * worse is news at once (4); err is 3 from the kernel, whose printk levels are deliberate, 2 from
+ * daemons that log at err for failures that may be transient, 1 from those that relay stderr.
+ * Below err, novelty is routine (undefined: left to the warm-up rule).
+ */
+export function noveltySeverity(level: string | null, program: string): 1 | 2 | 3 | 4 | undefined {
+  if (level === 'emerg' || level === 'alert' || level === 'crit') return 4;
+  if (level !== 'err') return undefined;
+  if (program === 'kernel') return 3;
+  return STDERR_AT_ERR.has(program) ? 1 : 2;
+}
 
 interface Memory {
   drain: Drain;
@@ -23,6 +44,14 @@ interface Memory {
 interface State {
   counts: Tally<number>;
   created: { template: Template; program: string; ref: number | string }[];
+  /** New message types at err or worse: news at once, with no warm-up. */
+  severe: {
+    template: Template;
+    program: string;
+    level: string;
+    severity: 1 | 2 | 3 | 4;
+    ref: number | string;
+  }[];
   unmatched: number;
   lines: number;
   warm: boolean;
@@ -32,7 +61,14 @@ export const templateAgent: Agent<State, Memory> = {
   name: 'template',
   features: ['lines', 'templates', 'new_templates', 'unmatched'],
   programs: null,
-  newWindow: () => ({ counts: new Tally(), created: [], unmatched: 0, lines: 0, warm: false }),
+  newWindow: () => ({
+    counts: new Tally(),
+    created: [],
+    severe: [],
+    unmatched: 0,
+    lines: 0,
+    warm: false,
+  }),
   newMemory: () => ({ drain: new Drain(), lines: 0, windows: 0, rate: new Map() }),
   saveMemory: (m) => ({
     drain: m.drain.save(),
@@ -68,12 +104,28 @@ export const templateAgent: Agent<State, Memory> = {
       return;
     }
     s.counts.add(added.template.id, ref);
-    if (added.created && s.created.length < 200)
-      s.created.push({ template: added.template, program, ref });
+    if (!added.created) return;
+    const severity = noveltySeverity(record.level, program);
+    if (severity !== undefined) {
+      if (s.severe.length < SEVERE_PER_WINDOW)
+        s.severe.push({ template: added.template, program, level: record.level!, severity, ref });
+    } else if (s.created.length < 200) s.created.push({ template: added.template, program, ref });
   },
 
   evaluate(s, _window, memory) {
     const findings: Finding[] = [];
+    for (const n of s.severe)
+      findings.push({
+        type: 'new_error_message',
+        severity: n.severity,
+        confidence: 0.6,
+        score: n.severity / 5,
+        description: `${n.program} logged a message never seen before at ${n.level}: "${memory.drain.text(n.template).slice(0, 100)}"`,
+        features: { new_templates: 1 },
+        evidence: [n.ref],
+        remediation:
+          'Read the line and the ones around it (edgewarden anomaly evidence): a first error from a daemon or the kernel often marks a crash, a hardware fault or a broken configuration. If it is expected, it is not reported again: the message type is now known.',
+      });
     if (s.warm && s.created.length > 0) {
       const n = s.created.length;
       const shown = s.created
@@ -121,7 +173,7 @@ export const templateAgent: Agent<State, Memory> = {
       features: {
         lines: s.lines,
         templates: s.counts.size,
-        new_templates: s.created.length,
+        new_templates: s.created.length + s.severe.length,
         unmatched: s.unmatched,
       },
       findings,

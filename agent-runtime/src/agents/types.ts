@@ -33,6 +33,10 @@ export interface Anomaly {
   features: Record<string, number>;
   /** The lines behind it: database ids, or line numbers when reading a file. */
   evidence: (number | string)[];
+  /** The rule that found it (docs/rules.md), when a rule pack's rule did. */
+  rule?: string;
+  /** What to do about it, from the rule. */
+  remediation?: string;
 }
 
 /** What an agent's rule reports; the engine adds agent, device and window. */
@@ -78,4 +82,9 @@ export interface Agent<State = unknown, Memory = unknown> {
     window: WindowInfo,
     memory: Memory,
   ): { features: Record<string, number>; findings: Finding[] };
+  /**
+   * A window in which this device sent the agent no line: findings that need no line, such as
+   * a state that stayed down too long. Agents without time-driven findings leave it out.
+   */
+  idle?(window: WindowInfo, memory: Memory): Finding[];
 }

@@ -12,6 +12,8 @@ export const agentEnv = {
   modelDir: 'EDGEWARDEN_MODEL_DIR',
   /** Folder where a persistentVolumeClaim model source is mounted (read-only). */
   modelSourceDir: 'EDGEWARDEN_MODEL_SOURCE_DIR',
+  /** Folder of rule packs of the user's own: one folder per ConfigMap, *.yaml inside. */
+  rulesDir: 'EDGEWARDEN_RULES_DIR',
   /** Port of the HTTP endpoints. */
   port: 'EDGEWARDEN_HTTP_PORT',
   /** The pod's name (downward API), for Redis status keys and metrics. */
@@ -51,6 +53,8 @@ export const agentDefaults = {
   modelDir: '/etc/edgewarden/model',
   /** Where a ModelDeployment's persistentVolumeClaim source is mounted, read-only. */
   modelSourceDir: '/etc/edgewarden/model-source',
+  /** Where the ConfigMaps of spec.rules.configMaps are mounted, each in a folder of its name. */
+  rulesDir: '/etc/edgewarden/rules',
   port: 8080,
 } as const;
 

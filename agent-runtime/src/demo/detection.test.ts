@@ -3,9 +3,10 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
-import { builtInAgents } from '../agents/registry.js';
+import { agentNames } from '../agents/registry.js';
 import type { Anomaly } from '../agents/types.js';
 import { analyzeLines } from '../analyze/analyzeLines.js';
+import { ruledAgents } from '../rules/ruledAgents.js';
 import { injectAttacks, scenarios } from './attacks.js';
 import { scoreDetection } from './detection.js';
 
@@ -18,7 +19,8 @@ const background = readFileSync(
 )
   .split('\n')
   .filter((l) => l.length > 0);
-const agents = Object.values(builtInAgents);
+// The agents as every program runs them: their own code and all the built-in rule packs.
+const { agents } = await ruledAgents(agentNames, { windowMs: 300_000 });
 
 async function analyze(lines: string[]): Promise<Anomaly[]> {
   const found: Anomaly[] = [];

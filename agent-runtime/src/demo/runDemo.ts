@@ -15,7 +15,8 @@ import {
   publishDevices,
   startAgentSeries,
 } from '../agent/metrics.js';
-import { builtInAgents } from '../agents/registry.js';
+import { agentNames } from '../agents/registry.js';
+import { ruledAgents } from '../rules/ruledAgents.js';
 import type { Anomaly } from '../agents/types.js';
 import { analyzeLines, type AnalyzeSummary } from '../analyze/analyzeLines.js';
 import { loadBaselineModels } from '../model/baselines.js';
@@ -23,6 +24,9 @@ import { AnomalyStore, type StoredAnomaly } from '../store/anomalyStore.js';
 import { injectAttacks, scenarios } from './attacks.js';
 import type { DemoStorage } from './demoStorage.js';
 import { scoreDetection, type DetectionReport } from './detection.js';
+
+/** The demo's analysis window: the AnalysisAgent default interval. */
+const WINDOW_MS = 5 * 60_000;
 
 export const sampleLog = path.resolve(
   path.dirname(fileURLToPath(import.meta.url)),
@@ -89,7 +93,7 @@ export async function runDemo(storage: DemoStorage | string, seed = 1): Promise<
     maxRows: 100_000,
   });
   const found: Anomaly[] = [];
-  const agents = Object.values(builtInAgents);
+  const { agents } = await ruledAgents(agentNames, { windowMs: WINDOW_MS });
   const models = await loadBaselineModels(agents.map((a) => a.name));
   const registry = new Registry();
   const metrics = agentMetrics(registry);
@@ -99,7 +103,7 @@ export async function runDemo(storage: DemoStorage | string, seed = 1): Promise<
     const summary = await analyzeLines([lines.map((l, i) => [i + 1, l] as [number, string])], {
       agents,
       models,
-      windowMs: 5 * 60_000,
+      windowMs: WINDOW_MS,
       defaultHost: 'gw-home',
       onAnomaly: (a) => found.push(a),
       onInference: (seconds, agent) => metrics.inference.observe({ agent }, seconds),

@@ -41,7 +41,7 @@ test('a new file is migrated, in WAL mode, and keeps what it stored across reope
   expect(store.record([anomaly('2026-11-23T10:05:00Z')])).toEqual({ added: 1, repeated: 0 });
   store.close();
   const raw = new Database(file, { readonly: true });
-  expect(raw.pragma('user_version', { simple: true })).toBe(5);
+  expect(raw.pragma('user_version', { simple: true })).toBe(6);
   expect(raw.pragma('journal_mode', { simple: true })).toBe('wal');
   raw.close();
   const again = new AnomalyStore(file, options);
@@ -173,6 +173,44 @@ test('list filters by time and severity, newest first', () => {
   expect(store.list({ since: '2026-11-23T10:30:00Z' }).map((a) => a.type)).toEqual(['b']);
   expect(store.list({ limit: 1 }).map((a) => a.type)).toEqual(['b']);
   store.close();
+});
+
+test('a rule and its remediation are stored and listed; the top rules count the last 24 hours', () => {
+  const store = new AnomalyStore(file, { ...options, cooldownMs: 0 });
+  const ruled = (at: string, rule: string, device: string) =>
+    anomaly(at, { rule, remediation: `fix ${rule}`, device });
+  store.record([
+    ruled('2026-11-22T09:00:00Z', 'auth.old', 'a'), // older than a day: not in the top
+    ruled('2026-11-23T10:00:00Z', 'auth.ssh-brute-force', 'a'),
+    ruled('2026-11-23T10:05:00Z', 'auth.ssh-brute-force', 'b'),
+    ruled('2026-11-23T10:10:00Z', 'wifi.psk-mismatch', 'a'),
+    anomaly('2026-11-23T10:15:00Z', { device: 'c' }), // the agent's own code: no rule
+  ]);
+  expect(store.list({ limit: 2 }).map((a) => [a.rule, a.remediation])).toEqual([
+    [undefined, undefined],
+    ['wifi.psk-mismatch', 'fix wifi.psk-mismatch'],
+  ]);
+  expect(store.topRules(new Date('2026-11-23T12:00:00Z'))).toEqual([
+    { rule: 'auth.ssh-brute-force', anomalies: 2 },
+    { rule: 'wifi.psk-mismatch', anomalies: 1 },
+  ]);
+  store.close();
+});
+
+test('a store written before rules existed gains the columns and keeps its rows', () => {
+  const store = new AnomalyStore(file, options);
+  store.record([anomaly('2026-11-23T10:00:00Z')]);
+  store.close();
+  // Back to schema version 5, as an agent before rule packs left it.
+  const raw = new Database(file);
+  raw.exec('ALTER TABLE anomalies DROP COLUMN rule; ALTER TABLE anomalies DROP COLUMN remediation');
+  raw.pragma('user_version = 5');
+  raw.close();
+  const upgraded = new AnomalyStore(file, options);
+  expect(upgraded.list().map((a) => [a.type, a.rule])).toEqual([['brute_force', undefined]]);
+  upgraded.record([anomaly('2026-11-23T11:00:00Z', { type: 'x', rule: 'auth.x' })]);
+  expect(upgraded.list().map((a) => a.rule)).toEqual(['auth.x', undefined]);
+  upgraded.close();
 });
 
 test('paging oldest first by keyset cursor, within [since, until): every anomaly once, ties by id', () => {

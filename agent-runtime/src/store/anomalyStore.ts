@@ -72,6 +72,10 @@ const MIGRATIONS: readonly string[] = [
      source TEXT PRIMARY KEY,
      start TEXT NOT NULL
    );`,
+  // The detection rule behind an anomaly and what to do about it (docs/rules.md); null for
+  // findings of an agent's own code and for rows stored before rules existed.
+  `ALTER TABLE anomalies ADD COLUMN rule TEXT;
+   ALTER TABLE anomalies ADD COLUMN remediation TEXT`,
 ];
 
 export interface StoreOptions {
@@ -109,6 +113,8 @@ interface Row {
   occurrences: number;
   last_seen: string;
   status: string;
+  rule: string | null;
+  remediation: string | null;
 }
 
 const EVIDENCE_KEPT = 100;
@@ -149,14 +155,16 @@ export class AnomalyStore {
     );
     this.insert = this.db.prepare(
       `INSERT INTO anomalies (agent_name, device_id, timestamp, anomaly_type, severity, confidence, score,
-         description, features, evidence, window_start, window_end, last_seen, created_at, updated_at)
+         description, features, evidence, window_start, window_end, last_seen, created_at, updated_at,
+         rule, remediation)
        VALUES (@agent, @device, @timestamp, @type, @severity, @confidence, @score, @description, @features,
-         @evidence, @windowStart, @windowEnd, @timestamp, @now, @now)`,
+         @evidence, @windowStart, @windowEnd, @timestamp, @now, @now, @rule, @remediation)`,
     );
     this.bump = this.db.prepare(
       `UPDATE anomalies SET occurrences = occurrences + 1, last_seen = @timestamp, window_end = @windowEnd,
          severity = MAX(severity, @severity), confidence = MAX(confidence, @confidence), score = MAX(score, @score),
-         description = @description, features = @features, evidence = @evidence, updated_at = @now, synced = 0
+         description = @description, features = @features, evidence = @evidence, updated_at = @now, synced = 0,
+         rule = COALESCE(@rule, rule), remediation = COALESCE(@remediation, remediation)
        WHERE id = @id`,
     );
     this.saveWatermark = this.db.prepare(
@@ -210,6 +218,8 @@ export class AnomalyStore {
           features: JSON.stringify(a.features),
           windowEnd: a.windowEnd,
           now,
+          rule: a.rule ?? null,
+          remediation: a.remediation ?? null,
         };
         if (open) {
           const evidence = [...(JSON.parse(open.evidence) as unknown[]), ...a.evidence].slice(
@@ -363,7 +373,20 @@ export class AnomalyStore {
       occurrences: r.occurrences,
       lastSeen: r.last_seen,
       status: r.status,
+      ...(r.rule === null ? {} : { rule: r.rule }),
+      ...(r.remediation === null ? {} : { remediation: r.remediation }),
     }));
+  }
+
+  /** The rules behind most anomalies of the 24 hours before `now`, most first. */
+  topRules(now = new Date(), limit = 5): { rule: string; anomalies: number }[] {
+    const since = new Date(now.getTime() - 86_400_000).toISOString();
+    return this.db
+      .prepare(
+        `SELECT rule, COUNT(*) AS anomalies FROM anomalies WHERE rule IS NOT NULL AND timestamp >= ?
+         GROUP BY rule ORDER BY anomalies DESC, rule LIMIT ?`,
+      )
+      .all(since, limit) as { rule: string; anomalies: number }[];
   }
 
   /** Total anomalies, and those whose time is within the 24 hours before `now`. */

@@ -320,6 +320,165 @@ export const openApiSchemas: Record<
               },
             },
           },
+          rules: {
+            type: 'object',
+            description:
+              "Tuning of the detection rules (docs/rules.md): rules turned off or on, thresholds and windows overridden, what is never reported, and packs of your own from ConfigMaps. Applied by the running agent within a cycle, without a restart and without losing what it has learned; a change that does not compile is refused (the agent's status names the rule and the field) and the rules in force keep running.",
+            properties: {
+              disabled: {
+                type: 'array',
+                description: 'Ids of rules not to run.',
+                maxItems: 500,
+                'x-kubernetes-list-type': 'set',
+                items: {
+                  type: 'string',
+                  description:
+                    'The id of a detection rule (docs/rules.md), such as auth.ssh-brute-force.',
+                  minLength: 1,
+                  maxLength: 100,
+                  pattern: '^[a-z0-9]+([.-][a-z0-9]+)*$',
+                },
+              },
+              enabled: {
+                type: 'array',
+                description: 'Ids of rules a pack ships turned off, to run.',
+                maxItems: 500,
+                'x-kubernetes-list-type': 'set',
+                items: {
+                  type: 'string',
+                  description:
+                    'The id of a detection rule (docs/rules.md), such as auth.ssh-brute-force.',
+                  minLength: 1,
+                  maxLength: 100,
+                  pattern: '^[a-z0-9]+([.-][a-z0-9]+)*$',
+                },
+              },
+              overrides: {
+                type: 'array',
+                description:
+                  "A rule's threshold, window (count and distinct rules), within (absence rules) or severity.",
+                maxItems: 500,
+                'x-kubernetes-list-type': 'map',
+                'x-kubernetes-list-map-keys': ['rule'],
+                items: {
+                  type: 'object',
+                  required: ['rule'],
+                  'x-kubernetes-validations': [
+                    {
+                      rule: 'has(self.threshold) || has(self.window) || has(self.within) || has(self.severity)',
+                      message:
+                        'an override sets at least one of threshold, window, within, severity',
+                    },
+                  ],
+                  properties: {
+                    rule: {
+                      type: 'string',
+                      description:
+                        'The id of a detection rule (docs/rules.md), such as auth.ssh-brute-force.',
+                      minLength: 1,
+                      maxLength: 100,
+                      pattern: '^[a-z0-9]+([.-][a-z0-9]+)*$',
+                    },
+                    threshold: {
+                      type: 'integer',
+                      format: 'int32',
+                      description:
+                        'Matches (count) or distinct values (distinct) that make a finding.',
+                      minimum: 1,
+                      maximum: 1000000,
+                    },
+                    window: {
+                      type: 'string',
+                      description:
+                        'The sliding window the threshold is counted over, 1s to 31 days.',
+                      maxLength: 32,
+                      pattern: '^([0-9]+(\\.[0-9]+)?(ms|s|m|h))+$',
+                      'x-kubernetes-validations': [
+                        {
+                          rule: "duration(self) >= duration('1s') && duration(self) <= duration('744h')",
+                          message: 'window must be between 1s and 744h',
+                        },
+                      ],
+                    },
+                    within: {
+                      type: 'string',
+                      description:
+                        'How long a state may last before it is reported (absence rules).',
+                      maxLength: 32,
+                      pattern: '^([0-9]+(\\.[0-9]+)?(ms|s|m|h))+$',
+                      'x-kubernetes-validations': [
+                        {
+                          rule: "duration(self) >= duration('1s') && duration(self) <= duration('744h')",
+                          message: 'within must be between 1s and 744h',
+                        },
+                      ],
+                    },
+                    severity: {
+                      type: 'integer',
+                      format: 'int32',
+                      description: '1 (informational) to 5 (critical).',
+                      minimum: 1,
+                      maximum: 5,
+                    },
+                  },
+                },
+              },
+              allow: {
+                type: 'object',
+                description: 'What is never reported, by any rule.',
+                properties: {
+                  sources: {
+                    type: 'array',
+                    description:
+                      "Addresses or CIDR networks (IPv4 or IPv6) a rule's source capture is never reported for, such as your own scanner.",
+                    maxItems: 256,
+                    'x-kubernetes-list-type': 'set',
+                    items: {
+                      type: 'string',
+                      maxLength: 64,
+                      pattern: '^[0-9A-Fa-f:.]+(/[0-9]{1,3})?$',
+                    },
+                  },
+                  devices: {
+                    type: 'array',
+                    description:
+                      'Devices (host names or addresses) whose lines no rule and no agent reports on.',
+                    maxItems: 256,
+                    'x-kubernetes-list-type': 'set',
+                    items: { type: 'string', maxLength: 253 },
+                  },
+                  users: {
+                    type: 'array',
+                    description: "User names a rule's user capture is never reported for.",
+                    maxItems: 256,
+                    'x-kubernetes-list-type': 'set',
+                    items: { type: 'string', maxLength: 256 },
+                  },
+                },
+              },
+              configMaps: {
+                type: 'array',
+                description:
+                  "ConfigMaps in this namespace holding rule packs of your own (keys ending in .yaml). Editing one applies within a cycle of the kubelet updating the mounted files (about a minute); adding or removing a reference restarts the agent's pods.",
+                maxItems: 16,
+                'x-kubernetes-list-type': 'map',
+                'x-kubernetes-list-map-keys': ['name'],
+                items: {
+                  type: 'object',
+                  required: ['name'],
+                  properties: {
+                    name: {
+                      type: 'string',
+                      description: 'Name of a ConfigMap in the same namespace.',
+                      minLength: 1,
+                      maxLength: 253,
+                      pattern: '^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$',
+                    },
+                  },
+                },
+              },
+            },
+          },
           thresholds: {
             type: 'object',
             description:
@@ -713,6 +872,20 @@ export const openApiSchemas: Record<
             description:
               "Log lines analysed, summed over the analysis cycles recorded in the agent pods' stores (a pod whose emptyDir store is lost starts again from zero).",
             minimum: 0,
+          },
+          topRules: {
+            type: 'array',
+            description:
+              'The detection rules that found most anomalies in the last 24 hours (at most five).',
+            maxItems: 5,
+            items: {
+              type: 'object',
+              required: ['rule', 'anomalies'],
+              properties: {
+                rule: { type: 'string', maxLength: 100 },
+                anomalies: { type: 'integer', format: 'int64', minimum: 0 },
+              },
+            },
           },
           anomalies: {
             type: 'object',

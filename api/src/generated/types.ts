@@ -60,6 +60,10 @@ export interface AnalysisAgentSpec {
    */
   model?: AnalysisAgentSpecModel;
   /**
+   * Tuning of the detection rules (docs/rules.md): rules turned off or on, thresholds and windows overridden, what is never reported, and packs of your own from ConfigMaps. Applied by the running agent within a cycle, without a restart and without losing what it has learned; a change that does not compile is refused (the agent's status names the rule and the field) and the rules in force keep running.
+   */
+  rules?: AnalysisAgentSpecRules;
+  /**
    * When a finding counts as an anomaly, and which anomalies are stored and alerted.
    * @default {}
    */
@@ -238,6 +242,80 @@ export interface AnalysisAgentSpecCacheSecretRef {
 export interface AnalysisAgentSpecModel {
   /**
    * Name of a ModelDeployment in the same namespace whose spec.agent matches this agent.
+   */
+  name: string;
+}
+
+/**
+ * Tuning of the detection rules (docs/rules.md): rules turned off or on, thresholds and windows overridden, what is never reported, and packs of your own from ConfigMaps. Applied by the running agent within a cycle, without a restart and without losing what it has learned; a change that does not compile is refused (the agent's status names the rule and the field) and the rules in force keep running.
+ */
+export interface AnalysisAgentSpecRules {
+  /**
+   * Ids of rules not to run.
+   */
+  disabled?: string[];
+  /**
+   * Ids of rules a pack ships turned off, to run.
+   */
+  enabled?: string[];
+  /**
+   * A rule's threshold, window (count and distinct rules), within (absence rules) or severity.
+   */
+  overrides?: AnalysisAgentSpecRulesOverridesItem[];
+  /**
+   * What is never reported, by any rule.
+   */
+  allow?: AnalysisAgentSpecRulesAllow;
+  /**
+   * ConfigMaps in this namespace holding rule packs of your own (keys ending in .yaml). Editing one applies within a cycle of the kubelet updating the mounted files (about a minute); adding or removing a reference restarts the agent's pods.
+   */
+  configMaps?: AnalysisAgentSpecRulesConfigMapsItem[];
+}
+
+export interface AnalysisAgentSpecRulesOverridesItem {
+  /**
+   * The id of a detection rule (docs/rules.md), such as auth.ssh-brute-force.
+   */
+  rule: string;
+  /**
+   * Matches (count) or distinct values (distinct) that make a finding.
+   */
+  threshold?: number;
+  /**
+   * The sliding window the threshold is counted over, 1s to 31 days.
+   */
+  window?: string;
+  /**
+   * How long a state may last before it is reported (absence rules).
+   */
+  within?: string;
+  /**
+   * 1 (informational) to 5 (critical).
+   */
+  severity?: number;
+}
+
+/**
+ * What is never reported, by any rule.
+ */
+export interface AnalysisAgentSpecRulesAllow {
+  /**
+   * Addresses or CIDR networks (IPv4 or IPv6) a rule's source capture is never reported for, such as your own scanner.
+   */
+  sources?: string[];
+  /**
+   * Devices (host names or addresses) whose lines no rule and no agent reports on.
+   */
+  devices?: string[];
+  /**
+   * User names a rule's user capture is never reported for.
+   */
+  users?: string[];
+}
+
+export interface AnalysisAgentSpecRulesConfigMapsItem {
+  /**
+   * Name of a ConfigMap in the same namespace.
    */
   name: string;
 }
@@ -467,6 +545,10 @@ export interface AnalysisAgentStatus {
    */
   linesAnalyzed?: number;
   /**
+   * The detection rules that found most anomalies in the last 24 hours (at most five).
+   */
+  topRules?: AnalysisAgentStatusTopRulesItem[];
+  /**
    * Anomalies stored by this agent.
    */
   anomalies?: AnalysisAgentStatusAnomalies;
@@ -500,6 +582,11 @@ export interface AnalysisAgentStatusConditionsItem {
    * Human-readable details of the last transition.
    */
   message: string;
+}
+
+export interface AnalysisAgentStatusTopRulesItem {
+  rule: string;
+  anomalies: number;
 }
 
 /**

@@ -140,6 +140,14 @@ export function agentEnvironment(
   return env;
 }
 
+/** The agent with spec.rules reduced to what needs new pods: the ConfigMaps mounted. */
+function withoutRuleTuning(agent: StoredAgent): StoredAgent {
+  const { rules, ...spec } = agent.spec;
+  return rules?.configMaps?.length
+    ? { ...agent, spec: { ...spec, rules: { configMaps: rules.configMaps } } }
+    : { ...agent, spec };
+}
+
 function dirOf(file: string): string {
   return file.slice(0, file.lastIndexOf('/'));
 }
@@ -200,6 +208,16 @@ export function agentChildren(
       readOnly: true,
     });
   });
+  // Rule packs of the user's own, each ConfigMap in a folder of its name; edits of their
+  // contents reach the running agent the same way as the tuning does.
+  (spec.rules?.configMaps ?? []).forEach(({ name: configMap }, i) => {
+    volumes.push({ name: `rules-${i}`, configMap: { name: configMap } });
+    mounts.push({
+      name: `rules-${i}`,
+      mountPath: `${agentDefaults.rulesDir}/${configMap}`,
+      readOnly: true,
+    });
+  });
   const ca = sourceVolumes(spec.source);
   volumes.push(...ca.volumes);
   mounts.push(...ca.mounts);
@@ -212,8 +230,11 @@ export function agentChildren(
   const podTemplate = {
     metadata: {
       labels,
-      // A changed configuration rolls the pods, as a changed image does.
-      annotations: { 'edgewarden.io/config-hash': configHash(config) },
+      // A changed configuration rolls the pods, as a changed image does; a change of the rules'
+      // tuning does not: the running agent re-reads it (the kubelet updates the mounted file).
+      annotations: {
+        'edgewarden.io/config-hash': configHash(agentConfigFile(withoutRuleTuning(agent))),
+      },
     },
     spec: {
       serviceAccountName: name,

@@ -51,8 +51,57 @@ test('all well: ready, reachable, totals summed over the pods', () => {
     ['SourceReachable', 'True', 'Reachable'],
     ['ModelLoaded', 'True', 'NoModelConfigured'],
     ['ModelDrift', 'Unknown', 'NoModelConfigured'],
+    ['RulesAccepted', 'Unknown', 'NoAgentReports'],
     ['Degraded', 'False', 'AsExpected'],
   ]);
+});
+
+test('rules: loaded, a refused change named with its pod, and the top rules summed over pods', () => {
+  const rules = (error?: string, top = [{ rule: 'auth.ssh-brute-force', anomalies: 2 }]) => ({
+    rules: 40,
+    packs: ['auth', 'openwrt-system'],
+    ...(error ? { error } : {}),
+    top,
+  });
+  const loaded = agentStatus(
+    observe({
+      reports: [
+        report('dns-agent-0', { rules: rules() }),
+        report('dns-agent-1', {
+          rules: rules(undefined, [
+            { rule: 'auth.ssh-brute-force', anomalies: 3 },
+            { rule: 'auth.dropbear-exit-before-auth', anomalies: 1 },
+          ]),
+        }),
+      ],
+    }),
+  );
+  expect(loaded.conditions.find((c) => c.type === 'RulesAccepted')).toMatchObject({
+    status: 'True',
+    reason: 'Loaded',
+    message: '40 rules from 2 packs',
+  });
+  expect(loaded.topRules).toEqual([
+    { rule: 'auth.ssh-brute-force', anomalies: 5 },
+    { rule: 'auth.dropbear-exit-before-auth', anomalies: 1 },
+  ]);
+  const refused = cond(
+    observe({
+      reports: [
+        report('dns-agent-0', { rules: rules() }),
+        report('dns-agent-1', {
+          rules: rules(
+            'rule mine.x (/etc/edgewarden/rules/mine/a.yaml): match[0].pattern: Invalid regular expression',
+          ),
+        }),
+      ],
+    }),
+    'RulesAccepted',
+  );
+  expect(refused).toMatchObject({ status: 'False', reason: 'RulesRefused' });
+  expect(refused!.message).toBe(
+    'dns-agent-1: rule mine.x (/etc/edgewarden/rules/mine/a.yaml): match[0].pattern: Invalid regular expression; the rules in force before the change go on',
+  );
 });
 
 test('a missing Secret says which, and where it is referenced', () => {

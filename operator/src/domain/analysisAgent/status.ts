@@ -20,7 +20,17 @@ export interface AgentReport {
   start?: SourceStart;
   anomalies: { total: number; last24h: number };
   drift?: { judged: boolean; detected: boolean; drifted: string[]; modelVersion: string };
+  /** The rules in force (agents since rule packs). */
+  rules?: {
+    rules: number;
+    packs: string[];
+    error?: string;
+    top?: { rule: string; anomalies: number }[];
+  };
 }
+
+/** Longest rule error copied into a condition: a refusal names the rule and field early on. */
+const RULE_ERROR_LIMIT = 400;
 
 export interface PodObservation {
   name: string;
@@ -241,6 +251,31 @@ export function agentStatus(o: AgentObservation): ObservedStatus {
         : 'no model, no drift to check',
     });
 
+  // RulesAccepted: whether every pod runs the rules as the spec and its ConfigMaps say.
+  const ruled = reports.filter((r) => r.rules);
+  const refused = ruled.find((r) => r.rules!.error);
+  if (refused)
+    conditions.push({
+      type: 'RulesAccepted',
+      status: 'False',
+      reason: 'RulesRefused',
+      message: `${refused.pod}: ${refused.rules!.error!.slice(0, RULE_ERROR_LIMIT)}; the rules in force before the change go on`,
+    });
+  else if (ruled.length > 0)
+    conditions.push({
+      type: 'RulesAccepted',
+      status: 'True',
+      reason: 'Loaded',
+      message: `${ruled[0]!.rules!.rules} rules from ${ruled[0]!.rules!.packs.length} packs`,
+    });
+  else
+    conditions.push({
+      type: 'RulesAccepted',
+      status: 'Unknown',
+      reason: 'NoAgentReports',
+      message: 'no agent pod has reported its rules yet',
+    });
+
   // Degraded: running, but not as it should.
   const degraded: string[] = [];
   if (failing.length > 0) degraded.push(`pod ${failing[0]!.name}: ${failing[0]!.waitingReason}`);
@@ -275,6 +310,19 @@ export function agentStatus(o: AgentObservation): ObservedStatus {
             last24h: reports.reduce((n, r) => n + r.anomalies.last24h, 0),
           }
         : undefined,
+    topRules: topRules(ruled),
     conditions,
   };
+}
+
+/** The rules that found most in the last 24 hours, summed over the pods (at most five). */
+function topRules(reports: AgentReport[]): { rule: string; anomalies: number }[] | undefined {
+  const sums = new Map<string, number>();
+  for (const r of reports)
+    for (const t of r.rules?.top ?? []) sums.set(t.rule, (sums.get(t.rule) ?? 0) + t.anomalies);
+  if (sums.size === 0) return undefined;
+  return [...sums]
+    .sort((a, b) => b[1] - a[1] || a[0].localeCompare(b[0]))
+    .slice(0, 5)
+    .map(([rule, anomalies]) => ({ rule, anomalies }));
 }
