@@ -113,12 +113,15 @@ describe('edgewarden analyze', () => {
       .map((l) => JSON.parse(l) as { agent: string; type: string; device: string });
     expect(anomalies.map((a) => `${a.agent}/${a.type}`).sort()).toEqual([
       'system/reboot',
+      // The sample's five first error-level message types (odhcp6c, hostapd twice, uhttpd,
+      // passwd), each news once, at severity 2 or less.
+      ...Array<string>(5).fill('template/new_error_message'),
       'wifi/psk_mismatch',
       'wifi/psk_mismatch_burst',
     ]);
     expect(anomalies.every((a) => a.device === 'gw-home')).toBe(true);
     expect(stderr).toMatch(
-      /^analyzed 707 lines \(0 unreadable\) in [\d.]+ s: 3 anomalies in \d+ agent windows\n$/,
+      /^analyzed 707 lines \(0 unreadable\) in [\d.]+ s: 8 anomalies in \d+ agent windows\n$/,
     );
   });
 

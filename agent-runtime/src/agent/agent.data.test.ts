@@ -3,7 +3,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -739,6 +739,142 @@ test('PUT /model: only with the token; a dry run changes nothing; an install ser
       ).status,
     ).toBe(204);
     expect((await status()).model?.version).toBeUndefined();
+  } finally {
+    agent.proc.kill('SIGTERM');
+  }
+  expect(await agent.exited).toBe(0);
+});
+
+/** As the kubelet updates a mounted ConfigMap: the new file appears whole, never half-written. */
+async function writeAtomically(file: string, text: string): Promise<void> {
+  await writeFile(`${file}.new`, text);
+  await rename(`${file}.new`, file);
+}
+
+test('rules: an override and an allowlist in the AnalysisAgent apply within a cycle, with no restart; a broken pack is refused and the rules in force go on', async () => {
+  const config = path.join(dir, 'rules.yaml');
+  const rulesDir = path.join(dir, 'rules');
+  const packFile = path.join(rulesDir, 'site-rules', 'mine.yaml');
+  await mkdir(path.dirname(packFile), { recursive: true });
+  // A pack of the site's own, as a ConfigMap mounted in the rules folder would hold it.
+  // dropbear svr-authpasswd.c: "Bad password attempt for '%s' from %s".
+  const pack = (pattern: string) => `pack: site-rules
+rules:
+  - id: site.dropbear-failures
+    agent: auth
+    type: site_failures
+    description: '{count} failed logins from {source} (site rule)'
+    match:
+      - programs: [dropbear]
+        pattern: "${pattern}"
+    detect: { count: { threshold: 3, window: 10m, groupBy: [source] } }
+    severity: 3
+    remediation: Block the source at the firewall.
+    format: "dropbear svr-authpasswd.c: Bad password attempt for '%s' from %s"
+    examples:
+      match: ["<38>Nov 12 13:20:06 gw dropbear[9]: Bad password attempt for 'root' from 192.0.2.7:4000"]
+      noMatch: ["<38>Nov 12 13:20:06 gw dropbear[9]: Child connection from 192.0.2.7:4000"]
+`;
+  const good = "^Bad password attempt for '[^']*' from (?<source>[^\\\\s:]+)";
+  await writeFile(packFile, pack(good));
+  await writeAtomically(config, manifest());
+  const agent = startAgent(
+    agentEnv({
+      EDGEWARDEN_CONFIG: config,
+      EDGEWARDEN_RULES_DIR: rulesDir,
+      EDGEWARDEN_DATA_DIR: path.join(dir, 'data-rules'),
+    }),
+  );
+  const failures = async (n: number, from: string): Promise<void> => {
+    for (let i = 0; i < n; i++)
+      await admin.query(
+        `INSERT INTO log_entries (device_id, timestamp, log_level, process_name, message) VALUES ('gw-rules', now(), 'warning', 'dropbear', $1)`,
+        [`Bad password attempt for 'admin' from ${from}:${41000 + i}`],
+      );
+  };
+  try {
+    const port = await until('the agent to listen', () =>
+      Promise.resolve(/serving on port (\d+)/.exec(agent.output())?.[1]),
+    );
+    const url = (p: string): string => `http://127.0.0.1:${port}${p}`;
+    type Status = {
+      linesAnalyzed: number;
+      rules: { rules: number; reloads: number; error?: string };
+    };
+    const status = async () => (await (await fetch(url('/status'))).json()) as Status;
+    const siteFindings = async () =>
+      (
+        (await (await fetch(url('/anomalies'))).json()) as {
+          type: string;
+          description: string;
+          rule?: string;
+        }[]
+      ).filter((a) => a.type === 'site_failures');
+    const analysed = (n: number) =>
+      until(`${n} lines analysed`, async () =>
+        (await status()).linesAnalyzed >= n ? true : undefined,
+      );
+    await until('ready', async () =>
+      (await fetch(url('/readyz'))).status === 200 ? true : undefined,
+    );
+    const first = await status();
+    expect(first.rules.error).toBeUndefined();
+
+    await failures(3, '203.0.113.20');
+    const found = await until('the site rule to fire', async () => {
+      const list = await siteFindings();
+      return list.length > 0 ? list : undefined;
+    });
+    expect(found[0]).toMatchObject({
+      rule: 'site.dropbear-failures',
+      description: '3 failed logins from 203.0.113.20 (site rule)',
+      remediation: 'Block the source at the firewall.',
+    });
+
+    // The AnalysisAgent's spec.rules changes (the kubelet rewrites the mounted file in place).
+    await writeAtomically(
+      config,
+      manifest(`  rules:
+    overrides: [{ rule: site.dropbear-failures, threshold: 10 }]
+    allow: { sources: [198.51.100.0/24] }
+`),
+    );
+    await until('the new tuning to be loaded', async () =>
+      (await status()).rules.reloads > first.rules.reloads ? true : undefined,
+    );
+    await failures(5, '203.0.113.21'); // below the new threshold
+    await failures(12, '198.51.100.7'); // allowed
+    await analysed(3 + 5 + 12);
+    expect((await siteFindings()).map((a) => a.description)).toEqual([
+      '3 failed logins from 203.0.113.20 (site rule)',
+    ]);
+
+    // A pack that does not compile: refused, named; the rules in force (threshold 10) go on.
+    await writeAtomically(packFile, pack('^Bad password (?<source>[unclosed'));
+    const refused = await until(
+      'the broken pack to be refused',
+      async () => (await status()).rules.error,
+    );
+    expect(refused).toMatch(
+      /^rule site\.dropbear-failures \(.*mine\.yaml\): match\[0\]\.pattern: Invalid regular expression/,
+    );
+    expect(agent.output()).toContain(
+      'edgewarden agent: rules refused, the rules in force go on: rule site.dropbear-failures',
+    );
+    await failures(10, '203.0.113.30');
+    await until('the rules in force to fire', async () =>
+      (await siteFindings()).some(
+        (a) => a.description === '10 failed logins from 203.0.113.30 (site rule)',
+      )
+        ? true
+        : undefined,
+    );
+    const metrics = await (await fetch(url('/metrics'))).text();
+    expect(metrics).toMatch(/^edgewarden_rules_refused_total\{agent="auth"\} 1$/m);
+    expect(metrics).toMatch(
+      /^edgewarden_rule_anomalies_total\{agent="auth",rule="site\.dropbear-failures"\} 2$/m,
+    );
+    expect(agent.proc.exitCode).toBeNull(); // the same process throughout: no restart
   } finally {
     agent.proc.kill('SIGTERM');
   }

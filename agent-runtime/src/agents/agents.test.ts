@@ -8,7 +8,8 @@ import { injectAttacks } from '../demo/attacks.js';
 import { SyslogParser } from '../parse/syslog.js';
 import { Drain } from './drain.js';
 import { AnalysisEngine } from './engine.js';
-import { builtInAgents } from './registry.js';
+import { ruledAgents } from '../rules/ruledAgents.js';
+import { agentNames, builtInAgents } from './registry.js';
 import type { Agent, AgentName, Anomaly } from './types.js';
 
 const parser = new SyslogParser({ referenceTime: new Date('2026-11-23T12:00:00Z') });
@@ -30,6 +31,9 @@ function run(agents: Agent[], lines: [number, string, string?][], windowMs = 5 *
 }
 
 const agent = (name: AgentName): Agent => builtInAgents[name];
+// The agents as programs run them, with the built-in rule packs (what moved out of their code).
+const ruled = await ruledAgents(agentNames, { windowMs: 5 * MIN });
+const withPacks = (name: AgentName): Agent => ruled.agents.find((a) => a.name === name)!;
 const types = (anomalies: Anomaly[]): string[] => anomalies.map((a) => a.type);
 
 describe('engine', () => {
@@ -42,12 +46,13 @@ describe('engine', () => {
         'gw-a',
       ]);
     lines.push([2000, `dropbear[1]: Bad password attempt for 'root' from 192.0.2.9:1234`, 'gw-b']);
-    const found = run([agent('auth')], lines);
+    const found = run([withPacks('auth')], lines);
     expect(found).toHaveLength(1);
     expect(found[0]).toMatchObject({
       agent: 'auth',
       device: 'gw-a',
       type: 'brute_force',
+      rule: 'auth.dropbear-brute-force',
       windowStart: '2026-11-23T10:00:00.000Z',
       windowEnd: '2026-11-23T10:05:00.000Z',
       evidence: [0, 1, 2, 3, 4, 5],
@@ -152,7 +157,7 @@ describe('auth', () => {
       (u, i) =>
         [i, `dropbear[1]: Bad password attempt for '${u}' from 203.0.113.6:1`] as [number, string],
     );
-    expect(types(run([agent('auth')], lines))).toEqual(['credential_stuffing']);
+    expect(types(run([withPacks('auth')], lines))).toEqual(['credential_stuffing']);
   });
 });
 
@@ -200,14 +205,14 @@ describe('system', () => {
         'procd: Instance dnsmasq::instance1 s in a crash loop 6 crashes, 0 seconds since last crash',
       ],
     ];
-    expect(run([agent('system')], lines).map((a) => [a.type, a.severity])).toEqual([
-      ['oom_kill', 4],
-      ['respawn_loop', 4],
+    expect(run([withPacks('system')], lines).map((a) => [a.type, a.severity, a.rule])).toEqual([
+      ['oom_kill', 4, 'system.kernel-oom-kill'],
+      ['respawn_loop', 4, 'system.procd-crash-loop'],
     ]);
   });
 
   test('one link going down is not flapping', () => {
-    expect(run([agent('system')], [[0, "netifd: Interface 'wan' is now down"]])).toEqual([]);
+    expect(run([withPacks('system')], [[0, "netifd: Interface 'wan' is now down"]])).toEqual([]);
   });
 });
 
@@ -221,7 +226,7 @@ describe('dns', () => {
           `dnsmasq-dhcp[1]: DHCPNAK(br-lan) 192.168.1.${i} 02:00:00:00:00:0${i % 10} wrong address`,
         ] as [number, string],
     );
-    expect(types(run([agent('dns')], lines))).toEqual(['dhcp_nak_storm']);
+    expect(types(run([withPacks('dns')], lines))).toEqual(['dhcp_nak_storm']);
   });
 
   test('ordinary names do not look like tunnelling', () => {

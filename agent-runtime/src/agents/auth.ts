@@ -1,9 +1,11 @@
-// auth: dropbear and sshd logins, and LuCI (uhttpd) logins to the web UI. Brute force by
-// source, a success after many failures, and a login from a source never seen before.
-import { scoreByRatio, severityByRatio, Tally } from './tally.js';
+// auth: dropbear and sshd logins, and LuCI (uhttpd) logins to the web UI. A success after many
+// failures from its source, and a login from a source never seen before: each joins two kinds
+// of line (or a line and what the device remembers), which the rule format cannot say. Brute
+// force, credential stuffing and distributed attacks are rules of the auth pack
+// (agent-runtime/rules/auth.yaml); this file still counts failures as features.
+import { scoreByRatio, Tally } from './tally.js';
 import type { Agent, Finding } from './types.js';
 
-const BRUTE_FORCE = 5; // failures from one source in one window
 const FAILURES_BEFORE_SUCCESS = 3;
 const KNOWN_SOURCES_LIMIT = 10_000; // per device, oldest forgotten first
 
@@ -21,7 +23,6 @@ const SUCCEEDED = [
 
 interface State {
   failures: Tally; // by source
-  users: Map<string, Set<string>>;
   successes: { source: string; user: string; ref: number | string }[];
   lines: number;
 }
@@ -48,7 +49,7 @@ export const authAgent: Agent<State, Memory> = {
       description: "login failures far above this device's usual",
     },
   },
-  newWindow: () => ({ failures: new Tally(), users: new Map(), successes: [], lines: 0 }),
+  newWindow: () => ({ failures: new Tally(), successes: [], lines: 0 }),
   newMemory: () => new Set<string>(),
   saveMemory: (known) => [...known],
   loadMemory(saved) {
@@ -61,11 +62,7 @@ export const authAgent: Agent<State, Memory> = {
     s.lines++;
     const failed = match(FAILED, record.message);
     if (failed) {
-      const [user, source] = failed;
-      s.failures.add(source, ref);
-      let users = s.users.get(source);
-      if (!users) s.users.set(source, (users = new Set()));
-      if (users.size < 100) users.add(user);
+      s.failures.add(failed[1], ref);
       return;
     }
     const ok = match(SUCCEEDED, record.message);
@@ -74,18 +71,6 @@ export const authAgent: Agent<State, Memory> = {
 
   evaluate(s, _window, known) {
     const findings: Finding[] = [];
-    for (const [source, n] of s.failures.atLeast(BRUTE_FORCE)) {
-      const users = s.users.get(source)?.size ?? 0;
-      findings.push({
-        type: users > 3 ? 'credential_stuffing' : 'brute_force',
-        severity: severityByRatio(n, BRUTE_FORCE, 3),
-        confidence: 0.9,
-        score: scoreByRatio(n, BRUTE_FORCE),
-        description: `${n} failed logins from ${source}${users > 1 ? ` for ${users} user names` : ''}`,
-        features: { failures: n, users },
-        evidence: s.failures.refs(source),
-      });
-    }
     for (const { source, user, ref } of s.successes) {
       const failures = s.failures.count(source);
       if (failures >= FAILURES_BEFORE_SUCCESS) {

@@ -1,11 +1,11 @@
-// dns: dnsmasq and dnsmasq-dhcp. DHCP starvation and pool exhaustion, NAK storms, query-rate
-// and NXDOMAIN spikes (against the device's baseline), and long or high-entropy names
-// (tunnelling, DGA).
+// dns: dnsmasq and dnsmasq-dhcp. Query-rate and NXDOMAIN spikes (against the device's
+// baseline) and long or high-entropy names (tunnelling, DGA): what needs code (an entropy, a
+// parent domain). DHCP starvation, NAK storms, exhausted pools and the daemons' failures are
+// rules of the openwrt-dns-dhcp pack (agent-runtime/rules/); this file still counts them as
+// features, which models and baselines read.
 import { entropy, scoreByRatio, severityByRatio, Tally } from './tally.js';
 import type { Agent, Finding } from './types.js';
 
-const STARVATION_MACS = 25; // distinct clients sending DHCPDISCOVER in one window
-const NAK_STORM = 10;
 const TUNNEL_QUERIES = 20; // long / high-entropy names under one parent domain
 const LONG_LABEL = 40;
 const HIGH_ENTROPY = 3.8;
@@ -13,7 +13,6 @@ const HIGH_ENTROPY = 3.8;
 interface State {
   discovers: Tally;
   naks: Tally;
-  exhausted: Tally;
   queries: number;
   nxdomain: number;
   suspicious: Tally; // by parent domain
@@ -62,7 +61,6 @@ export const dnsAgent: Agent<State, null> = {
   newWindow: () => ({
     discovers: new Tally(),
     naks: new Tally(),
-    exhausted: new Tally(),
     queries: 0,
     nxdomain: 0,
     suspicious: new Tally(),
@@ -79,7 +77,6 @@ export const dnsAgent: Agent<State, null> = {
         s.discovers.add(MAC.exec(m)?.[1]?.toLowerCase() ?? 'unknown', ref);
       else if (m.startsWith('DHCPNAK'))
         s.naks.add(MAC.exec(m)?.[1]?.toLowerCase() ?? 'unknown', ref);
-      if (m.includes('no address available')) s.exhausted.add('pool', ref);
       return;
     }
     const q = QUERY.exec(m);
@@ -99,37 +96,6 @@ export const dnsAgent: Agent<State, null> = {
 
   evaluate(s) {
     const findings: Finding[] = [];
-    const clients = s.discovers.size;
-    if (clients >= STARVATION_MACS || s.exhausted.total() > 0) {
-      findings.push({
-        type: 'dhcp_starvation',
-        severity: s.exhausted.total() > 0 ? 4 : severityByRatio(clients, STARVATION_MACS, 3),
-        confidence: s.exhausted.total() > 0 && clients >= STARVATION_MACS ? 0.95 : 0.75,
-        score: scoreByRatio(Math.max(clients, 1), STARVATION_MACS),
-        description:
-          s.exhausted.total() > 0
-            ? `DHCP pool exhausted (${s.exhausted.total()} "no address available") with ${clients} clients discovering`
-            : `${clients} distinct clients sent DHCPDISCOVER in one window`,
-        features: {
-          dhcp_clients: clients,
-          dhcp_discovers: s.discovers.total(),
-          dhcp_exhausted: s.exhausted.total(),
-        },
-        evidence: [...s.exhausted.allRefs(), ...s.discovers.allRefs()].slice(0, 50),
-      });
-    }
-    const naks = s.naks.total();
-    if (naks >= NAK_STORM) {
-      findings.push({
-        type: 'dhcp_nak_storm',
-        severity: severityByRatio(naks, NAK_STORM, 3),
-        confidence: 0.8,
-        score: scoreByRatio(naks, NAK_STORM),
-        description: `${naks} DHCPNAK answers in one window`,
-        features: { dhcp_naks: naks },
-        evidence: s.naks.allRefs(),
-      });
-    }
     for (const [parent, n] of s.suspicious.atLeast(TUNNEL_QUERIES)) {
       findings.push({
         type: 'dns_tunnelling',
@@ -147,8 +113,8 @@ export const dnsAgent: Agent<State, null> = {
         queries: s.queries,
         nxdomain: s.nxdomain,
         dhcp_discovers: s.discovers.total(),
-        dhcp_clients: clients,
-        dhcp_naks: naks,
+        dhcp_clients: s.discovers.size,
+        dhcp_naks: s.naks.total(),
         suspicious_queries: s.suspicious.total(),
       },
       findings,

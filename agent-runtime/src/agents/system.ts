@@ -1,9 +1,10 @@
-// system: the kernel, netifd and procd. WAN or link flapping, out-of-memory kills, respawn
-// loops and reboots.
-import { scoreByRatio, severityByRatio, Tally } from './tally.js';
+// system: the kernel, netifd and procd. The window's features (link downs, out-of-memory
+// kills, crash loops) and reboots: a boot is told by the kernel's uptime, a number the rule
+// format cannot compare. Flapping, OOM kills, respawn loops, oopses and the rest are rules of the
+// openwrt-system pack (agent-runtime/rules/).
+import { Tally } from './tally.js';
 import type { Agent, Finding } from './types.js';
 
-const FLAPPING = 3; // times one interface or link went down in one window
 const INTERFACE = /Interface '([^']+)' is now (up|down)/;
 const LINK = /Network device '([^']+)' link is (up|down)/;
 const OOM = /Out of memory: Kill(?:ed)? process \d+ \(([^)]+)\)|oom-kill:.*task=([^,\s]+)/;
@@ -56,39 +57,6 @@ export const systemAgent: Agent<State, null> = {
 
   evaluate(s) {
     const findings: Finding[] = [];
-    for (const [name, n] of s.downs.atLeast(FLAPPING)) {
-      findings.push({
-        type: name === 'wan' || name.startsWith('wan') ? 'wan_flapping' : 'link_flapping',
-        severity: severityByRatio(n, FLAPPING, 4),
-        confidence: 0.85,
-        score: scoreByRatio(n, FLAPPING),
-        description: `${name} went down ${n} times in one window`,
-        features: { downs: n },
-        evidence: s.downs.refs(name),
-      });
-    }
-    for (const [proc, n] of s.oom.atLeast(1)) {
-      findings.push({
-        type: 'oom_kill',
-        severity: n >= 3 ? 5 : 4,
-        confidence: 0.95,
-        score: scoreByRatio(n, 1),
-        description: `the kernel killed ${proc} for lack of memory${n > 1 ? ` (${n} times)` : ''}`,
-        features: { oom_kills: n },
-        evidence: s.oom.refs(proc),
-      });
-    }
-    for (const [service, n] of s.crashLoops.atLeast(1)) {
-      findings.push({
-        type: 'respawn_loop',
-        severity: 4,
-        confidence: 0.9,
-        score: scoreByRatio(n, 1),
-        description: `procd: ${service} is in a crash loop`,
-        features: { crash_loops: n },
-        evidence: s.crashLoops.refs(service),
-      });
-    }
     if (s.bootRefs.length > 0) {
       findings.push({
         type: 'reboot',

@@ -26,6 +26,11 @@ const STDERR_AT_ERR = new Set(['hostapd', 'wpa_supplicant', 'uhttpd']);
  * daemons that log at err for failures that may be transient, 1 from those that relay stderr.
  * Below err, novelty is routine (undefined: left to the warm-up rule).
  */
+/** A template's text without the program it was mined with (the first token). */
+function withoutProgram(text: string, program: string): string {
+  return text.startsWith(`${program} `) ? text.slice(program.length + 1) : text;
+}
+
 export function noveltySeverity(level: string | null, program: string): 1 | 2 | 3 | 4 | undefined {
   if (level === 'emerg' || level === 'alert' || level === 'crit') return 4;
   if (level !== 'err') return undefined;
@@ -120,7 +125,7 @@ export const templateAgent: Agent<State, Memory> = {
         severity: n.severity,
         confidence: 0.6,
         score: n.severity / 5,
-        description: `${n.program} logged a message never seen before at ${n.level}: "${memory.drain.text(n.template).slice(0, 100)}"`,
+        description: `${n.program} logged a message never seen before at ${n.level}: "${withoutProgram(memory.drain.text(n.template), n.program).slice(0, 100)}"`,
         features: { new_templates: 1 },
         evidence: [n.ref],
         remediation:

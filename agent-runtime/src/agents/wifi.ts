@@ -1,12 +1,11 @@
-// wifi: hostapd and wpa_supplicant. Wrong-password bursts, deauthentication and disassociation
-// floods, association churn, and an unusual number of distinct stations.
-import { scoreByRatio, severityByRatio, Tally } from './tally.js';
-import type { Agent, Finding } from './types.js';
+// wifi: hostapd and wpa_supplicant. The window's features (wrong passwords, deauthentications,
+// associations, distinct stations) for models, and baselines of stations and associations.
+// Wrong-password bursts, deauthentication floods, association churn and the drivers' crashes
+// are rules of the openwrt-wifi pack (agent-runtime/rules/).
+import { Tally } from './tally.js';
+import type { Agent } from './types.js';
 
 const MAC = /\b([0-9a-f]{2}(?::[0-9a-f]{2}){5})\b/i;
-const PSK_BURST = 3; // wrong-password attempts by one station in one window that make a burst
-const DEAUTH_FLOOD = 20; // deauthentications / disassociations in one window (not for inactivity)
-const CHURN = 8; // (re)associations of one station in one window
 
 interface State {
   psk: Tally;
@@ -59,44 +58,7 @@ export const wifiAgent: Agent<State, null> = {
   },
 
   evaluate(s) {
-    const findings: Finding[] = [];
-    for (const [mac, n] of s.psk.atLeast(1)) {
-      const burst = n >= PSK_BURST;
-      findings.push({
-        type: burst ? 'psk_mismatch_burst' : 'psk_mismatch',
-        severity: burst ? severityByRatio(n, PSK_BURST, 3) : 3,
-        confidence: burst ? 0.9 : 0.6,
-        score: scoreByRatio(n, PSK_BURST),
-        description: burst
-          ? `${n} wrong Wi-Fi password attempts from station ${mac}`
-          : `${n > 1 ? `${n} wrong Wi-Fi passwords` : 'wrong Wi-Fi password'} (possible PSK mismatch) from station ${mac}`,
-        features: { psk_mismatches: n },
-        evidence: s.psk.refs(mac),
-      });
-    }
     const deauths = s.deauth.total();
-    if (deauths >= DEAUTH_FLOOD) {
-      findings.push({
-        type: 'deauth_flood',
-        severity: severityByRatio(deauths, DEAUTH_FLOOD, 4),
-        confidence: 0.85,
-        score: scoreByRatio(deauths, DEAUTH_FLOOD),
-        description: `${deauths} deauthentications/disassociations of ${s.deauth.size} stations in one window`,
-        features: { deauths, deauth_stations: s.deauth.size },
-        evidence: s.deauth.allRefs(),
-      });
-    }
-    for (const [mac, n] of s.assoc.atLeast(CHURN)) {
-      findings.push({
-        type: 'association_churn',
-        severity: severityByRatio(n, CHURN, 3),
-        confidence: 0.7,
-        score: scoreByRatio(n, CHURN),
-        description: `station ${mac} associated ${n} times in one window`,
-        features: { associations: n },
-        evidence: s.assoc.refs(mac),
-      });
-    }
     return {
       features: {
         lines: s.lines,
@@ -105,7 +67,7 @@ export const wifiAgent: Agent<State, null> = {
         associations: s.assoc.total(),
         distinct_stations: s.stations.size,
       },
-      findings,
+      findings: [],
     };
   },
 };

@@ -41,7 +41,6 @@ test('the demo stores what it finds, finds every attack, and starts afresh each 
     'dns/dhcp_starvation',
     'dns/dns_tunnelling',
     'firewall/port_scan',
-    'system/link_flapping',
     'system/wan_flapping',
     'wifi/deauth_flood',
     'wifi/psk_mismatch_burst',

@@ -257,7 +257,7 @@ function findingOf(ctx: RunContext, rule: CompiledRule, f: Fire, window: WindowI
     features,
     evidence: f.refs,
     rule: rule.id,
-    remediation: rule.remediation,
+    remediation: fill(rule.remediation, f.captures, fields),
   };
 }
 

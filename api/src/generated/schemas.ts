@@ -789,7 +789,8 @@ export const openApiSchemas: Record<
           },
           conditions: {
             type: 'array',
-            description: 'Ready, SourceReachable, ModelLoaded, ModelDrift and Degraded.',
+            description:
+              'Ready, SourceReachable, ModelLoaded, ModelDrift, RulesAccepted and Degraded.',
             maxItems: 16,
             'x-kubernetes-list-type': 'map',
             'x-kubernetes-list-map-keys': ['type'],
@@ -882,8 +883,17 @@ export const openApiSchemas: Record<
               type: 'object',
               required: ['rule', 'anomalies'],
               properties: {
-                rule: { type: 'string', maxLength: 100 },
-                anomalies: { type: 'integer', format: 'int64', minimum: 0 },
+                rule: {
+                  type: 'string',
+                  description: "The rule's id (edgewarden rules list shows them all).",
+                  maxLength: 100,
+                },
+                anomalies: {
+                  type: 'integer',
+                  format: 'int64',
+                  description: 'Anomalies it found in the last 24 hours, summed over the pods.',
+                  minimum: 0,
+                },
               },
             },
           },

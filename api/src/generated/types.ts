@@ -517,7 +517,7 @@ export interface AnalysisAgentStatus {
    */
   observedGeneration?: number;
   /**
-   * Ready, SourceReachable, ModelLoaded, ModelDrift and Degraded.
+   * Ready, SourceReachable, ModelLoaded, ModelDrift, RulesAccepted and Degraded.
    */
   conditions?: AnalysisAgentStatusConditionsItem[];
   /**
@@ -585,7 +585,13 @@ export interface AnalysisAgentStatusConditionsItem {
 }
 
 export interface AnalysisAgentStatusTopRulesItem {
+  /**
+   * The rule's id (edgewarden rules list shows them all).
+   */
   rule: string;
+  /**
+   * Anomalies it found in the last 24 hours, summed over the pods.
+   */
   anomalies: number;
 }
 
