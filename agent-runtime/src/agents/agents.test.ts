@@ -162,37 +162,64 @@ describe('auth', () => {
 });
 
 describe('firewall', () => {
+  // Lines as the kernel's netfilter logger writes them (net/netfilter/nf_log_syslog.c), behind
+  // fw4's zone prefixes.
+  const tcp = (prefix: string, inOut: string, src: string, dport: number, flags = 'SYN') =>
+    `kernel: [1.0] ${prefix}: ${inOut} SRC=${src} DST=192.0.2.1 LEN=44 TOS=0x00 PREC=0x00 TTL=49 ID=1 PROTO=TCP SPT=40000 DPT=${dport} WINDOW=1024 RES=0x00 ${flags} URGP=0`;
+  const udp = (src: string, dport: number) =>
+    `kernel: [1.0] drop wan in: IN=eth0 OUT= SRC=${src} DST=192.0.2.1 LEN=28 TOS=0x00 PREC=0x00 TTL=49 ID=1 PROTO=UDP SPT=40000 DPT=${dport} LEN=8`;
+  const wanIn = (src: string, dport: number, flags?: string) =>
+    tcp(
+      'drop wan in',
+      'IN=eth0 OUT= MAC=02:00:5e:10:00:01:02:00:5e:10:00:02:08:00',
+      src,
+      dport,
+      flags,
+    );
+
   test('a few hits on a sensitive port are low severity; a flood from one source is medium', () => {
     const lines: [number, string][] = [
-      [
-        0,
-        'kernel: [1.0] drop wan in: IN=eth0 OUT= SRC=198.51.100.1 DST=192.0.2.1 PROTO=TCP SPT=1 DPT=23',
-      ],
-      [
-        1,
-        'kernel: [1.0] drop wan in: IN=eth0 OUT= SRC=198.51.100.2 DST=192.0.2.1 PROTO=TCP SPT=1 DPT=23',
-      ],
+      [0, wanIn('198.51.100.1', 23)],
+      [1, wanIn('198.51.100.2', 23)],
     ];
-    for (let i = 0; i < 320; i++)
-      lines.push([
-        10 + i,
-        'kernel: [1.0] drop wan in: IN=eth0 OUT= SRC=198.51.100.9 DST=192.0.2.1 PROTO=UDP SPT=1 DPT=53',
-      ]);
-    const found = run([agent('firewall')], lines);
-    expect(found.map((a) => [a.type, a.severity])).toEqual([
-      ['flood', 3],
-      ['sensitive_port_probe', 2],
+    for (let i = 0; i < 320; i++) lines.push([10 + i, udp('198.51.100.9', 53)]);
+    const found = run([withPacks('firewall')], lines);
+    expect(found.map((a) => [a.type, a.severity, a.rule])).toEqual([
+      ['flood', 3, 'firewall.flood'],
+      ['sensitive_port_probe', 2, 'firewall.sensitive-port-probe'],
+      ['sensitive_port_probe', 2, 'firewall.sensitive-port-probe'],
     ]);
+    // The code alone keeps the features (and their baselines), and reports nothing itself.
+    expect(run([agent('firewall')], lines)).toEqual([]);
   });
 
-  test('outbound traffic to a sensitive port is not an inbound probe', () => {
+  test("a scan is one finding: the scanner's flood and sensitive-port hits are part of it", () => {
+    const lines: [number, string][] = [];
+    for (let i = 0; i < 260; i++)
+      lines.push([i * 100, wanIn('203.0.113.23', [22, 23, 445][i] ?? 1000 + i)]);
+    for (let i = 0; i < 12; i++) lines.push([30_000 + i, wanIn('203.0.113.5', 22)]);
+    const found = run([withPacks('firewall')], lines);
+    expect(found.map((a) => [a.type, a.severity, a.rule, a.features])).toEqual([
+      ['port_scan', 4, 'firewall.port-scan', { ports: 256 }],
+      ['sensitive_port_probe', 3, 'firewall.sensitive-port-probe-repeated', { hits: 12 }],
+    ]);
+    expect(found[0]!.description).toMatch(/^port scan: 203\.0\.113\.23 probed 256 ports within 5m/);
+  });
+
+  test('outbound and forwarded traffic to a sensitive port is not an inbound probe', () => {
     const lines: [number, string][] = [
-      [
-        0,
-        'kernel: [1.0] reject lan out: IN=br-lan OUT=eth0 SRC=192.168.1.5 DST=198.51.100.1 PROTO=TCP DPT=22',
-      ],
+      [0, tcp('reject lan out', 'IN=br-lan OUT=eth0', '192.168.1.5', 22)],
+      [1, tcp('reject wan out', 'IN= OUT=eth0', '192.0.2.1', 23)],
+      [2, tcp('drop wan forward', 'IN=eth0 OUT=br-lan', '198.51.100.3', 3389)],
     ];
-    expect(run([agent('firewall')], lines)).toEqual([]);
+    expect(run([withPacks('firewall')], lines)).toEqual([]);
+  });
+
+  test('segments of closed connections (ACK, RST) are not probes or scans', () => {
+    const lines: [number, string][] = [];
+    for (let i = 0; i < 20; i++) lines.push([i, wanIn('198.51.100.44', 50_000 + i, 'ACK FIN')]);
+    lines.push([30, wanIn('198.51.100.44', 22, 'RST')]);
+    expect(run([withPacks('firewall')], lines)).toEqual([]);
   });
 });
 
