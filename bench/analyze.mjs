@@ -1,7 +1,10 @@
 // Benchmark: `edgewarden analyze` against a plain read of the same file (`wc -l`), side by side
-// in one run, on a file of at least a million lines; and the analyser's peak RSS.
+// in one run, on a file of at least a million lines; and the analyser's peak RSS. The agents run
+// with every built-in rule pack (as pods run them) and, beside that, with their own code only
+// (--no-packs), so the packs' cost is read off one run. --compare BIN adds another build's
+// edgewarden.js (e.g. a checkout of an older commit) to the same interleaved runs.
 //   npm run bench            (builds first)
-//   node bench/analyze.mjs [--lines N] [--runs N]
+//   node bench/analyze.mjs [--lines N] [--runs N] [--compare path/to/bin/edgewarden.js]
 // The file: see routers.mjs.
 import { execFileSync, spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -18,6 +21,7 @@ const { values } = parseArgs({
   options: {
     lines: { type: 'string', default: '1000000' },
     runs: { type: 'string', default: '5' },
+    compare: { type: 'string' },
   },
 });
 const target = Number(values.lines);
@@ -53,14 +57,19 @@ const analyzeArgs = [
   '--format',
   'jsonl',
 ];
+const compareArgs = values.compare ? [values.compare, ...analyzeArgs.slice(1)] : undefined;
 const wc = [];
 const analyze = [];
 const budgeted = [];
+const codeOnly = [];
+const compared = [];
 for (let i = 0; i < runs; i++) {
-  // Interleaved, so all three see the same machine load.
+  // Interleaved, so all see the same machine load.
   wc.push(timed('wc', ['-l', file]));
   analyze.push(timed('node', analyzeArgs));
   budgeted.push(timed('node', [BUDGET, ...analyzeArgs]));
+  codeOnly.push(timed('node', [...analyzeArgs, '--no-packs']));
+  if (compareArgs) compared.push(timed('node', compareArgs));
 }
 rmSync(dir, { recursive: true, force: true });
 
@@ -78,4 +87,6 @@ console.log(`edgewarden analyze benchmark (${runs} interleaved runs each, median
   ${'wc -l'.padEnd(34)}${wcS.toFixed(3).padStart(7)} s  ${rate(wcS).padStart(18)}
 ${row('analyze', analyze)}
 ${row(`analyze ${BUDGET}`, budgeted)}
-  per run (s): wc ${wc.map((r) => r.seconds.toFixed(3)).join(' ')}; analyze ${analyze.map((r) => r.seconds.toFixed(2)).join(' ')}; budgeted ${budgeted.map((r) => r.seconds.toFixed(2)).join(' ')}`);
+${row('analyze --no-packs (code only)', codeOnly)}${compareArgs ? `\n${row(`compare: ${path.relative(process.cwd(), values.compare)}`, compared)}` : ''}
+  all packs vs code only: ${(median(analyze.map((r) => r.seconds)) / median(codeOnly.map((r) => r.seconds))).toFixed(2)}x the time${compareArgs ? `; vs compare: ${(median(analyze.map((r) => r.seconds)) / median(compared.map((r) => r.seconds))).toFixed(2)}x` : ''}
+  per run (s): wc ${wc.map((r) => r.seconds.toFixed(3)).join(' ')}; analyze ${analyze.map((r) => r.seconds.toFixed(2)).join(' ')}; budgeted ${budgeted.map((r) => r.seconds.toFixed(2)).join(' ')}; code only ${codeOnly.map((r) => r.seconds.toFixed(2)).join(' ')}${compareArgs ? `; compare ${compared.map((r) => r.seconds.toFixed(2)).join(' ')}` : ''}`);

@@ -59,6 +59,7 @@ export function matchLine(
     const programs = m.programs ?? ctx.ownPrograms;
     if (programs !== null && !programs.has(program ?? '')) continue;
     if (m.maxLevel < 7 && levelRank(level) > m.maxLevel) continue;
+    if (m.literal !== undefined && !text.includes(m.literal)) continue;
     const hit = m.pattern.exec(text);
     if (hit) return hit.groups ?? {};
   }
