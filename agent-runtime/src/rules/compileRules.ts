@@ -7,7 +7,7 @@ import { Ajv, type ValidateFunction } from 'ajv';
 import { parseDuration } from '../../../api/src/duration.js';
 import { schemaIssueOf } from '../../../api/src/validate.js';
 import { LEVELS } from '../parse/priority.js';
-import { requiredLiteral } from './requiredLiteral.js';
+import { requiredLiterals } from './requiredLiteral.js';
 import {
   neededCaptures,
   RuleError,
@@ -109,7 +109,7 @@ export function compileMatcher(spec: MatcherSpec, where: string, field: string):
   return {
     programs: spec.programs ? new Set(spec.programs) : null,
     pattern,
-    literal: requiredLiteral(spec.pattern),
+    literals: requiredLiterals(spec.pattern),
     maxLevel: spec.level ? LEVELS.indexOf(spec.level) : LEVELS.length - 1,
   };
 }

@@ -17,8 +17,12 @@ export interface Fire {
   captures: Captures;
   /** The count, the number of distinct values, or 1. */
   value: number;
-  values?: string[];
-  refs: Ref[];
+  /**
+   * The distinct values seen, and the evidence: the detector's own live collections, read (and
+   * copied) only when the window ends, since a rule past its threshold fires on every match.
+   */
+  values?: ReadonlyMap<string, number>;
+  refs: readonly Ref[];
   spike?: Spike;
 }
 
@@ -55,16 +59,24 @@ export class CountMemory {
     threshold: number,
   ): Series | undefined {
     let s = this.series.get(key);
-    if (!s) s = { times: [], weights: [], refs: [], sum: 0 };
-    touch(this.series, key, s, MAX_KEYS);
+    // Oldest key first out when full (not least recently used: that costs a Map delete and set
+    // per line, and expire() already drops the keys that went quiet).
+    if (!s) touch(this.series, key, (s = { times: [], weights: [], refs: [], sum: 0 }), MAX_KEYS);
     s.times.push(time);
     s.weights.push(weight);
     s.sum += weight;
     keep(s.refs, ref, MAX_EVIDENCE);
     // Lines arrive in time order per device, give or take a little: trimming from the front is enough.
-    while (s.times.length > MAX_ENTRIES || s.times[0]! <= time - windowMs) {
+    while (s.times[0]! <= time - windowMs) {
       s.times.shift();
       s.sum -= s.weights.shift()!;
+    }
+    // Past the bound, the two oldest become one at the later time: the count stays whole (a
+    // threshold of thousands still fires), and the oldest matches leave the window a little late.
+    if (s.times.length > MAX_ENTRIES) {
+      s.times.shift();
+      const oldest = s.weights.shift()!;
+      s.weights[0]! += oldest;
     }
     return s.sum >= threshold ? s : undefined;
   }

@@ -90,11 +90,15 @@ test('scans count per source in a sliding window: across a boundary yes, slow or
 test('a flood is reported for its source; a scanner flooding is reported as the scan', () => {
   const udp = (src: string) =>
     `kernel: [ 1235.000000] drop wan in: IN=eth1 OUT= ${MAC} SRC=${src} DST=198.51.100.2 LEN=28 TOS=0x00 PREC=0x00 TTL=51 ID=0 PROTO=UDP SPT=40125 DPT=53 LEN=8`;
-  expect(summary(run(every(250, 200, () => udp('203.0.113.99'))))).toEqual([
-    'firewall.flood 3 250 logged packets from 203.0.113.99 within 5m',
+  expect(summary(run(every(300, 200, () => udp('203.0.113.99'))))).toEqual([
+    'firewall.flood 3 300 logged packets from 203.0.113.99 within 5m',
   ]);
-  expect(run(every(249, 200, () => udp('203.0.113.99')))).toEqual([]);
-  const scan = every(260, 200, (i) => wanIn('203.0.113.23', 1 + i));
+  // Escalated as the code did: twice the threshold is high.
+  expect(summary(run(every(600, 200, () => udp('203.0.113.99'))))).toEqual([
+    'firewall.flood 4 600 logged packets from 203.0.113.99 within 5m',
+  ]);
+  expect(run(every(299, 200, () => udp('203.0.113.99')))).toEqual([]);
+  const scan = every(310, 200, (i) => wanIn('203.0.113.23', 1 + i));
   expect(run(scan).map((a) => a.rule)).toEqual(['firewall.port-scan']);
 });
 

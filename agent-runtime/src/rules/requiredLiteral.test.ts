@@ -1,4 +1,4 @@
-import { requiredLiteral } from './requiredLiteral.js';
+import { requiredLiteral, requiredLiterals } from './requiredLiteral.js';
 
 test.each([
   ["^Bad password attempt for '(?<user>[^']*)' from (?<source>\\S+)", "Bad password attempt for '"],
@@ -29,7 +29,21 @@ test.each([
   expect(requiredLiteral(pattern)).toBe(literal);
 });
 
-test.each(['a|bcdefg', '^(?:foo|bar)$', '\\d+\\.\\d+', '[abc]+x?'])(
+test.each([
+  [
+    '^(?:\\d+ )?(?:DHCPDISCOVER|DHCPNAK|BOOTP)\\((?<iface>[^()\\s]+)\\)',
+    ['DHCPDISCOVER', 'DHCPNAK', 'BOOTP'],
+  ],
+  ['^(?<cause>LCP terminated by peer)(?: \\(|$)', ['LCP terminated by peer']],
+  ['abc|def', ['abc', 'def']],
+  ['(?:abcd)?efg', ['efg']],
+  ['(?=abcd)x', undefined],
+  ['abc|d', undefined],
+])('alternations: %s requires one of %j', (pattern, literals) => {
+  expect(requiredLiterals(pattern)).toEqual(literals);
+});
+
+test.each(['a|bcdefg', '^(?:fo|ba)$', '\\d+\\.\\d+', '[abc]+x?'])(
   '%s requires nothing',
   (pattern) => {
     expect(requiredLiteral(pattern)).toBeUndefined();
@@ -46,7 +60,10 @@ test('every built-in pattern: a line holding the match always holds its literal'
         const line = observedLine(text);
         if (typeof line === 'string') continue;
         if (!m.pattern.test(line.record.message)) continue;
-        if (m.literal)
-          expect([rule.id, line.record.message.includes(m.literal)]).toEqual([rule.id, true]);
+        if (m.literals)
+          expect([rule.id, m.literals.some((l) => line.record.message.includes(l))]).toEqual([
+            rule.id,
+            true,
+          ]);
       }
 });

@@ -39,7 +39,76 @@ export interface RunContext {
   windowMs: number;
   /** The agent's own programs (null: all), which matchers without programs take. */
   ownPrograms: ReadonlySet<string> | null;
+  /** Per program, the rules that read it with only their matchers that do (built on first sight). */
+  prepared: Map<string, PreparedProgram>;
 }
+
+/**
+ * The rules lines of one program meet, indexed by the literals their matchers require: one
+ * scan of a line for all the literals at once names the few rules worth trying, so a line
+ * holding none of them (most lines: a healthy router's chatter) costs one search, not one per
+ * rule. Rules with a matcher that requires no literal are tried on every line.
+ */
+interface PreparedProgram {
+  rules: Prepared[];
+  always: Prepared[];
+  /** Every literal, global: exec() from each position finds each literal that occurs. */
+  scan: RegExp | undefined;
+  /** By literal: the rules it may set off, those of the literals inside it included. */
+  byLiteral: Map<string, Prepared[]>;
+}
+
+/** A rule as lines of one program meet it. */
+interface Prepared {
+  rule: CompiledRule;
+  match: Matcher[];
+  until: Matcher[];
+}
+
+const PREPARED_PROGRAMS = 1000; // beyond: worked out per line, not kept (tags are the sender's to choose)
+
+function preparedFor(ctx: RunContext, program: string): PreparedProgram {
+  const known = ctx.prepared.get(program);
+  if (known) return known;
+  const reads = (m: Matcher): boolean => {
+    const programs = m.programs ?? ctx.ownPrograms;
+    return programs === null || programs.has(program);
+  };
+  const rules = [...(ctx.rules.byProgram.get(program) ?? []), ...ctx.rules.anyProgram]
+    .map((rule) => ({
+      rule,
+      match: rule.match.filter(reads),
+      until: rule.detector.kind === 'absence' ? rule.detector.until.filter(reads) : [],
+    }))
+    .filter((p) => p.match.length > 0 || p.until.length > 0);
+  const always: Prepared[] = [];
+  const direct = new Map<string, Prepared[]>();
+  for (const p of rules) {
+    const matchers = [...p.match, ...p.until];
+    if (matchers.some((m) => m.literals === undefined)) {
+      always.push(p);
+      continue;
+    }
+    for (const literal of new Set(matchers.flatMap((m) => m.literals!)))
+      direct.set(literal, [...(direct.get(literal) ?? []), p]);
+  }
+  // A literal found is also each literal inside it (the scan reports one per position).
+  const byLiteral = new Map<string, Prepared[]>();
+  for (const literal of direct.keys())
+    byLiteral.set(literal, [
+      ...new Set([...direct].filter(([l]) => literal.includes(l)).flatMap(([, ps]) => ps)),
+    ]);
+  // Longest first: at a position where two literals begin, the scan reports the longer, and
+  // the shorter, a prefix of it, is among the literals inside it.
+  const literals = [...direct.keys()].sort((a, b) => b.length - a.length);
+  const scan =
+    literals.length > 0 ? new RegExp(literals.map(escapeRegExp).join('|'), 'g') : undefined;
+  const prepared = { rules, always, scan, byLiteral };
+  if (ctx.prepared.size < PREPARED_PROGRAMS) ctx.prepared.set(program, prepared);
+  return prepared;
+}
+
+const escapeRegExp = (text: string): string => text.replace(/[\\^$.*+?()[\]{}|/-]/g, '\\$&');
 
 function levelRank(level: string | null): number {
   const i = LEVEL_ORDER.indexOf(level ?? '');
@@ -53,13 +122,28 @@ export function matchLine(
   ctx: Pick<RunContext, 'ownPrograms'>,
   line: ObservedLine,
 ): Captures | undefined {
-  const { program, message, level } = line.record;
+  const program = line.record.program ?? '';
+  return matchText(
+    matchers.filter((m) => {
+      const programs = m.programs ?? ctx.ownPrograms;
+      return programs === null || programs.has(program);
+    }),
+    line,
+  );
+}
+
+function containsOne(text: string, literals: readonly string[]): boolean {
+  for (const l of literals) if (text.includes(l)) return true;
+  return false;
+}
+
+/** As matchLine, for matchers already known to read the line's program. */
+function matchText(matchers: readonly Matcher[], line: ObservedLine): Captures | undefined {
+  const { message, level } = line.record;
   const text = message.length > MATCH_LIMIT ? message.slice(0, MATCH_LIMIT) : message;
   for (const m of matchers) {
-    const programs = m.programs ?? ctx.ownPrograms;
-    if (programs !== null && !programs.has(program ?? '')) continue;
     if (m.maxLevel < 7 && levelRank(level) > m.maxLevel) continue;
-    if (m.literal !== undefined && !text.includes(m.literal)) continue;
+    if (m.literals !== undefined && !containsOne(text, m.literals)) continue;
     const hit = m.pattern.exec(text);
     if (hit) return hit.groups ?? {};
   }
@@ -90,25 +174,41 @@ export function observeRules(
   w: RuleWindow,
   mem: RuleMemory,
 ): void {
-  const program = line.record.program ?? '';
-  const listed = ctx.rules.byProgram.get(program);
-  if (listed) for (const rule of listed) observeRule(ctx, rule, line, w, mem);
-  for (const rule of ctx.rules.anyProgram) observeRule(ctx, rule, line, w, mem);
+  const { rules, always, scan, byLiteral } = preparedFor(ctx, line.record.program ?? '');
+  if (rules.length === 0) return;
+  for (const p of always) observeRule(ctx, p, line, w, mem);
+  if (!scan) return;
+  const message = line.record.message;
+  const text = message.length > MATCH_LIMIT ? message.slice(0, MATCH_LIMIT) : message;
+  scan.lastIndex = 0;
+  let found = scan.exec(text);
+  if (found === null) return;
+  const tried = new Set<Prepared>();
+  while (found !== null) {
+    for (const p of byLiteral.get(found[0])!)
+      if (!tried.has(p)) {
+        tried.add(p);
+        observeRule(ctx, p, line, w, mem);
+      }
+    // From the next position: a literal may begin inside the one just found.
+    scan.lastIndex = found.index + 1;
+    found = scan.exec(text);
+  }
 }
 
 function observeRule(
   ctx: RunContext,
-  rule: CompiledRule,
+  { rule, match, until }: Prepared,
   line: ObservedLine,
   w: RuleWindow,
   mem: RuleMemory,
 ): void {
   const d = rule.detector;
-  if (d.kind === 'absence') {
-    const up = matchLine(d.until, ctx, line);
+  if (d.kind === 'absence' && until.length > 0) {
+    const up = matchText(until, line);
     if (up) return memoryOf(mem, rule, () => new AbsenceMemory()).end(keyOf(d.groupBy, up));
   }
-  const c = matchLine(rule.match, ctx, line);
+  const c = match.length > 0 ? matchText(match, line) : undefined;
   if (!c || (!ctx.allow.empty && ctx.allow.captures(c))) return;
   const weight = (line.record as { repeats?: number }).repeats ?? 1;
   w.matches.set(rule.id, (w.matches.get(rule.id) ?? 0) + weight);
@@ -123,7 +223,7 @@ function observeRule(
         d.windowMs ?? ctx.windowMs,
         d.threshold,
       );
-      if (s) fire(w, rule, { key, captures: c, value: s.sum, refs: [...s.refs] });
+      if (s) fire(w, rule, { key, captures: c, value: s.sum, refs: s.refs });
       return;
     }
     case 'distinct': {
@@ -142,8 +242,8 @@ function observeRule(
           key,
           captures: c,
           value: v.seen.size,
-          values: [...v.seen.keys()].slice(-10),
-          refs: [...v.refs],
+          values: v.seen,
+          refs: v.refs,
         });
       return;
     }
@@ -174,36 +274,42 @@ export function evaluateRules(
   window: WindowInfo,
   mem: RuleMemory,
 ): Finding[] {
-  const fired = new Map(w.fired);
-  for (const rule of ctx.rules.rules) {
-    const d = rule.detector;
-    const slot = mem.get(rule.id);
-    if (d.kind === 'absence' && slot?.kind === 'absence')
-      for (const f of (slot.memory as AbsenceMemory).overdue(window.end, d.withinMs))
-        fire({ fired, matches: w.matches }, rule, f);
-    if (d.kind === 'baseline') {
-      const n = w.matches.get(rule.id) ?? 0;
-      const spike = memoryOf(mem, rule, () => new RateMemory()).baseline.observe(n, d.minimum);
-      if (spike)
-        fired.set(rule.id, new Map([['', { key: '', captures: {}, value: n, refs: [], spike }]]));
+  const { fired } = w;
+  // The memories this device has, not every rule: most rules never matched here.
+  for (const [id, slot] of mem) {
+    const rule = ctx.rules.byId.get(id);
+    if (!rule) {
+      mem.delete(id); // a rule no longer in force
+      continue;
     }
-    if ((d.kind === 'count' || d.kind === 'distinct') && slot?.kind === d.kind)
+    const d = rule.detector;
+    if (slot.kind !== d.kind) continue;
+    if (d.kind === 'absence')
+      for (const f of (slot.memory as AbsenceMemory).overdue(window.end, d.withinMs))
+        fire(w, rule, f);
+    else if (d.kind === 'count' || d.kind === 'distinct')
       (slot.memory as CountMemory | DistinctMemory).expire(window.end, d.windowMs ?? ctx.windowMs);
   }
-  return findingsOf(ctx, fired, window);
+  for (const rule of ctx.rules.baselines) {
+    const d = rule.detector as Extract<Detector, { kind: 'baseline' }>;
+    const n = w.matches.get(rule.id) ?? 0;
+    const spike = memoryOf(mem, rule, () => new RateMemory()).baseline.observe(n, d.minimum);
+    if (spike)
+      fired.set(rule.id, new Map([['', { key: '', captures: {}, value: n, refs: [], spike }]]));
+  }
+  return fired.size === 0 ? [] : findingsOf(ctx, fired, window);
 }
 
 /** A window in which the device sent the agent nothing: states may still have stayed down too long. */
 export function idleRules(ctx: RunContext, window: WindowInfo, mem: RuleMemory): Finding[] {
-  const fired = new Map<string, Map<string, Fire>>();
-  for (const rule of ctx.rules.rules) {
-    const d = rule.detector;
-    const slot = mem.get(rule.id);
-    if (d.kind === 'absence' && slot?.kind === 'absence')
-      for (const f of (slot.memory as AbsenceMemory).overdue(window.end, d.withinMs))
-        fire({ fired, matches: new Map() }, rule, f);
+  const w = newRuleWindow();
+  for (const [id, slot] of mem) {
+    const rule = ctx.rules.byId.get(id);
+    if (rule?.detector.kind !== 'absence' || slot.kind !== 'absence') continue;
+    for (const f of (slot.memory as AbsenceMemory).overdue(window.end, rule.detector.withinMs))
+      fire(w, rule, f);
   }
-  return findingsOf(ctx, fired, window);
+  return w.fired.size === 0 ? [] : findingsOf(ctx, w.fired, window);
 }
 
 function findingsOf(
@@ -234,7 +340,7 @@ function findingOf(ctx: RunContext, rule: CompiledRule, f: Fire, window: WindowI
     count: String(f.value),
     distinct: String(f.value),
     threshold: String(threshold),
-    values: (f.values ?? []).join(', '),
+    values: f.values ? [...f.values.keys()].slice(-10).join(', ') : '',
     window: windowMs === undefined ? '' : humanDuration(windowMs),
     within: d.kind === 'absence' ? humanDuration(d.withinMs) : '',
   };
@@ -256,7 +362,7 @@ function findingOf(ctx: RunContext, rule: CompiledRule, f: Fire, window: WindowI
     score,
     description: fill(rule.description, f.captures, fields),
     features,
-    evidence: f.refs,
+    evidence: [...f.refs],
     rule: rule.id,
     remediation: fill(rule.remediation, f.captures, fields),
   };

@@ -14,6 +14,9 @@ export type RulesTuning = NonNullable<AnalysisAgentSpec['rules']>;
 /** The rules of one agent, by the programs their patterns are tried on. */
 export interface AgentRules {
   rules: CompiledRule[];
+  byId: Map<string, CompiledRule>;
+  /** Rules judged every window, matched or not. */
+  baselines: CompiledRule[];
   byProgram: Map<string, CompiledRule[]>;
   /** Rules with a matcher that takes the agent's own programs (no programs of its own). */
   anyProgram: CompiledRule[];
@@ -97,9 +100,18 @@ export function buildRuleSet(compiled: readonly CompiledRule[], tuning: RulesTun
     if (!entry)
       byAgent.set(
         rule.agent,
-        (entry = { rules: [], byProgram: new Map(), anyProgram: [], programs: new Set() }),
+        (entry = {
+          rules: [],
+          byId: new Map(),
+          baselines: [],
+          byProgram: new Map(),
+          anyProgram: [],
+          programs: new Set(),
+        }),
       );
     entry.rules.push(rule);
+    entry.byId.set(rule.id, rule);
+    if (rule.detector.kind === 'baseline') entry.baselines.push(rule);
     const matchers =
       rule.detector.kind === 'absence' ? [...rule.match, ...rule.detector.until] : rule.match;
     const programs = new Set<string>();

@@ -75,8 +75,8 @@ export interface RulePack {
 export interface Matcher {
   programs: ReadonlySet<string> | null;
   pattern: RegExp;
-  /** Text every match contains (requiredLiteral.ts): a line without it is not tried. */
-  literal: string | undefined;
+  /** Texts of which every match contains one (requiredLiteral.ts): a line with none is not tried. */
+  literals: string[] | undefined;
   /** Highest syslog level number taken (0 emerg … 7 debug); 7 takes every line. */
   maxLevel: number;
 }

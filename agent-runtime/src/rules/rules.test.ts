@@ -350,3 +350,16 @@ describe('refusals name the rule and the field', () => {
     );
   });
 });
+
+test('count: a threshold above what a key keeps one by one still fires (the oldest merge)', () => {
+  const flood = rule({
+    ...bruteForce,
+    id: 'test.flood',
+    detect: { count: { threshold: 1000, window: '10m', groupBy: ['source'] } },
+  });
+  const lines: [number, string][] = [];
+  for (let i = 0; i < 1000; i++) lines.push([i * 100, bad('192.0.2.7')]);
+  const found = run([flood], lines.slice(0, 999));
+  expect(found).toEqual([]);
+  expect(run([flood], lines).map((f) => f.description)).toEqual(['1000 from 192.0.2.7']);
+});

@@ -68,7 +68,14 @@ interface Memory {
 const SAVED = 'withRules/1';
 
 export function withRules<S, M>(inner: Agent<S, M>, book: RuleBook): Agent<State, Memory> {
-  const empty = { rules: [], byProgram: new Map(), anyProgram: [], programs: new Set<string>() };
+  const empty = {
+    rules: [],
+    byId: new Map(),
+    baselines: [],
+    byProgram: new Map(),
+    anyProgram: [],
+    programs: new Set<string>(),
+  };
   let cache:
     { generation: number; ctx: RunContext; programs: ReadonlySet<string> | null } | undefined;
   const view = () => {
@@ -79,7 +86,13 @@ export function withRules<S, M>(inner: Agent<S, M>, book: RuleBook): Agent<State
       inner.programs === null ? null : new Set([...inner.programs, ...rules.programs]);
     cache = {
       generation: book.generation,
-      ctx: { rules, allow: set.allow, windowMs: book.windowMs, ownPrograms: inner.programs },
+      ctx: {
+        rules,
+        allow: set.allow,
+        windowMs: book.windowMs,
+        ownPrograms: inner.programs,
+        prepared: new Map(),
+      },
       programs,
     };
     return cache;
