@@ -23,7 +23,8 @@ const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const dist = (m) => import(path.join(root, 'dist/agent-runtime/src', m));
 const { fleetLog } = await dist('demo/fleet.js');
 const { scenarios } = await dist('demo/attacks.js');
-const { builtInAgents } = await dist('agents/registry.js');
+const { agentNames } = await dist('agents/registry.js');
+const { ruledAgents } = await dist('rules/ruledAgents.js');
 const { analyzeLines } = await dist('analyze/analyzeLines.js');
 const { LoadedModel } = await dist('model/model.js');
 
@@ -40,7 +41,8 @@ for (const agent of ['wifi', 'dns', 'system', 'template'])
   models[agent] = await LoadedModel.load(path.join(root, 'models', agent));
 const WINDOW = 300_000;
 const ALARM = 3;
-const agents = Object.values(builtInAgents);
+// The agents as pods run them: their own code and every built-in rule pack.
+const { agents } = await ruledAgents(agentNames, { windowMs: 300_000 });
 
 async function run(lines) {
   const found = [];

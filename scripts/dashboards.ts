@@ -481,6 +481,18 @@ function overview(): Dashboard {
       },
     ],
   });
+  panel(l, 'bargauge', {
+    title: 'Top rules by anomalies',
+    description:
+      'The ten detection rules (docs/rules.md) that found most over the range, every agent together: a rule far ahead of the rest is the first to look at, or to tune (spec.rules).',
+    w: 12,
+    targets: [
+      {
+        expr: `topk(10, sum by (rule) (increase(edgewarden_rule_anomalies_total{${n}}[$__range])))`,
+        legend: '{{rule}}',
+      },
+    ],
+  });
   panel(l, 'timeseries', {
     title: 'Notifications per second, by agent, channel and outcome',
     description:
@@ -703,6 +715,18 @@ function agentDashboard(name: AgentName, agent: Agent): Dashboard {
       {
         expr: `topk(10, sum by (device) (increase(edgewarden_device_anomalies_total{${a}}[$__range])))`,
         legend: '{{device}}',
+      },
+    ],
+  });
+  panel(l, 'bargauge', {
+    title: 'Top rules by anomalies',
+    description:
+      "The ten detection rules that found most over the range, and how much: tune a noisy one in the AnalysisAgent's spec.rules (docs/rules.md).",
+    w: 12,
+    targets: [
+      {
+        expr: `topk(10, sum by (rule) (increase(edgewarden_rule_anomalies_total{${a}}[$__range])))`,
+        legend: '{{rule}}',
       },
     ],
   });

@@ -26,7 +26,9 @@ async function generate(root: string): Promise<Map<string, string>> {
   const { definitions } = (await loadYaml(path.join(schemaDir, 'definitions.yaml'))) as {
     definitions: Record<string, Schema>;
   };
-  const kindFiles = (await readdir(schemaDir)).filter((f) => f.endsWith('.yaml') && f !== 'definitions.yaml').sort();
+  const kindFiles = (await readdir(schemaDir))
+    .filter((f) => f.endsWith('.yaml') && f !== 'definitions.yaml')
+    .sort();
   const outputs = new Map<string, string>();
   const types: string[] = [];
   const schemas: Record<string, Schema> = {};

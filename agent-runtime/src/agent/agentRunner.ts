@@ -84,6 +84,7 @@ export class AgentRunner {
   private readonly store: AnomalyStore;
   private readonly engine: AnalysisEngine;
   private readonly rules: RulesReloader;
+  private readonly book: RuleBook;
   private readonly scorer: WindowScorer;
   private readonly models: ModelWatcher | undefined;
   private readonly cache: RedisCache | undefined;
@@ -161,7 +162,7 @@ export class AgentRunner {
         );
       },
     );
-    const book = RuleBook.empty(config.intervalMs);
+    const book = (this.book = RuleBook.empty(config.intervalMs));
     this.engine = new AnalysisEngine([withRules(builtInAgents[this.agentName], book)], {
       windowMs: config.intervalMs,
       onWindow: (window) => {
@@ -199,12 +200,18 @@ export class AgentRunner {
     });
     const runner = new AgentRunner(config);
     // Rules that do not compile at start stop nothing: the agent runs without them and says why.
-    await runner.rules.refresh();
+    if ((await runner.rules.refresh()) === 'replaced') runner.startRuleSeries();
     runner.cache?.connect();
     await runner.models?.start();
     await runner.listen();
     runner.schedule(0);
     return runner;
+  }
+
+  /** Each rule's anomaly counter from 0, so a rate or increase() sees its first anomaly. */
+  private startRuleSeries(): void {
+    for (const rule of this.book.current.byAgent.get(this.agentName)?.rules ?? [])
+      this.metrics.ruleAnomalies.inc({ agent: this.agentName, rule: rule.id }, 0);
   }
 
   private makeMetrics(): AgentMetrics {
@@ -418,8 +425,9 @@ export class AgentRunner {
     const end = this.metrics.cycles.startTimer({ agent: this.agentName });
     this.uncommitted = { windows: [], scored: [] };
     // An edit of spec.rules or of a rule ConfigMap applies from this cycle on.
-    if ((await this.rules.refresh()) === 'refused')
-      this.metrics.rulesRefused.inc({ agent: this.agentName });
+    const rules = await this.rules.refresh();
+    if (rules === 'refused') this.metrics.rulesRefused.inc({ agent: this.agentName });
+    if (rules === 'replaced') this.startRuleSeries();
     this.metrics.rules.set({ agent: this.agentName }, this.rules.state.rules);
     try {
       const result = await runCycle({

@@ -333,7 +333,7 @@ export const openApiSchemas: Record<
                 items: {
                   type: 'string',
                   description:
-                    'The id of a detection rule (docs/rules.md), such as auth.ssh-brute-force.',
+                    'The id of a detection rule (docs/rules.md), such as auth.sshd-brute-force.',
                   minLength: 1,
                   maxLength: 100,
                   pattern: '^[a-z0-9]+([.-][a-z0-9]+)*$',
@@ -347,7 +347,7 @@ export const openApiSchemas: Record<
                 items: {
                   type: 'string',
                   description:
-                    'The id of a detection rule (docs/rules.md), such as auth.ssh-brute-force.',
+                    'The id of a detection rule (docs/rules.md), such as auth.sshd-brute-force.',
                   minLength: 1,
                   maxLength: 100,
                   pattern: '^[a-z0-9]+([.-][a-z0-9]+)*$',
@@ -374,7 +374,7 @@ export const openApiSchemas: Record<
                     rule: {
                       type: 'string',
                       description:
-                        'The id of a detection rule (docs/rules.md), such as auth.ssh-brute-force.',
+                        'The id of a detection rule (docs/rules.md), such as auth.sshd-brute-force.',
                       minLength: 1,
                       maxLength: 100,
                       pattern: '^[a-z0-9]+([.-][a-z0-9]+)*$',

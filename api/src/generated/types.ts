@@ -274,7 +274,7 @@ export interface AnalysisAgentSpecRules {
 
 export interface AnalysisAgentSpecRulesOverridesItem {
   /**
-   * The id of a detection rule (docs/rules.md), such as auth.ssh-brute-force.
+   * The id of a detection rule (docs/rules.md), such as auth.sshd-brute-force.
    */
   rule: string;
   /**
