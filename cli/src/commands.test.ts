@@ -312,3 +312,87 @@ describe('edgewarden train and features', () => {
     expect(stderr).toContain('models wifi-baseline-1, dns-baseline-1, system-baseline-1');
   });
 });
+
+describe('edgewarden rules', () => {
+  let dir: string;
+  beforeAll(async () => {
+    dir = await mkdtemp(path.join(tmpdir(), 'edgewarden-rules-'));
+  });
+  afterAll(() => rm(dir, { recursive: true, force: true }));
+
+  // dropbear svr-authpasswd.c: "Bad password attempt for '%s' from %s".
+  const pack = (pattern: string, noMatch: string) => `pack: mine
+rules:
+  - id: mine.dropbear-failure
+    agent: auth
+    type: mine_failure
+    description: failure from {source}
+    match: [{ programs: [dropbear], pattern: "${pattern}" }]
+    detect: { count: { threshold: 1, groupBy: [source] } }
+    severity: 2
+    remediation: look
+    format: "dropbear svr-authpasswd.c: Bad password attempt for '%s' from %s"
+    examples:
+      match: ["<38>Nov 12 13:20:06 gw dropbear[9]: Bad password attempt for 'root' from 192.0.2.7:4000"]
+      noMatch: ["${noMatch}"]
+`;
+
+  test('test: the built-in packs and a pack of yours; a failing example is named, exit 1', async () => {
+    const good = path.join(dir, 'good.yaml');
+    await writeFile(
+      good,
+      pack(
+        "^Bad password attempt for '[^']*' from (?<source>[^:]+)",
+        '<38>Nov 12 13:20:06 gw dropbear[9]: Child connection from 192.0.2.7:4000',
+      ),
+    );
+    const ok = await edgewarden(['rules', 'test', good]);
+    expect({ code: ok.code, stderr: ok.stderr }).toEqual({ code: 0, stderr: '' });
+    expect(ok.stdout).toMatch(/^ok: \d+ rules, \d+ examples\n$/);
+
+    const wrong = path.join(dir, 'wrong.yaml');
+    await writeFile(
+      wrong,
+      pack(
+        "^Bad password attempt for '[^']*' from (?<source>[^:]+)",
+        "<38>Nov 12 13:20:06 gw dropbear[9]: Bad password attempt for 'admin' from 192.0.2.8:4000",
+      ),
+    );
+    const failed = await edgewarden(['rules', 'test', wrong]);
+    expect(failed.code).toBe(1);
+    expect(failed.stdout).toContain(
+      'FAIL mine.dropbear-failure: matches, but is a noMatch example',
+    );
+    expect(failed.stdout).toMatch(/^1 failed: \d+ rules, \d+ examples$/m);
+  });
+
+  test('a pack that does not compile is refused, naming the rule and the field, exit 2', async () => {
+    const broken = path.join(dir, 'broken.yaml');
+    await writeFile(broken, pack('^Bad (?<source>[unclosed', 'x: y'));
+    const r = await edgewarden(['rules', 'test', broken]);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(
+      /^edgewarden rules: refused: rule mine\.dropbear-failure \(.*broken\.yaml\): match\[0\]\.pattern: Invalid regular expression/,
+    );
+  });
+
+  test('explain: which rules a line sets off, with the captures; list: every rule', async () => {
+    const r = await edgewarden([
+      'rules',
+      'explain',
+      '<38>Nov 12 13:20:06 web1 sshd[1234]: Failed password for invalid user admin from 203.0.113.9 port 40022 ssh2',
+    ]);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toContain('parsed: program=sshd level=info host=web1');
+    expect(r.stdout).toMatch(
+      /^ {2}MATCH auth\.sshd-brute-force: .*source=203\.0\.113\.9.*; fires at 5 or more within 10m, by source$/m,
+    );
+    const unreadable = await edgewarden(['rules', 'explain', '']);
+    expect(unreadable.code).not.toBe(0);
+    const listed = await edgewarden(['rules', 'list', '--output', 'json']);
+    const rules = JSON.parse(listed.stdout) as { id: string; agent: string }[];
+    expect(rules.map((x) => x.agent)).toEqual(
+      expect.arrayContaining(['wifi', 'dns', 'auth', 'firewall', 'system']),
+    );
+  });
+});

@@ -154,6 +154,20 @@ test('a command that must write, on a read-only root, names the folder and how t
   expect({ code: withVolume.code, stderr: withVolume.stderr }).toEqual({ code: 0, stderr: '' });
 });
 
+test('the rule packs ship in the image: every example holds there, and a line is explained', async () => {
+  const tested = await dockerRun(['rules', 'test']);
+  expect({ code: tested.code, stderr: tested.stderr }).toEqual({ code: 0, stderr: '' });
+  expect(tested.stdout).toMatch(/^ok: \d{2,} rules, \d{3,} examples\n$/);
+  // dropbear svr-authpasswd.c: "Bad password attempt for '%s' from %s".
+  const explained = await dockerRun([
+    'rules',
+    'explain',
+    "Thu Nov 12 13:20:06 2020 authpriv.warn dropbear[1234]: Bad password attempt for 'root' from 192.0.2.7:52123",
+  ]);
+  expect(explained.code).toBe(0);
+  expect(explained.stdout).toMatch(/^ {2}MATCH auth\.dropbear-brute-force: .*source=192\.0\.2\.7/m);
+});
+
 test('edgewarden validate in the image accepts the examples', async () => {
   const examples = path.join(repoRoot, 'manifests/examples');
   const yamls = (await readdir(examples)).filter((f) => f.endsWith('.yaml'));
