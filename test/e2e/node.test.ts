@@ -294,6 +294,69 @@ test('an agent container killed by SIGKILL is restarted in place, and resumes wi
   expect(converged.anomalies?.total).toBe(after.length);
 });
 
+test('rule tuning in the AnalysisAgent reaches the running pod through the kubelet: no restart; a refused change is named in RulesAccepted', async () => {
+  interface Condition {
+    type: string;
+    status: string;
+    reason: string;
+    message: string;
+  }
+  const rulesAccepted = async (): Promise<Condition | undefined> =>
+    (
+      await kubectlJson<{ status?: { conditions?: Condition[] } }>([
+        'get',
+        'analysisagent',
+        'auth',
+        '-n',
+        ns,
+      ])
+    ).status?.conditions?.find((c) => c.type === 'RulesAccepted');
+  const tune = (rules: object) =>
+    kubectl([
+      'patch',
+      'analysisagent',
+      'auth',
+      '-n',
+      ns,
+      '--type=merge',
+      '-p',
+      JSON.stringify({ spec: { rules } }),
+    ]);
+  const loaded = await until('the pod to report its rules', async () => {
+    const c = await rulesAccepted();
+    return c?.status === 'True' ? c : undefined;
+  });
+  expect(loaded.message).toMatch(/^\d+ rules from \d+ packs$/);
+  const pod = await getPod(ns, 'auth-agent-0');
+  const restarts = pod.status!.containerStatuses![0]!.restartCount;
+
+  // An override of a rule that does not exist: the agent refuses it and goes on with its rules.
+  // The kubelet rewrites the mounted ConfigMap in place (within its sync period, about a minute).
+  await tune({ overrides: [{ rule: 'auth.no-such-rule', threshold: 3 }] });
+  const refused = await until(
+    'the running pod to refuse the change',
+    async () => {
+      const c = await rulesAccepted();
+      return c?.status === 'False' ? c : undefined;
+    },
+    240_000,
+  );
+  expect(refused.reason).toBe('RulesRefused');
+  expect(refused.message).toContain(
+    'auth-agent-0: tuning: spec.rules.overrides[0].rule: no rule has the id "auth.no-such-rule"',
+  );
+  // A change that compiles: in force, the same pod and container throughout.
+  await tune({ overrides: [{ rule: 'auth.dropbear-brute-force', threshold: 3 }] });
+  await until(
+    'the running pod to accept the corrected change',
+    async () => ((await rulesAccepted())?.status === 'True' ? true : undefined),
+    240_000,
+  );
+  const after = await getPod(ns, 'auth-agent-0');
+  expect(after.metadata.uid).toBe(pod.metadata.uid);
+  expect(after.status!.containerStatuses![0]!.restartCount).toBe(restarts);
+});
+
 test('the export pod reaches the agents by their Service names, and writes to a claim local-path made', async () => {
   await applyObject({
     apiVersion: 'v1',

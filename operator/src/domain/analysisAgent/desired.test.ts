@@ -210,6 +210,43 @@ describe('whatever the spec', () => {
     expect(hash(agentFrom(minimal, { interval: '1m' }))).not.toBe(hash(agentFrom(minimal)));
   });
 
+  test('rule tuning reaches the pods through their ConfigMap without rolling them; a rule ConfigMap is mounted', () => {
+    const hash = (a: StoredAgent) =>
+      sts(a).spec.template.metadata.annotations['edgewarden.io/config-hash'];
+    const config = (a: StoredAgent) =>
+      (agentChildren(a, settings).configMap as unknown as { data: Record<string, string> }).data;
+    const tuned = agentFrom(minimal, {
+      rules: {
+        disabled: ['auth.distributed-brute-force'],
+        overrides: [{ rule: 'auth.sshd-brute-force', threshold: 10, window: '15m' }],
+        allow: { sources: ['192.0.2.10', '10.0.0.0/8'] },
+      },
+    });
+    // The same pods: the agent re-reads spec.rules from the mounted file before each cycle.
+    expect(hash(tuned)).toBe(hash(agentFrom(minimal)));
+    expect(Object.values(config(tuned))[0]).toContain('auth.sshd-brute-force');
+    // A ConfigMap of rule packs: a volume, so adding one rolls the pods; its edits do not.
+    const withPacks = agentFrom(minimal, { rules: { configMaps: [{ name: 'site-rules' }] } });
+    expect(hash(withPacks)).not.toBe(hash(agentFrom(minimal)));
+    const pod = sts(withPacks).spec.template.spec as unknown as {
+      volumes: { name: string; configMap?: { name: string } }[];
+      containers: { volumeMounts: { name: string; mountPath: string; readOnly?: boolean }[] }[];
+    };
+    expect(pod.volumes).toContainEqual({ name: 'rules-0', configMap: { name: 'site-rules' } });
+    expect(pod.containers[0]!.volumeMounts).toContainEqual({
+      name: 'rules-0',
+      mountPath: '/etc/edgewarden/rules/site-rules',
+      readOnly: true,
+    });
+    expect(
+      hash(
+        agentFrom(minimal, {
+          rules: { configMaps: [{ name: 'site-rules' }], disabled: ['auth.luci-brute-force'] },
+        }),
+      ),
+    ).toBe(hash(withPacks));
+  });
+
   test('the heap is sized to the memory limit', () => {
     // a quarter of the example's 384Mi limit
     expect(envOf(agentFrom(example)).find((e) => e.name === 'NODE_OPTIONS')?.value).toBe(
