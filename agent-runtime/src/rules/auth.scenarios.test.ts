@@ -15,6 +15,7 @@ import { SyslogParser } from '../parse/syslog.js';
 import { compilePacks, readPack } from './packFiles.js';
 import { buildRuleSet } from './ruleSet.js';
 import { RuleBook, withRules } from './withRules.js';
+import { seededRandom } from '../demo/attacks.js';
 
 const MINUTE = 60_000;
 const T0 = Date.parse('2026-03-02T10:00:00Z');
@@ -36,17 +37,6 @@ interface GenLine {
   /** Ground truth: who caused the line. */
   source: string;
   role: Role;
-}
-
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 // syslog PRI = facility * 8 + severity
@@ -97,7 +87,7 @@ class Gen {
   readonly rnd: () => number;
 
   constructor(seed: number) {
-    this.rnd = mulberry32(seed);
+    this.rnd = seededRandom(seed);
   }
 
   pick<T>(xs: readonly T[]): T {

@@ -10,10 +10,10 @@ import { AnalysisEngine } from '../agents/engine.js';
 import { firewallAgent } from '../agents/firewall.js';
 import type { Anomaly } from '../agents/types.js';
 import { scenarios, seededRandom } from '../demo/attacks.js';
-import { SyslogParser } from '../parse/syslog.js';
 import { BUILT_IN_PACKS, compilePacks, readPack } from './packFiles.js';
 import { buildRuleSet } from './ruleSet.js';
 import { RuleBook, withRules } from './withRules.js';
+import { pushLines, rfc3339 } from '../../../test/fixtures/engineLines.js';
 
 const MINUTE = 60_000;
 const WINDOW = 5 * MINUTE;
@@ -26,18 +26,10 @@ const rules = compilePacks([pack]);
 function run(lines: [number, string][]): Anomaly[] {
   const agent = withRules(firewallAgent, new RuleBook(buildRuleSet(rules), WINDOW));
   const engine = new AnalysisEngine([agent], { windowMs: WINDOW });
-  const parser = new SyslogParser({ referenceTime: new Date(T0 + 86_400_000) });
-  const out: Anomaly[] = [];
-  lines.forEach(([offset, text], i) => {
-    const stamp = new Date(T0 + offset).toISOString().replace('.000Z', 'Z');
-    const parsed = parser.parse(`<4>${stamp} gw-home ${text}`);
-    if (!parsed.ok) throw new Error(`${text}: ${parsed.reason}`);
-    out.push(
-      ...engine.push({ ref: i + 1, device: 'gw-home', time: parsed.time, record: parsed.record }),
-    );
-  });
-  out.push(...engine.flush());
-  return out.filter((a) => a.rule?.startsWith('firewall.'));
+  const raw = lines.map(([offset, text]) => `<4>${rfc3339(T0 + offset)} gw-home ${text}`);
+  return pushLines(engine, raw, new Date(T0 + 86_400_000)).filter((a) =>
+    a.rule?.startsWith('firewall.'),
+  );
 }
 
 const summary = (found: Anomaly[]): string[] =>

@@ -9,10 +9,10 @@ import { AnalysisEngine } from '../agents/engine.js';
 import { dnsAgent } from '../agents/dns.js';
 import type { Anomaly } from '../agents/types.js';
 import { analyzeLines } from '../analyze/analyzeLines.js';
-import { SyslogParser } from '../parse/syslog.js';
 import { BUILT_IN_PACKS, compilePacks, readPack } from './packFiles.js';
 import { buildRuleSet } from './ruleSet.js';
 import { RuleBook, withRules } from './withRules.js';
+import { pushLines, rfc3339 } from '../../../test/fixtures/engineLines.js';
 
 const MINUTE = 60_000;
 const T0 = Date.parse('2026-03-02T10:00:00Z');
@@ -29,18 +29,10 @@ type Line = [offsetMs: number, level: keyof typeof PRI, text: string];
 /** The pack's findings (the agent's own code findings left out) for lines from one router. */
 function run(lines: Line[]): Anomaly[] {
   const engine = new AnalysisEngine([newAgent()], { windowMs: 5 * MINUTE });
-  const parser = new SyslogParser({ referenceTime: new Date(T0 + 86_400_000) });
-  const out: Anomaly[] = [];
-  lines.forEach(([offset, level, text], i) => {
-    const stamp = new Date(T0 + offset).toISOString().replace('.000Z', 'Z');
-    const parsed = parser.parse(`<${PRI[level]}>${stamp} gw-home ${text}`);
-    if (!parsed.ok) throw new Error(`${text}: ${parsed.reason}`);
-    out.push(
-      ...engine.push({ ref: i + 1, device: 'gw-home', time: parsed.time, record: parsed.record }),
-    );
-  });
-  out.push(...engine.flush());
-  return out.filter((a) => a.rule !== undefined);
+  const raw = lines.map(
+    ([offset, level, text]) => `<${PRI[level]}>${rfc3339(T0 + offset)} gw-home ${text}`,
+  );
+  return pushLines(engine, raw, new Date(T0 + 86_400_000)).filter((a) => a.rule !== undefined);
 }
 
 const summary = (found: Anomaly[]) => found.map((a) => [a.rule, a.severity, a.description]);

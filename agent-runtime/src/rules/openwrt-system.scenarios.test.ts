@@ -11,10 +11,10 @@ import { AnalysisEngine } from '../agents/engine.js';
 import { agentNames, builtInAgents } from '../agents/registry.js';
 import type { Anomaly } from '../agents/types.js';
 import { analyzeLines } from '../analyze/analyzeLines.js';
-import { SyslogParser } from '../parse/syslog.js';
 import { BUILT_IN_PACKS, compilePacks, readPack } from './packFiles.js';
 import { buildRuleSet } from './ruleSet.js';
 import { RuleBook, withRules } from './withRules.js';
+import { pushLines, rfc3339 } from '../../../test/fixtures/engineLines.js';
 
 const MINUTE = 60_000;
 const WINDOW = 5 * MINUTE;
@@ -31,18 +31,10 @@ function run(lines: [number, number, string][]): Anomaly[] {
   const engine = new AnalysisEngine([withRules(builtInAgents.system, newBook())], {
     windowMs: WINDOW,
   });
-  const parser = new SyslogParser({ referenceTime: new Date(T0 + 86_400_000) });
-  const out: Anomaly[] = [];
-  lines.forEach(([offset, pri, text], i) => {
-    const stamp = new Date(T0 + offset).toISOString().replace('.000Z', 'Z');
-    const parsed = parser.parse(`<${pri}>${stamp} gw-home ${text}`);
-    if (!parsed.ok) throw new Error(`${text}: ${parsed.reason}`);
-    out.push(
-      ...engine.push({ ref: i + 1, device: 'gw-home', time: parsed.time, record: parsed.record }),
-    );
-  });
-  out.push(...engine.flush());
-  return out.filter((a) => a.rule?.startsWith('system.'));
+  const raw = lines.map(([offset, pri, text]) => `<${pri}>${rfc3339(T0 + offset)} gw-home ${text}`);
+  return pushLines(engine, raw, new Date(T0 + 86_400_000)).filter((a) =>
+    a.rule?.startsWith('system.'),
+  );
 }
 
 const KERN_ERR = 3;

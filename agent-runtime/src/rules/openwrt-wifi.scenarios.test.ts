@@ -10,10 +10,10 @@ import { AnalysisEngine } from '../agents/engine.js';
 import type { Anomaly } from '../agents/types.js';
 import { wifiAgent } from '../agents/wifi.js';
 import { analyzeLines } from '../analyze/analyzeLines.js';
-import { SyslogParser } from '../parse/syslog.js';
 import { compilePacks, readPack } from './packFiles.js';
 import { buildRuleSet } from './ruleSet.js';
 import { RuleBook, withRules } from './withRules.js';
+import { pushLines } from '../../../test/fixtures/engineLines.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const MINUTE = 60_000;
@@ -33,17 +33,8 @@ function ctime(ms: number): string {
 /** Lines "facility.level program: message" at offsets from T0, through the wifi agent with this pack. */
 function run(lines: [offsetMs: number, line: string][]): Anomaly[] {
   const engine = new AnalysisEngine([withRules(wifiAgent, newBook())], { windowMs: 5 * MINUTE });
-  const parser = new SyslogParser({ referenceTime: new Date(T0 + 86_400_000) });
-  const out: Anomaly[] = [];
-  lines.forEach(([offset, text], i) => {
-    const parsed = parser.parse(`${ctime(T0 + offset)} ${text}`);
-    if (!parsed.ok) throw new Error(`${text}: ${parsed.reason}`);
-    out.push(
-      ...engine.push({ ref: i + 1, device: 'gw-home', time: parsed.time, record: parsed.record }),
-    );
-  });
-  out.push(...engine.flush());
-  return out.filter((a) => a.rule !== undefined);
+  const raw = lines.map(([offset, text]) => `${ctime(T0 + offset)} ${text}`);
+  return pushLines(engine, raw, new Date(T0 + 86_400_000)).filter((a) => a.rule !== undefined);
 }
 
 const summary = (found: Anomaly[]) => found.map((a) => `${a.rule} ${a.type} ${a.severity}`).sort();

@@ -5,11 +5,11 @@ import { AnalysisEngine } from '../agents/engine.js';
 import { authAgent } from '../agents/auth.js';
 import { systemAgent } from '../agents/system.js';
 import type { Agent, Anomaly } from '../agents/types.js';
-import { SyslogParser } from '../parse/syslog.js';
 import { compilePacks } from './packFiles.js';
 import { buildRuleSet, type RulesTuning } from './ruleSet.js';
 import { RuleError, type RuleSpec } from './ruleTypes.js';
 import { RuleBook, withRules } from './withRules.js';
+import { pushLines, rfc3339 } from '../../../test/fixtures/engineLines.js';
 
 const MINUTE = 60_000;
 const T0 = Date.parse('2026-03-02T10:00:00Z');
@@ -58,18 +58,8 @@ function run(
   const engine =
     options.engine ??
     new AnalysisEngine([withRules(options.agent ?? authAgent, book)], { windowMs: 5 * MINUTE });
-  const parser = new SyslogParser({ referenceTime: new Date(T0 + 86_400_000) });
-  const out: Anomaly[] = [];
-  lines.forEach(([offset, text], i) => {
-    const stamp = new Date(T0 + offset).toISOString().replace('.000Z', 'Z');
-    const parsed = parser.parse(`<38>${stamp} gw-home ${text}`);
-    if (!parsed.ok) throw new Error(`${text}: ${parsed.reason}`);
-    out.push(
-      ...engine.push({ ref: i + 1, device: 'gw-home', time: parsed.time, record: parsed.record }),
-    );
-  });
-  out.push(...engine.flush());
-  return out.filter((a) => a.rule !== undefined);
+  const raw = lines.map(([offset, text]) => `<38>${rfc3339(T0 + offset)} gw-home ${text}`);
+  return pushLines(engine, raw, new Date(T0 + 86_400_000)).filter((a) => a.rule !== undefined);
 }
 
 const bad = (source: string, user = 'root') =>
