@@ -10,9 +10,20 @@
 // chart's PodMonitor and ServiceMonitor give each series: namespace, pod, container. Agent pods
 // are named <AnalysisAgent>-agent-<n>, so the `analysisagent` variable is the pods' names
 // without that suffix, and queries select pods by `($analysisagent)-agent-[0-9]+`.
+import { readdirSync, readFileSync } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parse as parseYaml } from 'yaml';
+
 import { builtInAgents, agentNames } from '../agent-runtime/src/agents/registry.js';
 import type { Agent, AgentName } from '../agent-runtime/src/agents/types.js';
 import { severityRank } from '../agent-runtime/src/http/anomalyQuery.js';
+
+// scripts/ -> the repository, from source (..) and from dist/scripts (../..)
+const repoRoot = path.resolve(
+  path.dirname(fileURLToPath(import.meta.url)),
+  import.meta.url.includes('/dist/') ? '../..' : '..',
+);
 
 export interface Target {
   refId: string;
@@ -580,6 +591,19 @@ function overview(): Dashboard {
 
 const list = (names: Iterable<string>): string => [...names].join(', ');
 
+/** The agents some built-in rule pack (agent-runtime/rules/) gives a rule, read from the packs. */
+function agentsWithBuiltInRules(): Set<string> {
+  const dir = path.join(repoRoot, 'agent-runtime/rules');
+  const agents = new Set<string>();
+  for (const file of readdirSync(dir).filter((f) => f.endsWith('.yaml'))) {
+    const pack = parseYaml(readFileSync(path.join(dir, file), 'utf8')) as {
+      rules: { agent: string }[];
+    };
+    for (const rule of pack.rules) agents.add(rule.agent);
+  }
+  return agents;
+}
+
 function agentDashboard(name: AgentName, agent: Agent): Dashboard {
   const pods = 'namespace=~"$namespace", pod=~"($analysisagent)-agent-[0-9]+"';
   const a = `agent="${name}", ${pods}`;
@@ -718,18 +742,21 @@ function agentDashboard(name: AgentName, agent: Agent): Dashboard {
       },
     ],
   });
-  panel(l, 'bargauge', {
-    title: 'Top rules by anomalies',
-    description:
-      "The ten detection rules that found most over the range, and how much: tune a noisy one in the AnalysisAgent's spec.rules (docs/rules.md).",
-    w: 12,
-    targets: [
-      {
-        expr: `topk(10, sum by (rule) (increase(edgewarden_rule_anomalies_total{${a}}[$__range])))`,
-        legend: '{{rule}}',
-      },
-    ],
-  });
+  // Only for agents the built-in packs give rules: the template agent mines any message and has
+  // none, so its panel would stay empty.
+  if (agentsWithBuiltInRules().has(name))
+    panel(l, 'bargauge', {
+      title: 'Top rules by anomalies',
+      description:
+        "The ten detection rules that found most over the range, and how much: tune a noisy one in the AnalysisAgent's spec.rules (docs/rules.md).",
+      w: 12,
+      targets: [
+        {
+          expr: `topk(10, sum by (rule) (increase(edgewarden_rule_anomalies_total{${a}}[$__range])))`,
+          legend: '{{rule}}',
+        },
+      ],
+    });
   panel(l, 'timeseries', {
     title: 'Notifications per second, by channel and outcome',
     description: 'Alerts sent; outcome "failed" means the channel refused or was unreachable.',
