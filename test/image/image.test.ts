@@ -193,7 +193,8 @@ test('beyond its base: Node and the app, and nothing of the build (no devDepende
   expect([...new Set(added.map((f) => f.split(path.sep)[0]))].sort()).toEqual(['app', 'nodejs']);
   const app = path.join(root, 'app');
   expect((await readdir(app)).sort()).toEqual([
-    'agent-runtime',
+    'agent-runtime', // data (the demo's sample) and rules (the built-in packs)
+    'api', // schema/rules: the rule packs' schema, which users' packs are checked against
     'bin',
     'dist',
     'models',
