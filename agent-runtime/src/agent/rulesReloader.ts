@@ -10,7 +10,7 @@ import path from 'node:path';
 import { parse } from 'yaml';
 
 import type { PackSource } from '../rules/compileRules.js';
-import { compilePacks, packFilesIn } from '../rules/packFiles.js';
+import { compilePacks, packFilesIn, parsePack } from '../rules/packFiles.js';
 import { packSources } from '../rules/ruledAgents.js';
 import { buildRuleSet, type RulesTuning } from '../rules/ruleSet.js';
 import type { RuleBook } from '../rules/withRules.js';
@@ -27,6 +27,7 @@ export interface RulesState {
 
 export class RulesReloader {
   private fingerprint = '';
+  private builtIn: PackSource[] | undefined;
   readonly state: RulesState = { rules: 0, packs: [], reloads: 0 };
 
   constructor(
@@ -37,22 +38,36 @@ export class RulesReloader {
     private readonly onReplaced: () => void,
   ) {}
 
-  /** Reads the tuning and the packs; replaces the rules if they changed. Never throws. */
+  /**
+   * Reads the configuration and the user's packs; replaces the rules if either changed. Only
+   * their text is read each cycle (and compared by digest); the built-in packs, which the image
+   * fixes, are read once. Never throws.
+   */
   async refresh(): Promise<'unchanged' | 'replaced' | 'refused'> {
-    let tuning: RulesTuning | undefined;
-    let sources: PackSource[];
+    let config: string;
+    let userPacks: { file: string; text: string }[];
     try {
-      tuning = await this.readTuning();
-      sources = await packSources(await this.userPackFiles());
+      config = await readFile(this.configFile, 'utf8');
+      userPacks = await Promise.all(
+        (await this.userPackFiles()).map(async (file) => ({
+          file,
+          text: await readFile(file, 'utf8'),
+        })),
+      );
     } catch (error) {
       return this.refuse((error as Error).message, `unreadable: ${(error as Error).message}`);
     }
     const fingerprint = createHash('sha256')
-      .update(JSON.stringify([tuning ?? null, sources.map((s) => [s.origin, s.document])]))
+      .update(JSON.stringify([config, userPacks]))
       .digest('hex');
     if (fingerprint === this.fingerprint) return 'unchanged';
     try {
-      const compiled = compilePacks(sources);
+      this.builtIn ??= await packSources();
+      const tuning = (parse(config) as { spec?: { rules?: RulesTuning } } | null)?.spec?.rules;
+      const compiled = compilePacks([
+        ...this.builtIn,
+        ...userPacks.map(({ file, text }) => parsePack(file, text)),
+      ]);
       this.book.replace(buildRuleSet(compiled, tuning));
       this.fingerprint = fingerprint;
       const enabled = this.book.current.all.filter((r) => r.enabled);
@@ -79,13 +94,6 @@ export class RulesReloader {
     this.fingerprint = fingerprint;
     this.state.error = message;
     return 'refused';
-  }
-
-  private async readTuning(): Promise<RulesTuning | undefined> {
-    const document = parse(await readFile(this.configFile, 'utf8')) as {
-      spec?: { rules?: RulesTuning };
-    } | null;
-    return document?.spec?.rules;
   }
 
   /** Each mounted ConfigMap is a folder of the rules folder; a missing folder is no packs. */

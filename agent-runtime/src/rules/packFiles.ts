@@ -39,13 +39,17 @@ export async function packFilesIn(dir: string): Promise<string[]> {
 }
 
 export async function readPack(file: string): Promise<PackSource> {
-  const text = await readFile(file, 'utf8');
+  return parsePack(file, await readFile(file, 'utf8'));
+}
+
+/** A pack's text as YAML; `origin` names it in messages. */
+export function parsePack(origin: string, text: string): PackSource {
   if (Buffer.byteLength(text) > MAX_PACK_BYTES)
-    throw new RuleError(file, '(file)', `larger than ${MAX_PACK_BYTES} bytes`);
+    throw new RuleError(origin, '(file)', `larger than ${MAX_PACK_BYTES} bytes`);
   try {
-    return { origin: file, document: parse(text, { maxAliasCount: 100 }) };
+    return { origin, document: parse(text, { maxAliasCount: 100 }) };
   } catch (error) {
-    throw new RuleError(file, '(yaml)', (error as Error).message.split('\n')[0]!);
+    throw new RuleError(origin, '(yaml)', (error as Error).message.split('\n')[0]!);
   }
 }
 
