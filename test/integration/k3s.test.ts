@@ -18,8 +18,8 @@ import pg from 'pg';
 import { parse, parseAllDocuments } from 'yaml';
 
 import { AnalysisEngine } from '../../agent-runtime/src/agents/engine.js';
-import { builtInAgents } from '../../agent-runtime/src/agents/registry.js';
 import type { Anomaly, ObservedLine } from '../../agent-runtime/src/agents/types.js';
+import { ruledAgents } from '../../agent-runtime/src/rules/ruledAgents.js';
 import { PostgresSource } from '../../agent-runtime/src/source/postgresSource.js';
 import { resolveMapping } from '../../agent-runtime/src/source/presets.js';
 import {
@@ -585,8 +585,9 @@ describe('the collector (k3s/collector/)', () => {
         },
       ]);
 
-      // What the auth agent makes of the rows, read as an agent pod reads them.
-      const engine = new AnalysisEngine([builtInAgents.auth], { windowMs: 86_400_000 });
+      // What the auth agent makes of the rows, read as an agent pod reads them (with its packs).
+      const { agents } = await ruledAgents(['auth'], { windowMs: 86_400_000 });
+      const engine = new AnalysisEngine(agents, { windowMs: 86_400_000 });
       const anomalies: Anomaly[] = [];
       for (const l of lines) anomalies.push(...engine.push(l));
       anomalies.push(...engine.flush());
@@ -596,13 +597,23 @@ describe('the collector (k3s/collector/)', () => {
         )
         .map((l) => l.ref);
       expect(bruteIds).toHaveLength(6);
+      // The injection attempt is a failed login too, from the same source: dropbear prints the
+      // user name the client sent, quotes and all, and the rule counts it (it is one more try).
+      const attemptIds = lines
+        .filter((l) =>
+          /^Bad password attempt for '.*' from 203\.0\.113\.9:\d+$/.test(l.record.message),
+        )
+        .map((l) => l.ref);
+      expect(attemptIds).toHaveLength(7);
+      expect(attemptIds).toEqual(expect.arrayContaining(bruteIds));
       expect(anomalies).toEqual([
         expect.objectContaining({
           agent: 'auth',
           device: 'gw-home',
           type: 'brute_force',
-          features: { failures: 6, users: 1 },
-          evidence: bruteIds,
+          rule: 'auth.dropbear-brute-force',
+          features: { failures: 7 },
+          evidence: attemptIds,
         }),
       ]);
     } finally {
