@@ -6,7 +6,8 @@
 import { readFileSync } from 'node:fs';
 
 import { AnalysisEngine } from '../../agent-runtime/src/agents/engine.js';
-import { builtInAgents } from '../../agent-runtime/src/agents/registry.js';
+import { agentNames } from '../../agent-runtime/src/agents/registry.js';
+import { ruledAgents } from '../../agent-runtime/src/rules/ruledAgents.js';
 import { restoreEngine } from '../../agent-runtime/src/agent/agentRunner.js';
 import { runCycle } from '../../agent-runtime/src/agent/cycle.js';
 import { WindowScorer } from '../../agent-runtime/src/model/windowScorer.js';
@@ -47,7 +48,9 @@ const store = new AnomalyStore(env('EW_STORE'), {
   maxRows: 100_000,
 });
 const scorer = new WindowScorer(() => ({}));
-const engine = new AnalysisEngine(Object.values(builtInAgents), {
+// The agents as pods run them: their code and the built-in rule packs.
+const { agents } = await ruledAgents(agentNames, { windowMs: 300_000 });
+const engine = new AnalysisEngine(agents, {
   windowMs: 300_000,
   onWindow: scorer.collect,
 });

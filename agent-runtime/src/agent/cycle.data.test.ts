@@ -17,7 +17,8 @@ import {
   createLogTable,
 } from '../../../test/services/postgres.js';
 import { AnalysisEngine } from '../agents/engine.js';
-import { builtInAgents } from '../agents/registry.js';
+import { agentNames } from '../agents/registry.js';
+import { ruledAgents } from '../rules/ruledAgents.js';
 import type { Anomaly } from '../agents/types.js';
 import { analyzeLines } from '../analyze/analyzeLines.js';
 import { injectAttacks } from '../demo/attacks.js';
@@ -36,6 +37,9 @@ let lines: string[];
 /** The rows' times (ms), as stored. */
 let rowTimes: number[];
 const READER = { user: 'reader', password: 'reader-secret' };
+// The agents as pods run them: their code and the built-in rule packs.
+const allAgents = (await ruledAgents(agentNames, { windowMs: 300_000 })).agents;
+const authAgents = (await ruledAgents(['auth'], { windowMs: 300_000 })).agents;
 
 beforeAll(async () => {
   server = await startPostgres();
@@ -107,7 +111,7 @@ test('one cycle over the table finds what analyze finds in the same lines', asyn
     maxRows: 1e6,
   });
   const scorer = new WindowScorer(() => ({}));
-  const engine = new AnalysisEngine(Object.values(builtInAgents), {
+  const engine = new AnalysisEngine(allAgents, {
     windowMs: 300_000,
     onWindow: scorer.collect,
   });
@@ -126,7 +130,7 @@ test('one cycle over the table finds what analyze finds in the same lines', asyn
     expect(cycle.caughtUp).toBe(true);
     const fromFile: Anomaly[] = [];
     await analyzeLines([lines.map((l, i) => [i + 1, l] as [number, string])], {
-      agents: Object.values(builtInAgents),
+      agents: allAgents,
       windowMs: 300_000,
       defaultHost: 'gw-home',
       onAnomaly: (a) => fromFile.push(a),
@@ -163,7 +167,7 @@ test('a first start at the end of a table of old rows records the rows it leaves
     runCycle({
       source: src,
       store,
-      engine: new AnalysisEngine([builtInAgents.auth], {
+      engine: new AnalysisEngine(authAgents, {
         windowMs: 300_000,
         onWindow: scorer.collect,
       }),
@@ -293,7 +297,7 @@ test('kill -9 in the middle of a cycle: nothing lost, nothing counted twice', as
     maxRows: 1e6,
   });
   const scorer = new WindowScorer(() => ({}));
-  const engine = new AnalysisEngine(Object.values(builtInAgents), {
+  const engine = new AnalysisEngine(allAgents, {
     windowMs: 300_000,
     onWindow: scorer.collect,
   });
@@ -378,7 +382,7 @@ test('a cycle that fails when the database goes away is retried by the same proc
       retentionMs: 1e12,
       maxRows: 1e6,
     });
-    const engine = new AnalysisEngine([builtInAgents.auth], {
+    const engine = new AnalysisEngine(authAgents, {
       windowMs: 300_000,
       onWindow: scorer.collect,
     });
@@ -417,7 +421,7 @@ test('a cycle that fails when the database goes away is retried by the same proc
     expect(ctx.store.cycleTotals('auth_lines')).toEqual({ cycles: 2, lines: 13 });
     const stored = ctx.store.list({ limit: 100, order: 'asc' });
     expect(stored.map((a) => [a.type, a.description, a.features.failures])).toEqual([
-      ['brute_force', '6 failed logins from 192.0.2.9', 6],
+      ['brute_force', '6 failed dropbear logins from 192.0.2.9 within 10m', 6],
       ['new_login_source', "login as 'root' from 192.0.2.50, a source not seen before", 0],
     ]);
     // What it learned counts each line once too: the state of the same cycles without the failure.
