@@ -13,7 +13,7 @@ import type { AgentName } from '../agent-runtime/src/agents/types.js';
 import { fleetLog } from '../agent-runtime/src/demo/fleet.js';
 import { sampleLog } from '../agent-runtime/src/demo/runDemo.js';
 import { baselineModelsRoot } from '../agent-runtime/src/model/baselines.js';
-import { train, type TrainResult } from '../agent-runtime/src/train/train.js';
+import { train, type TrainResult } from '../agent-runtime/src/trainer/train.js';
 
 /**
  * The agents whose committed data varies enough to learn from. auth and firewall run on their

@@ -1,7 +1,7 @@
 // `edgewarden agent`: an agent pod's entrypoint. Configuration comes from the file and the
 // environment named in the agent contract (agent-runtime/src/contract).
-import { AgentRunner } from '../../agent-runtime/src/agent/agentRunner.js';
-import { ConfigError, loadConfig } from '../../agent-runtime/src/agent/config.js';
+import { AgentRunner } from '../../agent-runtime/src/pod/agentRunner.js';
+import { ConfigError, loadConfig } from '../../agent-runtime/src/pod/config.js';
 import { agentDefaults, agentEnv } from '../../agent-runtime/src/contract/index.js';
 import type { Command } from './command.js';
 

@@ -6,7 +6,7 @@ import {
   cleanExport,
   Exporter,
   TERMINATION_MESSAGE_ENV,
-} from '../../agent-runtime/src/export/runExport.js';
+} from '../../agent-runtime/src/exporter/runExport.js';
 import type { Command } from './command.js';
 
 const usage = `Usage: edgewarden export [--clean]

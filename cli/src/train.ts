@@ -7,9 +7,9 @@ import { parseArgs } from 'node:util';
 import { agentNames, builtInAgents, isAgentName } from '../../agent-runtime/src/agents/registry.js';
 import type { AgentName } from '../../agent-runtime/src/agents/types.js';
 import { parseDuration } from '../../api/src/duration.js';
-import { readRecords } from '../../agent-runtime/src/train/records.js';
-import { train } from '../../agent-runtime/src/train/train.js';
-import { extractWindows } from '../../agent-runtime/src/train/windows.js';
+import { readRecords } from '../../agent-runtime/src/trainer/records.js';
+import { train } from '../../agent-runtime/src/trainer/train.js';
+import { extractWindows } from '../../agent-runtime/src/trainer/windows.js';
 import type { Command } from './command.js';
 
 const inputHelp = `  --agent NAME          ${agentNames.join(', ')} (required)

@@ -29,7 +29,7 @@ import { agentNames } from '../../agent-runtime/src/agents/registry.js';
 import type { AgentName } from '../../agent-runtime/src/agents/types.js';
 import { logreadTime, scenarios } from '../../agent-runtime/src/demo/attacks.js';
 import { SyslogParser } from '../../agent-runtime/src/parse/syslog.js';
-import { train } from '../../agent-runtime/src/train/train.js';
+import { train } from '../../agent-runtime/src/trainer/train.js';
 import type { Dashboard } from '../../scripts/dashboards.js';
 import {
   applyObject,

@@ -36,7 +36,7 @@ import { scenarios, seededRandom, type Scenario } from '../../agent-runtime/src/
 import { fleetLog } from '../../agent-runtime/src/demo/fleet.js';
 import { sampleLog } from '../../agent-runtime/src/demo/runDemo.js';
 import { SyslogParser } from '../../agent-runtime/src/parse/syslog.js';
-import { train } from '../../agent-runtime/src/train/train.js';
+import { train } from '../../agent-runtime/src/trainer/train.js';
 import {
   applyObject,
   createSecret,

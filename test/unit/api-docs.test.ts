@@ -123,7 +123,7 @@ async function modelFailureReasons(): Promise<Set<string>> {
 /** Every reason an agent pod refuses a model offer with: the loader's and PUT /model's own. */
 async function modelRefusals(): Promise<Set<string>> {
   const out = await modelFailureReasons();
-  const runner = await code('agent-runtime/src/agent/agentRunner.ts');
+  const runner = await code('agent-runtime/src/pod/agentRunner.ts');
   for (const m of runner.matchAll(/refused\(\d+,\s*'([A-Z]\w+)'/g)) out.add(m[1]!);
   for (const m of runner.matchAll(/reason: '([A-Z]\w+)'/g)) out.add(m[1]!);
   return out;
@@ -132,7 +132,7 @@ async function modelRefusals(): Promise<Set<string>> {
 /** Reasons the exporter fails with (ExportFailure's first argument), and why it skips a record. */
 async function exportReasons(): Promise<Set<string>> {
   const out = new Set<string>();
-  const dir = 'agent-runtime/src/export';
+  const dir = 'agent-runtime/src/exporter';
   for (const f of (await readdir(path.join(root, dir))).filter(
     (f) => f.endsWith('.ts') && !f.endsWith('.test.ts'),
   )) {

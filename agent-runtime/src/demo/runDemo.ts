@@ -8,13 +8,8 @@ import { fileURLToPath } from 'node:url';
 
 import { Registry } from 'prom-client';
 
-import { DeviceSeries } from '../agent/deviceSeries.js';
-import {
-  agentMetrics,
-  countAnomalies,
-  publishDevices,
-  startAgentSeries,
-} from '../agent/metrics.js';
+import { DeviceSeries } from '../pod/deviceSeries.js';
+import { agentMetrics, countAnomalies, publishDevices, startAgentSeries } from '../pod/metrics.js';
 import { agentNames } from '../agents/registry.js';
 import { ruledAgents } from '../rules/ruledAgents.js';
 import type { Anomaly } from '../agents/types.js';

@@ -1,7 +1,7 @@
 // The drift test's statistics, against exact values and against the exact two-sample KS on
 // raw data, and the monitor's verdicts on unchanged and shifted feature streams.
 import { seededRandom } from '../demo/attacks.js';
-import { summarise } from '../train/train.js';
+import { summarise } from '../trainer/train.js';
 import { DriftMonitor, kolmogorovQ, ksAgainstSummary } from './drift.js';
 
 const normal = (r: () => number): number =>

@@ -8,8 +8,8 @@ import { fileURLToPath } from 'node:url';
 import { AnalysisEngine, type WindowFeatures } from '../../../agent-runtime/src/agents/engine.js';
 import type { Anomaly, ObservedLine } from '../../../agent-runtime/src/agents/types.js';
 import { SyslogParser } from '../../../agent-runtime/src/parse/syslog.js';
-import { readRecords } from '../../../agent-runtime/src/train/records.js';
-import { extractWindows } from '../../../agent-runtime/src/train/windows.js';
+import { readRecords } from '../../../agent-runtime/src/trainer/records.js';
+import { extractWindows } from '../../../agent-runtime/src/trainer/windows.js';
 import { ResourceValidator } from '../../../api/src/validate.js';
 import { SHORT_SESSION_BURST, stationsAgent } from './stations.js';
 

@@ -11,7 +11,7 @@ import type pg from 'pg';
 
 import { logisticRegressionOnnx } from '../../../test/fixtures/onnx.js';
 import { controlTokenDigest } from '../contract/index.js';
-import { train } from '../train/train.js';
+import { train } from '../trainer/train.js';
 import {
   startPostgres,
   type PostgresServer,

@@ -13,7 +13,7 @@ import { existsSync } from 'node:fs';
 import { readdir, unlink, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 
-import { loadConnection } from '../agent/config.js';
+import { loadConnection } from '../pod/config.js';
 import {
   exportDefaults,
   exportEnv,

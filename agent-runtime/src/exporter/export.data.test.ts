@@ -20,7 +20,7 @@ import type { ExportJobSpec } from '../../../api/src/generated/types.js';
 import type { ExportPlan, ExportProgress } from '../contract/export.js';
 import { ANOMALY_ORDER_HEADER, parseAnomalyQuery } from '../http/anomalyQuery.js';
 import { AnomalyStore } from '../store/anomalyStore.js';
-import { readRecords } from '../train/records.js';
+import { readRecords } from '../trainer/records.js';
 import {
   startPostgres,
   type PostgresServer,
