@@ -29,6 +29,27 @@ export default tseslint.config(
     },
   },
   {
+    // Shape (issue 19): one job per file and functions a reader can hold in their head, in
+    // product code. Generated files, tests and dev scripts are exempt.
+    files: [
+      'api/src/**/*.ts',
+      'operator/src/**/*.ts',
+      'agent-runtime/src/**/*.ts',
+      'cli/src/**/*.ts',
+    ],
+    ignores: ['**/*.test.ts', 'api/src/generated/**'],
+    rules: {
+      'max-lines': ['error', { max: 350, skipBlankLines: false, skipComments: false }],
+      'max-lines-per-function': ['error', { max: 80, skipBlankLines: false, skipComments: false }],
+      'no-console': 'error',
+    },
+  },
+  {
+    // The CLI's own output is its job.
+    files: ['cli/src/**/*.ts'],
+    rules: { 'no-console': 'off' },
+  },
+  {
     // The malformed-resource table breaks documents on purpose, wrong types included.
     files: ['test/fixtures/**/*.ts'],
     rules: {
