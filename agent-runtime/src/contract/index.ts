@@ -2,6 +2,8 @@
 // this (and nothing else of the agent runtime) to build agent pods.
 import { createHash } from 'node:crypto';
 
+export * from './status.js';
+
 /** Environment variables an agent reads. Secrets reach it only through these, never in its config file. */
 export const agentEnv = {
   /** Path of the configuration: an AnalysisAgent manifest (YAML or JSON). */
@@ -111,45 +113,6 @@ export interface ModelOfferResult {
 export interface ModelOfferRefusal {
   reason: string;
   message: string;
-}
-
-/** What /status says of the served model. */
-export interface ServedModel {
-  version?: string;
-  sha256?: string;
-  features?: string[];
-  threshold?: number;
-  loadedAt?: string;
-  lastFailure?: { reason: string; message: string; time: string };
-  /** Since this model was loaded: windows scored, windows at or over the threshold, failed batches. */
-  scored?: { windows: number; flagged: number; inferenceErrors: number };
-}
-
-/**
- * Where an agent began reading its source, on its first start (no position stored yet), and
- * what it left behind: what /status reports as `start`, so that a table of old rows that an
- * agent never reads (it starts at the end) is seen for what it is, not as a quiet network.
- */
-export interface SourceStart {
-  /** When the agent took that position (RFC 3339). */
-  time: string;
-  /**
-   * end: the end of the table (only rows that arrive later); backfill: spec.source.backfill's
-   * period before then; beginning: before every row.
-   */
-  from: 'end' | 'backfill' | 'beginning';
-  /** spec.source.backfill, as the spec gives it, when set. */
-  backfill?: string;
-  /**
-   * Rows before that position, of those this pod reads (its programs, devices and shard): never
-   * analysed. Counted up to SKIPPED_ROWS_COUNTED; absent when they could not be counted.
-   */
-  rowsBefore?: number;
-  /** There were more than rowsBefore. */
-  rowsBeforeCapped?: boolean;
-  /** The times of the newest of those rows and, when all were counted, the oldest (RFC 3339). */
-  newestBefore?: string;
-  oldestBefore?: string;
 }
 
 /** How many rows before its start position an agent counts, at most (a bound on the query). */

@@ -4,6 +4,7 @@
 // (101 quantiles: an empirical CDF to 1% resolution). A feature drifts when the test rejects
 // at `alpha` and the distance D is at least `minDistance`: with thousands of training rows a
 // tiny, harmless shift is already "significant", so the size of the shift has to matter too.
+import type { DriftReport, FeatureDrift } from '../contract/status.js';
 import type { FeatureSummary } from './manifest.js';
 
 export interface DriftOptions {
@@ -17,22 +18,8 @@ export interface DriftOptions {
   minDistance: number;
 }
 
-export interface FeatureDrift {
-  /** The KS distance: the largest gap between the live and the training CDF, 0 to 1. */
-  distance: number;
-  pValue: number;
-  drifted: boolean;
-}
-
-export interface DriftReport {
-  /** Live windows the test saw. */
-  windows: number;
-  /** False until there are minWindows live windows. */
-  judged: boolean;
-  detected: boolean;
-  drifted: string[];
-  features: Record<string, FeatureDrift>;
-}
+// The report is part of the agent's /status body, so its shape is the contract's.
+export type { DriftReport, FeatureDrift } from '../contract/status.js';
 
 const DEFAULTS: DriftOptions = { window: 288, minWindows: 30, alpha: 0.001, minDistance: 0.2 };
 

@@ -17,8 +17,10 @@ import {
   agentPaths,
   type ModelOfferRefusal,
   type ModelOfferResult,
+  type AgentStatus,
+  type GuardState,
+  type Pressure,
   type ServedModel,
-  type SourceStart,
 } from '../contract/index.js';
 import { ensureWritableFolder } from '../files/writableFolder.js';
 import { ANOMALY_ORDER_HEADER, parseAnomalyQuery, severityRank } from '../http/anomalyQuery.js';
@@ -31,7 +33,7 @@ import { WindowScorer } from '../model/windowScorer.js';
 import { PostgresSource, SourceError } from '../source/postgresSource.js';
 import { resolveMapping } from '../source/presets.js';
 import { AnomalyStore } from '../store/anomalyStore.js';
-import { DriftMonitor, type DriftReport } from '../model/drift.js';
+import { DriftMonitor } from '../model/drift.js';
 import type { LoadedModel } from '../model/model.js';
 import type { AgentConfig } from './config.js';
 import { restoreEngine, runCycle, type CycleResult } from './cycle.js';
@@ -47,32 +49,8 @@ import {
 
 /** spec.thresholds.score's default (api/schema/analysisagent.yaml). */
 const DEFAULT_SCORE_THRESHOLD = 0.8;
-import { nextStretch, PressureSampler, type GuardState, type Pressure } from './resourceGuard.js';
-import { RulesReloader, type RulesState } from './rulesReloader.js';
-
-export interface AgentStatus {
-  agent: AgentName;
-  name: string;
-  pod: string;
-  ready: boolean;
-  sourceReachable: boolean;
-  sourceError?: string;
-  paused: boolean;
-  model?: ServedModel;
-  cache?: { available: boolean; lastError?: string };
-  /** The resource guard: pressure seen after the last cycle, and how much the interval is stretched. */
-  resources: Pressure & GuardState;
-  lastCycleTime?: string;
-  linesAnalyzed: number;
-  /** Where reading began on the first start, and the older rows left unread (not in older stores). */
-  start?: SourceStart;
-  anomalies: { total: number; last24h: number };
-  /** Live features against the served model's training summary (when it has one). */
-  drift?: DriftReport & { modelVersion: string };
-  /** The detection rules in force, why the latest change to them was refused (if it was), and
-   * the rules behind most anomalies of the last 24 hours. */
-  rules: RulesState & { top: { rule: string; anomalies: number }[] };
-}
+import { nextStretch, PressureSampler } from './resourceGuard.js';
+import { RulesReloader } from './rulesReloader.js';
 
 /** How many recent windows make the golden sample an offered model is tried on. */
 const GOLDEN_ROWS = 32;

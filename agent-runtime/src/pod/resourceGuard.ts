@@ -6,21 +6,11 @@ import { readFile } from 'node:fs/promises';
 import { availableParallelism, totalmem } from 'node:os';
 import path from 'node:path';
 
+import type { GuardState, Pressure } from '../contract/status.js';
+
 export const CPU_LIMIT = 0.8;
 export const MEMORY_LIMIT = 0.7;
 const MAX_STRETCH = 8;
-
-export interface Pressure {
-  /** CPU used over the last period, as a share of what the cgroup (or machine) allows. */
-  cpu: number;
-  /** Memory in use, as a share of the limit. */
-  memory: number;
-}
-
-export interface GuardState {
-  stretch: number;
-  reason?: string;
-}
 
 /** The next stretch factor: doubled under pressure (to 8x), halved back when it eases. */
 export function nextStretch(previous: number, p: Pressure): GuardState {

@@ -9,21 +9,12 @@ import { readdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { parse } from 'yaml';
 
+import type { RulesState } from '../contract/status.js';
 import type { PackSource } from '../rules/compileRules.js';
 import { compilePacks, packFilesIn, parsePack } from '../rules/packFiles.js';
 import { packSources } from '../rules/ruledAgents.js';
 import { buildRuleSet, type RulesTuning } from '../rules/ruleSet.js';
 import type { RuleBook } from '../rules/withRules.js';
-
-export interface RulesState {
-  /** Rules running now, and the packs they came from. */
-  rules: number;
-  packs: string[];
-  /** How many times the rules have been replaced since the start. */
-  reloads: number;
-  /** Why the latest change was refused; unset once a change is accepted. */
-  error?: string;
-}
 
 export class RulesReloader {
   private fingerprint = '';
