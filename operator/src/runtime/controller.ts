@@ -1,12 +1,14 @@
 // A controller: a work queue of keys ("namespace/name"), fed by informers (the primary kind's
 // own events, and its children's events mapped back to their owner), and workers that run a
 // level-based reconcile for each key. It starts its workers only once every informer has
-// synced, retries failures with the queue's backoff, and requeues when a reconcile asks to.
+// synced, retries failures with the queue's backoff, and requeues when a reconcile asks to. A
+// terminal error (terminalError.ts) is not retried: its key waits for a new generation.
 import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
 
 import type { Cache } from './informer.js';
 import { ApiError, type KubeObject } from './kubeClient.js';
-import type { Logger } from './log.js';
+import type { Logger } from '../../../api/src/log.js';
+import { isTerminal, TerminalKeys } from './terminalError.js';
 import { WorkQueue, type QueueOptions } from './workQueue.js';
 
 export interface ReconcileResult {
@@ -28,7 +30,7 @@ export function controllerMetrics(registry: Registry): ControllerMetrics {
   return {
     reconciles: new Counter({
       name: 'edgewarden_operator_reconcile_total',
-      help: 'Reconciles, by controller and result (success, error, conflict: the object changed meanwhile).',
+      help: 'Reconciles, by controller and result (success, error, conflict: the object changed meanwhile, terminal: a spec no retry can cure).',
       labelNames: ['controller', 'result'],
       registers: [registry],
     }),
@@ -60,6 +62,9 @@ const keyOf = (namespace: string | undefined, name: string): string => `${namesp
 export class Controller {
   readonly queue: WorkQueue;
   private readonly informers: Cache<KubeObject>[] = [];
+  /** The primary kind's cache: the generation a terminal error waits to see change. */
+  private primary?: Cache<KubeObject>;
+  private readonly terminal = new TerminalKeys();
   private workers: Promise<void>[] = [];
 
   constructor(
@@ -78,11 +83,13 @@ export class Controller {
     metrics.reconciles.inc({ controller: name, result: 'success' }, 0);
     metrics.reconciles.inc({ controller: name, result: 'error' }, 0);
     metrics.reconciles.inc({ controller: name, result: 'conflict' }, 0);
+    metrics.reconciles.inc({ controller: name, result: 'terminal' }, 0);
   }
 
   /** The primary kind: each of its events queues its own key. */
   watches<T extends KubeObject>(informer: Cache<T>): this {
     this.informers.push(informer);
+    this.primary = informer;
     informer.on((_event, o) => this.queue.add(keyOf(o.metadata.namespace, o.metadata.name)));
     return this;
   }
@@ -122,35 +129,63 @@ export class Controller {
     for (;;) {
       const key = await this.queue.get();
       if (key === undefined) return;
-      const slash = key.indexOf('/');
-      const namespace = key.slice(0, slash);
-      const name = key.slice(slash + 1);
-      const end = this.metrics.durations.startTimer({ controller: this.name });
       try {
-        const result = await this.reconcile(namespace, name);
-        this.queue.forget(key);
-        this.metrics.reconciles.inc({ controller: this.name, result: 'success' });
-        if (result?.requeueAfterMs !== undefined) this.queue.addAfter(key, result.requeueAfterMs);
-      } catch (error) {
-        const delay = this.queue.addRateLimited(key);
-        const fields = { controller: this.name, namespace, name, retryIn: `${delay}ms` };
-        if (error instanceof ApiError && error.conflict) {
-          // The object changed after we read it (a precondition failed): expected now and then,
-          // and the retry reads the new one. Counted apart from errors, logged at -v=2.
-          this.metrics.reconciles.inc({ controller: this.name, result: 'conflict' });
-          this.log.debug(
-            'object changed meanwhile; retrying',
-            { ...fields, err: error.message },
-            2,
-          );
-        } else {
-          this.metrics.reconciles.inc({ controller: this.name, result: 'error' });
-          this.log.error('reconcile failed; retrying', error, fields);
-        }
+        await this.process(key);
       } finally {
-        end();
         this.queue.done(key);
       }
+    }
+  }
+
+  private async process(key: string): Promise<void> {
+    const slash = key.indexOf('/');
+    const namespace = key.slice(0, slash);
+    const name = key.slice(slash + 1);
+    const object = this.primary?.get(namespace, name);
+    if (this.terminal.parked(key, object)) return;
+    const end = this.metrics.durations.startTimer({ controller: this.name });
+    try {
+      const result = await this.reconcile(namespace, name);
+      this.queue.forget(key);
+      this.metrics.reconciles.inc({ controller: this.name, result: 'success' });
+      if (result?.requeueAfterMs !== undefined) this.queue.addAfter(key, result.requeueAfterMs);
+    } catch (error) {
+      this.failed(key, namespace, name, object, error);
+    } finally {
+      end();
+    }
+  }
+
+  private failed(
+    key: string,
+    namespace: string,
+    name: string,
+    object: KubeObject | undefined,
+    error: unknown,
+  ): void {
+    if (isTerminal(error)) {
+      // Recorded in a condition by the reconcile; a retry would fail the same way.
+      this.queue.forget(key);
+      this.terminal.park(key, object);
+      this.metrics.reconciles.inc({ controller: this.name, result: 'terminal' });
+      this.log.info('terminal error; not retried until the spec changes', {
+        controller: this.name,
+        namespace,
+        name,
+        err: error instanceof Error ? error.message : String(error),
+      });
+      return;
+    }
+    const delay = this.queue.addRateLimited(key);
+    const fields = { controller: this.name, namespace, name, retryIn: `${delay}ms` };
+    if (error instanceof ApiError && error.conflict) {
+      // The object changed after we read it (a precondition failed): expected now and then,
+      // and the retry reads the new one. Counted apart from errors, logged at -v=2.
+      this.metrics.reconciles.inc({ controller: this.name, result: 'conflict' });
+      this.log.debug('object changed meanwhile; retrying', { ...fields, err: error.message }, 2);
+    } else {
+      this.metrics.reconciles.inc({ controller: this.name, result: 'error' });
+      this.log.error('reconcile failed; retrying', error, fields);
     }
   }
 
