@@ -35,7 +35,7 @@ export class InvalidResourceError extends Error {
  * duplicates; everything a
  * CRD may say that JSON Schema does not know is accepted as an annotation.
  */
-function forAjv(schema: OpenApiSchema): OpenApiSchema {
+export function forAjv(schema: OpenApiSchema): OpenApiSchema {
   const out: OpenApiSchema = { ...schema };
   if (schema.properties) {
     out.properties = Object.fromEntries(
@@ -58,7 +58,7 @@ function forAjv(schema: OpenApiSchema): OpenApiSchema {
 
 const rfc3339 = /^\d{4}-\d{2}-\d{2}[Tt ]\d{2}:\d{2}:\d{2}(\.\d+)?([Zz]|[+-]\d{2}:\d{2})$/;
 
-function makeAjv(): Ajv {
+export function makeAjv(): Ajv {
   const ajv = new Ajv({
     allErrors: true,
     verbose: true, // errors carry the rejected value, to print it
