@@ -1,6 +1,7 @@
 // The import graph, as ../shared/guides/operator-style.md lays it out, checked in `npm test`.
 //
-//   api/            types and validator generated from the CRDs: imports nothing of ours
+//   api/            types and validator generated from the CRDs, and the formats both programs
+//                   share (logger, port, duration, quantity): imports nothing of ours
 //   agent-runtime/  what runs in an agent pod: api/ only; never the operator
 //   operator/src/   layers, each importing only those below it:
 //                   api <- domain <- controllers <- main; runtime (generic) knows none of our kinds
@@ -53,10 +54,11 @@ module.exports = {
       comment:
         'operator/src/runtime is generic: queue, informers, apply, conditions, leader election.',
       from: { path: '^operator/src/runtime/' },
-      // api/src/objectMeta.ts is Kubernetes' own ObjectMeta, no kind of ours: shared, not copied.
+      // api/src/objectMeta.ts is Kubernetes' own ObjectMeta, no kind of ours; the logger and the
+      // port, duration and quantity parsers are formats both programs share: shared, not copied.
       to: {
         path: '^(api|agent-runtime)/|^operator/src/(domain|controllers|main)/',
-        pathNot: '^api/src/objectMeta\\.ts$',
+        pathNot: '^api/src/(objectMeta|log|port|duration|quantity)\\.ts$',
       },
     },
     {

@@ -8,7 +8,7 @@ import type { ChildProcess } from 'node:child_process';
 import { Informer } from '../../operator/src/runtime/informer.js';
 import { KubeClient, type KubeObject } from '../../operator/src/runtime/kubeClient.js';
 import { loadKubeConfigFile } from '../../operator/src/runtime/kubeConfig.js';
-import { jsonLogger } from '../../operator/src/runtime/log.js';
+import { jsonLogger } from '../../api/src/log.js';
 import {
   createNamespace,
   eventually,

@@ -33,7 +33,7 @@ import { Informer, NamespacedInformers, type Cache } from '../runtime/informer.j
 import { KubeClient, type KubeObject, type Resource } from '../runtime/kubeClient.js';
 import { loadKubeConfig } from '../runtime/kubeConfig.js';
 import { LeaderElector } from '../runtime/leaderElection.js';
-import { jsonLogger, type Logger } from '../runtime/log.js';
+import { jsonLogger, type Logger } from '../../../api/src/log.js';
 import { RepeatedFailures } from '../runtime/repeatedFailures.js';
 import { serveProbes } from '../runtime/server.js';
 

@@ -5,7 +5,7 @@ import { Registry } from 'prom-client';
 
 import { Controller, controllerMetrics } from './controller.js';
 import { ApiError } from './kubeClient.js';
-import { jsonLogger } from './log.js';
+import { jsonLogger } from '../../../api/src/log.js';
 
 test('a reconcile that fails with 409 Conflict is retried with backoff until it succeeds, counted apart', async () => {
   const registry = new Registry();

@@ -4,7 +4,7 @@
 import { createHash } from 'node:crypto';
 
 import { ApiError, type KubeClient, type KubeObject, type Resource } from './kubeClient.js';
-import type { Logger } from './log.js';
+import type { Logger } from '../../../api/src/log.js';
 
 const EVENTS: Resource = { apiVersion: 'v1', kind: 'Event', plural: 'events', namespaced: true };
 

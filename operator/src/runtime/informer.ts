@@ -13,7 +13,7 @@ import {
   type KubeObject,
   type Resource,
 } from './kubeClient.js';
-import type { Logger } from './log.js';
+import type { Logger } from '../../../api/src/log.js';
 import { watch, watchEventError } from './watch.js';
 
 export type InformerEvent = 'add' | 'update' | 'delete';

@@ -4,7 +4,7 @@
 // candidates racing for an expired lease only one wins (the other gets 409 Conflict). A leader
 // that cannot renew within its lease stops leading (and the operator exits, to start clean).
 import { ApiError, type KubeClient, type KubeObject, type Resource } from './kubeClient.js';
-import type { Logger } from './log.js';
+import type { Logger } from '../../../api/src/log.js';
 
 const LEASES: Resource = {
   apiVersion: 'coordination.k8s.io/v1',

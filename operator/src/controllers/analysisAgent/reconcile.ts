@@ -27,7 +27,7 @@ import {
   type KubeObject,
   type Resource,
 } from '../../runtime/kubeClient.js';
-import type { Logger } from '../../runtime/log.js';
+import type { Logger } from '../../../../api/src/log.js';
 import {
   AgentRequestError,
   answerJson,

@@ -36,7 +36,7 @@ import {
   type KubeObject,
   type Resource,
 } from '../../runtime/kubeClient.js';
-import type { Logger } from '../../runtime/log.js';
+import type { Logger } from '../../../../api/src/log.js';
 import { agentPodHost } from '../../domain/analysisAgent/podHost.js';
 import { agentPort, agentUrl, type AgentPod } from '../analysisAgent/reconcile.js';
 

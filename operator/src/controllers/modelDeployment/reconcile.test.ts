@@ -10,7 +10,7 @@ import type { StoredModelDeployment } from '../../domain/modelDeployment/rollout
 import type { EventRecorder } from '../../runtime/events.js';
 import type { Cache } from '../../runtime/informer.js';
 import type { KubeClient, KubeObject } from '../../runtime/kubeClient.js';
-import { jsonLogger } from '../../runtime/log.js';
+import { jsonLogger } from '../../../../api/src/log.js';
 import { RepeatedFailures } from '../../runtime/repeatedFailures.js';
 import { AgentRequestError } from '../agentRequest.js';
 import type { AgentPod } from '../analysisAgent/reconcile.js';

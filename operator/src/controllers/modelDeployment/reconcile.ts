@@ -48,7 +48,7 @@ import type { EventRecorder, EventType } from '../../runtime/events.js';
 import { stableJson } from '../../runtime/hash.js';
 import type { Cache } from '../../runtime/informer.js';
 import type { KubeClient, KubeObject, Resource } from '../../runtime/kubeClient.js';
-import type { Logger } from '../../runtime/log.js';
+import type { Logger } from '../../../../api/src/log.js';
 import type { RepeatedFailures } from '../../runtime/repeatedFailures.js';
 import { failureAtAddress } from '../agentRequest.js';
 import type { AgentPod } from '../analysisAgent/reconcile.js';
