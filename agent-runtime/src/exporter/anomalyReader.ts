@@ -4,6 +4,7 @@
 // SQLite file on the pod's own volume: the API is the only safe way in (see docs/export.md).
 import { agentPaths } from '../contract/index.js';
 import { ANOMALY_ORDER_HEADER, anomalyCursor } from '../http/anomalyQuery.js';
+import { retryWithJitter } from '../retry.js';
 import type { StoredAnomaly } from '../store/anomalyStore.js';
 import { ExportFailure } from './plan.js';
 
@@ -41,44 +42,62 @@ export class AnomalyReader {
       url.searchParams.set('minSeverity', String(this.options.minSeverity));
     if (after) url.searchParams.set('after', after);
     const where = `${this.source.pod} (${this.source.agent}) ${url.origin}`;
-    let delay = this.options.retryDelayMs ?? 500;
-    const attempts = this.options.retries ?? 6;
-    for (let attempt = 1; ; attempt++) {
-      let failure: string;
-      try {
-        const response = await fetch(url, {
-          signal: AbortSignal.timeout(this.options.timeoutMs ?? 30_000),
-        });
-        if (response.ok) {
-          if (response.headers.get(ANOMALY_ORDER_HEADER) !== 'asc')
-            throw new ExportFailure(
-              'AgentTooOld',
-              `${where}: GET /anomalies does not page oldest first (no ${ANOMALY_ORDER_HEADER}: asc); the agent needs this edgewarden's version`,
-            );
-          const rows = (await response.json()) as StoredAnomaly[];
-          checkOrder(rows, after, where);
-          return rows;
-        }
-        const body = await response.text().catch(() => '');
-        failure = `HTTP ${response.status}${body ? `: ${body.slice(0, 200)}` : ''}`;
-        if (response.status < 500 && response.status !== 429)
-          throw new ExportFailure('AnomalyQueryRefused', `${where}: GET /anomalies: ${failure}`);
-      } catch (error) {
-        if (error instanceof ExportFailure) throw error;
-        failure = (error as Error).message;
-        const cause = (error as { cause?: { code?: string } }).cause?.code;
-        if (cause) failure += ` (${cause})`;
-      }
-      if (attempt >= attempts)
-        throw new ExportFailure(
-          'AgentUnavailable',
-          `${where}: GET /anomalies: ${failure} (after ${attempt} attempts)`,
-        );
-      console.error(`edgewarden export: ${where}: GET /anomalies: ${failure}; retrying`);
-      await new Promise((r) => setTimeout(r, delay * (0.5 + Math.random())));
-      delay = Math.min(delay * 2, 15_000);
+    const attempts = Math.max(1, this.options.retries ?? 6);
+    try {
+      return await retryWithJitter(() => this.fetchPage(url, after, where), {
+        attempts,
+        delayMs: this.options.retryDelayMs ?? 500,
+        maxDelayMs: 15_000,
+        retryable: (error) => !(error instanceof ExportFailure),
+        onRetry: (error) =>
+          console.error(
+            `edgewarden export: ${where}: GET /anomalies: ${failureText(error)}; retrying`,
+          ),
+      });
+    } catch (error) {
+      if (error instanceof ExportFailure) throw error;
+      throw new ExportFailure(
+        'AgentUnavailable',
+        `${where}: GET /anomalies: ${failureText(error)} (after ${attempts} attempts)`,
+      );
     }
   }
+
+  /** One attempt: the page, or an ExportFailure (not retried), or any other error (retried). */
+  private async fetchPage(
+    url: URL,
+    after: string | undefined,
+    where: string,
+  ): Promise<StoredAnomaly[]> {
+    const response = await fetch(url, {
+      signal: AbortSignal.timeout(this.options.timeoutMs ?? 30_000),
+    });
+    if (response.ok) {
+      if (response.headers.get(ANOMALY_ORDER_HEADER) !== 'asc')
+        throw new ExportFailure(
+          'AgentTooOld',
+          `${where}: GET /anomalies does not page oldest first (no ${ANOMALY_ORDER_HEADER}: asc); the agent needs this edgewarden's version`,
+        );
+      const rows = (await response.json()) as StoredAnomaly[];
+      checkOrder(rows, after, where);
+      return rows;
+    }
+    const body = await response.text().catch(() => '');
+    const failure = `HTTP ${response.status}${body ? `: ${body.slice(0, 200)}` : ''}`;
+    if (response.status < 500 && response.status !== 429)
+      throw new ExportFailure('AnomalyQueryRefused', `${where}: GET /anomalies: ${failure}`);
+    throw new HttpStatusError(failure);
+  }
+}
+
+/** A 5xx or 429 answer: worth another attempt. */
+class HttpStatusError extends Error {}
+
+/** What failed, for the log and the final message: the status, or the error and its code. */
+function failureText(error: unknown): string {
+  if (error instanceof HttpStatusError) return error.message;
+  const cause = (error as { cause?: { code?: string } }).cause?.code;
+  return `${(error as Error).message}${cause ? ` (${cause})` : ''}`;
 }
 
 /** A page must continue strictly after the cursor, oldest first: else it would loop or skip. */

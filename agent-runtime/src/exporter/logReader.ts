@@ -17,6 +17,7 @@ import {
 import type { Preset } from '../source/presets.js';
 import { LEVELS } from '../parse/priority.js';
 import type { LogKey } from './checkpoint.js';
+import { retryWithJitter } from '../retry.js';
 import { ExportFailure, type Level } from './plan.js';
 import { exportExit } from '../contract/export.js';
 
@@ -161,26 +162,28 @@ export class LogReader {
 
   /** Runs `work` with retries on connection loss and the like; other errors go up. */
   private async retrying<T>(what: string, work: () => Promise<T>): Promise<T> {
-    let delay = this.options.retryDelayMs ?? 500;
-    const attempts = this.options.retries ?? 6;
-    for (let attempt = 1; ; attempt++) {
-      try {
-        return await work();
-      } catch (error) {
-        if (error instanceof ExportFailure) throw error;
-        const retryable = isRetryable(error);
-        await this.drop();
-        if (!retryable || attempt >= attempts)
-          throw new ExportFailure(
-            retryable ? 'SourceUnavailable' : 'SourceError',
-            `${what} ${this.options.mapping.table}: ${(error as Error).message}${retryable ? ` (after ${attempt} attempts)` : ''}`,
-          );
-        console.error(
-          `edgewarden export: ${what} ${this.options.mapping.table}: ${(error as Error).message}; retrying`,
-        );
-        await new Promise((r) => setTimeout(r, delay * (0.5 + Math.random())));
-        delay = Math.min(delay * 2, 15_000);
-      }
+    const attempts = Math.max(1, this.options.retries ?? 6);
+    const where = `${what} ${this.options.mapping.table}`;
+    try {
+      return await retryWithJitter(work, {
+        attempts,
+        delayMs: this.options.retryDelayMs ?? 500,
+        maxDelayMs: 15_000,
+        retryable: (error) => !(error instanceof ExportFailure) && isRetryable(error),
+        onRetry: async (error) => {
+          await this.drop();
+          console.error(`edgewarden export: ${where}: ${(error as Error).message}; retrying`);
+        },
+      });
+    } catch (error) {
+      if (error instanceof ExportFailure) throw error;
+      await this.drop();
+      // A retryable error comes out of the loop only once every attempt is spent.
+      const retryable = isRetryable(error);
+      throw new ExportFailure(
+        retryable ? 'SourceUnavailable' : 'SourceError',
+        `${where}: ${(error as Error).message}${retryable ? ` (after ${attempts} attempts)` : ''}`,
+      );
     }
   }
 
