@@ -10,23 +10,11 @@
 // the agent runtime's published contract.
 import { openApiSchemas } from '../../../../api/src/generated/schemas.js';
 import type { AnalysisAgent } from '../../../../api/src/generated/types.js';
-import {
-  agentDefaults,
-  agentEnv,
-  agentPaths,
-  controlTokenDigest,
-} from '../../../../agent-runtime/src/contract/index.js';
+import { agentDefaults, agentPaths } from '../../../../agent-runtime/src/contract/index.js';
 import { childName, labelsFor, ownerReference, type Child } from '../children.js';
-import { controlToken } from '../modelDeployment/rollout.js';
-import {
-  containerSecurityContext,
-  heapEnvironment,
-  podSecurityContext,
-  sourceEnvironment,
-  sourceVolumes,
-  type EnvVar,
-  fromSecret,
-} from '../podParts.js';
+import { containerSecurityContext, podSecurityContext, sourceVolumes } from '../podParts.js';
+import { CONFIG_DIR, CONFIG_FILE, agentConfigFile, podConfigHash } from './configFile.js';
+import { agentEnvironment } from './environment.js';
 
 /** An AnalysisAgent as the API server returns it: named, namespaced, with a uid. */
 export type StoredAgent = AnalysisAgent & {
@@ -53,7 +41,14 @@ type Resources = { requests: Record<string, string>; limits: Record<string, stri
  */
 export const DEFAULT_RESOURCES = openApiSchemas.AnalysisAgent.properties!.spec!.properties!
   .resources!.default as Resources;
-const CONFIG_FILE = 'agent.yaml';
+
+/** The metadata all four children share: one name, the agent's labels, the agent as owner. */
+type ChildMeta = {
+  name: string;
+  namespace: string;
+  labels: Record<string, string>;
+  ownerReferences: Record<string, unknown>[];
+};
 
 export interface AgentChildren {
   serviceAccount: Child;
@@ -62,137 +57,51 @@ export interface AgentChildren {
   statefulSet: Child;
 }
 
-/** The agent's configuration file: the resource itself (spec, name), secrets by reference only. */
-export function agentConfigFile(agent: StoredAgent): string {
-  const manifest = {
-    apiVersion: agent.apiVersion,
-    kind: agent.kind,
-    metadata: { name: agent.metadata.name, namespace: agent.metadata.namespace },
-    spec: agent.spec,
-  };
-  return `${JSON.stringify(manifest, null, 2)}\n`;
-}
-
-/** The pod's environment: the contract's variables, secrets by reference. */
-export function agentEnvironment(
-  agent: StoredAgent,
-  memoryLimit: string | undefined,
-  controlKey?: Uint8Array,
-): EnvVar[] {
-  const spec = agent.spec;
-  const name = (n: string): EnvVar => ({ name: n });
-  const env: EnvVar[] = [
-    { ...name(agentEnv.config), value: `${dirOf(agentDefaults.config)}/${CONFIG_FILE}` },
-    { ...name(agentEnv.dataDir), value: agentDefaults.dataDir },
-    { ...name(agentEnv.modelDir), value: agentDefaults.modelDir },
-    { ...name(agentEnv.port), value: String(agentDefaults.port) },
-    { ...name(agentEnv.pod), valueFrom: { fieldRef: { fieldPath: 'metadata.name' } } },
-    ...sourceEnvironment(spec.source),
-  ];
-  if (controlKey && spec.model)
-    env.push({
-      ...name(agentEnv.controlTokenSha256),
-      value: controlTokenDigest(controlToken(controlKey, agent.metadata.uid)),
-    });
-  if (spec.cache?.secretRef)
-    env.push(
-      fromSecret(agentEnv.redisUrl, spec.cache.secretRef.name, spec.cache.secretRef.key ?? 'url'),
-    );
-  else if (spec.cache?.url) env.push({ ...name(agentEnv.redisUrl), value: spec.cache.url });
-  const n = spec.notifications;
-  if (n?.slack)
-    env.push(
-      fromSecret(
-        agentEnv.slackUrl,
-        n.slack.webhookSecretRef.name,
-        n.slack.webhookSecretRef.key ?? 'url',
-      ),
-    );
-  if (n?.webhook)
-    env.push(
-      fromSecret(
-        agentEnv.webhookUrl,
-        n.webhook.urlSecretRef.name,
-        n.webhook.urlSecretRef.key ?? 'url',
-      ),
-    );
-  if (n?.email) {
-    const secret = n.email.smtpSecretRef.name;
-    env.push(
-      fromSecret(agentEnv.smtpHost, secret, 'host'),
-      fromSecret(agentEnv.smtpPort, secret, 'port', true),
-      fromSecret(agentEnv.smtpUsername, secret, 'username', true),
-      fromSecret(agentEnv.smtpPassword, secret, 'password', true),
-      fromSecret(agentEnv.smtpTls, secret, 'tls', true),
-    );
-  }
-  const replicas = spec.paused ? 0 : (spec.replicas ?? 1);
-  if (replicas > 1)
-    env.push(
-      { ...name(agentEnv.shardCount), value: String(replicas) },
-      {
-        ...name(agentEnv.shardIndex),
-        valueFrom: { fieldRef: { fieldPath: "metadata.labels['apps.kubernetes.io/pod-index']" } },
-      },
-    );
-  // V8's heap sized to the container: left alone it grows well past what is live (bench/).
-  env.push(...heapEnvironment(memoryLimit));
-  return env;
-}
-
-/** The agent with spec.rules reduced to what needs new pods: the ConfigMaps mounted. */
-function withoutRuleTuning(agent: StoredAgent): StoredAgent {
-  const { rules, ...spec } = agent.spec;
-  return rules?.configMaps?.length
-    ? { ...agent, spec: { ...spec, rules: { configMaps: rules.configMaps } } }
-    : { ...agent, spec };
-}
-
-function dirOf(file: string): string {
-  return file.slice(0, file.lastIndexOf('/'));
-}
-
-/**
- * The agent's children. `modelClaims`: PersistentVolumeClaims holding its ModelDeployment's
- * model (the target's and the stable version's), mounted read-only under modelSourceDir.
- */
-export function agentChildren(
-  agent: StoredAgent,
-  settings: OperatorSettings,
-  modelClaims: readonly string[] = [],
-): AgentChildren {
-  const spec = agent.spec;
-  const name = childName(agent.metadata.name, 'agent');
-  const namespace = agent.metadata.namespace;
-  const labels = labelsFor(agent.metadata.name, AGENT_COMPONENT, {
-    'edgewarden.io/agent': spec.agent,
-  });
-  const selector = {
-    'app.kubernetes.io/instance': agent.metadata.name,
-    'app.kubernetes.io/component': AGENT_COMPONENT,
-  };
-  const owner = [ownerReference(agent)];
-  const meta = { name, namespace, labels, ownerReferences: owner };
-  const config = agentConfigFile(agent);
-  const resources = {
+/** Requests and limits: the spec's, over the CRD's default for whatever it leaves out. */
+function agentResources(spec: StoredAgent['spec']): Resources {
+  return {
     requests: { ...DEFAULT_RESOURCES.requests, ...spec.resources?.requests },
     limits: { ...DEFAULT_RESOURCES.limits, ...spec.resources?.limits },
   };
+}
+
+/** Labels matching the agent's pods (and nothing else of it). */
+function agentSelector(agent: StoredAgent): Record<string, string> {
+  return {
+    'app.kubernetes.io/instance': agent.metadata.name,
+    'app.kubernetes.io/component': AGENT_COMPONENT,
+  };
+}
+
+type Volume = Record<string, unknown>;
+
+/**
+ * The pod's volumes and the container's mounts: configuration, data (unless a claim per pod
+ * holds it), the model folder, /tmp, the model claims, the user's rule packs, the source's CA.
+ */
+function agentVolumes(
+  agent: StoredAgent,
+  configMap: string,
+  modelClaims: readonly string[],
+): { volumes: Volume[]; mounts: Volume[] } {
+  const spec = agent.spec;
   const storage = spec.storage ?? {};
-  const claim = storage.type === 'persistentVolumeClaim';
-  const volumes: Record<string, unknown>[] = [
-    { name: 'config', configMap: { name, items: [{ key: CONFIG_FILE, path: CONFIG_FILE }] } },
+  const volumes: Volume[] = [
+    {
+      name: 'config',
+      configMap: { name: configMap, items: [{ key: CONFIG_FILE, path: CONFIG_FILE }] },
+    },
     // Room for three versions of the largest model an agent takes (MAX_MODEL_BYTES, 32 MiB).
     { name: 'model', emptyDir: { sizeLimit: '128Mi' } },
     { name: 'tmp', emptyDir: { sizeLimit: '16Mi' } },
   ];
-  if (!claim)
+  if (storage.type !== 'persistentVolumeClaim')
     volumes.push({
       name: 'data',
       emptyDir: storage.size ? { sizeLimit: String(storage.size) } : {},
     });
-  const mounts: Record<string, unknown>[] = [
-    { name: 'config', mountPath: dirOf(agentDefaults.config), readOnly: true },
+  const mounts: Volume[] = [
+    { name: 'config', mountPath: CONFIG_DIR, readOnly: true },
     { name: 'data', mountPath: agentDefaults.dataDir },
     { name: 'model', mountPath: agentDefaults.modelDir },
     { name: 'tmp', mountPath: '/tmp' },
@@ -210,58 +119,138 @@ export function agentChildren(
   });
   // Rule packs of the user's own, each ConfigMap in a folder of its name; edits of their
   // contents reach the running agent the same way as the tuning does.
-  (spec.rules?.configMaps ?? []).forEach(({ name: configMap }, i) => {
-    volumes.push({ name: `rules-${i}`, configMap: { name: configMap } });
+  (spec.rules?.configMaps ?? []).forEach(({ name: rulesMap }, i) => {
+    volumes.push({ name: `rules-${i}`, configMap: { name: rulesMap } });
     mounts.push({
       name: `rules-${i}`,
-      mountPath: `${agentDefaults.rulesDir}/${configMap}`,
+      mountPath: `${agentDefaults.rulesDir}/${rulesMap}`,
       readOnly: true,
     });
   });
   const ca = sourceVolumes(spec.source);
   volumes.push(...ca.volumes);
   mounts.push(...ca.mounts);
-  const probe = (path: string, periodSeconds: number, failureThreshold: number) => ({
-    httpGet: { path, port: 'http' },
-    periodSeconds,
-    timeoutSeconds: 3,
-    failureThreshold,
-  });
-  const podTemplate = {
+  return { volumes, mounts };
+}
+
+const probe = (path: string, periodSeconds: number, failureThreshold: number) => ({
+  httpGet: { path, port: 'http' },
+  periodSeconds,
+  timeoutSeconds: 3,
+  failureThreshold,
+});
+
+/** The agent container: the image's `agent` command, its probes, resources and mounts. */
+function agentContainer(
+  agent: StoredAgent,
+  settings: OperatorSettings,
+  mounts: Volume[],
+): Record<string, unknown> {
+  const resources = agentResources(agent.spec);
+  return {
+    name: 'agent',
+    image: settings.agentImage,
+    imagePullPolicy: settings.imagePullPolicy,
+    args: ['agent'],
+    env: agentEnvironment(agent, String(resources.limits.memory), settings.controlKey),
+    ports: [{ name: 'http', containerPort: agentDefaults.port, protocol: 'TCP' }],
+    readinessProbe: probe(agentPaths.ready, 10, 3),
+    livenessProbe: probe(agentPaths.health, 20, 3),
+    startupProbe: probe(agentPaths.health, 2, 30),
+    resources,
+    volumeMounts: mounts,
+    securityContext: containerSecurityContext,
+  };
+}
+
+/** The StatefulSet's pod template, annotated with the hash of the configuration it runs. */
+function agentPodTemplate(
+  agent: StoredAgent,
+  settings: OperatorSettings,
+  meta: ChildMeta,
+  modelClaims: readonly string[],
+): Record<string, unknown> {
+  const spec = agent.spec;
+  const { volumes, mounts } = agentVolumes(agent, meta.name, modelClaims);
+  return {
     metadata: {
-      labels,
-      // A changed configuration rolls the pods, as a changed image does; a change of the rules'
-      // tuning does not: the running agent re-reads it (the kubelet updates the mounted file).
-      annotations: {
-        'edgewarden.io/config-hash': configHash(agentConfigFile(withoutRuleTuning(agent))),
-      },
+      labels: meta.labels,
+      // A changed configuration rolls the pods; a change of the rules' tuning does not.
+      annotations: { 'edgewarden.io/config-hash': podConfigHash(agent) },
     },
     spec: {
-      serviceAccountName: name,
+      serviceAccountName: meta.name,
       automountServiceAccountToken: false, // the agent never talks to the API server
       enableServiceLinks: false,
       securityContext: podSecurityContext,
       nodeSelector: spec.nodeSelector,
       tolerations: spec.tolerations,
       terminationGracePeriodSeconds: 30,
-      containers: [
-        {
-          name: 'agent',
-          image: settings.agentImage,
-          imagePullPolicy: settings.imagePullPolicy,
-          args: ['agent'],
-          env: agentEnvironment(agent, String(resources.limits.memory), settings.controlKey),
-          ports: [{ name: 'http', containerPort: agentDefaults.port, protocol: 'TCP' }],
-          readinessProbe: probe(agentPaths.ready, 10, 3),
-          livenessProbe: probe(agentPaths.health, 20, 3),
-          startupProbe: probe(agentPaths.health, 2, 30),
-          resources,
-          volumeMounts: mounts,
-          securityContext: containerSecurityContext,
-        },
-      ],
+      containers: [agentContainer(agent, settings, mounts)],
       volumes,
     },
+  };
+}
+
+/** The agent's pods: one per shard, each with its own data claim when storage asks for one. */
+function agentStatefulSet(
+  agent: StoredAgent,
+  settings: OperatorSettings,
+  meta: ChildMeta,
+  modelClaims: readonly string[],
+): Child {
+  const spec = agent.spec;
+  const storage = spec.storage ?? {};
+  const claim = storage.type === 'persistentVolumeClaim';
+  return {
+    apiVersion: 'apps/v1',
+    kind: 'StatefulSet',
+    metadata: meta,
+    spec: {
+      replicas: spec.paused ? 0 : (spec.replicas ?? 1),
+      serviceName: meta.name,
+      podManagementPolicy: 'Parallel',
+      selector: { matchLabels: agentSelector(agent) },
+      updateStrategy: { type: 'RollingUpdate' },
+      persistentVolumeClaimRetentionPolicy: claim
+        ? { whenDeleted: 'Retain', whenScaled: 'Retain' }
+        : undefined,
+      template: agentPodTemplate(agent, settings, meta, modelClaims),
+      volumeClaimTemplates: claim
+        ? [
+            {
+              apiVersion: 'v1',
+              kind: 'PersistentVolumeClaim',
+              metadata: { name: 'data', labels: meta.labels },
+              spec: {
+                accessModes: ['ReadWriteOnce'],
+                storageClassName: storage.storageClassName,
+                resources: { requests: { storage: String(storage.size ?? '1Gi') } },
+              },
+            },
+          ]
+        : undefined,
+    },
+  };
+}
+
+/**
+ * The agent's children. `modelClaims`: PersistentVolumeClaims holding its ModelDeployment's
+ * model (the target's and the stable version's), mounted read-only under modelSourceDir.
+ */
+export function agentChildren(
+  agent: StoredAgent,
+  settings: OperatorSettings,
+  modelClaims: readonly string[] = [],
+): AgentChildren {
+  const labels = labelsFor(agent.metadata.name, AGENT_COMPONENT, {
+    'edgewarden.io/agent': agent.spec.agent,
+  });
+  const meta: ChildMeta = {
+    name: childName(agent.metadata.name, 'agent'),
+    namespace: agent.metadata.namespace,
+    labels,
+    ownerReferences: [ownerReference(agent)],
   };
   return {
     serviceAccount: {
@@ -274,7 +263,7 @@ export function agentChildren(
       apiVersion: 'v1',
       kind: 'ConfigMap',
       metadata: meta,
-      data: { [CONFIG_FILE]: config },
+      data: { [CONFIG_FILE]: agentConfigFile(agent) },
     },
     service: {
       apiVersion: 'v1',
@@ -284,49 +273,10 @@ export function agentChildren(
         // Headless: each pod has its own name, for the operator's status polls and scraping.
         clusterIP: 'None',
         publishNotReadyAddresses: true,
-        selector,
+        selector: agentSelector(agent),
         ports: [{ name: 'http', port: agentDefaults.port, targetPort: 'http', protocol: 'TCP' }],
       },
     },
-    statefulSet: {
-      apiVersion: 'apps/v1',
-      kind: 'StatefulSet',
-      metadata: meta,
-      spec: {
-        replicas: spec.paused ? 0 : (spec.replicas ?? 1),
-        serviceName: name,
-        podManagementPolicy: 'Parallel',
-        selector: { matchLabels: selector },
-        updateStrategy: { type: 'RollingUpdate' },
-        persistentVolumeClaimRetentionPolicy: claim
-          ? { whenDeleted: 'Retain', whenScaled: 'Retain' }
-          : undefined,
-        template: podTemplate,
-        volumeClaimTemplates: claim
-          ? [
-              {
-                apiVersion: 'v1',
-                kind: 'PersistentVolumeClaim',
-                metadata: { name: 'data', labels },
-                spec: {
-                  accessModes: ['ReadWriteOnce'],
-                  storageClassName: storage.storageClassName,
-                  resources: { requests: { storage: String(storage.size ?? '1Gi') } },
-                },
-              },
-            ]
-          : undefined,
-      },
-    },
+    statefulSet: agentStatefulSet(agent, settings, meta, modelClaims),
   };
-}
-
-function configHash(text: string): string {
-  // FNV-1a, 32 bits: a change detector for an annotation, not a security measure.
-  let h = 0x811c9dc5;
-  for (let i = 0; i < text.length; i++) {
-    h ^= text.charCodeAt(i);
-    h = Math.imul(h, 0x01000193) >>> 0;
-  }
-  return h.toString(16).padStart(8, '0');
 }

@@ -1,0 +1,79 @@
+// The environment of an agent pod's container: the agent runtime contract's variables, the
+// source, cache and notification Secrets by reference (never their values), the shard of a
+// pod among several, and V8's heap sized to the container's memory limit.
+import {
+  agentDefaults,
+  agentEnv,
+  controlTokenDigest,
+} from '../../../../agent-runtime/src/contract/index.js';
+import { controlToken } from '../modelDeployment/rollout.js';
+import { fromSecret, heapEnvironment, sourceEnvironment, type EnvVar } from '../podParts.js';
+import { CONFIG_DIR, CONFIG_FILE } from './configFile.js';
+import type { StoredAgent } from './desired.js';
+
+/** The pod's environment: the contract's variables, secrets by reference. */
+export function agentEnvironment(
+  agent: StoredAgent,
+  memoryLimit: string | undefined,
+  controlKey?: Uint8Array,
+): EnvVar[] {
+  const spec = agent.spec;
+  const name = (n: string): EnvVar => ({ name: n });
+  const env: EnvVar[] = [
+    { ...name(agentEnv.config), value: `${CONFIG_DIR}/${CONFIG_FILE}` },
+    { ...name(agentEnv.dataDir), value: agentDefaults.dataDir },
+    { ...name(agentEnv.modelDir), value: agentDefaults.modelDir },
+    { ...name(agentEnv.port), value: String(agentDefaults.port) },
+    { ...name(agentEnv.pod), valueFrom: { fieldRef: { fieldPath: 'metadata.name' } } },
+    ...sourceEnvironment(spec.source),
+  ];
+  if (controlKey && spec.model)
+    env.push({
+      ...name(agentEnv.controlTokenSha256),
+      value: controlTokenDigest(controlToken(controlKey, agent.metadata.uid)),
+    });
+  if (spec.cache?.secretRef)
+    env.push(
+      fromSecret(agentEnv.redisUrl, spec.cache.secretRef.name, spec.cache.secretRef.key ?? 'url'),
+    );
+  else if (spec.cache?.url) env.push({ ...name(agentEnv.redisUrl), value: spec.cache.url });
+  const n = spec.notifications;
+  if (n?.slack)
+    env.push(
+      fromSecret(
+        agentEnv.slackUrl,
+        n.slack.webhookSecretRef.name,
+        n.slack.webhookSecretRef.key ?? 'url',
+      ),
+    );
+  if (n?.webhook)
+    env.push(
+      fromSecret(
+        agentEnv.webhookUrl,
+        n.webhook.urlSecretRef.name,
+        n.webhook.urlSecretRef.key ?? 'url',
+      ),
+    );
+  if (n?.email) {
+    const secret = n.email.smtpSecretRef.name;
+    env.push(
+      fromSecret(agentEnv.smtpHost, secret, 'host'),
+      fromSecret(agentEnv.smtpPort, secret, 'port', true),
+      fromSecret(agentEnv.smtpUsername, secret, 'username', true),
+      fromSecret(agentEnv.smtpPassword, secret, 'password', true),
+      fromSecret(agentEnv.smtpTls, secret, 'tls', true),
+    );
+  }
+  const replicas = spec.paused ? 0 : (spec.replicas ?? 1);
+  if (replicas > 1)
+    env.push(
+      { ...name(agentEnv.shardCount), value: String(replicas) },
+      {
+        ...name(agentEnv.shardIndex),
+        valueFrom: { fieldRef: { fieldPath: "metadata.labels['apps.kubernetes.io/pod-index']" } },
+      },
+    );
+  // V8's heap sized to the container: left alone it grows well past what is live (bench/).
+  env.push(...heapEnvironment(memoryLimit));
+  return env;
+}
