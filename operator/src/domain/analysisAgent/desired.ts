@@ -58,7 +58,10 @@ export interface AgentChildren {
 }
 
 /** Requests and limits: the spec's, over the CRD's default for whatever it leaves out. */
-function agentResources(spec: StoredAgent['spec']): Resources {
+function agentResources(spec: StoredAgent['spec']): {
+  requests: Record<string, string | number>;
+  limits: Record<string, string | number>;
+} {
   return {
     requests: { ...DEFAULT_RESOURCES.requests, ...spec.resources?.requests },
     limits: { ...DEFAULT_RESOURCES.limits, ...spec.resources?.limits },
