@@ -7,76 +7,16 @@ import Database from 'better-sqlite3';
 
 import type { Anomaly } from '../agents/types.js';
 import type { SourceStart } from '../contract/index.js';
+import {
+  pageQuery,
+  storedAnomalyOf,
+  type AnomalyFilter,
+  type Row,
+  type StoredAnomaly,
+} from './anomalyQuery.js';
+import { migrate } from './migrations.js';
 
-/** Each entry upgrades the schema by one version (PRAGMA user_version). Never edit a shipped one. */
-const MIGRATIONS: readonly string[] = [
-  `CREATE TABLE anomalies (
-     id INTEGER PRIMARY KEY AUTOINCREMENT,
-     agent_name TEXT NOT NULL,
-     device_id TEXT NOT NULL,
-     timestamp TEXT NOT NULL,
-     anomaly_type TEXT NOT NULL,
-     severity INTEGER NOT NULL CHECK (severity BETWEEN 1 AND 5),
-     confidence REAL NOT NULL,
-     score REAL NOT NULL,
-     description TEXT NOT NULL,
-     features TEXT NOT NULL,
-     evidence TEXT NOT NULL,
-     window_start TEXT NOT NULL,
-     window_end TEXT NOT NULL,
-     occurrences INTEGER NOT NULL DEFAULT 1,
-     last_seen TEXT NOT NULL,
-     status TEXT NOT NULL DEFAULT 'open',
-     synced INTEGER NOT NULL DEFAULT 0,
-     created_at TEXT NOT NULL,
-     updated_at TEXT NOT NULL,
-     resolution_status TEXT,
-     resolution_notes TEXT
-   );
-   CREATE INDEX anomalies_open ON anomalies (agent_name, device_id, anomaly_type, status, last_seen);
-   CREATE INDEX anomalies_time ON anomalies (timestamp);
-   CREATE TABLE watermarks (
-     source TEXT PRIMARY KEY,
-     value TEXT NOT NULL,
-     updated_at TEXT NOT NULL
-   );`,
-  // One row per committed analysis cycle, written with its anomalies and watermark: the sum of
-  // lines over cycles is what was analysed, each line once.
-  `CREATE TABLE cycles (
-     id INTEGER PRIMARY KEY AUTOINCREMENT,
-     source TEXT NOT NULL,
-     started_at TEXT NOT NULL,
-     finished_at TEXT NOT NULL,
-     lines INTEGER NOT NULL,
-     anomalies INTEGER NOT NULL,
-     watermark TEXT NOT NULL
-   );`,
-  // What the analysis engine has learned (baselines, sources seen, templates), as JSON, saved
-  // with the watermark so a restarted agent neither forgets nor relearns.
-  `CREATE TABLE engine_state (
-     source TEXT PRIMARY KEY,
-     state TEXT NOT NULL,
-     updated_at TEXT NOT NULL
-   );`,
-  // The newest line read from each device, saved with the watermark: a restarted agent still
-  // knows (and reports) which devices have gone silent, and since when.
-  `CREATE TABLE devices (
-     source TEXT NOT NULL,
-     device TEXT NOT NULL,
-     last_line_ms INTEGER NOT NULL,
-     PRIMARY KEY (source, device)
-   );`,
-  // Where the agent began reading a source on its first start, and the rows it left behind
-  // (contract SourceStart, as JSON): /status reports it for as long as the store lives.
-  `CREATE TABLE source_start (
-     source TEXT PRIMARY KEY,
-     start TEXT NOT NULL
-   );`,
-  // The detection rule behind an anomaly and what to do about it (docs/rules.md); null for
-  // findings of an agent's own code and for rows stored before rules existed.
-  `ALTER TABLE anomalies ADD COLUMN rule TEXT;
-   ALTER TABLE anomalies ADD COLUMN remediation TEXT`,
-];
+export type { AnomalyFilter, StoredAnomaly } from './anomalyQuery.js';
 
 export interface StoreOptions {
   /** Repeats of an open anomaly within this many ms are counted on it, not stored anew. */
@@ -87,50 +27,7 @@ export interface StoreOptions {
   maxRows: number;
 }
 
-export interface StoredAnomaly extends Anomaly {
-  id: number;
-  /** The anomaly's time in the store (its first window's end): what list() orders and pages by. */
-  timestamp: string;
-  occurrences: number;
-  lastSeen: string;
-  status: string;
-}
-
-interface Row {
-  id: number;
-  timestamp: string;
-  agent_name: string;
-  device_id: string;
-  anomaly_type: string;
-  severity: number;
-  confidence: number;
-  score: number;
-  description: string;
-  features: string;
-  evidence: string;
-  window_start: string;
-  window_end: string;
-  occurrences: number;
-  last_seen: string;
-  status: string;
-  rule: string | null;
-  remediation: string | null;
-}
-
 const EVIDENCE_KEPT = 100;
-
-export interface AnomalyFilter {
-  /** Inclusive lower bound of the anomaly's timestamp (RFC 3339 UTC, as stored). */
-  since?: string;
-  /** Exclusive upper bound. */
-  until?: string;
-  minSeverity?: number;
-  limit?: number;
-  /** Newest first (the default) or oldest first. */
-  order?: 'asc' | 'desc';
-  /** Continue after this anomaly (in the chosen order). */
-  after?: { timestamp: string; id: number };
-}
 
 export class AnomalyStore {
   private readonly db: Database.Database;
@@ -147,7 +44,7 @@ export class AnomalyStore {
     this.db.pragma('journal_mode = WAL');
     this.db.pragma('synchronous = NORMAL'); // WAL + NORMAL: durable across process crashes
     this.db.pragma('busy_timeout = 5000');
-    this.migrate();
+    migrate(this.db, path);
     this.findOpen = this.db.prepare(
       `SELECT id, severity, evidence, features FROM anomalies
        WHERE agent_name = ? AND device_id = ? AND anomaly_type = ? AND status = 'open' AND last_seen >= ?
@@ -171,20 +68,6 @@ export class AnomalyStore {
       `INSERT INTO watermarks (source, value, updated_at) VALUES (?, ?, ?)
        ON CONFLICT (source) DO UPDATE SET value = excluded.value, updated_at = excluded.updated_at`,
     );
-  }
-
-  private migrate(): void {
-    const version = this.db.pragma('user_version', { simple: true }) as number;
-    if (version > MIGRATIONS.length)
-      throw new Error(
-        `${this.path} has schema version ${version}, newer than this edgewarden knows (${MIGRATIONS.length})`,
-      );
-    for (let v = version; v < MIGRATIONS.length; v++) {
-      this.db.transaction(() => {
-        this.db.exec(MIGRATIONS[v]!);
-        this.db.pragma(`user_version = ${v + 1}`);
-      })();
-    }
   }
 
   /**
@@ -240,36 +123,45 @@ export class AnomalyStore {
           added++;
         }
       }
-      if (watermark) this.saveWatermark.run(watermark.source, watermark.value, now);
-      if (watermark && cycle)
-        this.db
-          .prepare(
-            'INSERT INTO cycles (source, started_at, finished_at, lines, anomalies, watermark) VALUES (?, ?, ?, ?, ?, ?)',
-          )
-          .run(
-            watermark.source,
-            cycle.startedAt,
-            now,
-            cycle.lines,
-            anomalies.length,
-            watermark.value,
-          );
-      if (watermark && engineState !== undefined)
-        this.db
-          .prepare(
-            `INSERT INTO engine_state (source, state, updated_at) VALUES (?, ?, ?)
-             ON CONFLICT (source) DO UPDATE SET state = excluded.state, updated_at = excluded.updated_at`,
-          )
-          .run(watermark.source, JSON.stringify(engineState), now);
-      if (watermark && devices?.size) {
-        const upsert = this.db.prepare(
-          `INSERT INTO devices (source, device, last_line_ms) VALUES (?, ?, ?)
-           ON CONFLICT (source, device) DO UPDATE SET last_line_ms = MAX(last_line_ms, excluded.last_line_ms)`,
-        );
-        for (const [device, ms] of devices) upsert.run(watermark.source, device, ms);
-      }
+      if (watermark)
+        this.saveSourceState(watermark, now, anomalies.length, cycle, engineState, devices);
     })();
     return { added, repeated };
+  }
+
+  /**
+   * What goes with a cycle's watermark, in its transaction: the watermark, the cycle's line
+   * count, the engine's state, and the newest line of each device.
+   */
+  private saveSourceState(
+    watermark: { source: string; value: string },
+    now: string,
+    anomalies: number,
+    cycle: { startedAt: string; lines: number } | undefined,
+    engineState: unknown,
+    devices: ReadonlyMap<string, number> | undefined,
+  ): void {
+    this.saveWatermark.run(watermark.source, watermark.value, now);
+    if (cycle)
+      this.db
+        .prepare(
+          'INSERT INTO cycles (source, started_at, finished_at, lines, anomalies, watermark) VALUES (?, ?, ?, ?, ?, ?)',
+        )
+        .run(watermark.source, cycle.startedAt, now, cycle.lines, anomalies, watermark.value);
+    if (engineState !== undefined)
+      this.db
+        .prepare(
+          `INSERT INTO engine_state (source, state, updated_at) VALUES (?, ?, ?)
+           ON CONFLICT (source) DO UPDATE SET state = excluded.state, updated_at = excluded.updated_at`,
+        )
+        .run(watermark.source, JSON.stringify(engineState), now);
+    if (devices?.size) {
+      const upsert = this.db.prepare(
+        `INSERT INTO devices (source, device, last_line_ms) VALUES (?, ?, ?)
+         ON CONFLICT (source, device) DO UPDATE SET last_line_ms = MAX(last_line_ms, excluded.last_line_ms)`,
+      );
+      for (const [device, ms] of devices) upsert.run(watermark.source, device, ms);
+    }
   }
 
   /** Lines analysed over all committed cycles of a source, and how many cycles. */
@@ -330,52 +222,8 @@ export class AnomalyStore {
    * so paging neither skips nor repeats a row while new ones are added.
    */
   list(filter: AnomalyFilter = {}): StoredAnomaly[] {
-    const asc = filter.order === 'asc';
-    const where = ['timestamp >= @since', 'severity >= @minSeverity'];
-    const params: Record<string, string | number> = {
-      since: filter.since ?? '',
-      minSeverity: filter.minSeverity ?? 1,
-      limit: filter.limit ?? 1000,
-    };
-    if (filter.until !== undefined) {
-      where.push('timestamp < @until');
-      params.until = filter.until;
-    }
-    if (filter.after !== undefined) {
-      where.push(
-        asc
-          ? '(timestamp > @afterTime OR (timestamp = @afterTime AND id > @afterId))'
-          : '(timestamp < @afterTime OR (timestamp = @afterTime AND id < @afterId))',
-      );
-      params.afterTime = filter.after.timestamp;
-      params.afterId = filter.after.id;
-    }
-    const dir = asc ? 'ASC' : 'DESC';
-    const rows = this.db
-      .prepare(
-        `SELECT * FROM anomalies WHERE ${where.join(' AND ')} ORDER BY timestamp ${dir}, id ${dir} LIMIT @limit`,
-      )
-      .all(params) as Row[];
-    return rows.map((r) => ({
-      id: r.id,
-      timestamp: r.timestamp,
-      agent: r.agent_name as Anomaly['agent'],
-      device: r.device_id,
-      type: r.anomaly_type,
-      severity: r.severity as Anomaly['severity'],
-      confidence: r.confidence,
-      score: r.score,
-      description: r.description,
-      features: JSON.parse(r.features) as Record<string, number>,
-      evidence: JSON.parse(r.evidence) as (number | string)[],
-      windowStart: r.window_start,
-      windowEnd: r.window_end,
-      occurrences: r.occurrences,
-      lastSeen: r.last_seen,
-      status: r.status,
-      ...(r.rule === null ? {} : { rule: r.rule }),
-      ...(r.remediation === null ? {} : { remediation: r.remediation }),
-    }));
+    const { sql, params } = pageQuery(filter);
+    return (this.db.prepare(sql).all(params) as Row[]).map(storedAnomalyOf);
   }
 
   /** The rules behind most anomalies of the 24 hours before `now`, most first. */
