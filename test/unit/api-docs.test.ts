@@ -170,7 +170,7 @@ const NOT_REASONS = new Set([
 /** Literals of a file that are something else there: a pod's phase, a Job's condition type. */
 const ELSEWHERE: Record<string, string[]> = {
   'operator/src/controllers/analysisAgent/reconcile.ts': ['Running'], // a pod's phase
-  'operator/src/controllers/modelDeployment/reconcile.ts': ['Running'], // a pod's phase
+  'operator/src/controllers/modelDeployment/observe.ts': ['Running'], // a pod's phase
   'operator/src/domain/exportJob/status.ts': ['Complete'], // the Job's condition type
   'operator/src/controllers/exportJob/reconcile.ts': ['Complete'],
 };
@@ -206,7 +206,14 @@ test('every condition type and reason a ModelDeployment can show is explained', 
     'docs/resources/modeldeployment.md',
     [
       'operator/src/domain/modelDeployment/rollout.ts',
+      'operator/src/domain/modelDeployment/plan.ts',
+      'operator/src/domain/modelDeployment/progress.ts',
+      'operator/src/domain/modelDeployment/status.ts',
+      'operator/src/domain/modelDeployment/settings.ts',
       'operator/src/controllers/modelDeployment/reconcile.ts',
+      'operator/src/controllers/modelDeployment/observe.ts',
+      'operator/src/controllers/modelDeployment/ask.ts',
+      'operator/src/controllers/modelDeployment/modelSource.ts',
       'operator/src/controllers/modelDeployment/delivery.ts',
     ],
     await modelRefusals(),

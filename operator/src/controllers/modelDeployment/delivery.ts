@@ -16,7 +16,7 @@ import {
   type AgentRequest,
 } from '../agentRequest.js';
 import { agentRequest, type AgentPod } from '../analysisAgent/reconcile.js';
-import { OfferRefused } from './reconcile.js';
+import { OfferRefused } from './offerRefused.js';
 
 /** How long an offer may take: the agent downloads, checks, loads and trial-scores the model. */
 export const OFFER_TIMEOUT_MS = 120_000;

@@ -1,0 +1,92 @@
+// What a pass of the ModelDeployment controller sees: the agents it serves (by reference, kind
+// and selector), their pods in name order, what each running pod serves (its /status), and
+// what earlier passes kept in the status.
+import type { AgentReport } from '../../domain/analysisAgent/status.js';
+import type { ObservedRollout } from '../../domain/modelDeployment/pass.js';
+import {
+  controlToken,
+  selects,
+  type StoredModelDeployment,
+} from '../../domain/modelDeployment/rollout.js';
+import { failureAtAddress } from '../agentRequest.js';
+import type { AgentPod } from '../analysisAgent/reconcile.js';
+import type { ModelContext } from './context.js';
+import { logFailure, logRecovery } from './requestLog.js';
+
+/** A running pod, with the bearer token its agent's requests carry. */
+export interface PodHandle {
+  pod: AgentPod;
+  token: string;
+}
+
+/** The agents this deployment serves (by reference, kind and selector), and those of another kind. */
+function referencing(ctx: ModelContext, md: StoredModelDeployment) {
+  const all = ctx.agents
+    .list(md.metadata.namespace)
+    .filter((a) => a.spec.model?.name === md.metadata.name && !a.metadata.deletionTimestamp);
+  return {
+    selected: all.filter(
+      (a) => a.spec.agent === md.spec.agent && selects(md.spec.selector, a.metadata.labels),
+    ),
+    wrongKind: all.filter((a) => a.spec.agent !== md.spec.agent).map((a) => a.metadata.name),
+  };
+}
+
+const running = (p: AgentPod): boolean =>
+  p.status?.phase === 'Running' && !!p.status.podIP && !p.metadata.deletionTimestamp;
+
+/** A running pod's /status, or why it could not be read. */
+async function report(
+  ctx: ModelContext,
+  md: StoredModelDeployment,
+  pod: AgentPod,
+): Promise<{ report?: AgentReport; error?: string }> {
+  try {
+    const answer = await ctx.fetchStatus(pod);
+    logRecovery(ctx, md, pod.metadata.name, 'status');
+    return { report: answer };
+  } catch (error) {
+    const message = failureAtAddress(error);
+    const failure = { reason: 'AgentUnreachable', message };
+    logFailure(ctx, md, pod.metadata.name, 'status', failure, undefined);
+    return { error: message };
+  }
+}
+
+/** The world as this pass sees it, and the pods it may ask things of. */
+export async function observe(
+  ctx: ModelContext,
+  md: StoredModelDeployment,
+): Promise<{ observed: ObservedRollout; handles: Map<string, PodHandle> }> {
+  const { selected, wrongKind } = referencing(ctx, md);
+  const uidOf = new Map(selected.map((a) => [a.metadata.name, a.metadata.uid]));
+  const agentOf = (p: AgentPod): string => p.metadata.labels?.['app.kubernetes.io/instance'] ?? '';
+  const pods = ctx.pods
+    .list(md.metadata.namespace)
+    .filter((p) => uidOf.has(agentOf(p)))
+    .sort((a, b) => a.metadata.name.localeCompare(b.metadata.name));
+  const reports = await Promise.all(
+    pods.map((p) => (running(p) ? report(ctx, md, p) : Promise.resolve(undefined))),
+  );
+  const handles = new Map(
+    pods
+      .filter(running)
+      .map((pod) => [
+        pod.metadata.name,
+        { pod, token: controlToken(ctx.controlKey, uidOf.get(agentOf(pod))!) },
+      ]),
+  );
+  const observed: ObservedRollout = {
+    pods: pods.map((p, i) => ({
+      name: p.metadata.name,
+      answered: reports[i]?.report !== undefined,
+      ...(reports[i]?.report?.model ? { model: reports[i].report.model } : {}),
+      ...(reports[i]?.error !== undefined ? { statusError: reports[i].error } : {}),
+    })),
+    wrongKind,
+    kept: md.status ?? {},
+    answers: [],
+    asked: [],
+  };
+  return { observed, handles };
+}

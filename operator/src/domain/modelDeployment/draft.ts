@@ -1,0 +1,37 @@
+// What the stages of planRollout share: the inputs of a plan, which no stage changes, and the
+// draft each stage hands to the next (the rollout, the version serving, history, Events).
+import type { ModelDeploymentSpec } from '../../../../api/src/generated/types.js';
+import type { RolloutSettings } from './settings.js';
+import type { Failure, ObservedPod, ObservedRollout, RolloutEvent } from './pass.js';
+import type { HistoryItem, ModelIdentity, Rollout, Stable } from './rollout.js';
+
+/** What a plan reads and never changes. */
+export interface PassInputs {
+  spec: ModelDeploymentSpec;
+  settings: RolloutSettings;
+  /** The pass's time, RFC 3339. */
+  now: string;
+  observed: ObservedRollout;
+  /** The pods that run and answered their /status, in name order. */
+  reachable: ObservedPod[];
+}
+
+/** The rollout as the stages of a plan carry it along. */
+export interface Draft {
+  rollout: Rollout;
+  stable?: Stable;
+  history: HistoryItem[];
+  lastFailure?: Failure;
+  events: RolloutEvent[];
+}
+
+/** The target as a pod reports it, once validation gave its bytes' sha256. */
+export function targetOf(spec: ModelDeploymentSpec, rollout: Rollout): ModelIdentity | undefined {
+  if (rollout.sha256 === undefined) return undefined;
+  return {
+    version: spec.version,
+    sha256: rollout.sha256,
+    features: spec.features,
+    threshold: spec.threshold,
+  };
+}
