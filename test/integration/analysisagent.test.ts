@@ -6,7 +6,7 @@ import type { ChildProcess } from 'node:child_process';
 
 import { ApiError, KubeClient } from '../../operator/src/runtime/kubeClient.js';
 import { loadKubeConfigFile } from '../../operator/src/runtime/kubeConfig.js';
-import { RESOURCES } from '../../operator/src/controllers/analysisAgent/reconcile.js';
+import { RESOURCES } from '../../operator/src/domain/resources.js';
 
 import {
   createNamespace,

@@ -6,23 +6,18 @@ import { collectDefaultMetrics, Registry } from 'prom-client';
 
 import { agentDefaults } from '../../../agent-runtime/src/contract/index.js';
 import {
-  fetchAgentStatus,
   reconcileAnalysisAgent,
-  RESOURCES,
   type AgentContext,
 } from '../controllers/analysisAgent/reconcile.js';
+import { fetchAgentStatus, fetchExportProgress } from '../domain/agentPodClient.js';
+import { RESOURCES } from '../domain/resources.js';
 import {
   MODEL_DEPLOYMENT,
   reconcileModelDeployment,
   type ModelContext,
 } from '../controllers/modelDeployment/reconcile.js';
 import { offerModel, unloadModel } from '../controllers/modelDeployment/delivery.js';
-import {
-  EXPORT_RESOURCES,
-  fetchExportProgress,
-  reconcileExportJob,
-  type ExportContext,
-} from '../controllers/exportJob/reconcile.js';
+import { reconcileExportJob, type ExportContext } from '../controllers/exportJob/reconcile.js';
 import type { OperatorSettings } from '../domain/analysisAgent/desired.js';
 import type { StoredModelDeployment } from '../domain/modelDeployment/rollout.js';
 import { ensureControlKey } from './controlKey.js';
@@ -177,10 +172,10 @@ export async function runOperator(options: OperatorOptions): Promise<RunningOper
     settings: ctx.settings,
     log: log.with({ controller: 'exportjob' }),
     events,
-    exportJobs: informer(EXPORT_RESOURCES.exportJob),
+    exportJobs: informer(RESOURCES.exportJob),
     agents: ctx.agents,
     agentPods: ctx.pods,
-    jobs: informer(EXPORT_RESOURCES.job, childSelector),
+    jobs: informer(RESOURCES.job, childSelector),
     configMaps: ctx.configMaps,
     exportPods: informer(
       RESOURCES.pod,

@@ -50,7 +50,7 @@ function fakeCache(current: { object: KubeObject }): Cache<KubeObject> & { emit(
     waitForSync: () => Promise.resolve(),
     start: () => undefined,
     stop: () => undefined,
-    emit: () => listeners.forEach((l) => l('MODIFIED', current.object)),
+    emit: () => listeners.forEach((l) => l('update', current.object)),
   };
 }
 
