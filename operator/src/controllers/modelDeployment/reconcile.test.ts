@@ -3,7 +3,10 @@
 // the Events names the request, the pod and its address, and the operator logs it at the
 // default verbosity: the first failure, a change, one line per ten minutes while it repeats
 // (not one per poll), and the recovery.
-import type { ModelOfferRequest } from '../../../../agent-runtime/src/contract/index.js';
+import type {
+  ModelOfferRequest,
+  ServedModel,
+} from '../../../../agent-runtime/src/contract/index.js';
 import type { StoredAgent } from '../../domain/analysisAgent/desired.js';
 import type { AgentReport } from '../../domain/analysisAgent/status.js';
 import type { StoredModelDeployment } from '../../domain/modelDeployment/rollout.js';
@@ -268,4 +271,111 @@ test('a delivery that times out is named in status and an Event, and logged', as
   expect(w.events).toHaveLength(events);
   // The same failure keeps its first time: the status does not change every poll.
   expect(w.md.status?.lastFailure?.time).toBe(failedAt);
+});
+
+/**
+ * Four agent pods serving v1, each serving what it is offered from then on, as its /status
+ * then says; a canary of v2 moving one pod a step, judged after a one-minute window.
+ */
+function fleet() {
+  const sha = { v1: 'a'.repeat(64), v2: 'b'.repeat(64) };
+  const features = ['queries'];
+  const v1Source = { configMap: { name: 'dns-v1', key: 'model.onnx' } };
+  const serving = new Map<string, ServedModel | undefined>();
+  const names = [0, 1, 2, 3].map((i) => `dns-agent-${i}`);
+  for (const name of names)
+    serving.set(name, {
+      version: 'v1',
+      sha256: sha.v1,
+      features,
+      scored: { windows: 100, flagged: 4, inferenceErrors: 0 },
+    });
+  const w = world();
+  w.md.spec = {
+    ...w.md.spec,
+    version: 'v2',
+    rollout: { strategy: 'Canary', canary: { stepPercent: 25, analysisWindow: '1m' } },
+  } as typeof w.md.spec;
+  w.md.status = {
+    stable: { version: 'v1', sha256: sha.v1, features, source: v1Source },
+    rollout: { revision: 'v1-revision', phase: 'Complete', sha256: sha.v1 },
+  } as Status;
+  const pods: AgentPod[] = names.map((name, i) => ({
+    apiVersion: 'v1',
+    kind: 'Pod',
+    metadata: { name, namespace: 'home', labels: { 'app.kubernetes.io/instance': 'dns' } },
+    status: { phase: 'Running', podIP: `10.42.0.${i + 1}` },
+  }));
+  const offers: string[] = [];
+  const ctx: ModelContext = {
+    ...w.ctx,
+    pods: cache(() => pods),
+    fetchStatus: (pod) =>
+      Promise.resolve({
+        pod: pod.metadata.name,
+        ready: true,
+        sourceReachable: true,
+        linesAnalyzed: 0,
+        anomalies: { total: 0, last24h: 0 },
+        model: serving.get(pod.metadata.name),
+      }),
+    offer: (pod, _token, o) => {
+      offers.push(`${o.dryRun ? 'validate' : 'offer'} ${o.version} ${pod.metadata.name}`);
+      const sha256 = o.version === 'v2' ? sha.v2 : sha.v1;
+      // Once it serves v2, a pod scores windows with it: 2% flagged, under the old 4%.
+      if (!o.dryRun)
+        serving.set(pod.metadata.name, {
+          version: o.version,
+          sha256,
+          features,
+          scored: { windows: 50, flagged: 1, inferenceErrors: 0 },
+        });
+      return Promise.resolve({
+        version: o.version,
+        sha256,
+        dryRun: !!o.dryRun,
+        golden: { rows: 4, flagged: 0 },
+      });
+    },
+  };
+  return { ...w, ctx, offers, pass: () => reconcileModelDeployment(ctx, 'home', 'dns-model') };
+}
+
+test('a canary over four pods, pass after pass: each pod offered v2 once, one more per step', async () => {
+  const f = fleet();
+  const phases: string[] = [];
+  for (let i = 0; i < 12 && !phases.at(-1)?.startsWith('Complete'); i++) {
+    await f.pass();
+    const rollout = (f.md.status as { rollout: { phase: string; step?: number } }).rollout;
+    phases.push(`${rollout.phase} ${rollout.step ?? ''}`.trim());
+    f.wait(61_000);
+  }
+  expect(phases).toEqual([
+    'Progressing 1',
+    'Progressing 2',
+    'Progressing 3',
+    'Progressing 4',
+    'Complete 4',
+  ]);
+  expect(f.offers).toEqual([
+    'validate v2 dns-agent-0',
+    'offer v2 dns-agent-0',
+    'offer v2 dns-agent-1',
+    'offer v2 dns-agent-2',
+    'offer v2 dns-agent-3',
+  ]);
+  expect(f.events.map(([, reason]) => reason)).toEqual([
+    'RolloutStarted',
+    'Validated',
+    'CanaryStep',
+    'CanaryStep',
+    'CanaryStep',
+    'CanaryStep',
+    'CanaryPassed',
+    'RolledOut',
+  ]);
+  expect(f.md.status?.conditions?.find((c) => c.type === 'Ready')).toMatchObject({
+    status: 'True',
+    message: 'every agent pod serves v2',
+  });
 });
