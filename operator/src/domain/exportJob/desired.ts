@@ -86,6 +86,107 @@ export function exportPlan(
   };
 }
 
+type Volume = Record<string, unknown>;
+
+/**
+ * The pod's volumes and the container's mounts: the plan, the destination claim, /tmp, and
+ * (to export, not to clean) the CA of the logs' source.
+ */
+function exportVolumes(
+  spec: ExportJobSpec,
+  plan: ExportPlan,
+  planName: string,
+  clean: boolean,
+): { volumes: Volume[]; mounts: Volume[] } {
+  const volumes: Volume[] = [
+    { name: 'plan', configMap: { name: planName, items: [{ key: PLAN_FILE, path: PLAN_FILE }] } },
+    {
+      name: 'destination',
+      persistentVolumeClaim: { claimName: spec.destination.persistentVolumeClaim.claimName },
+    },
+    { name: 'tmp', emptyDir: { sizeLimit: '16Mi' } },
+  ];
+  const mounts: Volume[] = [
+    { name: 'plan', mountPath: dirOf(exportDefaults.plan), readOnly: true },
+    { name: 'destination', mountPath: exportDefaults.volume },
+    { name: 'tmp', mountPath: '/tmp' },
+  ];
+  if (!clean && plan.logs) {
+    const ca = sourceVolumes(plan.logs.source);
+    volumes.push(...ca.volumes);
+    mounts.push(...ca.mounts);
+  }
+  return { volumes, mounts };
+}
+
+/**
+ * The container's environment: the contract's variables; to export (not to clean), the source
+ * and the hashing key as Secret references, and V8's heap sized to the container.
+ */
+function exportEnvironment(spec: ExportJobSpec, plan: ExportPlan, clean: boolean): EnvVar[] {
+  const env: EnvVar[] = [
+    { name: exportEnv.plan, value: `${dirOf(exportDefaults.plan)}/${PLAN_FILE}` },
+    { name: exportEnv.dir, value: `${exportDefaults.volume}/${spec.destination.path}` },
+    { name: exportEnv.port, value: String(exportDefaults.port) },
+    { name: 'POD_NAME', valueFrom: { fieldRef: { fieldPath: 'metadata.name' } } },
+  ];
+  if (clean) return env;
+  if (plan.logs) env.push(...sourceEnvironment(plan.logs.source));
+  const hashKey = spec.transform?.hashKeySecretRef;
+  if (spec.transform?.hashAddresses && hashKey)
+    env.push(fromSecret(exportEnv.hashKey, hashKey.name, hashKey.key ?? 'key'));
+  env.push(...heapEnvironment(EXPORT_CONTAINER_RESOURCES.limits.memory));
+  return env;
+}
+
+/** The pod template: restricted, never restarted in place (the Job makes a new pod). */
+function exportPodTemplate(
+  spec: ExportJobSpec,
+  plan: ExportPlan,
+  settings: OperatorSettings,
+  names: { plan: string; labels: Record<string, string> },
+  clean: boolean,
+): Record<string, unknown> {
+  const { volumes, mounts } = exportVolumes(spec, plan, names.plan, clean);
+  const container = {
+    name: 'export',
+    image: settings.agentImage,
+    imagePullPolicy: settings.imagePullPolicy,
+    args: clean ? ['export', '--clean'] : ['export'],
+    env: exportEnvironment(spec, plan, clean),
+    ports: clean ? [] : [{ name: 'http', containerPort: exportDefaults.port, protocol: 'TCP' }],
+    resources: EXPORT_CONTAINER_RESOURCES,
+    volumeMounts: mounts,
+    securityContext: containerSecurityContext,
+    // The exporter writes its final progress here: the operator reads it from the pod status.
+    terminationMessagePath: exportDefaults.terminationMessage,
+    terminationMessagePolicy: 'FallbackToLogsOnError',
+  };
+  return {
+    metadata: { labels: names.labels },
+    spec: {
+      restartPolicy: 'Never',
+      automountServiceAccountToken: false, // the exporter never talks to the API server
+      enableServiceLinks: false,
+      securityContext: podSecurityContext,
+      terminationGracePeriodSeconds: 30,
+      containers: [container],
+      volumes,
+    },
+  };
+}
+
+/** A bad spec fails the Job at once; an evicted or preempted pod does not count as a failure. */
+const podFailurePolicy = () => ({
+  rules: [
+    {
+      action: 'FailJob',
+      onExitCodes: { containerName: 'export', operator: 'In', values: [exportExit.badSpec] },
+    },
+    { action: 'Ignore', onPodConditions: [{ type: 'DisruptionTarget' }] },
+  ],
+});
+
 export interface ExportChildren {
   configMap: Child;
   job: Child;
@@ -100,55 +201,9 @@ export function exportChildren(
 ): ExportChildren {
   const spec = job.spec;
   const namespace = job.metadata.namespace;
-  const component = clean ? CLEANUP_COMPONENT : EXPORT_COMPONENT;
   const planName = childName(job.metadata.name, 'export-plan');
-  const labels = labelsFor(job.metadata.name, component);
+  const labels = labelsFor(job.metadata.name, clean ? CLEANUP_COMPONENT : EXPORT_COMPONENT);
   const owner = [ownerReference(job)];
-  const env: EnvVar[] = [
-    { name: exportEnv.plan, value: `${dirOf(exportDefaults.plan)}/${PLAN_FILE}` },
-    { name: exportEnv.dir, value: `${exportDefaults.volume}/${spec.destination.path}` },
-    { name: exportEnv.port, value: String(exportDefaults.port) },
-    { name: 'POD_NAME', valueFrom: { fieldRef: { fieldPath: 'metadata.name' } } },
-  ];
-  const volumes: Record<string, unknown>[] = [
-    { name: 'plan', configMap: { name: planName, items: [{ key: PLAN_FILE, path: PLAN_FILE }] } },
-    {
-      name: 'destination',
-      persistentVolumeClaim: { claimName: spec.destination.persistentVolumeClaim.claimName },
-    },
-    { name: 'tmp', emptyDir: { sizeLimit: '16Mi' } },
-  ];
-  const mounts: Record<string, unknown>[] = [
-    { name: 'plan', mountPath: dirOf(exportDefaults.plan), readOnly: true },
-    { name: 'destination', mountPath: exportDefaults.volume },
-    { name: 'tmp', mountPath: '/tmp' },
-  ];
-  if (!clean) {
-    if (plan.logs) {
-      env.push(...sourceEnvironment(plan.logs.source));
-      const ca = sourceVolumes(plan.logs.source);
-      volumes.push(...ca.volumes);
-      mounts.push(...ca.mounts);
-    }
-    const hashKey = spec.transform?.hashKeySecretRef;
-    if (spec.transform?.hashAddresses && hashKey)
-      env.push(fromSecret(exportEnv.hashKey, hashKey.name, hashKey.key ?? 'key'));
-    env.push(...heapEnvironment(EXPORT_CONTAINER_RESOURCES.limits.memory));
-  }
-  const container = {
-    name: 'export',
-    image: settings.agentImage,
-    imagePullPolicy: settings.imagePullPolicy,
-    args: clean ? ['export', '--clean'] : ['export'],
-    env,
-    ports: clean ? [] : [{ name: 'http', containerPort: exportDefaults.port, protocol: 'TCP' }],
-    resources: EXPORT_CONTAINER_RESOURCES,
-    volumeMounts: mounts,
-    securityContext: containerSecurityContext,
-    // The exporter writes its final progress here: the operator reads it from the pod status.
-    terminationMessagePath: exportDefaults.terminationMessage,
-    terminationMessagePolicy: 'FallbackToLogsOnError',
-  };
   return {
     configMap: {
       apiVersion: 'v1',
@@ -173,32 +228,8 @@ export function exportChildren(
       spec: {
         backoffLimit: clean ? 2 : (spec.backoffLimit ?? 2),
         activeDeadlineSeconds: clean ? 600 : (spec.activeDeadlineSeconds ?? 3600),
-        // A bad spec fails at once; an evicted or preempted pod does not count as a failure.
-        podFailurePolicy: {
-          rules: [
-            {
-              action: 'FailJob',
-              onExitCodes: {
-                containerName: 'export',
-                operator: 'In',
-                values: [exportExit.badSpec],
-              },
-            },
-            { action: 'Ignore', onPodConditions: [{ type: 'DisruptionTarget' }] },
-          ],
-        },
-        template: {
-          metadata: { labels },
-          spec: {
-            restartPolicy: 'Never',
-            automountServiceAccountToken: false, // the exporter never talks to the API server
-            enableServiceLinks: false,
-            securityContext: podSecurityContext,
-            terminationGracePeriodSeconds: 30,
-            containers: [container],
-            volumes,
-          },
-        },
+        podFailurePolicy: podFailurePolicy(),
+        template: exportPodTemplate(spec, plan, settings, { plan: planName, labels }, clean),
       },
     },
   };
