@@ -295,7 +295,7 @@ function fleet() {
     ...w.md.spec,
     version: 'v2',
     rollout: { strategy: 'Canary', canary: { stepPercent: 25, analysisWindow: '1m' } },
-  } as typeof w.md.spec;
+  };
   w.md.status = {
     stable: { version: 'v1', sha256: sha.v1, features, source: v1Source },
     rollout: { revision: 'v1-revision', phase: 'Complete', sha256: sha.v1 },
