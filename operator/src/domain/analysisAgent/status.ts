@@ -3,31 +3,26 @@
 // the same observations give the same status; conditions keep their transition times only
 // while their status holds (runtime/conditions.ts does that part).
 import type { AnalysisAgentStatus } from '../../../../api/src/generated/types.js';
-import type { ServedModel, SourceStart } from '../../../../agent-runtime/src/contract/index.js';
+import type { AgentStatus } from '../../../../agent-runtime/src/contract/index.js';
 import type { StoredAgent } from './desired.js';
 import { agentConditions, servedVersions } from './conditions.js';
 
-/** What an agent pod reports at /status (the fields the operator uses). */
-export interface AgentReport {
-  pod: string;
-  ready: boolean;
-  sourceReachable: boolean;
-  sourceError?: string;
-  model?: ServedModel;
-  lastCycleTime?: string;
-  linesAnalyzed: number;
-  /** Where it began reading on its first start, and the older rows it left (newer agents). */
-  start?: SourceStart;
-  anomalies: { total: number; last24h: number };
-  drift?: { judged: boolean; detected: boolean; drifted: string[]; modelVersion: string };
-  /** The rules in force (agents since rule packs). */
-  rules?: {
-    rules: number;
-    packs: string[];
-    error?: string;
-    top?: { rule: string; anomalies: number }[];
+/**
+ * What an agent pod reports at /status, as the contract's AgentStatus has it: the fields the
+ * operator uses, those an older agent may lack (start, rules and their top) optional.
+ */
+export type AgentReport = Pick<
+  AgentStatus,
+  'pod' | 'ready' | 'sourceReachable' | 'sourceError' | 'model' | 'lastCycleTime'
+> &
+  Pick<AgentStatus, 'linesAnalyzed' | 'start' | 'anomalies'> & {
+    drift?: Pick<
+      NonNullable<AgentStatus['drift']>,
+      'judged' | 'detected' | 'drifted' | 'modelVersion'
+    >;
+    rules?: Pick<AgentStatus['rules'], 'rules' | 'packs' | 'error'> &
+      Partial<Pick<AgentStatus['rules'], 'top'>>;
   };
-}
 
 export interface PodObservation {
   name: string;
