@@ -1,5 +1,4 @@
 // A relay's line for a run of identical lines, read as the line it stands for.
-import type { LogRecord } from './record.js';
 
 // rsyslog's " message repeated %d times: [%.800s]", after the tag's ": " took the first space
 const REPEATED = /^message repeated ([1-9]\d{0,8}) times: \[ ?(.*)\]$/s;
@@ -14,7 +13,7 @@ const REPEATED = /^message repeated ([1-9]\d{0,8}) times: \[ ?(.*)\]$/s;
  * own, with only 20 characters of the message: it is left as it is (a line of its own, with
  * no repeats), as is the older "last message repeated %d times" of sysklogd.
  */
-export function unwrapRepeated(record: LogRecord): void {
+export function unwrapRepeated(record: { message: string; repeats?: number }): void {
   if (!record.message.startsWith('message repeated ')) return;
   const r = REPEATED.exec(record.message);
   if (r) {
