@@ -2,7 +2,14 @@
 // draft each stage hands to the next (the rollout, the version serving, history, Events).
 import type { ModelDeploymentSpec } from '../../../../api/src/generated/types.js';
 import type { RolloutSettings } from './settings.js';
-import type { Failure, ObservedPod, ObservedRollout, RolloutEvent } from './pass.js';
+import type {
+  Failure,
+  ObservedPod,
+  ObservedRollout,
+  RequestFailure,
+  RolloutEvent,
+} from './pass.js';
+import { recordHistory } from './rollout.js';
 import type { HistoryItem, ModelIdentity, Rollout, Stable } from './rollout.js';
 
 /** What a plan reads and never changes. */
@@ -34,4 +41,30 @@ export function targetOf(spec: ModelDeploymentSpec, rollout: Rollout): ModelIden
     features: spec.features,
     threshold: spec.threshold,
   };
+}
+
+/**
+ * The history with the target's entry in front: its outcome, and for a failure its reason
+ * (cut to the 1024 characters the CRD allows), trimmed to the spec's limit.
+ */
+export function historyWith(
+  inputs: PassInputs,
+  draft: Draft,
+  outcome: 'Serving' | 'Refused' | 'RolledBack',
+  failure?: RequestFailure,
+): HistoryItem[] {
+  const { spec, settings, now } = inputs;
+  const { sha256 } = draft.rollout;
+  return recordHistory(
+    draft.history,
+    {
+      version: spec.version,
+      ...(outcome !== 'Refused' && sha256 !== undefined ? { sha256 } : {}),
+      ...(outcome === 'Serving' ? { servedFrom: now } : {}),
+      outcome,
+      ...(failure ? { reason: `${failure.reason}: ${failure.message}`.slice(0, 1024) } : {}),
+    },
+    settings.historyLimit,
+    now,
+  );
 }

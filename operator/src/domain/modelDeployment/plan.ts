@@ -11,7 +11,6 @@ import { rolloutSettings, type RolloutSettings } from './settings.js';
 import {
   canaryCount,
   flaggedRate,
-  recordHistory,
   revisionOf,
   TRANSIENT_REASONS,
   type StoredModelDeployment,
@@ -26,7 +25,7 @@ import {
   type RequestFailure,
   type RolloutPlan,
 } from './pass.js';
-import type { Draft, PassInputs } from './draft.js';
+import { historyWith, type Draft, type PassInputs } from './draft.js';
 import { deliveriesOwed } from './owed.js';
 import { progressOfStep, rolledBack } from './progress.js';
 
@@ -104,7 +103,7 @@ function validated(
  * is retried every poll. The same failure again keeps its first time and is no new Event.
  */
 function notValidated(inputs: PassInputs, draft: Draft, failure: RequestFailure): Draft {
-  const { spec, settings, now } = inputs;
+  const { spec, now } = inputs;
   const wasSame = sameFailure(draft.lastFailure, failure);
   const kept = wasSame ? draft.lastFailure! : { ...failure, time: now };
   const retried = TRANSIENT_REASONS.has(kept.reason);
@@ -115,18 +114,7 @@ function notValidated(inputs: PassInputs, draft: Draft, failure: RequestFailure)
     ...draft,
     lastFailure: kept,
     rollout: retried ? draft.rollout : { ...draft.rollout, phase: 'Failed' },
-    history: retried
-      ? draft.history
-      : recordHistory(
-          draft.history,
-          {
-            version: spec.version,
-            outcome: 'Refused',
-            reason: `${kept.reason}: ${kept.message}`.slice(0, 1024),
-          },
-          settings.historyLimit,
-          now,
-        ),
+    history: retried ? draft.history : historyWith(inputs, draft, 'Refused', kept),
     events: wasSame
       ? draft.events
       : [

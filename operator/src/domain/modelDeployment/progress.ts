@@ -3,22 +3,17 @@
 // is judged, and then completes the rollout, moves more pods, or rolls back (or halts, with
 // autoRollback off).
 import type { Failure } from './pass.js';
-import { targetOf, type Draft, type PassInputs } from './draft.js';
-import { canaryCount, judgeCanary, recordHistory, serves, stableOf } from './rollout.js';
+import { historyWith, targetOf, type Draft, type PassInputs } from './draft.js';
+import { canaryCount, judgeCanary, serves, stableOf } from './rollout.js';
 
 /** The rollout completed: the target becomes the stable version, and history says since when. */
 export function completed(inputs: PassInputs, draft: Draft): Draft {
-  const { spec, settings, now } = inputs;
+  const { spec } = inputs;
   const sha256 = draft.rollout.sha256!;
   return {
     ...draft,
     rollout: { ...draft.rollout, phase: 'Complete' },
-    history: recordHistory(
-      draft.history,
-      { version: spec.version, sha256, servedFrom: now, outcome: 'Serving' },
-      settings.historyLimit,
-      now,
-    ),
+    history: historyWith(inputs, draft, 'Serving'),
     stable: stableOf(spec, sha256),
     lastFailure: undefined,
     events: [
@@ -30,7 +25,7 @@ export function completed(inputs: PassInputs, draft: Draft): Draft {
 
 /** The target failed: back to the stable version, or, for a canary without autoRollback, halted. */
 export function rolledBack(inputs: PassInputs, draft: Draft, failure: Failure): Draft {
-  const { spec, settings, now } = inputs;
+  const { spec, settings } = inputs;
   const halted = !settings.autoRollback && settings.strategy === 'Canary';
   const back = draft.stable
     ? `${draft.stable.version} serves again`
@@ -39,17 +34,7 @@ export function rolledBack(inputs: PassInputs, draft: Draft, failure: Failure): 
     ...draft,
     lastFailure: failure,
     rollout: { ...draft.rollout, phase: halted ? 'Halted' : 'RolledBack' },
-    history: recordHistory(
-      draft.history,
-      {
-        version: spec.version,
-        sha256: draft.rollout.sha256,
-        outcome: 'RolledBack',
-        reason: `${failure.reason}: ${failure.message}`.slice(0, 1024),
-      },
-      settings.historyLimit,
-      now,
-    ),
+    history: historyWith(inputs, draft, 'RolledBack', failure),
     events: [
       ...draft.events,
       {
