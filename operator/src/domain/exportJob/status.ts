@@ -91,12 +91,35 @@ export function parseReport(text: string | undefined): ExportProgress | undefine
   }
 }
 
-export function exportStatus(o: ExportObservation): ComputedStatus {
-  const p = o.progress;
-  const complete = jobCondition(o.job, 'Complete');
-  const failed = jobCondition(o.job, 'Failed');
-  const done = p?.recordsDone ?? 0;
-  const total = p?.recordsTotal;
+type Phase = NonNullable<ExportJobStatus['phase']>;
+type JobCondition = NonNullable<JobObservation['conditions']>[number];
+
+/** The phase and its three conditions, which always say the same thing three ways. */
+interface Verdict {
+  phase: Phase;
+  running: DesiredCondition;
+  succeeded: DesiredCondition;
+  failed: DesiredCondition;
+}
+
+/** Pending: nothing runs yet, for `reason` (the Running condition's); nothing has failed. */
+function pendingVerdict(reason: string, message: string): Verdict {
+  return {
+    phase: 'Pending',
+    running: { type: 'Running', status: 'False', reason, message },
+    succeeded: { type: 'Succeeded', status: 'False', reason: 'Pending', message },
+    failed: { type: 'Failed', status: 'False', reason: 'Pending', message },
+  };
+}
+
+/** The figures for the printer column: percent and records, from the freshest report. */
+function exportProgress(
+  p: ExportProgress | undefined,
+  complete: boolean,
+): ComputedStatus['progress'] {
+  if (!p) return undefined;
+  const done = p.recordsDone ?? 0; // a termination message may lack it
+  const total = p.recordsTotal;
   const percent = complete
     ? 100
     : total
@@ -104,15 +127,100 @@ export function exportStatus(o: ExportObservation): ComputedStatus {
       : total === 0
         ? 100
         : 0;
-  const progress = p
-    ? {
-        recordsDone: done,
-        ...(total !== undefined ? { recordsTotal: total } : {}),
-        percent,
-        bytes: p.bytes,
-        summary: `${percent}% (${done}/${total ?? '?'})`,
-      }
-    : undefined;
+  return {
+    recordsDone: done,
+    ...(total !== undefined ? { recordsTotal: total } : {}),
+    percent,
+    bytes: p.bytes,
+    summary: `${percent}% (${done}/${total ?? '?'})`,
+  };
+}
+
+/** Blocked before a Job exists: Pending while it may clear, Failed when it cannot. */
+function blockedVerdict(blocked: NonNullable<ExportObservation['blocked']>): Verdict {
+  const { reason, message, permanent } = blocked;
+  return {
+    phase: permanent ? 'Failed' : 'Pending',
+    running: { type: 'Running', status: 'False', reason, message },
+    succeeded: { type: 'Succeeded', status: 'False', reason, message },
+    failed: permanent
+      ? { type: 'Failed', status: 'True', reason, message }
+      : { type: 'Failed', status: 'False', reason: 'Waiting', message },
+  };
+}
+
+function completedVerdict(p: ExportProgress | undefined): Verdict {
+  const message = `${p?.recordsDone ?? 0} records in ${p?.files.length ?? 0} files${p?.filesOmitted ? ` (+${p.filesOmitted} more in the manifest)` : ''}${p?.manifest ? `; manifest ${p.manifest}` : ''}`;
+  return {
+    phase: 'Succeeded',
+    running: { type: 'Running', status: 'False', reason: 'Completed', message },
+    succeeded: { type: 'Succeeded', status: 'True', reason: 'Completed', message },
+    failed: { type: 'Failed', status: 'False', reason: 'Completed', message },
+  };
+}
+
+function failedVerdict(p: ExportProgress | undefined, failed: JobCondition): Verdict {
+  // The exporter's own reason (UnknownColumn, ...) says more than the Job's (PodFailurePolicy).
+  const reason = p?.error?.reason ?? failed.reason ?? 'Failed';
+  const message = p?.error?.message ?? failed.message ?? 'the export Job failed';
+  return {
+    phase: 'Failed',
+    running: { type: 'Running', status: 'False', reason, message },
+    succeeded: { type: 'Succeeded', status: 'False', reason, message },
+    failed: {
+      type: 'Failed',
+      status: 'True',
+      reason,
+      message:
+        failed.reason && failed.reason !== reason ? `${message} (Job: ${failed.reason})` : message,
+    },
+  };
+}
+
+function runningVerdict(o: ExportObservation, progress: ComputedStatus['progress']): Verdict {
+  const p = o.progress;
+  const message = progress
+    ? `${progress.summary}${p?.resumedAt !== undefined ? `, resumed after ${p.resumedAt} records` : ''}${(o.job?.failed ?? 0) > 0 ? `; retry ${o.job!.failed}` : ''}`
+    : 'the export pod is starting';
+  return {
+    phase: 'Running',
+    running: {
+      type: 'Running',
+      status: 'True',
+      reason: p?.state === 'counting' ? 'Counting' : 'Exporting',
+      message,
+    },
+    succeeded: { type: 'Succeeded', status: 'False', reason: 'Running', message },
+    failed: { type: 'Failed', status: 'False', reason: 'Running', message },
+  };
+}
+
+/** Where the export stands: blocked, finished either way, running, or pending, and why. */
+function exportVerdict(o: ExportObservation, progress: ComputedStatus['progress']): Verdict {
+  const complete = jobCondition(o.job, 'Complete');
+  const failed = jobCondition(o.job, 'Failed');
+  if (o.blocked) return blockedVerdict(o.blocked);
+  if (complete) return completedVerdict(o.progress);
+  if (failed) return failedVerdict(o.progress, failed);
+  if ((o.job?.active ?? 0) > 0 && !o.waiting && !o.unscheduled) return runningVerdict(o, progress);
+  if (o.unscheduled)
+    // The Job counts its pending pod as active, but nothing runs: say why, and keep it
+    // Pending, not Failed. A claim or a node may still appear (the scheduler retries by
+    // itself); activeDeadlineSeconds bounds the wait.
+    return pendingVerdict(
+      o.unscheduled.reason,
+      `the export pod cannot be scheduled: ${o.unscheduled.message ?? o.unscheduled.reason}`,
+    );
+  return pendingVerdict(
+    o.waiting?.reason ?? 'Pending',
+    o.waiting?.message ?? o.waiting?.reason ?? 'waiting for the export pod',
+  );
+}
+
+export function exportStatus(o: ExportObservation): ComputedStatus {
+  const p = o.progress;
+  const failed = jobCondition(o.job, 'Failed');
+  const progress = exportProgress(p, !!jobCondition(o.job, 'Complete'));
   const validation = p?.validation
     ? {
         rows: p.validation.rows,
@@ -124,78 +232,7 @@ export function exportStatus(o: ExportObservation): ComputedStatus {
       }
     : undefined;
   const files = p?.files.map((f) => ({ ...f }));
-
-  let phase: NonNullable<ExportJobStatus['phase']>;
-  let running: DesiredCondition;
-  let succeeded: DesiredCondition;
-  let failedCondition: DesiredCondition;
-  if (o.blocked) {
-    phase = o.blocked.permanent ? 'Failed' : 'Pending';
-    running = {
-      type: 'Running',
-      status: 'False',
-      reason: o.blocked.reason,
-      message: o.blocked.message,
-    };
-    succeeded = {
-      type: 'Succeeded',
-      status: 'False',
-      reason: o.blocked.reason,
-      message: o.blocked.message,
-    };
-    failedCondition = o.blocked.permanent
-      ? { type: 'Failed', status: 'True', reason: o.blocked.reason, message: o.blocked.message }
-      : { type: 'Failed', status: 'False', reason: 'Waiting', message: o.blocked.message };
-  } else if (complete) {
-    phase = 'Succeeded';
-    const message = `${done} records in ${files?.length ?? 0} files${p?.filesOmitted ? ` (+${p.filesOmitted} more in the manifest)` : ''}${p?.manifest ? `; manifest ${p.manifest}` : ''}`;
-    running = { type: 'Running', status: 'False', reason: 'Completed', message };
-    succeeded = { type: 'Succeeded', status: 'True', reason: 'Completed', message };
-    failedCondition = { type: 'Failed', status: 'False', reason: 'Completed', message };
-  } else if (failed) {
-    phase = 'Failed';
-    // The exporter's own reason (UnknownColumn, ...) says more than the Job's (PodFailurePolicy).
-    const reason = p?.error?.reason ?? failed.reason ?? 'Failed';
-    const message = p?.error?.message ?? failed.message ?? 'the export Job failed';
-    running = { type: 'Running', status: 'False', reason, message };
-    succeeded = { type: 'Succeeded', status: 'False', reason, message };
-    failedCondition = {
-      type: 'Failed',
-      status: 'True',
-      reason,
-      message:
-        failed.reason && failed.reason !== reason ? `${message} (Job: ${failed.reason})` : message,
-    };
-  } else if ((o.job?.active ?? 0) > 0 && !o.waiting && !o.unscheduled) {
-    phase = 'Running';
-    const message = progress
-      ? `${progress.summary}${p?.resumedAt !== undefined ? `, resumed after ${p.resumedAt} records` : ''}${(o.job?.failed ?? 0) > 0 ? `; retry ${o.job!.failed}` : ''}`
-      : 'the export pod is starting';
-    running = {
-      type: 'Running',
-      status: 'True',
-      reason: p?.state === 'counting' ? 'Counting' : 'Exporting',
-      message,
-    };
-    succeeded = { type: 'Succeeded', status: 'False', reason: 'Running', message };
-    failedCondition = { type: 'Failed', status: 'False', reason: 'Running', message };
-  } else if (o.unscheduled) {
-    // The Job counts its pending pod as active, but nothing runs: say why, and keep it
-    // Pending, not Failed. A claim or a node may still appear (the scheduler retries by
-    // itself); activeDeadlineSeconds bounds the wait.
-    phase = 'Pending';
-    const message = `the export pod cannot be scheduled: ${o.unscheduled.message ?? o.unscheduled.reason}`;
-    running = { type: 'Running', status: 'False', reason: o.unscheduled.reason, message };
-    succeeded = { type: 'Succeeded', status: 'False', reason: 'Pending', message };
-    failedCondition = { type: 'Failed', status: 'False', reason: 'Pending', message };
-  } else {
-    phase = 'Pending';
-    const reason = o.waiting?.reason ?? 'Pending';
-    const message = o.waiting?.message ?? o.waiting?.reason ?? 'waiting for the export pod';
-    running = { type: 'Running', status: 'False', reason, message };
-    succeeded = { type: 'Succeeded', status: 'False', reason: 'Pending', message };
-    failedCondition = { type: 'Failed', status: 'False', reason: 'Pending', message };
-  }
+  const { phase, running, succeeded, failed: failedCondition } = exportVerdict(o, progress);
   const completionTime = o.job?.completionTime ?? (failed ? failed.lastTransitionTime : undefined);
   const finished = phase === 'Succeeded' || phase === 'Failed';
   const expiresAt =
