@@ -3,15 +3,9 @@
 import { AgentRunner } from '../../agent-runtime/src/pod/agentRunner.js';
 import { ConfigError, loadConfig } from '../../agent-runtime/src/pod/config.js';
 import { agentDefaults, agentEnv } from '../../agent-runtime/src/contract/index.js';
-import type { Command } from './command.js';
+import { defineCommand } from './options.js';
 
-const usage = `Usage: edgewarden agent
-
-Runs one analysis agent: every interval it reads new log lines from PostgreSQL, analyses
-them, and stores anomalies in its SQLite store; it serves /healthz, /readyz, /metrics,
-/status and /anomalies over HTTP. SIGTERM lets a running cycle finish, then exits.
-
-Configuration (checked at start; a bad value stops it with a message naming the key):
+const configuration = `Configuration (checked at start; a bad value stops it with a message naming the key):
   ${agentEnv.config.padEnd(22)} an AnalysisAgent manifest (default ${agentDefaults.config})
   ${agentEnv.pgUrl.padEnd(22)} postgresql://user:password@host:5432/database
                          (or PGHOST, PGPORT, PGDATABASE, PGUSER, PGPASSWORD)
@@ -22,13 +16,7 @@ Configuration (checked at start; a bad value stops it with a message naming the 
   ${agentEnv.port.padEnd(22)} HTTP port (default ${agentDefaults.port})
   ${agentEnv.pod.padEnd(22)} the pod's name, for status keys`;
 
-async function run(args: string[]): Promise<number> {
-  if (args.length > 0) {
-    console.error(
-      `edgewarden agent: takes no arguments (configuration is by environment)\n\n${usage}`,
-    );
-    return 2;
-  }
+async function run(): Promise<number> {
   let runner: AgentRunner;
   try {
     const config = await loadConfig();
@@ -50,7 +38,14 @@ async function run(args: string[]): Promise<number> {
   return 0;
 }
 
-export const agentCommand: Command = {
-  usage,
+export const agentCommand = defineCommand({
+  name: 'agent',
+  synopsis: ['edgewarden agent'],
+  about: `Runs one analysis agent: every interval it reads new log lines from PostgreSQL, analyses
+them, and stores anomalies in its SQLite store; it serves /healthz, /readyz, /metrics,
+/status and /anomalies over HTTP. SIGTERM lets a running cycle finish, then exits.
+It takes no arguments: its configuration is by environment.`,
+  options: {},
+  more: configuration,
   run,
-};
+});

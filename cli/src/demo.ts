@@ -1,6 +1,5 @@
 // `edgewarden demo`: the main job on a laptop, on embedded defaults and real router logs.
 import { homedir } from 'node:os';
-import { parseArgs } from 'node:util';
 
 import {
   chooseDemoStorage,
@@ -10,53 +9,42 @@ import {
 import { runDemo, type DemoResult } from '../../agent-runtime/src/demo/runDemo.js';
 import { UnwritableFolderError } from '../../agent-runtime/src/files/writableFolder.js';
 import { serveDemo } from '../../agent-runtime/src/demo/serveDemo.js';
-import type { Command } from './command.js';
+import { parsePort, PortError } from '../../api/src/port.js';
+import { defineCommand, type Values } from './options.js';
 import { anomalyTable } from './table.js';
 
-const usage = `Usage: edgewarden demo [--data-dir DIR] [--seed N] [--serve [--port N]]
+const options = {
+  'data-dir': {
+    type: 'string',
+    value: 'DIR',
+    help:
+      'where the log (routers.log) and the SQLite store (anomalies.db) are written, replaced each ' +
+      'run; it must be writable. Default $XDG_DATA_HOME/edgewarden/demo or ' +
+      '~/.local/share/edgewarden/demo; when that cannot be written (a read-only file system, as ' +
+      'in the image), the demo writes nothing and keeps its store in memory, and says so',
+  },
+  seed: { type: 'string', value: 'N', default: '1', help: 'seed of the attack generator' },
+  serve: {
+    type: 'boolean',
+    help: 'then keep serving the results on 127.0.0.1 (/anomalies, /status, /metrics, /healthz, /readyz) until Ctrl-C',
+  },
+  port: {
+    type: 'string',
+    value: 'N',
+    default: '8080',
+    help: 'port for --serve; 0 picks a free one',
+  },
+} as const;
 
-Takes 707 lines of real OpenWrt router logs, injects seven realistic attacks (SSH brute force,
-Wi-Fi wrong-password burst, deauthentication flood, DHCP starvation, port scan, WAN flapping,
-DNS tunnelling), analyses everything with every built-in agent into an embedded SQLite store,
-and prints what was found. No database server, cluster or network needed.
-
-Options:
-  --data-dir DIR   where the log (routers.log) and the SQLite store (anomalies.db) are
-                   written, replaced each run; it must be writable. Default
-                   $XDG_DATA_HOME/edgewarden/demo or ~/.local/share/edgewarden/demo; when
-                   that cannot be written (a read-only file system, as in the image), the
-                   demo writes nothing and keeps its store in memory, and says so
-  --seed N         seed of the attack generator (default 1)
-  --serve          then keep serving the results on 127.0.0.1 (/anomalies, /status,
-                   /metrics, /healthz, /readyz) until Ctrl-C
-  --port N         port for --serve (default 8080; 0 picks a free one)`;
-
-async function run(args: string[]): Promise<number> {
-  let values;
-  try {
-    ({ values } = parseArgs({
-      args,
-      options: {
-        'data-dir': { type: 'string' },
-        seed: { type: 'string', default: '1' },
-        serve: { type: 'boolean', default: false },
-        port: { type: 'string', default: '8080' },
-      },
-    }));
-  } catch (error) {
-    console.error(`edgewarden demo: ${(error as Error).message}\n\n${usage}`);
-    return 2;
-  }
-  const port = Number(values.port);
-  if (!Number.isInteger(port) || port < 0 || port > 65535) {
-    console.error('edgewarden demo: --port: not a port');
-    return 2;
-  }
+async function run(
+  values: Values<typeof options>,
+  _positionals: string[],
+  fail: (message: string) => number,
+): Promise<number> {
+  const port = parsePort(values.port, { option: '--port', allowZero: true });
+  if (port instanceof PortError) return fail(port.message);
   const seed = Number(values.seed);
-  if (!Number.isInteger(seed)) {
-    console.error('edgewarden demo: --seed: must be a whole number');
-    return 2;
-  }
+  if (!Number.isInteger(seed)) return fail('--seed: must be a whole number');
   let storage: DemoStorage;
   try {
     storage = await chooseDemoStorage(
@@ -150,7 +138,13 @@ Next: ${next}`);
   return status;
 }
 
-export const demoCommand: Command = {
-  usage,
+export const demoCommand = defineCommand({
+  name: 'demo',
+  synopsis: ['edgewarden demo [--data-dir DIR] [--seed N] [--serve [--port N]]'],
+  about: `Takes 707 lines of real OpenWrt router logs, injects seven realistic attacks (SSH brute force,
+Wi-Fi wrong-password burst, deauthentication flood, DHCP starvation, port scan, WAN flapping,
+DNS tunnelling), analyses everything with every built-in agent into an embedded SQLite store,
+and prints what was found. No database server, cluster or network needed.`,
+  options,
   run,
-};
+});

@@ -7,20 +7,9 @@ import {
   Exporter,
   TERMINATION_MESSAGE_ENV,
 } from '../../agent-runtime/src/exporter/runExport.js';
-import type { Command } from './command.js';
+import { defineCommand, type Values } from './options.js';
 
-const usage = `Usage: edgewarden export [--clean]
-
-Runs one export (an ExportJob's Job): the logs of the plan's window from PostgreSQL, read as
-the referenced AnalysisAgent reads them, and the anomalies of its agent pods (GET /anomalies),
-written as JSON, JSON lines or CSV (gzip optional) into files of at most maxFileSize, then a
-manifest (<name>.manifest.json) with each file's records, bytes and SHA-256. It checkpoints
-after every batch: run again after a crash or SIGTERM, it resumes after the last complete
-batch, and every row ends up in the files exactly once. It serves GET /progress and /healthz.
-
-  --clean    remove the export's files, manifest and checkpoint instead (the ExportJob's TTL)
-
-Exit codes: 0 done; 1 failed, worth retrying (resumes); 3 the plan cannot work (an unknown
+const configuration = `Exit codes: 0 done; 1 failed, worth retrying (resumes); 3 the plan cannot work (an unknown
 table or column, an empty time range): no retry helps.
 
 Configuration:
@@ -33,14 +22,15 @@ Configuration:
   ${agentEnv.pgCaFile.padEnd(31)} CA certificate (PEM) for sslMode verify-ca / verify-full
   ${TERMINATION_MESSAGE_ENV.padEnd(31)} where the last progress goes (default ${exportDefaults.terminationMessage}, when it exists)`;
 
-async function run(args: string[]): Promise<number> {
-  const clean = args.includes('--clean');
-  const unknown = args.filter((a) => a !== '--clean');
-  if (unknown.length > 0) {
-    console.error(`edgewarden export: unknown argument ${unknown[0]}\n\n${usage}`);
-    return 2;
-  }
-  if (clean) return cleanExport();
+const options = {
+  clean: {
+    type: 'boolean',
+    help: "remove the export's files, manifest and checkpoint instead (the ExportJob's TTL)",
+  },
+} as const;
+
+async function run(values: Values<typeof options>): Promise<number> {
+  if (values.clean) return cleanExport();
   const exporter = new Exporter();
   const stop = (): void => {
     console.log('edgewarden export: stopping after the current batch');
@@ -49,14 +39,26 @@ async function run(args: string[]): Promise<number> {
   process.on('SIGTERM', stop);
   process.on('SIGINT', stop);
   try {
-    return await exporter.run();
+    const code = await exporter.run();
+    const failure = exporter.current().error;
+    if (failure) console.error(`edgewarden export: failed: ${failure.reason}: ${failure.message}`);
+    return code;
   } finally {
     process.off('SIGTERM', stop);
     process.off('SIGINT', stop);
   }
 }
 
-export const exportCommand: Command = {
-  usage,
+export const exportCommand = defineCommand({
+  name: 'export',
+  synopsis: ['edgewarden export [--clean]'],
+  about: `Runs one export (an ExportJob's Job): the logs of the plan's window from PostgreSQL, read as
+the referenced AnalysisAgent reads them, and the anomalies of its agent pods (GET /anomalies),
+written as JSON, JSON lines or CSV (gzip optional) into files of at most maxFileSize, then a
+manifest (<name>.manifest.json) with each file's records, bytes and SHA-256. It checkpoints
+after every batch: run again after a crash or SIGTERM, it resumes after the last complete
+batch, and every row ends up in the files exactly once. It serves GET /progress and /healthz.`,
+  options,
+  more: configuration,
   run,
-};
+});

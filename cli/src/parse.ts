@@ -3,41 +3,36 @@
 // are counted and skipped, never fatal.
 import { once } from 'node:events';
 import type { Readable } from 'node:stream';
-import { parseArgs } from 'node:util';
 
 import { openInput, readLines } from '../../agent-runtime/src/parse/lines.js';
 import { SyslogParser } from '../../agent-runtime/src/parse/syslog.js';
-import type { Command } from './command.js';
+import { defineCommand, type Values } from './options.js';
 
-const usage = `Usage: edgewarden parse [--input FILE|-] [options]
+const options = {
+  input: {
+    type: 'string',
+    value: 'FILE|-',
+    default: '-',
+    help: 'file to read, or - for standard input',
+  },
+  host: {
+    type: 'string',
+    value: 'NAME',
+    help: "host for lines that name none (logread's local format)",
+  },
+  timezone: {
+    type: 'string',
+    value: 'ZONE',
+    help: 'IANA zone of timestamps that carry none (default UTC)',
+  },
+  'reference-time': {
+    type: 'string',
+    value: 'TIME',
+    help: 'when the lines were received, RFC 3339; sets the year of lines that have none (default now)',
+  },
+} as const;
 
-Parses syslog lines (OpenWrt logread, RFC 3164 with or without <PRI>, RFC 3339 timestamps,
-RFC 5424) and prints one JSON object per line: timestamp (RFC 3339, UTC), host, facility,
-level, program, pid, message. Unreadable lines go to stderr as "line N: reason".
-
-Options:
-  --input FILE|-          file to read, or - for standard input (default -)
-  --host NAME             host for lines that name none (logread's local format)
-  --timezone ZONE         IANA zone of timestamps that carry none (default UTC)
-  --reference-time TIME   when the lines were received, RFC 3339; sets the year of lines
-                          that have none (default now)`;
-
-async function run(args: string[]): Promise<number> {
-  let values;
-  try {
-    ({ values } = parseArgs({
-      args,
-      options: {
-        input: { type: 'string', default: '-' },
-        host: { type: 'string' },
-        timezone: { type: 'string' },
-        'reference-time': { type: 'string' },
-      },
-    }));
-  } catch (error) {
-    console.error(`edgewarden parse: ${(error as Error).message}\n\n${usage}`);
-    return 2;
-  }
+async function run(values: Values<typeof options>): Promise<number> {
   const reference = values['reference-time'];
   if (reference !== undefined && Number.isNaN(Date.parse(reference))) {
     console.error(`edgewarden parse: --reference-time: not an RFC 3339 time: ${reference}`);
@@ -91,7 +86,12 @@ async function run(args: string[]): Promise<number> {
   return 0;
 }
 
-export const parseCommand: Command = {
-  usage,
+export const parseCommand = defineCommand({
+  name: 'parse',
+  synopsis: ['edgewarden parse [--input FILE|-] [options]'],
+  about: `Parses syslog lines (OpenWrt logread, RFC 3164 with or without <PRI>, RFC 3339 timestamps,
+RFC 5424) and prints one JSON object per line: timestamp (RFC 3339, UTC), host, facility,
+level, program, pid, message. Unreadable lines go to stderr as "line N: reason".`,
+  options,
   run,
-};
+});

@@ -1,36 +1,24 @@
 // `edgewarden rules`: the detection rules (docs/rules.md). `test` runs every rule's examples,
 // `explain` says which rules a line sets off and why, `list` prints the rules in force.
 import { readFileSync } from 'node:fs';
-import { parseArgs } from 'node:util';
 
 import { observedLine, runExamples } from '../../agent-runtime/src/rules/ruleExamples.js';
 import { describeDetector, explainLine } from '../../agent-runtime/src/rules/explainLine.js';
 import { compilePacks } from '../../agent-runtime/src/rules/packFiles.js';
 import { packSources } from '../../agent-runtime/src/rules/ruledAgents.js';
 import type { CompiledRule } from '../../agent-runtime/src/rules/ruleTypes.js';
-import type { Command } from './command.js';
+import { defineCommand, type Values } from './options.js';
 import { renderTable } from './table.js';
 
-const usage = `Usage: edgewarden rules test [FILE…]
-       edgewarden rules explain [--rules FILE]… LINE…
-       edgewarden rules list [--rules FILE]… [--output table|json]
-
-  test      compiles the built-in rule packs and the pack FILEs given, and runs every rule's
-            examples: each match line must set the rule off (with every capture its detector
-            uses), each noMatch line must not. Exit 1 if any fails, 2 if a pack is refused.
-  explain   parses each LINE (any shape \`edgewarden parse\` reads; - reads lines from
-            standard input) and says, for every rule that reads its program, whether it
-            matches, with what captures, or why not
-  list      the rules: id, agent, type, severity, what sets them off
-
-Options:
-  --rules FILE            a pack of your own, beside the built-in ones (repeat for several)
-  --output table|json     list's format (default table)`;
-
-function fail(message: string): number {
-  console.error(`edgewarden rules: ${message}\n\n${usage}`);
-  return 2;
-}
+const options = {
+  rules: {
+    type: 'string',
+    value: 'FILE',
+    multiple: true,
+    help: 'a pack of your own, beside the built-in ones (repeat for several)',
+  },
+  output: { type: 'string', value: 'table|json', default: 'table', help: "list's format" },
+} as const;
 
 async function load(files: string[]): Promise<CompiledRule[] | number> {
   try {
@@ -51,7 +39,11 @@ async function test(files: string[]): Promise<number> {
   return result.failures.length === 0 ? 0 : 1;
 }
 
-async function explain(lines: string[], files: string[]): Promise<number> {
+async function explain(
+  lines: string[],
+  files: string[],
+  fail: (message: string) => number,
+): Promise<number> {
   const rules = await load(files);
   if (typeof rules === 'number') return rules;
   const input =
@@ -116,34 +108,42 @@ async function list(files: string[], output: string): Promise<number> {
   return 0;
 }
 
-async function run(args: string[]): Promise<number> {
-  const [sub, ...rest] = args;
-  let parsed;
-  try {
-    parsed = parseArgs({
-      args: rest,
-      allowPositionals: true,
-      options: {
-        rules: { type: 'string', multiple: true },
-        output: { type: 'string', default: 'table' },
-      },
-    });
-  } catch (error) {
-    return fail((error as Error).message);
-  }
-  const files = parsed.values.rules ?? [];
+async function run(
+  values: Values<typeof options>,
+  positionals: string[],
+  fail: (message: string) => number,
+): Promise<number> {
+  const [sub, ...rest] = positionals;
+  const files = values.rules;
   switch (sub) {
     case 'test':
-      return test([...files, ...parsed.positionals]);
+      return test([...files, ...rest]);
     case 'explain':
-      return explain(parsed.positionals, files);
+      return explain(rest, files, fail);
     case 'list':
-      if (parsed.values.output !== 'table' && parsed.values.output !== 'json')
+      if (values.output !== 'table' && values.output !== 'json')
         return fail('--output: must be table or json');
-      return list(files, parsed.values.output);
+      return list(files, values.output);
     default:
       return fail(sub ? `unknown subcommand "${sub}"` : 'a subcommand is required');
   }
 }
 
-export const rulesCommand: Command = { usage, run };
+export const rulesCommand = defineCommand({
+  name: 'rules',
+  synopsis: [
+    'edgewarden rules test [FILE…]',
+    'edgewarden rules explain [--rules FILE]… LINE…',
+    'edgewarden rules list [--rules FILE]… [--output table|json]',
+  ],
+  about: `  test      compiles the built-in rule packs and the pack FILEs given, and runs every rule's
+            examples: each match line must set the rule off (with every capture its detector
+            uses), each noMatch line must not. Exit 1 if any fails, 2 if a pack is refused.
+  explain   parses each LINE (any shape \`edgewarden parse\` reads; - reads lines from
+            standard input) and says, for every rule that reads its program, whether it
+            matches, with what captures, or why not
+  list      the rules: id, agent, type, severity, what sets them off`,
+  options,
+  positionals: true,
+  run,
+});

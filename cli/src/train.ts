@@ -2,7 +2,6 @@
 // model directory (model.onnx + manifest.json) that agents, `analyze --model` and a
 // ModelDeployment can serve. `edgewarden features` prints the same windows' features, for
 // training elsewhere (scikit-learn) or for a look.
-import { parseArgs } from 'node:util';
 
 import { agentNames, builtInAgents, isAgentName } from '../../agent-runtime/src/agents/registry.js';
 import type { AgentName } from '../../agent-runtime/src/agents/types.js';
@@ -10,38 +9,52 @@ import { parseDuration } from '../../api/src/duration.js';
 import { readRecords } from '../../agent-runtime/src/trainer/records.js';
 import { train } from '../../agent-runtime/src/trainer/train.js';
 import { extractWindows } from '../../agent-runtime/src/trainer/windows.js';
-import type { Command } from './command.js';
+import { defineCommand, type Values } from './options.js';
 
-const inputHelp = `  --agent NAME          ${agentNames.join(', ')} (required)
-  --input FILE          raw syslog, or ExportJob output (JSONL, JSON, CSV), gzip or not;
-                        repeat for several files (required)
-  --interval DURATION   window length, as the agent's interval (default 5m)
-  --host NAME           device name for lines that carry none (default local)
-  --timezone ZONE       IANA zone of timestamps that carry none (default UTC)`;
+const inputOptions = {
+  agent: { type: 'string', value: 'NAME', help: `${agentNames.join(', ')} (required)` },
+  input: {
+    type: 'string',
+    value: 'FILE',
+    multiple: true,
+    help: 'raw syslog, or ExportJob output (JSONL, JSON, CSV), gzip or not; repeat for several files (required)',
+  },
+  interval: {
+    type: 'string',
+    value: 'DURATION',
+    default: '5m',
+    help: "window length, as the agent's interval",
+  },
+  host: {
+    type: 'string',
+    value: 'NAME',
+    help: 'device name for lines that carry none (default local)',
+  },
+  timezone: {
+    type: 'string',
+    value: 'ZONE',
+    help: 'IANA zone of timestamps that carry none (default UTC)',
+  },
+} as const;
 
-const trainUsage = `Usage: edgewarden train --agent NAME --input FILE... --out DIR [options]
-
-Extracts the agent's window features with the agent's own code, fits an Isolation Forest and
-writes DIR/model.onnx (standard ONNX) and DIR/manifest.json. Deterministic for a given seed.
-
-Options:
-${inputHelp}
-  --out DIR             where to write the model (required)
-  --trees N             trees in the forest (default 100)
-  --sample-size N       rows per tree, ψ (default 256)
-  --contamination C     share of training windows taken as anomalous: sets the threshold
-                        (default 0.01)
-  --seed S              random seed (default 1)
-  --version V           the model's version (default <agent>-<sha256 prefix>)`;
-
-const featuresUsage = `Usage: edgewarden features --agent NAME --input FILE... [options]
-
-Prints the features of every window the agent closes over the input, as CSV with a header
-(device, window_start, then the features in the model's order), computed by the agent's own
-code: what \`edgewarden train\` fits on, for training with other tools.
-
-Options:
-${inputHelp}`;
+const trainOptions = {
+  ...inputOptions,
+  out: { type: 'string', value: 'DIR', help: 'where to write the model (required)' },
+  trees: { type: 'string', value: 'N', default: '100', help: 'trees in the forest' },
+  'sample-size': { type: 'string', value: 'N', default: '256', help: 'rows per tree, ψ' },
+  contamination: {
+    type: 'string',
+    value: 'C',
+    default: '0.01',
+    help: 'share of training windows taken as anomalous: sets the threshold',
+  },
+  seed: { type: 'string', value: 'S', default: '1', help: 'random seed' },
+  version: {
+    type: 'string',
+    value: 'V',
+    help: "the model's version (default <agent>-<sha256 prefix>)",
+  },
+} as const;
 
 interface Common {
   agent: AgentName;
@@ -51,59 +64,34 @@ interface Common {
   timezone?: string;
 }
 
-function common(values: Record<string, unknown>): Common | string {
-  const agent = values.agent as string | undefined;
+function common(values: Values<typeof inputOptions>): Common | string {
+  const agent = values.agent;
   if (agent === undefined) return '--agent is required';
   if (!isAgentName(agent)) return `--agent: unknown agent "${agent}"`;
-  const inputs = (values.input as string[] | undefined) ?? [];
+  const inputs = values.input;
   if (inputs.length === 0) return '--input is required';
-  const windowMs = parseDuration(values.interval as string);
+  const windowMs = parseDuration(values.interval);
   if (windowMs === undefined || windowMs < 1000)
-    return `--interval: not a duration of at least 1s: ${values.interval as string}`;
-  const timezone = values.timezone as string | undefined;
+    return `--interval: not a duration of at least 1s: ${values.interval}`;
+  const timezone = values.timezone;
   try {
     new Intl.DateTimeFormat('en-US', { timeZone: timezone });
   } catch {
     return `--timezone: unknown time zone: ${timezone}`;
   }
-  return { agent, inputs, windowMs, host: values.host as string | undefined, timezone };
+  return { agent, inputs, windowMs, host: values.host, timezone };
 }
-
-const inputOptions = {
-  agent: { type: 'string' },
-  input: { type: 'string', multiple: true },
-  interval: { type: 'string', default: '5m' },
-  host: { type: 'string' },
-  timezone: { type: 'string' },
-} as const;
 
 const positive = (v: string, integer: boolean): number | undefined => {
   const n = Number(v);
   return Number.isFinite(n) && n > 0 && (!integer || Number.isInteger(n)) ? n : undefined;
 };
 
-async function runTrain(args: string[]): Promise<number> {
-  const fail = (message: string): number => {
-    console.error(`edgewarden train: ${message}\n\n${trainUsage}`);
-    return 2;
-  };
-  let values;
-  try {
-    ({ values } = parseArgs({
-      args,
-      options: {
-        ...inputOptions,
-        out: { type: 'string' },
-        trees: { type: 'string', default: '100' },
-        'sample-size': { type: 'string', default: '256' },
-        contamination: { type: 'string', default: '0.01' },
-        seed: { type: 'string', default: '1' },
-        version: { type: 'string' },
-      },
-    }));
-  } catch (error) {
-    return fail((error as Error).message);
-  }
+async function runTrain(
+  values: Values<typeof trainOptions>,
+  _positionals: string[],
+  fail: (message: string) => number,
+): Promise<number> {
   const c = common(values);
   if (typeof c === 'string') return fail(c);
   if (values.out === undefined) return fail('--out is required');
@@ -158,17 +146,11 @@ async function runTrain(args: string[]): Promise<number> {
 const csvField = (v: string | number): string =>
   typeof v === 'number' || !/[",\r\n]/.test(v) ? String(v) : `"${v.replace(/"/g, '""')}"`;
 
-async function runFeatures(args: string[]): Promise<number> {
-  const fail = (message: string): number => {
-    console.error(`edgewarden features: ${message}\n\n${featuresUsage}`);
-    return 2;
-  };
-  let values;
-  try {
-    ({ values } = parseArgs({ args, options: inputOptions }));
-  } catch (error) {
-    return fail((error as Error).message);
-  }
+async function runFeatures(
+  values: Values<typeof inputOptions>,
+  _positionals: string[],
+  fail: (message: string) => number,
+): Promise<number> {
   const c = common(values);
   if (typeof c === 'string') return fail(c);
   try {
@@ -193,5 +175,21 @@ async function runFeatures(args: string[]): Promise<number> {
   }
 }
 
-export const trainCommand: Command = { usage: trainUsage, run: runTrain };
-export const featuresCommand: Command = { usage: featuresUsage, run: runFeatures };
+export const trainCommand = defineCommand({
+  name: 'train',
+  synopsis: ['edgewarden train --agent NAME --input FILE... --out DIR [options]'],
+  about: `Extracts the agent's window features with the agent's own code, fits an Isolation Forest and
+writes DIR/model.onnx (standard ONNX) and DIR/manifest.json. Deterministic for a given seed.`,
+  options: trainOptions,
+  run: runTrain,
+});
+
+export const featuresCommand = defineCommand({
+  name: 'features',
+  synopsis: ['edgewarden features --agent NAME --input FILE... [options]'],
+  about: `Prints the features of every window the agent closes over the input, as CSV with a header
+(device, window_start, then the features in the model's order), computed by the agent's own
+code: what \`edgewarden train\` fits on, for training with other tools.`,
+  options: inputOptions,
+  run: runFeatures,
+});

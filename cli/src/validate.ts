@@ -1,20 +1,10 @@
 // `edgewarden validate`: checks edgewarden resources in YAML or JSON files against the same
 // schemas the CRDs carry, offline, before they reach a cluster (or an agent's --config).
 import { readFile } from 'node:fs/promises';
-import { parseArgs } from 'node:util';
 import { parseAllDocuments } from 'yaml';
 
 import { ResourceValidator } from '../../api/src/validate.js';
-import type { Command } from './command.js';
-
-const usage = `Usage: edgewarden validate FILE... (or - for standard input)
-
-Checks each document (YAML, several per file separated by ---, or JSON) of kind AnalysisAgent,
-ModelDeployment or ExportJob against the edgewarden.io/v1alpha1 schemas, and prints every
-problem with the field it is in. Documents of other API groups (a PersistentVolumeClaim beside
-an ExportJob, a Secret) are listed as skipped. Cross-field rules (CEL) are checked by the API
-server only. Exits 0 when every document is valid or skipped, 1 when any is not, 2 on a usage
-or read error.`;
+import { defineCommand } from './options.js';
 
 /** Kubernetes' own kinds and other groups': not ours to check, so they pass through. */
 const otherGroup = (apiVersion: unknown): boolean =>
@@ -27,12 +17,12 @@ async function readInput(file: string): Promise<string> {
   return Buffer.concat(chunks).toString('utf8');
 }
 
-async function run(args: string[]): Promise<number> {
-  const { positionals } = parseArgs({ args, allowPositionals: true, options: {} });
-  if (positionals.length === 0) {
-    console.error(usage);
-    return 2;
-  }
+async function run(
+  _values: unknown,
+  positionals: string[],
+  fail: (message: string) => number,
+): Promise<number> {
+  if (positionals.length === 0) return fail('give a FILE, or - for standard input');
   const validator = new ResourceValidator();
   let invalid = 0;
   for (const file of positionals) {
@@ -73,7 +63,16 @@ async function run(args: string[]): Promise<number> {
   return invalid > 0 ? 1 : 0;
 }
 
-export const validateCommand: Command = {
-  usage,
+export const validateCommand = defineCommand({
+  name: 'validate',
+  synopsis: ['edgewarden validate FILE... (or - for standard input)'],
+  about: `Checks each document (YAML, several per file separated by ---, or JSON) of kind AnalysisAgent,
+ModelDeployment or ExportJob against the edgewarden.io/v1alpha1 schemas, and prints every
+problem with the field it is in. Documents of other API groups (a PersistentVolumeClaim beside
+an ExportJob, a Secret) are listed as skipped. Cross-field rules (CEL) are checked by the API
+server only. Exits 0 when every document is valid or skipped, 1 when any is not, 2 on a usage
+or read error.`,
+  options: {},
+  positionals: true,
   run,
-};
+});
