@@ -101,17 +101,72 @@ export interface WatchOptions {
   timeoutSeconds: number;
 }
 
+type Finish = (error?: Error) => void;
+type OnEvent = (type: WatchEventType, object: Record<string, unknown>) => void;
+
+/** The watch's URL: the collection's path, watch=true, the caller's query, the server's timeout. */
+function watchUrl(server: URL, path: string, options: WatchOptions): URL {
+  const url = new URL(path, server);
+  url.searchParams.set('watch', 'true');
+  for (const [k, v] of Object.entries(options.query ?? {})) url.searchParams.set(k, v);
+  url.searchParams.set('timeoutSeconds', String(options.timeoutSeconds));
+  return url;
+}
+
+/** A response other than 200 ends the watch with an ApiError of its code and (kept) body. */
+function failWithBody(res: http.IncomingMessage, what: string, finish: Finish): void {
+  const status = res.statusCode ?? 0;
+  let body = '';
+  res.setEncoding('utf8');
+  res.on('data', (d: string) => {
+    if (body.length < MAX_ERROR_BODY) body += d;
+  });
+  res.on('end', () => finish(apiError(status, body, what)));
+  res.on('error', finish);
+}
+
+/**
+ * A 200: each line to `onEvent` as it completes, until the server ends the watch (done) or
+ * the connection breaks, a line is not an event, or the listener throws (an error).
+ */
+function streamEvents(
+  res: http.IncomingMessage,
+  what: string,
+  onEvent: OnEvent,
+  finish: Finish,
+  settled: () => boolean,
+): void {
+  const lines = new LineSplitter();
+  const deliver = (complete: string[]): void => {
+    for (const line of complete) {
+      if (settled()) return;
+      try {
+        const event = parseWatchEvent(line);
+        onEvent(event.type, event.object);
+      } catch (error) {
+        finish(error instanceof Error ? error : new Error(String(error)));
+      }
+    }
+  };
+  res.on('data', (chunk: Buffer) => deliver(lines.push(chunk)));
+  res.on('end', () => {
+    deliver(lines.end());
+    finish();
+  });
+  res.on('error', finish);
+  res.on('close', () => {
+    if (!res.complete) finish(new Error(`${what}: the connection closed mid-watch`));
+  });
+}
+
 /** Watches `path` (a collection), handing each event to `onEvent`; see the head of this file. */
 export async function watch(
   connection: Connection,
   path: string,
   options: WatchOptions,
-  onEvent: (type: WatchEventType, object: Record<string, unknown>) => void,
+  onEvent: OnEvent,
 ): Promise<void> {
-  const url = new URL(path, connection.server);
-  url.searchParams.set('watch', 'true');
-  for (const [k, v] of Object.entries(options.query ?? {})) url.searchParams.set(k, v);
-  url.searchParams.set('timeoutSeconds', String(options.timeoutSeconds));
+  const url = watchUrl(connection.server, path, options);
   const what = `watch ${url.pathname}`;
   const { headers, ...tls } = await connection.requestOptions({ watch: true });
   const { signal } = options;
@@ -120,7 +175,7 @@ export async function watch(
 
   return new Promise<void>((resolve, reject) => {
     let settled = false;
-    const finish = (error?: Error): void => {
+    const finish: Finish = (error) => {
       if (settled) return;
       settled = true;
       clearTimeout(deadline);
@@ -141,39 +196,9 @@ export async function watch(
         headers: { ...headers, Accept: 'application/json' },
       },
       (res) => {
-        if (res.statusCode !== 200) {
-          const status = res.statusCode ?? 0;
-          if (status === 401) connection.invalidateCredentials();
-          let body = '';
-          res.setEncoding('utf8');
-          res.on('data', (d: string) => {
-            if (body.length < MAX_ERROR_BODY) body += d;
-          });
-          res.on('end', () => finish(apiError(status, body, what)));
-          res.on('error', finish);
-          return;
-        }
-        const lines = new LineSplitter();
-        const deliver = (complete: string[]): void => {
-          for (const line of complete) {
-            if (settled) return;
-            try {
-              const event = parseWatchEvent(line);
-              onEvent(event.type, event.object);
-            } catch (error) {
-              finish(error instanceof Error ? error : new Error(String(error)));
-            }
-          }
-        };
-        res.on('data', (chunk: Buffer) => deliver(lines.push(chunk)));
-        res.on('end', () => {
-          deliver(lines.end());
-          finish();
-        });
-        res.on('error', finish);
-        res.on('close', () => {
-          if (!res.complete) finish(new Error(`${what}: the connection closed mid-watch`));
-        });
+        if (res.statusCode === 200) return streamEvents(res, what, onEvent, finish, () => settled);
+        if (res.statusCode === 401) connection.invalidateCredentials();
+        failWithBody(res, what, finish);
       },
     );
     req.on('error', finish);
