@@ -5,6 +5,7 @@
 import { agentPaths } from '../contract/index.js';
 import { ANOMALY_ORDER_HEADER, anomalyCursor } from '../http/anomalyQuery.js';
 import { retryWithJitter } from '../retry.js';
+import { exportLog as log } from './exportLog.js';
 import type { StoredAnomaly } from '../store/anomalyStore.js';
 import { ExportFailure } from './plan.js';
 
@@ -49,10 +50,7 @@ export class AnomalyReader {
         delayMs: this.options.retryDelayMs ?? 500,
         maxDelayMs: 15_000,
         retryable: (error) => !(error instanceof ExportFailure),
-        onRetry: (error) =>
-          console.error(
-            `edgewarden export: ${where}: GET /anomalies: ${failureText(error)}; retrying`,
-          ),
+        onRetry: (error) => log.info(`${where}: GET /anomalies: ${failureText(error)}; retrying`),
       });
     } catch (error) {
       if (error instanceof ExportFailure) throw error;

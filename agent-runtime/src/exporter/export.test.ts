@@ -15,7 +15,8 @@ import { csvField, encoderFor } from './formats.js';
 import { keyAfter } from './logReader.js';
 import { ExportFailure, settingsOf } from './plan.js';
 import { utcTime } from './records.js';
-import { exportFilePattern, terminationMessage } from './runExport.js';
+import { exportFilePattern } from './exportFileNames.js';
+import { terminationMessage } from './progress.js';
 import {
   emptyValidation,
   validationReport,

@@ -18,6 +18,7 @@ import type { Preset } from '../source/presets.js';
 import { LEVELS } from '../parse/priority.js';
 import type { LogKey } from './checkpoint.js';
 import { retryWithJitter } from '../retry.js';
+import { exportLog as log } from './exportLog.js';
 import { ExportFailure, type Level } from './plan.js';
 import { exportExit } from '../contract/export.js';
 
@@ -172,7 +173,7 @@ export class LogReader {
         retryable: (error) => !(error instanceof ExportFailure) && isRetryable(error),
         onRetry: async (error) => {
           await this.drop();
-          console.error(`edgewarden export: ${where}: ${(error as Error).message}; retrying`);
+          log.info(`${where}: ${(error as Error).message}; retrying`);
         },
       });
     } catch (error) {

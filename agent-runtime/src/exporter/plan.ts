@@ -87,6 +87,54 @@ function instant(text: unknown, what: string): { iso: string; ms: number } {
   return { iso: new Date(ms).toISOString(), ms };
 }
 
+/** The logs' table and columns, as the plan's AnalysisAgent reads them. */
+function logsMapping(plan: ExportPlan): Preset {
+  const source = plan.logs?.source;
+  if (!source)
+    throw badSpec('InvalidPlan', 'dataTypes has logs, but the plan names no logs source');
+  try {
+    return resolveMapping(source.preset ?? 'log_entries', source.table, source.columns ?? {});
+  } catch (error) {
+    throw badSpec('InvalidSpec', (error as Error).message);
+  }
+}
+
+const nonEmpty = <T>(xs: T[] | undefined): T[] | undefined => (xs?.length ? xs : undefined);
+
+function filtersOf(f: NonNullable<ExportJobSpec['filters']>): ExportSettings['filters'] {
+  return {
+    programs: nonEmpty(f.programs),
+    devices: nonEmpty(f.devices),
+    levels: nonEmpty(f.levels),
+    agents: nonEmpty(f.agents),
+    minSeverity: f.minSeverity ? SEVERITY[f.minSeverity] : undefined,
+  };
+}
+
+/** What decides the rows and bytes, hashed: a checkpoint of another plan is not resumed. */
+function digestOf(settings: Omit<ExportSettings, 'digest'>): string {
+  return createHash('sha256')
+    .update(
+      JSON.stringify([
+        settings.name,
+        settings.uid,
+        settings.from.iso,
+        settings.to.iso,
+        settings.dataTypes,
+        settings.format,
+        settings.compression,
+        settings.batchSize,
+        settings.maxFileSize,
+        settings.timestamps,
+        settings.hashAddresses,
+        settings.filters,
+        settings.mapping,
+        settings.anomalySources.map((s) => [s.agent, s.pod]),
+      ]),
+    )
+    .digest('hex');
+}
+
 export function settingsOf(plan: ExportPlan): ExportSettings {
   if (typeof plan !== 'object' || plan === null || typeof plan.spec !== 'object')
     throw badSpec('InvalidPlan', 'the plan has no spec');
@@ -118,26 +166,8 @@ export function settingsOf(plan: ExportPlan): ExportSettings {
   const dataTypes = [...new Set(spec.dataTypes)].sort((a, b) =>
     a === b ? 0 : a === 'logs' ? -1 : 1,
   );
-  let mapping: Preset | undefined;
-  if (dataTypes.includes('logs')) {
-    const source = plan.logs?.source;
-    if (!source)
-      throw badSpec('InvalidPlan', 'dataTypes has logs, but the plan names no logs source');
-    try {
-      mapping = resolveMapping(source.preset ?? 'log_entries', source.table, source.columns ?? {});
-    } catch (error) {
-      throw badSpec('InvalidSpec', (error as Error).message);
-    }
-  }
-  const f = spec.filters ?? {};
-  const nonEmpty = <T>(xs: T[] | undefined): T[] | undefined => (xs?.length ? xs : undefined);
-  const filters: ExportSettings['filters'] = {
-    programs: nonEmpty(f.programs),
-    devices: nonEmpty(f.devices),
-    levels: nonEmpty(f.levels),
-    agents: nonEmpty(f.agents),
-    minSeverity: f.minSeverity ? SEVERITY[f.minSeverity] : undefined,
-  };
+  const mapping = dataTypes.includes('logs') ? logsMapping(plan) : undefined;
+  const filters = filtersOf(spec.filters ?? {});
   const settings: Omit<ExportSettings, 'digest'> = {
     plan,
     name: plan.name,
@@ -156,27 +186,7 @@ export function settingsOf(plan: ExportPlan): ExportSettings {
     sslMode: plan.logs?.source.sslMode,
     anomalySources: dataTypes.includes('anomalies') ? (plan.anomalies ?? []) : [],
   };
-  const digest = createHash('sha256')
-    .update(
-      JSON.stringify([
-        settings.name,
-        settings.uid,
-        from.iso,
-        to.iso,
-        dataTypes,
-        settings.format,
-        settings.compression,
-        settings.batchSize,
-        maxFileSize,
-        settings.timestamps,
-        settings.hashAddresses,
-        filters,
-        mapping,
-        settings.anomalySources.map((s) => [s.agent, s.pod]),
-      ]),
-    )
-    .digest('hex');
-  return { ...settings, digest };
+  return { ...settings, digest: digestOf(settings) };
 }
 
 /** The spec as the manifest records it (no secrets: the hash key's Secret is only named). */

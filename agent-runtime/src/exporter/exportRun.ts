@@ -1,0 +1,150 @@
+// One run of an export from a checkpoint (new or resumed): the files opened first, the window
+// counted, then each data type's records written batch by batch by one loop, a checkpoint after
+// every batch, and the manifest at the end.
+//
+// A batch: rows read, each shaped (or rejected, or out of range), validated and encoded into
+// the current file; the file flushed and synced; the checkpoint written (atomically); files
+// finished in the batch renamed to their names; progress updated. Killed anywhere, the next
+// run cuts the partial file back to the checkpoint and goes on after its key: every row ends
+// up in the files exactly once.
+import { randomBytes } from 'node:crypto';
+
+import { exportEnv, type ExportProgress } from '../contract/export.js';
+import { AddressHasher } from './addresses.js';
+import { writeCheckpoint, type Checkpoint } from './checkpoint.js';
+import { exportLog as log } from './exportLog.js';
+import { writeManifest } from './manifest.js';
+import { openOutput, writeRecord, type Output } from './output.js';
+import { ExportFailure, type ExportSettings } from './plan.js';
+import { progressOfCheckpoint, progressOfOutputs } from './progress.js';
+import { recordSources, type RecordSource } from './recordSources.js';
+
+type Env = Readonly<Record<string, string | undefined>>;
+
+/** Data and checkpoint are forced to disk at most this often (and at every file's end). */
+const SYNC_INTERVAL_MS = 1000;
+
+export interface RunContext {
+  settings: ExportSettings;
+  dir: string;
+  env: Env;
+  /** The served progress: read and replaced as the run goes. */
+  live: { progress: ExportProgress };
+  /** True once a SIGTERM asks the run to stop after its batch. */
+  stopping: () => boolean;
+  /** What to close or abandon when the program ends, however it ends. */
+  closers: (() => Promise<void>)[];
+}
+
+export class ExportRun {
+  private readonly outputs: Output[] = [];
+  private synced = Date.now();
+
+  constructor(
+    private readonly c: RunContext,
+    private readonly cp: Checkpoint,
+    private readonly resumed: boolean,
+  ) {}
+
+  async run(): Promise<void> {
+    const { settings: s, dir, env, closers } = this.c;
+    const hasher = s.hashAddresses ? new AddressHasher(this.hashKey(env)) : undefined;
+    if (this.resumed) {
+      this.cp.resumes++;
+      this.set(progressOfCheckpoint(this.progress, this.cp));
+      this.progress.resumedAt = this.progress.recordsDone;
+      log.info(`resuming after ${this.progress.recordsDone} records (resume ${this.cp.resumes})`);
+    }
+    const sources = recordSources(s, this.cp, hasher, env);
+    // The files first: a checkpoint that does not match them (ResumeError) means starting afresh.
+    for (const source of sources) {
+      const output = await openOutput(s, dir, source.type, source.fields, this.cp[source.type]);
+      this.outputs.push(output);
+      closers.push(() => output.series.abandon());
+    }
+    for (const source of sources) closers.push(() => source.close());
+    await this.count(sources);
+    for (const [i, source] of sources.entries()) await this.exportRecords(source, this.outputs[i]!);
+    await this.finish();
+  }
+
+  /** After a ResumeError: the files this run opened are given up, for a run afresh. */
+  async abandon(): Promise<void> {
+    for (const { series } of this.outputs) await series.abandon();
+  }
+
+  private get progress(): ExportProgress {
+    return this.c.live.progress;
+  }
+
+  private set(progress: ExportProgress): void {
+    this.c.live.progress = progress;
+  }
+
+  /** The Secret's key, else a random one kept in the checkpoint so a resumed run hashes alike. */
+  private hashKey(env: Env): Buffer {
+    const secret = env[exportEnv.hashKey];
+    if (secret) return Buffer.from(secret, 'utf8');
+    this.cp.hashKey ??= randomBytes(32).toString('base64');
+    return Buffer.from(this.cp.hashKey, 'base64');
+  }
+
+  private async count(sources: RecordSource[]): Promise<void> {
+    this.set({ ...this.progress, state: 'counting' });
+    let total = 0;
+    for (const source of sources) total += await source.count();
+    this.cp.recordsTotal = total;
+    this.set({ ...this.progress, state: 'running', recordsTotal: total });
+    const { settings: s } = this.c;
+    log.info(
+      `exporting ${s.dataTypes.join(' and ')} of [${s.from.iso}, ${s.to.iso}): ${total} records${this.resumed ? '' : ' to read'}`,
+    );
+  }
+
+  /** The one loop: each batch into the files, then its checkpoint; the files closed at the end. */
+  private async exportRecords(source: RecordSource, out: Output): Promise<void> {
+    const { settings: s } = this.c;
+    for await (const batch of source.batches()) {
+      for (const shaped of batch) {
+        const wait = writeRecord(s, out, shaped);
+        if (wait) await wait;
+      }
+      await out.series.flush(false);
+      source.reached(this.cp, out, false);
+      await this.save();
+    }
+    await out.series.close();
+    source.reached(this.cp, out, true);
+    await this.save();
+  }
+
+  /** After a batch is flushed: the checkpoint, the finished files' renames, the progress. */
+  private async save(): Promise<void> {
+    const sync = Date.now() - this.synced >= SYNC_INTERVAL_MS;
+    if (sync) {
+      for (const { series } of this.outputs) await series.flush(true);
+      this.synced = Date.now();
+    }
+    await writeCheckpoint(this.c.dir, this.cp, sync);
+    for (const { series } of this.outputs) await series.publish();
+    this.set(progressOfOutputs(this.progress, this.outputs));
+    if (this.c.stopping())
+      throw new ExportFailure(
+        'Terminated',
+        `stopped by a signal after ${this.progress.recordsDone} records; a new run resumes from the checkpoint`,
+      );
+  }
+
+  private async finish(): Promise<void> {
+    const { settings: s, dir } = this.c;
+    const { manifest, files } = await writeManifest(dir, s, this.cp, this.progress.validation);
+    this.cp.complete = true;
+    this.cp.manifest = manifest;
+    delete this.cp.hashKey; // no longer needed, and not worth keeping beside the files
+    await writeCheckpoint(dir, this.cp, true);
+    this.set({ ...this.progress, manifest });
+    log.info(
+      `done: ${this.progress.recordsDone} records in ${files} files, ${this.progress.bytes} bytes; manifest ${manifest}`,
+    );
+  }
+}
