@@ -105,96 +105,132 @@ export function sniff(start: string): InputFormat {
   return 'syslog';
 }
 
+/** One file being read: where its counts go, and the device of records that name none. */
+interface FileReading {
+  file: string;
+  device: string;
+  stats: InputStats;
+  /** Counts a record that cannot be read, and says so. */
+  skip(n: number, reason: string): void;
+}
+
+type ReadOptions = ParserOptions & {
+  stats?: InputStats;
+  onUnreadable?(file: string, n: number, reason: string): void;
+};
+
 /**
  * Every readable record of every file, in order, as the agent would see it. `stats` counts
  * records read and skipped; `onUnreadable` hears each skipped one.
  */
 export async function* readRecords(
   files: readonly string[],
-  options: ParserOptions & {
-    stats?: InputStats;
-    onUnreadable?(file: string, n: number, reason: string): void;
-  } = {},
+  options: ReadOptions = {},
 ): AsyncGenerator<ObservedLine[]> {
   const stats = options.stats ?? { records: 0, unreadable: 0 };
   const device = options.defaultHost ?? 'local';
   for (const file of files) {
     const { stream, format } = await openFile(file);
-    const skip = (n: number, reason: string): void => {
-      stats.unreadable++;
-      options.onUnreadable?.(file, n, reason);
+    const reading: FileReading = {
+      file,
+      device,
+      stats,
+      skip: (n, reason) => {
+        stats.unreadable++;
+        options.onUnreadable?.(file, n, reason);
+      },
     };
-    const fromObjects = (objects: [number, unknown][]): ObservedLine[] => {
-      const out: ObservedLine[] = [];
-      for (const [n, value] of objects) {
-        stats.records++;
-        if (value === null || typeof value !== 'object' || Array.isArray(value)) {
-          skip(n, 'not an object');
-          continue;
-        }
-        const line = fromRecord(value as Record<string, unknown>, n, device);
-        if (typeof line === 'string') skip(n, line);
-        else out.push(line);
-      }
-      return out;
-    };
-    if (format === 'syslog') {
-      const parser = new SyslogParser(options);
-      for await (const batch of readLines(stream)) {
-        const out: ObservedLine[] = [];
-        for (const [n, text] of batch) {
-          stats.records++;
-          const o = parser.parse(text);
-          if (!o.ok) skip(n, o.reason);
-          else
-            out.push({ ref: n, device: o.record.host ?? device, time: o.time, record: o.record });
-        }
-        yield out;
-      }
-    } else if (format === 'jsonl') {
-      for await (const batch of readLines(stream)) {
-        const objects: [number, unknown][] = [];
-        for (const [n, text] of batch) {
-          if (text.trim() === '') continue;
-          try {
-            objects.push([n, JSON.parse(text)]);
-          } catch {
-            stats.records++;
-            skip(n, 'not JSON');
-          }
-        }
-        yield fromObjects(objects);
-      }
-    } else if (format === 'json') {
-      let text = '';
-      for await (const chunk of stream) text += (chunk as Buffer).toString('utf8');
-      let parsed: unknown;
+    if (format === 'syslog') yield* syslogBatches(stream, reading, options);
+    else if (format === 'jsonl') yield* jsonlBatches(stream, reading);
+    else if (format === 'json') yield* jsonBatches(stream, reading);
+    else yield* csvBatches(stream, reading);
+  }
+}
+
+/** Records parsed from JSON or CSV as ObservedLines; those that are not objects are skipped. */
+function fromObjects(r: FileReading, objects: [number, unknown][]): ObservedLine[] {
+  const out: ObservedLine[] = [];
+  for (const [n, value] of objects) {
+    r.stats.records++;
+    if (value === null || typeof value !== 'object' || Array.isArray(value)) {
+      r.skip(n, 'not an object');
+      continue;
+    }
+    const line = fromRecord(value as Record<string, unknown>, n, r.device);
+    if (typeof line === 'string') r.skip(n, line);
+    else out.push(line);
+  }
+  return out;
+}
+
+async function* syslogBatches(
+  stream: Readable,
+  r: FileReading,
+  options: ParserOptions,
+): AsyncGenerator<ObservedLine[]> {
+  const parser = new SyslogParser(options);
+  for await (const batch of readLines(stream)) {
+    const out: ObservedLine[] = [];
+    for (const [n, text] of batch) {
+      r.stats.records++;
+      const o = parser.parse(text);
+      if (!o.ok) r.skip(n, o.reason);
+      else out.push({ ref: n, device: o.record.host ?? r.device, time: o.time, record: o.record });
+    }
+    yield out;
+  }
+}
+
+async function* jsonlBatches(stream: Readable, r: FileReading): AsyncGenerator<ObservedLine[]> {
+  for await (const batch of readLines(stream)) {
+    const objects: [number, unknown][] = [];
+    for (const [n, text] of batch) {
+      if (text.trim() === '') continue;
       try {
-        parsed = JSON.parse(text);
-      } catch (error) {
-        throw new Error(`${file}: not a JSON array: ${(error as Error).message}`);
+        objects.push([n, JSON.parse(text)]);
+      } catch {
+        r.stats.records++;
+        r.skip(n, 'not JSON');
       }
-      if (!Array.isArray(parsed)) throw new Error(`${file}: not a JSON array`);
-      yield fromObjects(parsed.map((v, i) => [i + 1, v]));
-    } else {
-      const rows = stream.pipe(
-        parseCsv({
-          columns: (h: string[]) => h.map((c) => c.trim().toLowerCase()),
-          bom: true,
-          relax_column_count: true,
-          skip_empty_lines: true,
-        }),
-      );
-      let n = 1; // the header is row 1
-      let batch: [number, unknown][] = [];
-      for await (const row of rows) {
-        batch.push([++n, row]);
-        if (batch.length >= 5000) {
-          yield fromObjects(batch);
-          batch = [];
-        }
-      }
-      yield fromObjects(batch);
+    }
+    yield fromObjects(r, objects);
+  }
+}
+
+/** A JSON array file, read whole. */
+async function* jsonBatches(stream: Readable, r: FileReading): AsyncGenerator<ObservedLine[]> {
+  let text = '';
+  for await (const chunk of stream) text += (chunk as Buffer).toString('utf8');
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(text);
+  } catch (error) {
+    throw new Error(`${r.file}: not a JSON array: ${(error as Error).message}`);
+  }
+  if (!Array.isArray(parsed)) throw new Error(`${r.file}: not a JSON array`);
+  yield fromObjects(
+    r,
+    parsed.map((v, i) => [i + 1, v]),
+  );
+}
+
+async function* csvBatches(stream: Readable, r: FileReading): AsyncGenerator<ObservedLine[]> {
+  const rows = stream.pipe(
+    parseCsv({
+      columns: (h: string[]) => h.map((c) => c.trim().toLowerCase()),
+      bom: true,
+      relax_column_count: true,
+      skip_empty_lines: true,
+    }),
+  );
+  let n = 1; // the header is row 1
+  let batch: [number, unknown][] = [];
+  for await (const row of rows) {
+    batch.push([++n, row]);
+    if (batch.length >= 5000) {
+      yield fromObjects(r, batch);
+      batch = [];
     }
   }
+  yield fromObjects(r, batch);
 }
