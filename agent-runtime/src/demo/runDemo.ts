@@ -12,7 +12,7 @@ import { DeviceSeries } from '../pod/deviceSeries.js';
 import { agentMetrics, countAnomalies, publishDevices, startAgentSeries } from '../pod/metrics.js';
 import { agentNames } from '../agents/registry.js';
 import { ruledAgents } from '../rules/ruledAgents.js';
-import type { Anomaly } from '../agents/types.js';
+import type { AgentName, Anomaly } from '../agents/types.js';
 import { analyzeLines, type AnalyzeSummary } from '../analyze/analyzeLines.js';
 import { loadBaselineModels } from '../model/baselines.js';
 import { AnomalyStore, type StoredAnomaly } from '../store/anomalyStore.js';
@@ -73,15 +73,7 @@ export async function runDemo(storage: DemoStorage | string, seed = 1): Promise<
     30 * 60_000,
     seed,
   );
-  let logFile: string | undefined;
-  let databaseFile: string | undefined;
-  if (where.kind === 'folder') {
-    await mkdir(where.dir, { recursive: true });
-    for (const file of DEMO_FILES) await rm(path.join(where.dir, file), { force: true });
-    logFile = path.join(where.dir, 'routers.log');
-    await writeFile(logFile, lines.join('\n') + '\n');
-    databaseFile = path.join(where.dir, 'anomalies.db');
-  }
+  const { logFile, databaseFile } = await writeLog(where, lines);
   const store = new AnomalyStore(databaseFile ?? ':memory:', {
     cooldownMs: 15 * 60_000,
     retentionMs: 10 * 365 * 86_400_000,
@@ -105,34 +97,9 @@ export async function runDemo(storage: DemoStorage | string, seed = 1): Promise<
     });
     store.record(found, { source: logFile ?? 'routers.log', value: String(lines.length) });
     const seconds = (performance.now() - started) / 1000;
-    // Every agent read every line, as `edgewarden analyze --agent all` does, and is ready.
-    for (const a of agents) {
-      const labels = { agent: a.name };
-      metrics.lines.inc(labels, summary.lines - summary.unreadable);
-      metrics.unparsed.inc(labels, summary.unreadable);
-      metrics.ready.set(labels, 1);
-      const devices = new DeviceSeries();
-      publishDevices(metrics, a.name, devices, summary.newestByDevice);
-      countAnomalies(
-        metrics,
-        devices,
-        found.filter((f) => f.agent === a.name),
-      );
-      const model = models[a.name];
-      if (model) metrics.model.set({ ...labels, version: model.manifest.version }, 1);
-    }
+    publishMetrics(metrics, agents, summary, found, models);
     const report = scoreDetection(found, scenarios, scenarioLines);
-    const detections = scenarios.map((s) => ({
-      scenario: s.name,
-      anomaly: found
-        .filter(
-          (a) =>
-            a.agent === s.agent &&
-            s.types.includes(a.type) &&
-            a.evidence.some((r) => scenarioLines.get(s.name)!.has(Number(r))),
-        )
-        .sort((a, b) => b.severity - a.severity)[0],
-    }));
+    const detections = strongestDetections(found, scenarioLines);
     return {
       storage: where,
       logFile,
@@ -156,4 +123,60 @@ export async function runDemo(storage: DemoStorage | string, seed = 1): Promise<
   } finally {
     for (const m of Object.values(models)) await m.retire();
   }
+}
+
+/** In a folder: the run's files replaced, and the log written; in memory: nothing. */
+async function writeLog(
+  where: DemoStorage,
+  lines: string[],
+): Promise<{ logFile?: string; databaseFile?: string }> {
+  if (where.kind !== 'folder') return {};
+  await mkdir(where.dir, { recursive: true });
+  for (const file of DEMO_FILES) await rm(path.join(where.dir, file), { force: true });
+  const logFile = path.join(where.dir, 'routers.log');
+  await writeFile(logFile, lines.join('\n') + '\n');
+  return { logFile, databaseFile: path.join(where.dir, 'anomalies.db') };
+}
+
+/** Every agent read every line, as `edgewarden analyze --agent all` does, and is ready. */
+function publishMetrics(
+  metrics: ReturnType<typeof agentMetrics>,
+  agents: readonly { name: AgentName }[],
+  summary: AnalyzeSummary,
+  found: Anomaly[],
+  models: Awaited<ReturnType<typeof loadBaselineModels>>,
+): void {
+  for (const a of agents) {
+    const labels = { agent: a.name };
+    metrics.lines.inc(labels, summary.lines - summary.unreadable);
+    metrics.unparsed.inc(labels, summary.unreadable);
+    metrics.ready.set(labels, 1);
+    const devices = new DeviceSeries();
+    publishDevices(metrics, a.name, devices, summary.newestByDevice);
+    countAnomalies(
+      metrics,
+      devices,
+      found.filter((f) => f.agent === a.name),
+    );
+    const model = models[a.name];
+    if (model) metrics.model.set({ ...labels, version: model.manifest.version }, 1);
+  }
+}
+
+/** Per scenario: the strongest anomaly of its agent and types whose evidence is its lines. */
+function strongestDetections(
+  found: Anomaly[],
+  scenarioLines: Map<string, Set<number>>,
+): DemoResult['detections'] {
+  return scenarios.map((s) => ({
+    scenario: s.name,
+    anomaly: found
+      .filter(
+        (a) =>
+          a.agent === s.agent &&
+          s.types.includes(a.type) &&
+          a.evidence.some((r) => scenarioLines.get(s.name)!.has(Number(r))),
+      )
+      .sort((a, b) => b.severity - a.severity)[0],
+  }));
 }
