@@ -5,7 +5,8 @@
 //   agent-runtime/  what runs in an agent pod: api/ only; never the operator
 //   operator/src/   layers, each importing only those below it:
 //                   api <- domain <- controllers <- main; runtime (generic) knows none of our kinds
-//                   and the operator reaches into the agent runtime only through its contract
+//                   and the operator reaches into the agent runtime only through its contract;
+//                   each controller (controllers/<kind>/) imports no other
 //   cli/            the one executable: composes the others
 //   scripts/, test/ development tools: may read anything; product code never imports them
 //   examples/       worked examples the docs quote (an example agent): use the agent runtime as
@@ -69,6 +70,14 @@ module.exports = {
       to: {
         path: '^operator/src/(controllers|main)/|^node_modules/(pg|ioredis|better-sqlite3|express)/',
       },
+    },
+    {
+      name: 'controllers-are-independent',
+      severity: 'error',
+      comment:
+        'A controller imports no other controller: what two share (agent pods, their HTTP client, the status write, the kinds) lives in domain/ or runtime/.',
+      from: { path: '^operator/src/controllers/([^/]+)/' },
+      to: { path: '^operator/src/controllers/', pathNot: '^operator/src/controllers/$1/' },
     },
     {
       name: 'controllers-never-import-main',

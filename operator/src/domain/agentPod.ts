@@ -17,6 +17,12 @@ export type AgentPod = KubeObject & {
 export const instanceOf = (pod: KubeObject): string | undefined =>
   pod.metadata.labels?.['app.kubernetes.io/instance'];
 
+/** The key ("namespace/name") of the resource a pod of ours belongs to, if it names one. */
+export function instanceKey(pod: KubeObject): string[] {
+  const instance = instanceOf(pod);
+  return instance ? [`${pod.metadata.namespace ?? ''}/${instance}`] : [];
+}
+
 /** The agent pods of the AnalysisAgent `agent`, among `pods`. */
 export function agentPodsOf<P extends AgentPod>(pods: readonly P[], agent: string): P[] {
   return pods.filter(

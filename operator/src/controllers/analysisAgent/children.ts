@@ -9,7 +9,7 @@ import { INPUT_HASH_ANNOTATION, inputHash } from '../../runtime/hash.js';
 import type { Cache } from '../../runtime/informer.js';
 import { ApiError, type KubeObject, type Resource } from '../../runtime/kubeClient.js';
 import { TerminalError } from '../../runtime/terminalError.js';
-import type { AgentContext } from './reconcile.js';
+import type { AgentContext } from './context.js';
 
 /** Applies a child unless the cached copy was made from the same inputs; whether it applied. */
 async function applyChild(

@@ -2,54 +2,24 @@
 // status) and the API server. Level-based and safe to repeat: read the agent from the cache,
 // apply each child whose inputs changed, look at what runs, ask every running agent pod
 // for its /status (a pod that is not ready says why), and write the status when it changed.
-import type { Logger } from '../../../../api/src/log.js';
 import { agentPodsOf, type AgentPod } from '../../domain/agentPod.js';
 import { failureAtAddress } from '../../domain/agentRequest.js';
-import {
-  agentChildren,
-  type OperatorSettings,
-  type StoredAgent,
-} from '../../domain/analysisAgent/desired.js';
+import { agentChildren, type StoredAgent } from '../../domain/analysisAgent/desired.js';
 import {
   agentStatus,
   type AgentObservation,
   type AgentReport,
   type PodObservation,
 } from '../../domain/analysisAgent/status.js';
-import type { StoredModelDeployment } from '../../domain/modelDeployment/rollout.js';
 import { RESOURCES } from '../../domain/resources.js';
 import { mergeConditions, type Condition } from '../../runtime/conditions.js';
 import type { ReconcileResult } from '../../runtime/controller.js';
-import type { EventRecorder } from '../../runtime/events.js';
-import type { Cache } from '../../runtime/informer.js';
-import type { KubeClient, KubeObject } from '../../runtime/kubeClient.js';
+import type { KubeObject } from '../../runtime/kubeClient.js';
 import { isRunningPod } from '../../runtime/pods.js';
 import { writeStatusIfChanged } from '../../runtime/statusWrite.js';
 import { isTerminal, type TerminalError } from '../../runtime/terminalError.js';
 import { applyAgentChildren, missingSecrets, modelClaims } from './children.js';
-
-type StatefulSet = KubeObject & { status?: { replicas?: number; readyReplicas?: number } };
-
-/** Everything a reconcile needs, passed in (main builds it). */
-export interface AgentContext {
-  client: KubeClient;
-  settings: OperatorSettings;
-  log: Logger;
-  events: EventRecorder;
-  agents: Cache<StoredAgent & KubeObject>;
-  statefulSets: Cache<StatefulSet>;
-  services: Cache<KubeObject>;
-  configMaps: Cache<KubeObject>;
-  serviceAccounts: Cache<KubeObject>;
-  pods: Cache<AgentPod>;
-  /** ModelDeployments, for the claims of a persistentVolumeClaim model source. */
-  models: Cache<StoredModelDeployment & KubeObject>;
-  /** Reads one agent pod's /status (main: over HTTP to the pod's IP). */
-  fetchStatus(pod: AgentPod): Promise<AgentReport>;
-  /** How often status is refreshed from the agents while pods run. */
-  pollMs: number;
-  now(): Date;
-}
+import type { AgentContext } from './context.js';
 
 function observePod(pod: AgentPod): PodObservation {
   const ready =

@@ -10,7 +10,7 @@ import { RESOURCES } from '../../domain/resources.js';
 import type { ReconcileResult } from '../../runtime/controller.js';
 import type { KubeObject } from '../../runtime/kubeClient.js';
 import { createOnce, planIn } from './plan.js';
-import type { ExportContext } from './reconcile.js';
+import type { ExportContext } from './context.js';
 
 export async function setFinalizers(
   ctx: ExportContext,

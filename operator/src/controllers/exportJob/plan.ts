@@ -18,7 +18,7 @@ import { RESOURCES } from '../../domain/resources.js';
 import { ApiError, type KubeObject, type Resource } from '../../runtime/kubeClient.js';
 import { isRunningPod } from '../../runtime/pods.js';
 import { TerminalError } from '../../runtime/terminalError.js';
-import type { ExportContext } from './reconcile.js';
+import type { ExportContext } from './context.js';
 
 /** The plan an ExportJob's ConfigMap holds, if it was made. */
 export function planIn(

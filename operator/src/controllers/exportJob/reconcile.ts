@@ -2,10 +2,7 @@
 // pods, reads the running exporter's GET /progress (every few seconds while it runs) and a
 // finished one's termination message, and writes the status. After ttlSecondsAfterFinished
 // it deletes the ExportJob; a finalizer first runs a cleanup Job that removes the files.
-import type { Logger } from '../../../../api/src/log.js';
 import type { ExportPlan, ExportProgress } from '../../../../agent-runtime/src/contract/export.js';
-import type { AgentPod } from '../../domain/agentPod.js';
-import type { OperatorSettings, StoredAgent } from '../../domain/analysisAgent/desired.js';
 import {
   exportChildren,
   FILES_FINALIZER,
@@ -15,49 +12,16 @@ import {
   exportPodHold,
   parseReport,
   type ExportObservation,
-  type JobObservation,
 } from '../../domain/exportJob/status.js';
 import { RESOURCES } from '../../domain/resources.js';
 import type { ReconcileResult } from '../../runtime/controller.js';
-import type { EventRecorder } from '../../runtime/events.js';
-import type { Cache } from '../../runtime/informer.js';
-import type { KubeClient, KubeObject } from '../../runtime/kubeClient.js';
+import type { KubeObject } from '../../runtime/kubeClient.js';
 import { isRunningPod } from '../../runtime/pods.js';
 import { isTerminal, type TerminalError } from '../../runtime/terminalError.js';
 import { cleanUp, setFinalizers } from './cleanup.js';
 import { createOnce, ensurePlan } from './plan.js';
+import type { ExportContext, ExportPod } from './context.js';
 import { writeExportStatus } from './status.js';
-
-export type KubeJob = KubeObject & { status?: JobObservation };
-export type ExportPod = AgentPod & {
-  status?: AgentPod['status'] & {
-    conditions?: { type: string; status: string; reason?: string; message?: string }[];
-    containerStatuses?: {
-      state?: {
-        waiting?: { reason?: string; message?: string };
-        terminated?: { exitCode?: number; message?: string; finishedAt?: string };
-      };
-    }[];
-  };
-};
-
-export interface ExportContext {
-  client: KubeClient;
-  settings: OperatorSettings;
-  log: Logger;
-  events: EventRecorder;
-  exportJobs: Cache<StoredExportJob & KubeObject>;
-  agents: Cache<StoredAgent & KubeObject>;
-  agentPods: Cache<AgentPod>;
-  jobs: Cache<KubeJob>;
-  configMaps: Cache<KubeObject>;
-  exportPods: Cache<ExportPod>;
-  /** GET /progress of a running export pod. */
-  fetchProgress(pod: ExportPod): Promise<ExportProgress>;
-  /** How often a running export's progress is read. */
-  progressPollMs: number;
-  now(): Date;
-}
 
 /** The pods of one Job, newest first. */
 function podsOf(ctx: ExportContext, namespace: string, jobName: string): ExportPod[] {

@@ -7,7 +7,7 @@ import { RESOURCES } from '../../domain/resources.js';
 import { mergeConditions, type Condition } from '../../runtime/conditions.js';
 import type { KubeObject } from '../../runtime/kubeClient.js';
 import { writeStatusIfChanged } from '../../runtime/statusWrite.js';
-import type { ExportContext } from './reconcile.js';
+import type { ExportContext } from './context.js';
 
 type Status = NonNullable<StoredExportJob['status']>;
 

@@ -1,0 +1,31 @@
+// Everything an AnalysisAgent reconcile needs, passed in (its controller.ts builds it).
+import type { Logger } from '../../../../api/src/log.js';
+import type { AgentPod } from '../../domain/agentPod.js';
+import type { OperatorSettings, StoredAgent } from '../../domain/analysisAgent/desired.js';
+import type { AgentReport } from '../../domain/analysisAgent/status.js';
+import type { StoredModelDeployment } from '../../domain/modelDeployment/rollout.js';
+import type { EventRecorder } from '../../runtime/events.js';
+import type { Cache } from '../../runtime/informer.js';
+import type { KubeClient, KubeObject } from '../../runtime/kubeClient.js';
+
+export type StatefulSet = KubeObject & { status?: { replicas?: number; readyReplicas?: number } };
+
+export interface AgentContext {
+  client: KubeClient;
+  settings: OperatorSettings;
+  log: Logger;
+  events: EventRecorder;
+  agents: Cache<StoredAgent & KubeObject>;
+  statefulSets: Cache<StatefulSet>;
+  services: Cache<KubeObject>;
+  configMaps: Cache<KubeObject>;
+  serviceAccounts: Cache<KubeObject>;
+  pods: Cache<AgentPod>;
+  /** ModelDeployments, for the claims of a persistentVolumeClaim model source. */
+  models: Cache<StoredModelDeployment & KubeObject>;
+  /** Reads one agent pod's /status (main: over HTTP to the pod's IP). */
+  fetchStatus(pod: AgentPod): Promise<AgentReport>;
+  /** How often status is refreshed from the agents while pods run. */
+  pollMs: number;
+  now(): Date;
+}
