@@ -1,5 +1,5 @@
 // The ExportJob's pure core: the window, the Job it becomes, and the status its observations give.
-import type { ExportProgress } from '../../../../agent-runtime/src/contract/export.js';
+import { exportProgress as progress } from '../../../../test/fixtures/exportProgress.js';
 import { exportChildren, exportPlan, exportWindow, type StoredExportJob } from './desired.js';
 import { exportPodHold, exportStatus, parseReport } from './status.js';
 
@@ -132,14 +132,6 @@ test('the Job: restricted, fails fast on a bad spec, secrets only by reference, 
   expect(
     clean.spec.template.spec.containers[0]!.env.some((e) => e.name.startsWith('EDGEWARDEN_PG')),
   ).toBe(false);
-});
-
-const progress = (p: Partial<ExportProgress>): ExportProgress => ({
-  state: 'running',
-  recordsDone: 0,
-  bytes: 0,
-  files: [],
-  ...p,
 });
 
 describe('status', () => {

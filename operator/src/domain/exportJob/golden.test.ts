@@ -9,7 +9,8 @@ import YAML from 'yaml';
 
 import type { AnalysisAgentSpec, ExportJobSpec } from '../../../../api/src/generated/types.js';
 import { ResourceValidator } from '../../../../api/src/validate.js';
-import type { ExportPlan, ExportProgress } from '../../../../agent-runtime/src/contract/export.js';
+import type { ExportPlan } from '../../../../agent-runtime/src/contract/export.js';
+import { exportProgress as progress } from '../../../../test/fixtures/exportProgress.js';
 import { exportChildren, exportPlan, exportWindow, type StoredExportJob } from './desired.js';
 import { exportStatus, type ExportObservation } from './status.js';
 
@@ -52,13 +53,6 @@ const agentPod = (agent: string, kind: string, i: number) => ({
   kind,
   pod: `${agent}-agent-${i}`,
   url: `http://${agent}-agent-${i}.${agent}-agent.net.svc:8080`,
-});
-const progress = (p: Partial<ExportProgress>): ExportProgress => ({
-  state: 'running',
-  recordsDone: 0,
-  bytes: 0,
-  files: [],
-  ...p,
 });
 const file = (name: string, records: number) => ({
   name,
