@@ -5,10 +5,11 @@
 import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
 
 import type { Anomaly } from '../agents/types.js';
+import type { Channel, SendReport } from '../notify/notifier.js';
 import { MAX_DEVICE_SERIES, OTHER_DEVICES, type DeviceSeries } from './deviceSeries.js';
 
-/** Registers every agent metric family on `r`; returns them, to be filled. */
-export function agentMetrics(r: Registry) {
+/** What the cycles read, found and sent, and how they went. */
+function cycleMetrics(r: Registry) {
   return {
     lines: new Counter({
       name: 'edgewarden_lines_read_total',
@@ -20,19 +21,6 @@ export function agentMetrics(r: Registry) {
       name: 'edgewarden_cycle_stretch',
       help: 'How many intervals the agent waits between cycles (above 1 under CPU or memory pressure).',
       labelNames: ['agent'],
-      registers: [r],
-    }),
-    inferenceErrors: new Counter({
-      name: 'edgewarden_inference_errors_total',
-      help: 'Batches of windows the model failed to score (skipped; the rules still ran).',
-      labelNames: ['agent'],
-      registers: [r],
-    }),
-    inference: new Histogram({
-      name: 'edgewarden_inference_duration_seconds',
-      help: 'Duration of model inference, per batch of windows.',
-      labelNames: ['agent'],
-      buckets: [0.0005, 0.001, 0.005, 0.01, 0.05, 0.1, 0.5, 1],
       registers: [r],
     }),
     notifications: new Counter({
@@ -72,6 +60,37 @@ export function agentMetrics(r: Registry) {
       labelNames: ['agent'],
       registers: [r],
     }),
+    deviceLastLine: new Gauge({
+      name: 'edgewarden_device_last_line_timestamp_seconds',
+      help: `Unix time of the newest line read from each device (host); past ${MAX_DEVICE_SERIES} devices, the rest share device="${OTHER_DEVICES}".`,
+      labelNames: ['agent', 'device'],
+      registers: [r],
+    }),
+    deviceAnomalies: new Counter({
+      name: 'edgewarden_device_anomalies_total',
+      help: `Anomalies found, by device (host); past ${MAX_DEVICE_SERIES} devices, the rest share device="${OTHER_DEVICES}".`,
+      labelNames: ['agent', 'device'],
+      registers: [r],
+    }),
+  };
+}
+
+/** The model served, its inference and drift; the rules in force; readiness. */
+function servingMetrics(r: Registry) {
+  return {
+    inferenceErrors: new Counter({
+      name: 'edgewarden_inference_errors_total',
+      help: 'Batches of windows the model failed to score (skipped; the rules still ran).',
+      labelNames: ['agent'],
+      registers: [r],
+    }),
+    inference: new Histogram({
+      name: 'edgewarden_inference_duration_seconds',
+      help: 'Duration of model inference, per batch of windows.',
+      labelNames: ['agent'],
+      buckets: [0.0005, 0.001, 0.005, 0.01, 0.05, 0.1, 0.5, 1],
+      registers: [r],
+    }),
     featureDrift: new Gauge({
       name: 'edgewarden_feature_drift',
       help: "Kolmogorov-Smirnov distance (0-1) between each feature's live values and the served model's training values.",
@@ -88,18 +107,6 @@ export function agentMetrics(r: Registry) {
       name: 'edgewarden_model_info',
       help: 'The model version served (value 1).',
       labelNames: ['agent', 'version'],
-      registers: [r],
-    }),
-    deviceLastLine: new Gauge({
-      name: 'edgewarden_device_last_line_timestamp_seconds',
-      help: `Unix time of the newest line read from each device (host); past ${MAX_DEVICE_SERIES} devices, the rest share device="${OTHER_DEVICES}".`,
-      labelNames: ['agent', 'device'],
-      registers: [r],
-    }),
-    deviceAnomalies: new Counter({
-      name: 'edgewarden_device_anomalies_total',
-      help: `Anomalies found, by device (host); past ${MAX_DEVICE_SERIES} devices, the rest share device="${OTHER_DEVICES}".`,
-      labelNames: ['agent', 'device'],
       registers: [r],
     }),
     ruleAnomalies: new Counter({
@@ -127,6 +134,11 @@ export function agentMetrics(r: Registry) {
       registers: [r],
     }),
   };
+}
+
+/** Registers every agent metric family on `r`; returns them, to be filled. */
+export function agentMetrics(r: Registry) {
+  return { ...cycleMetrics(r), ...servingMetrics(r) };
 }
 
 export type AgentMetrics = ReturnType<typeof agentMetrics>;
@@ -167,4 +179,30 @@ export function countAnomalies(
     m.deviceAnomalies.inc({ agent: a.agent, device: devices.label(a.device) });
     if (a.rule) m.ruleAnomalies.inc({ agent: a.agent, rule: a.rule });
   }
+}
+
+/** Alerts sent and failed, per channel (a channel's failures are out of the alerts sent). */
+export function countNotifications(
+  m: AgentMetrics,
+  agent: string,
+  channels: readonly Channel[],
+  report: SendReport,
+): void {
+  for (const channel of channels) {
+    const failed = report.failures.filter((f) => f.channel === channel).length;
+    if (report.sent - failed > 0)
+      m.notifications.inc({ agent, channel, outcome: 'sent' }, report.sent - failed);
+    if (failed > 0) m.notifications.inc({ agent, channel, outcome: 'failed' }, failed);
+  }
+}
+
+/** Each rule's anomaly counter from 0, so a rate or increase() sees its first anomaly. */
+export function startRuleSeries(m: AgentMetrics, agent: string, rules: readonly string[]): void {
+  for (const rule of rules) m.ruleAnomalies.inc({ agent, rule }, 0);
+}
+
+/** edgewarden_model_info: the version served now, if any. */
+export function reportModel(m: AgentMetrics, agent: string, version: string | undefined): void {
+  m.model.reset();
+  if (version) m.model.set({ agent, version }, 1);
 }
