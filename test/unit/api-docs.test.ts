@@ -123,7 +123,7 @@ async function modelFailureReasons(): Promise<Set<string>> {
 /** Every reason an agent pod refuses a model offer with: the loader's and PUT /model's own. */
 async function modelRefusals(): Promise<Set<string>> {
   const out = await modelFailureReasons();
-  const runner = await code('agent-runtime/src/pod/agentRunner.ts');
+  const runner = await code('agent-runtime/src/pod/modelDelivery.ts');
   for (const m of runner.matchAll(/refused\(\d+,\s*'([A-Z]\w+)'/g)) out.add(m[1]!);
   for (const m of runner.matchAll(/reason: '([A-Z]\w+)'/g)) out.add(m[1]!);
   return out;

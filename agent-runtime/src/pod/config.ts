@@ -5,10 +5,11 @@ import { readFile } from 'node:fs/promises';
 import { parse } from 'yaml';
 
 import type { AnalysisAgentSpec } from '../../../api/src/generated/types.js';
+import { parsePort, PortError } from '../../../api/src/port.js';
 import { ResourceValidator } from '../../../api/src/validate.js';
-import { parseDuration } from '../../../api/src/duration.js';
 import { agentDefaults, agentEnv } from '../contract/index.js';
 import type { PostgresConnection, SslMode } from '../source/postgresSource.js';
+import { specSettings, type SpecSettings } from './settings.js';
 
 export class ConfigError extends Error {
   readonly code = 'EW_CONFIG';
@@ -25,7 +26,8 @@ export interface AgentConfig {
   /** Folder of the user's rule packs (spec.rules.configMaps, mounted). */
   rulesDir: string;
   spec: AnalysisAgentSpec;
-  intervalMs: number;
+  /** What the agent takes from the spec, its defaults filled from the CRD's schema. */
+  settings: SpecSettings;
   connection: PostgresConnection;
   dataDir: string;
   modelDir: string;
@@ -46,6 +48,13 @@ export interface AgentConfig {
 }
 
 type Env = Readonly<Record<string, string | undefined>>;
+
+/** The port `text` names (api/src/port.ts), or a ConfigError naming `option`. */
+function portOf(text: string, option: string, allowZero = false): number {
+  const port = parsePort(text, { option, allowZero });
+  if (port instanceof PortError) throw new ConfigError(port.message);
+  return port;
+}
 
 /** The PostgreSQL connection from EDGEWARDEN_PG_URL or libpq's PG* variables. */
 export function connectionFrom(
@@ -85,12 +94,9 @@ export function connectionFrom(
     throw new ConfigError(
       `no database connection: set ${agentEnv.pgUrl}, or ${missing.join(', ')}`,
     );
-  const port = Number(env.PGPORT ?? '5432');
-  if (!Number.isInteger(port) || port < 1 || port > 65535)
-    throw new ConfigError(`PGPORT: not a port: ${env.PGPORT}`);
   return {
     host: env.PGHOST!,
-    port,
+    port: portOf(env.PGPORT ?? '5432', 'PGPORT'),
     database: env.PGDATABASE!,
     user: env.PGUSER!,
     password: env.PGPASSWORD,
@@ -118,16 +124,16 @@ export async function loadConnection(env: Env, sslMode: SslMode): Promise<Postgr
   return connectionFrom(env, sslMode, ca);
 }
 
-export async function loadConfig(env: Env = process.env): Promise<AgentConfig> {
-  const file = env[agentEnv.config] ?? agentDefaults.config;
+/** The AnalysisAgent manifest in `file`: read, checked against the CRD's schema (which also
+ * fills in its defaults, as the API server does), and of the right kind. */
+async function readManifest(file: string): Promise<{ name: string; spec: AnalysisAgentSpec }> {
   let document: unknown;
   try {
     document = parse(await readFile(file, 'utf8'));
   } catch (error) {
     throw new ConfigError(`${agentEnv.config}: cannot read ${file}: ${(error as Error).message}`);
   }
-  const validator = new ResourceValidator();
-  const issues = validator.check(document);
+  const issues = new ResourceValidator().check(document);
   if (issues.length > 0)
     throw new ConfigError(`${file}: ${issues.map((i) => `${i.field}: ${i.message}`).join('; ')}`);
   const resource = document as {
@@ -137,18 +143,11 @@ export async function loadConfig(env: Env = process.env): Promise<AgentConfig> {
   };
   if (resource.kind !== 'AnalysisAgent')
     throw new ConfigError(`${file}: kind: must be AnalysisAgent, not ${resource.kind}`);
-  const spec = resource.spec;
-  const intervalMs = parseDuration(spec.interval ?? '5m')!;
+  return { name: resource.metadata?.name ?? resource.spec.agent, spec: resource.spec };
+}
 
-  const connection = await loadConnection(env, spec.source.sslMode ?? 'verify-full');
-  const portText = env[agentEnv.port];
-  const port = portText === undefined ? agentDefaults.port : Number(portText);
-  if (!Number.isInteger(port) || port < 0 || port > 65535)
-    throw new ConfigError(`${agentEnv.port}: not a port: ${portText}`);
-  const redisUrl = env[agentEnv.redisUrl] || undefined;
-  if (redisUrl && !/^rediss?:\/\//.test(redisUrl))
-    throw new ConfigError(`${agentEnv.redisUrl}: must start with redis:// or rediss://`);
-  // Each channel the spec asks for needs its secret-held URL; one given without the spec is ignored.
+/** Each channel the spec asks for needs its secret-held URL; one given without the spec is ignored. */
+function notificationsFrom(env: Env, spec: AnalysisAgentSpec): AgentConfig['notifications'] {
   const wanted = spec.notifications ?? {};
   const secretUrl = (key: string, scheme: RegExp, example: string): string => {
     const value = env[key];
@@ -157,7 +156,7 @@ export async function loadConfig(env: Env = process.env): Promise<AgentConfig> {
     if (!scheme.test(value)) throw new ConfigError(`${key}: must be a URL like ${example}`);
     return value;
   };
-  const notifications: AgentConfig['notifications'] = {
+  return {
     slackUrl: wanted.slack
       ? secretUrl(agentEnv.slackUrl, /^https?:\/\//, 'https://hooks.slack.com/services/...')
       : undefined,
@@ -178,25 +177,44 @@ export async function loadConfig(env: Env = process.env): Promise<AgentConfig> {
         }
       : undefined,
   };
+}
+
+/** The settings of the environment that are neither the connection nor notifications. */
+function serviceSettingsFrom(env: Env) {
+  const portText = env[agentEnv.port];
+  const redisUrl = env[agentEnv.redisUrl] || undefined;
+  if (redisUrl && !/^rediss?:\/\//.test(redisUrl))
+    throw new ConfigError(`${agentEnv.redisUrl}: must start with redis:// or rediss://`);
   const controlTokenSha256 = env[agentEnv.controlTokenSha256] || undefined;
   if (controlTokenSha256 !== undefined && !/^[a-f0-9]{64}$/.test(controlTokenSha256))
     throw new ConfigError(`${agentEnv.controlTokenSha256}: must be 64 lowercase hex digits`);
   return {
-    configFile: file,
-    rulesDir: env[agentEnv.rulesDir] ?? agentDefaults.rulesDir,
-    notifications,
-    shard: shardFrom(env),
+    port: portText === undefined ? agentDefaults.port : portOf(portText, agentEnv.port, true),
+    redisUrl,
     controlTokenSha256,
+    shard: shardFrom(env),
+    rulesDir: env[agentEnv.rulesDir] ?? agentDefaults.rulesDir,
     modelSourceDir: env[agentEnv.modelSourceDir] ?? agentDefaults.modelSourceDir,
-    name: resource.metadata?.name ?? spec.agent,
-    spec,
-    intervalMs,
-    connection,
     dataDir: env[agentEnv.dataDir] ?? agentDefaults.dataDir,
     modelDir: env[agentEnv.modelDir] ?? agentDefaults.modelDir,
-    port,
     pod: env[agentEnv.pod] ?? 'local',
-    redisUrl,
+  };
+}
+
+export async function loadConfig(env: Env = process.env): Promise<AgentConfig> {
+  const file = env[agentEnv.config] ?? agentDefaults.config;
+  const { name, spec } = await readManifest(file);
+  const settings = specSettings(spec);
+  const connection = await loadConnection(env, settings.sslMode);
+  const service = serviceSettingsFrom(env);
+  return {
+    ...service,
+    configFile: file,
+    name,
+    spec,
+    settings,
+    connection,
+    notifications: notificationsFrom(env, spec),
   };
 }
 
@@ -208,10 +226,10 @@ export function smtpUrlFromParts(env: NodeJS.ProcessEnv): string {
   const tls = (env[agentEnv.smtpTls] ?? '').toLowerCase();
   if (tls !== '' && tls !== 'true' && tls !== 'false')
     throw new ConfigError(`${agentEnv.smtpTls}: must be true or false`);
-  const portText = env[agentEnv.smtpPort] || (tls === 'true' ? '465' : '587');
-  const port = Number(portText);
-  if (!Number.isInteger(port) || port < 1 || port > 65535)
-    throw new ConfigError(`${agentEnv.smtpPort}: not a port`);
+  const port = portOf(
+    env[agentEnv.smtpPort] || (tls === 'true' ? '465' : '587'),
+    agentEnv.smtpPort,
+  );
   const user = env[agentEnv.smtpUsername];
   const password = env[agentEnv.smtpPassword];
   const auth = user

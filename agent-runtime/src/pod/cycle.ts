@@ -7,6 +7,8 @@
 // A cycle that fails without a crash (the database lost mid-cycle) is retried by the same
 // process, so it first puts the engine back to what was committed: the lines it analysed
 // before the failure are read again, and must not be counted on top of themselves.
+// The windows the engine closed and what the model scored of them come out in the result of
+// the cycle that committed them (cycleOutputs.ts), never from a failed one.
 // A first cycle (no watermark stored) also records where it started and how many rows of the
 // table it leaves behind, so that an agent pointed at a table of old rows says why it
 // analyses nothing instead of looking like a quiet network.
@@ -15,7 +17,9 @@ import type { Anomaly } from '../agents/types.js';
 import { SKIPPED_ROWS_COUNTED, type SourceStart } from '../contract/index.js';
 import type { WindowScorer } from '../model/windowScorer.js';
 import type { PostgresSource } from '../source/postgresSource.js';
+import { componentLog } from '../log.js';
 import type { AnomalyStore } from '../store/anomalyStore.js';
+import type { CycleOutputs, Produced } from './cycleOutputs.js';
 
 export interface CycleContext {
   source: PostgresSource;
@@ -38,7 +42,11 @@ export interface CycleContext {
    * alerted. Default 1, every one.
    */
   storeSeverity?: number;
+  /** Where the engine's closed windows and the scorer's batches gather during the cycle. */
+  outputs?: CycleOutputs;
 }
+
+const log = componentLog('agent');
 
 export interface CycleResult {
   lines: number;
@@ -54,14 +62,20 @@ export interface CycleResult {
   newestByDevice: Map<string, number>;
   /** Set by the first cycle (no watermark was stored): where it started, and what it left. */
   start?: SourceStart;
+  /** The windows closed and the batches scored in this cycle (with outputs in the context). */
+  produced: Produced;
 }
 
 export async function runCycle(ctx: CycleContext): Promise<CycleResult> {
+  // Anything gathered outside a cycle is no cycle's.
+  ctx.outputs?.drain();
   try {
     return await analyseAndCommit(ctx);
   } catch (error) {
-    // Nothing was committed: the engine goes back to what was, as a restarted process would.
+    // Nothing was committed: the engine goes back to what was, as a restarted process would,
+    // and what the cycle produced goes with it.
     restoreEngine(ctx.engine, ctx.store, ctx.sourceKey);
+    ctx.outputs?.drain();
     throw error;
   }
 }
@@ -80,9 +94,7 @@ export function restoreEngine(
     const saved = store.engineState(sourceKey);
     if (saved !== undefined) engine.loadState(saved);
   } catch (error) {
-    console.error(
-      `edgewarden agent: saved engine state ignored, learning afresh: ${(error as Error).message}`,
-    );
+    log.error('saved engine state ignored, learning afresh', error);
   }
 }
 
@@ -117,9 +129,7 @@ async function firstPosition(
       },
     };
   } catch (error) {
-    console.error(
-      `edgewarden agent: the rows before the start position could not be counted: ${(error as Error).message}`,
-    );
+    log.error('the rows before the start position could not be counted', error);
     return { watermark, start };
   }
 }
@@ -172,5 +182,6 @@ async function analyseAndCommit(ctx: CycleContext): Promise<CycleResult> {
     newestLineTime,
     newestByDevice,
     ...(first ? { start: first.start } : {}),
+    produced: ctx.outputs?.drain() ?? { windows: [], scored: [] },
   };
 }

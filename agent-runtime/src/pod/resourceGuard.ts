@@ -7,10 +7,13 @@ import { availableParallelism, totalmem } from 'node:os';
 import path from 'node:path';
 
 import type { GuardState, Pressure } from '../contract/status.js';
+import { componentLog } from '../log.js';
 
 export const CPU_LIMIT = 0.8;
 export const MEMORY_LIMIT = 0.7;
 const MAX_STRETCH = 8;
+
+const log = componentLog('agent');
 
 /** The next stretch factor: doubled under pressure (to 8x), halved back when it eases. */
 export function nextStretch(previous: number, p: Pressure): GuardState {
@@ -62,5 +65,22 @@ export class PressureSampler {
       cpu = (cpuMicros - this.last.cpuMicros) / 1000 / (now - this.last.at) / cores;
     this.last = { at: now, cpuMicros };
     return { cpu: Math.max(0, cpu), memory };
+  }
+}
+
+/** The guard across cycles: the pressure seen after the latest, and the stretch it leads to. */
+export class ResourceGuard {
+  private readonly sampler = new PressureSampler();
+  pressure: Pressure = { cpu: 0, memory: 0 };
+  state: GuardState = { stretch: 1 };
+
+  /** Samples the pressure now; returns the stretch for the next wait (said when it changes). */
+  async afterCycle(): Promise<GuardState> {
+    this.pressure = await this.sampler.sample();
+    const next = nextStretch(this.state.stretch, this.pressure);
+    if (next.stretch !== this.state.stretch)
+      log.info('cycle interval stretched', { stretch: next.stretch, reason: next.reason });
+    this.state = next;
+    return next;
   }
 }

@@ -10,11 +10,14 @@ import path from 'node:path';
 import { parse } from 'yaml';
 
 import type { RulesState } from '../contract/status.js';
+import { componentLog } from '../log.js';
 import type { PackSource } from '../rules/compileRules.js';
 import { compilePacks, packFilesIn, parsePack } from '../rules/packFiles.js';
 import { packSources } from '../rules/ruledAgents.js';
 import { buildRuleSet, type RulesTuning } from '../rules/ruleSet.js';
 import type { RuleBook } from '../rules/withRules.js';
+
+const log = componentLog('agent');
 
 export class RulesReloader {
   private fingerprint = '';
@@ -69,9 +72,7 @@ export class RulesReloader {
         error: undefined,
       });
       this.onReplaced();
-      console.log(
-        `edgewarden agent: rules loaded: ${enabled.length} rules from ${this.state.packs.length} packs`,
-      );
+      log.info('rules loaded', { rules: enabled.length, packs: this.state.packs.length });
       return 'replaced';
     } catch (error) {
       return this.refuse((error as Error).message, fingerprint);
@@ -81,7 +82,7 @@ export class RulesReloader {
   private refuse(message: string, fingerprint: string): 'refused' {
     // Logged once per distinct change, not every cycle.
     if (fingerprint !== this.fingerprint)
-      console.error(`edgewarden agent: rules refused, the rules in force go on: ${message}`);
+      log.error(`edgewarden agent: rules refused, the rules in force go on: ${message}`, message);
     this.fingerprint = fingerprint;
     this.state.error = message;
     return 'refused';

@@ -1,0 +1,50 @@
+import type { AnalysisAgentSpec } from '../../../api/src/generated/types.js';
+import { specSettings } from './settings.js';
+
+const spec = (extra: Partial<AnalysisAgentSpec> = {}): AnalysisAgentSpec =>
+  ({ agent: 'auth', source: {}, ...extra }) as AnalysisAgentSpec;
+
+test("an agent's settings take the CRD's defaults where the spec says nothing", () => {
+  expect(specSettings(spec())).toEqual({
+    intervalMs: 5 * 60_000,
+    paused: false,
+    preset: 'log_entries',
+    batchSize: 5000,
+    sslMode: 'verify-full',
+    storeSeverity: 2,
+    alertSeverity: 4,
+    scoreThreshold: 0.8,
+    cooldownMs: 15 * 60_000,
+    retentionMs: 720 * 3_600_000,
+    cacheKeyPrefix: 'edgewarden:',
+    sourceKey: 'log_entries:',
+  });
+});
+
+test('what the spec says wins, and the spec is left as it is', () => {
+  const given = spec({
+    interval: '30s',
+    source: {
+      secretRef: { name: 'pg' },
+      preset: 'SystemEvents',
+      table: 'syslog.events',
+      backfill: '24h',
+    },
+    thresholds: { alertSeverity: 'critical' },
+    notifications: { cooldown: '1h' },
+    cache: { keyPrefix: 'site-a:' },
+  });
+  const before = structuredClone(given);
+  expect(specSettings(given)).toMatchObject({
+    intervalMs: 30_000,
+    preset: 'SystemEvents',
+    backfill: '24h',
+    backfillMs: 24 * 3_600_000,
+    alertSeverity: 5,
+    storeSeverity: 2,
+    cooldownMs: 3_600_000,
+    cacheKeyPrefix: 'site-a:',
+    sourceKey: 'SystemEvents:syslog.events',
+  });
+  expect(given).toEqual(before);
+});
