@@ -1,17 +1,20 @@
 // A line against a rule's matchers: its level, the literals the pattern requires, then the
 // pattern, on at most MATCH_LIMIT characters of the message.
 import type { ObservedLine } from '../agents/types.js';
+import { LEVELS } from '../parse/priority.js';
 import type { Captures } from './detectors.js';
 import type { Matcher } from './ruleTypes.js';
 
 /** Longest part of a message the patterns see: bounds the cost of any pattern on any line. */
 export const MATCH_LIMIT = 4096;
 
+const LEVEL_ORDER: readonly string[] = LEVELS;
+
+/** A level's rank, 0 for emerg; a line with no level, or an unknown one, ranks below all. */
 function levelRank(level: string | null): number {
   const i = LEVEL_ORDER.indexOf(level ?? '');
   return i < 0 ? 99 : i;
 }
-const LEVEL_ORDER = ['emerg', 'alert', 'crit', 'err', 'warning', 'notice', 'info', 'debug'];
 
 /** The captures of the first matcher that takes the line, or undefined. */
 export function matchLine(

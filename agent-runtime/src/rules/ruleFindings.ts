@@ -6,6 +6,7 @@ import type { Captures, Fire } from './detectors.js';
 import type { RunContext } from './ruleIndex.js';
 import type { CompiledRule } from './ruleTypes.js';
 
+/** The findings of what fired, in the rules' order, less those a rule that fired supersedes. */
 export function findingsOf(
   ctx: RunContext,
   fired: Map<string, Map<string, Fire>>,
