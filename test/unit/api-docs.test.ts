@@ -170,7 +170,6 @@ const NOT_REASONS = new Set([
 /** Literals of a file that are something else there: a pod's phase, a Job's condition type. */
 const ELSEWHERE: Record<string, string[]> = {
   'operator/src/controllers/analysisAgent/reconcile.ts': ['Running'], // a pod's phase
-  'operator/src/controllers/modelDeployment/observe.ts': ['Running'], // a pod's phase
   'operator/src/domain/exportJob/status.ts': ['Complete'], // the Job's condition type
   'operator/src/controllers/exportJob/reconcile.ts': ['Complete'],
 };

@@ -12,7 +12,7 @@ import {
   whyNoAnswer,
   type AgentRequest,
 } from './agentRequest.js';
-import { OfferRefused } from './modelDeployment/reconcile.js';
+import { OfferRefused } from './modelDeployment/offerRefused.js';
 import { offerModel, unloadModel } from './modelDeployment/delivery.js';
 import type { AgentPod } from './analysisAgent/reconcile.js';
 import { fetchAgentStatus } from './analysisAgent/reconcile.js';

@@ -4,6 +4,7 @@ import type {
   ModelOfferResult,
 } from '../../../../agent-runtime/src/contract/index.js';
 import type { Logger } from '../../../../api/src/log.js';
+import type { AgentPod } from '../../domain/agentPod.js';
 import type { StoredAgent } from '../../domain/analysisAgent/desired.js';
 import type { AgentReport } from '../../domain/analysisAgent/status.js';
 import type { StoredModelDeployment } from '../../domain/modelDeployment/rollout.js';
@@ -11,7 +12,6 @@ import type { EventRecorder } from '../../runtime/events.js';
 import type { Cache } from '../../runtime/informer.js';
 import type { KubeClient, KubeObject } from '../../runtime/kubeClient.js';
 import type { RepeatedFailures } from '../../runtime/repeatedFailures.js';
-import type { AgentPod } from '../analysisAgent/reconcile.js';
 
 export interface ModelContext {
   client: KubeClient;

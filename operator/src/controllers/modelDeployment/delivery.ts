@@ -14,8 +14,8 @@ import {
   describeRequest,
   requestAgent,
   type AgentRequest,
-} from '../agentRequest.js';
-import { agentRequest, type AgentPod } from '../analysisAgent/reconcile.js';
+} from '../../domain/agentRequest.js';
+import { agentRequest, type AgentPod } from '../../domain/agentPod.js';
 import { OfferRefused } from './offerRefused.js';
 
 /** How long an offer may take: the agent downloads, checks, loads and trial-scores the model. */

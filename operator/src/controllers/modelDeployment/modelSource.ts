@@ -2,16 +2,9 @@
 // (base64, read here from the API server), URLs, or files on the claim the pod mounts.
 import type { ModelOfferRequest } from '../../../../agent-runtime/src/contract/index.js';
 import type { Stable } from '../../domain/modelDeployment/rollout.js';
-import type { KubeClient, KubeObject, Resource } from '../../runtime/kubeClient.js';
+import { RESOURCES } from '../../domain/resources.js';
+import type { KubeClient, KubeObject } from '../../runtime/kubeClient.js';
 import { OfferRefused } from './offerRefused.js';
-
-const CONFIG_MAPS: Resource = {
-  apiVersion: 'v1',
-  kind: 'ConfigMap',
-  plural: 'configmaps',
-  namespaced: true,
-};
-const SECRETS: Resource = { apiVersion: 'v1', kind: 'Secret', plural: 'secrets', namespaced: true };
 
 type KeyedObject = KubeObject & {
   data?: Record<string, string>;
@@ -39,7 +32,7 @@ export async function modelSource(
   const ref = source.configMap ?? source.secret!;
   const kind = source.configMap ? 'ConfigMap' : 'Secret';
   const object = await client.find<KeyedObject>(
-    source.configMap ? CONFIG_MAPS : SECRETS,
+    source.configMap ? RESOURCES.configMap : RESOURCES.secret,
     namespace,
     ref.name,
   );

@@ -1,6 +1,8 @@
 // What a pass of the ModelDeployment controller sees: the agents it serves (by reference, kind
 // and selector), their pods in name order, what each running pod serves (its /status), and
 // what earlier passes kept in the status.
+import { instanceOf, type AgentPod } from '../../domain/agentPod.js';
+import { failureAtAddress } from '../../domain/agentRequest.js';
 import type { AgentReport } from '../../domain/analysisAgent/status.js';
 import type { ObservedRollout } from '../../domain/modelDeployment/pass.js';
 import {
@@ -8,8 +10,7 @@ import {
   selects,
   type StoredModelDeployment,
 } from '../../domain/modelDeployment/rollout.js';
-import { failureAtAddress } from '../agentRequest.js';
-import type { AgentPod } from '../analysisAgent/reconcile.js';
+import { isRunningPod } from '../../runtime/pods.js';
 import type { ModelContext } from './context.js';
 import { logFailure, logRecovery } from './requestLog.js';
 
@@ -31,9 +32,6 @@ function referencing(ctx: ModelContext, md: StoredModelDeployment) {
     wrongKind: all.filter((a) => a.spec.agent !== md.spec.agent).map((a) => a.metadata.name),
   };
 }
-
-const running = (p: AgentPod): boolean =>
-  p.status?.phase === 'Running' && !!p.status.podIP && !p.metadata.deletionTimestamp;
 
 /** A running pod's /status, or why it could not be read. */
 async function report(
@@ -60,17 +58,17 @@ export async function observe(
 ): Promise<{ observed: ObservedRollout; handles: Map<string, PodHandle> }> {
   const { selected, wrongKind } = referencing(ctx, md);
   const uidOf = new Map(selected.map((a) => [a.metadata.name, a.metadata.uid]));
-  const agentOf = (p: AgentPod): string => p.metadata.labels?.['app.kubernetes.io/instance'] ?? '';
+  const agentOf = (p: AgentPod): string => instanceOf(p) ?? '';
   const pods = ctx.pods
     .list(md.metadata.namespace)
     .filter((p) => uidOf.has(agentOf(p)))
     .sort((a, b) => a.metadata.name.localeCompare(b.metadata.name));
   const reports = await Promise.all(
-    pods.map((p) => (running(p) ? report(ctx, md, p) : Promise.resolve(undefined))),
+    pods.map((p) => (isRunningPod(p) ? report(ctx, md, p) : Promise.resolve(undefined))),
   );
   const handles = new Map(
     pods
-      .filter(running)
+      .filter(isRunningPod)
       .map((pod) => [
         pod.metadata.name,
         { pod, token: controlToken(ctx.controlKey, uidOf.get(agentOf(pod))!) },

@@ -15,9 +15,10 @@ import type { Cache } from '../../runtime/informer.js';
 import type { KubeClient, KubeObject } from '../../runtime/kubeClient.js';
 import { jsonLogger } from '../../../../api/src/log.js';
 import { RepeatedFailures } from '../../runtime/repeatedFailures.js';
-import { AgentRequestError } from '../agentRequest.js';
-import type { AgentPod } from '../analysisAgent/reconcile.js';
-import { reconcileModelDeployment, type ModelContext } from './reconcile.js';
+import type { AgentPod } from '../../domain/agentPod.js';
+import { AgentRequestError } from '../../domain/agentRequest.js';
+import type { ModelContext } from './context.js';
+import { reconcileModelDeployment } from './reconcile.js';
 
 /** A cache over a fixed list, as an informer's would be. */
 function cache<T extends KubeObject>(items: () => T[]): Cache<T> {

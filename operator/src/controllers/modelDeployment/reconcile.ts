@@ -10,8 +10,9 @@
 // restarted mid-rollout resume), plan, make the plan's requests and plan again with their
 // answers until nothing more is asked, then write the status and, after it, the Events.
 import type { ReconcileResult } from '../../runtime/controller.js';
-import { stableJson } from '../../runtime/hash.js';
-import type { KubeObject, Resource } from '../../runtime/kubeClient.js';
+import type { KubeObject } from '../../runtime/kubeClient.js';
+import { writeStatusIfChanged } from '../../runtime/statusWrite.js';
+import { RESOURCES } from '../../domain/resources.js';
 import {
   afterAnswers,
   requestsOf,
@@ -26,16 +27,6 @@ import type { ModelDeploymentStatus } from '../../../../api/src/generated/types.
 import { ask } from './ask.js';
 import type { ModelContext } from './context.js';
 import { observe, type PodHandle } from './observe.js';
-
-export type { ModelContext } from './context.js';
-export { OfferRefused } from './offerRefused.js';
-
-export const MODEL_DEPLOYMENT: Resource = {
-  apiVersion: 'edgewarden.io/v1alpha1',
-  kind: 'ModelDeployment',
-  plural: 'modeldeployments',
-  namespaced: true,
-};
 
 interface PassOutcome {
   observed: ObservedRollout;
@@ -76,14 +67,7 @@ async function writeStatus(
   status: ModelDeploymentStatus,
   events: RolloutEvent[],
 ): Promise<void> {
-  if (stableJson(status) === stableJson(md.status ?? {})) return;
-  const { name, namespace, resourceVersion } = md.metadata;
-  await ctx.client.applyStatus(MODEL_DEPLOYMENT, {
-    apiVersion: md.apiVersion,
-    kind: md.kind,
-    metadata: { name, namespace, resourceVersion },
-    status,
-  });
+  if (!(await writeStatusIfChanged(ctx.client, RESOURCES.modelDeployment, md, status))) return;
   for (const { type, reason, message } of events)
     await ctx.events.record(md, type, reason, message);
 }
