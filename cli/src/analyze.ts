@@ -10,7 +10,8 @@ import { parseDuration } from '../../api/src/duration.js';
 import { baselineModelDir } from '../../agent-runtime/src/model/baselines.js';
 import type { LoadedModel } from '../../agent-runtime/src/model/model.js';
 import { openInput, readLines } from '../../agent-runtime/src/parse/lines.js';
-import { defineCommand, type Values } from './options.js';
+import { lineOptions, timezoneProblem } from './lineOptions.js';
+import { defineCommand, type Fail, type Values } from './options.js';
 import { anomalyTable } from './table.js';
 
 const options = {
@@ -54,16 +55,7 @@ const options = {
     default: '1',
     help: 'print anomalies of at least this severity, 1-5',
   },
-  host: {
-    type: 'string',
-    value: 'NAME',
-    help: 'device name for lines that carry none (default local)',
-  },
-  timezone: {
-    type: 'string',
-    value: 'ZONE',
-    help: 'IANA zone of timestamps that carry none (default UTC)',
-  },
+  ...lineOptions,
 } as const;
 
 interface Settings {
@@ -87,11 +79,8 @@ function settings(values: Values<typeof options>): Settings | string {
   const minSeverity = Number(values['min-severity']);
   if (!Number.isInteger(minSeverity) || minSeverity < 1 || minSeverity > 5)
     return '--min-severity: must be 1 to 5';
-  try {
-    new Intl.DateTimeFormat('en-US', { timeZone: values.timezone });
-  } catch {
-    return `--timezone: unknown time zone: ${values.timezone}`;
-  }
+  const badZone = timezoneProblem(values.timezone);
+  if (badZone) return badZone;
   const names = agent === 'all' ? agentNames : [agent];
   return { input: values.input, names, format, windowMs, minSeverity };
 }
@@ -100,7 +89,7 @@ function settings(values: Values<typeof options>): Settings | string {
 async function loadModels(
   modelOptions: string[],
   agents: Agent[],
-  fail: (message: string) => number,
+  fail: Fail,
 ): Promise<Partial<Record<AgentName, LoadedModel>> | number> {
   const models: Partial<Record<AgentName, LoadedModel>> = {};
   const dirs = modelOptions.flatMap((d) =>
@@ -131,7 +120,7 @@ async function loadModels(
 async function run(
   values: Values<typeof options>,
   _positionals: string[],
-  fail: (message: string) => number,
+  fail: Fail,
 ): Promise<number> {
   const asked = settings(values);
   if (typeof asked === 'string') return fail(asked);

@@ -10,7 +10,7 @@ import { runDemo, type DemoResult } from '../../agent-runtime/src/demo/runDemo.j
 import { UnwritableFolderError } from '../../agent-runtime/src/files/writableFolder.js';
 import { serveDemo } from '../../agent-runtime/src/demo/serveDemo.js';
 import { parsePort, PortError } from '../../api/src/port.js';
-import { defineCommand, type Values } from './options.js';
+import { defineCommand, type Fail, type Values } from './options.js';
 import { anomalyTable } from './table.js';
 
 const options = {
@@ -39,7 +39,7 @@ const options = {
 async function run(
   values: Values<typeof options>,
   _positionals: string[],
-  fail: (message: string) => number,
+  fail: Fail,
 ): Promise<number> {
   const port = parsePort(values.port, { option: '--port', allowZero: true });
   if (port instanceof PortError) return fail(port.message);

@@ -30,6 +30,9 @@ export type Values<T extends Options> = {
         : string | undefined;
 };
 
+/** Prints a usage error (the message, then the command's help) and returns its exit code, 2. */
+export type Fail = (message: string) => number;
+
 export interface CommandSpec<T extends Options> {
   /** The command's name after `edgewarden`. */
   name: string;
@@ -43,7 +46,7 @@ export interface CommandSpec<T extends Options> {
   /** Text after the options: configuration by environment, exit codes. */
   more?: string;
   /** Runs with parsed options; `fail` prints a usage error and returns its exit code (2). */
-  run(values: Values<T>, positionals: string[], fail: (message: string) => number): Promise<number>;
+  run(values: Values<T>, positionals: string[], fail: Fail): Promise<number>;
 }
 
 const HELP_WIDTH = 96;
@@ -110,7 +113,7 @@ function parseArgsOptions(options: Options) {
 /** A command whose options, defaults and help come from one table. */
 export function defineCommand<const T extends Options>(spec: CommandSpec<T>): Command {
   const usage = usageText(spec);
-  const fail = (message: string): number => {
+  const fail: Fail = (message) => {
     console.error(`edgewarden ${spec.name}: ${message}\n\n${usage}`);
     return 2;
   };

@@ -7,7 +7,7 @@ import { describeDetector, explainLine } from '../../agent-runtime/src/rules/exp
 import { compilePacks } from '../../agent-runtime/src/rules/packFiles.js';
 import { packSources } from '../../agent-runtime/src/rules/ruledAgents.js';
 import type { CompiledRule } from '../../agent-runtime/src/rules/ruleTypes.js';
-import { defineCommand, type Values } from './options.js';
+import { defineCommand, type Fail, type Values } from './options.js';
 import { renderTable } from './table.js';
 
 const options = {
@@ -39,11 +39,7 @@ async function test(files: string[]): Promise<number> {
   return result.failures.length === 0 ? 0 : 1;
 }
 
-async function explain(
-  lines: string[],
-  files: string[],
-  fail: (message: string) => number,
-): Promise<number> {
+async function explain(lines: string[], files: string[], fail: Fail): Promise<number> {
   const rules = await load(files);
   if (typeof rules === 'number') return rules;
   const input =
@@ -111,7 +107,7 @@ async function list(files: string[], output: string): Promise<number> {
 async function run(
   values: Values<typeof options>,
   positionals: string[],
-  fail: (message: string) => number,
+  fail: Fail,
 ): Promise<number> {
   const [sub, ...rest] = positionals;
   const files = values.rules;

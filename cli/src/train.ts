@@ -9,7 +9,8 @@ import { parseDuration } from '../../api/src/duration.js';
 import { readRecords } from '../../agent-runtime/src/trainer/records.js';
 import { train } from '../../agent-runtime/src/trainer/train.js';
 import { extractWindows } from '../../agent-runtime/src/trainer/windows.js';
-import { defineCommand, type Values } from './options.js';
+import { lineOptions, timezoneProblem } from './lineOptions.js';
+import { defineCommand, type Fail, type Values } from './options.js';
 
 const inputOptions = {
   agent: { type: 'string', value: 'NAME', help: `${agentNames.join(', ')} (required)` },
@@ -25,16 +26,7 @@ const inputOptions = {
     default: '5m',
     help: "window length, as the agent's interval",
   },
-  host: {
-    type: 'string',
-    value: 'NAME',
-    help: 'device name for lines that carry none (default local)',
-  },
-  timezone: {
-    type: 'string',
-    value: 'ZONE',
-    help: 'IANA zone of timestamps that carry none (default UTC)',
-  },
+  ...lineOptions,
 } as const;
 
 const trainOptions = {
@@ -74,11 +66,8 @@ function common(values: Values<typeof inputOptions>): Common | string {
   if (windowMs === undefined || windowMs < 1000)
     return `--interval: not a duration of at least 1s: ${values.interval}`;
   const timezone = values.timezone;
-  try {
-    new Intl.DateTimeFormat('en-US', { timeZone: timezone });
-  } catch {
-    return `--timezone: unknown time zone: ${timezone}`;
-  }
+  const badZone = timezoneProblem(timezone);
+  if (badZone) return badZone;
   return { agent, inputs, windowMs, host: values.host, timezone };
 }
 
@@ -90,7 +79,7 @@ const positive = (v: string, integer: boolean): number | undefined => {
 async function runTrain(
   values: Values<typeof trainOptions>,
   _positionals: string[],
-  fail: (message: string) => number,
+  fail: Fail,
 ): Promise<number> {
   const c = common(values);
   if (typeof c === 'string') return fail(c);
@@ -149,7 +138,7 @@ const csvField = (v: string | number): string =>
 async function runFeatures(
   values: Values<typeof inputOptions>,
   _positionals: string[],
-  fail: (message: string) => number,
+  fail: Fail,
 ): Promise<number> {
   const c = common(values);
   if (typeof c === 'string') return fail(c);

@@ -4,7 +4,7 @@ import { readFile } from 'node:fs/promises';
 import { parseAllDocuments } from 'yaml';
 
 import { ResourceValidator } from '../../api/src/validate.js';
-import { defineCommand } from './options.js';
+import { defineCommand, type Fail } from './options.js';
 
 /** Kubernetes' own kinds and other groups': not ours to check, so they pass through. */
 const otherGroup = (apiVersion: unknown): boolean =>
@@ -17,11 +17,7 @@ async function readInput(file: string): Promise<string> {
   return Buffer.concat(chunks).toString('utf8');
 }
 
-async function run(
-  _values: unknown,
-  positionals: string[],
-  fail: (message: string) => number,
-): Promise<number> {
+async function run(_values: unknown, positionals: string[], fail: Fail): Promise<number> {
   if (positionals.length === 0) return fail('give a FILE, or - for standard input');
   const validator = new ResourceValidator();
   let invalid = 0;
