@@ -1,40 +1,25 @@
 // The kinds the operator reads and writes, each written once: ours at the API's one version
-// (api/src/validate.ts), Kubernetes' own at theirs.
+// (api/src/validate.ts), Kubernetes' own at theirs. All of them live in namespaces.
 import { apiVersion } from '../../../api/src/validate.js';
 import type { Resource } from '../runtime/kubeClient.js';
 
-const ours = (kind: string, plural: string): Resource => ({
-  apiVersion,
+const namespaced = (version: string, kind: string, plural: string): Resource => ({
+  apiVersion: version,
   kind,
   plural,
   namespaced: true,
 });
 
 export const RESOURCES = {
-  analysisAgent: ours('AnalysisAgent', 'analysisagents'),
-  modelDeployment: ours('ModelDeployment', 'modeldeployments'),
-  exportJob: ours('ExportJob', 'exportjobs'),
-  statefulSet: {
-    apiVersion: 'apps/v1',
-    kind: 'StatefulSet',
-    plural: 'statefulsets',
-    namespaced: true,
-  },
-  job: { apiVersion: 'batch/v1', kind: 'Job', plural: 'jobs', namespaced: true },
-  service: { apiVersion: 'v1', kind: 'Service', plural: 'services', namespaced: true },
-  configMap: { apiVersion: 'v1', kind: 'ConfigMap', plural: 'configmaps', namespaced: true },
-  serviceAccount: {
-    apiVersion: 'v1',
-    kind: 'ServiceAccount',
-    plural: 'serviceaccounts',
-    namespaced: true,
-  },
-  pod: { apiVersion: 'v1', kind: 'Pod', plural: 'pods', namespaced: true },
-  secret: { apiVersion: 'v1', kind: 'Secret', plural: 'secrets', namespaced: true },
-  claim: {
-    apiVersion: 'v1',
-    kind: 'PersistentVolumeClaim',
-    plural: 'persistentvolumeclaims',
-    namespaced: true,
-  },
+  analysisAgent: namespaced(apiVersion, 'AnalysisAgent', 'analysisagents'),
+  modelDeployment: namespaced(apiVersion, 'ModelDeployment', 'modeldeployments'),
+  exportJob: namespaced(apiVersion, 'ExportJob', 'exportjobs'),
+  statefulSet: namespaced('apps/v1', 'StatefulSet', 'statefulsets'),
+  job: namespaced('batch/v1', 'Job', 'jobs'),
+  service: namespaced('v1', 'Service', 'services'),
+  configMap: namespaced('v1', 'ConfigMap', 'configmaps'),
+  serviceAccount: namespaced('v1', 'ServiceAccount', 'serviceaccounts'),
+  pod: namespaced('v1', 'Pod', 'pods'),
+  secret: namespaced('v1', 'Secret', 'secrets'),
+  claim: namespaced('v1', 'PersistentVolumeClaim', 'persistentvolumeclaims'),
 } satisfies Record<string, Resource>;
