@@ -2,8 +2,16 @@
 // SourceReachable, ModelLoaded, ModelDrift and RulesAccepted (what the pods report), and
 // Degraded (running, but not as it should). agentConditions gives them in the order the
 // status lists them.
-import type { AgentObservation, AgentReport, DesiredConditionOut } from './status.js';
+import type { AgentObservation, AgentReport } from './observation.js';
 import { leftUnread, unreadNote } from './sourceStart.js';
+
+/** A condition as the status builder gives it; runtime/conditions.ts adds the times. */
+export interface DesiredConditionOut {
+  type: string;
+  status: 'True' | 'False' | 'Unknown';
+  reason: string;
+  message: string;
+}
 
 /** Longest rule error copied into a condition: a refusal names the rule and field early on. */
 const RULE_ERROR_LIMIT = 400;

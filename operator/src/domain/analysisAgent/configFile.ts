@@ -2,7 +2,7 @@
 // AnalysisAgent itself (its spec and name), secrets by reference only; and the hash of the
 // part of it whose change needs new pods.
 import { agentDefaults } from '../../../../agent-runtime/src/contract/index.js';
-import type { StoredAgent } from './desired.js';
+import type { StoredAgent } from './storedAgent.js';
 
 /** The file's key in the ConfigMap, and its name in the mounted folder. */
 export const CONFIG_FILE = 'agent.yaml';

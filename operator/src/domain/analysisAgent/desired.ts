@@ -9,17 +9,14 @@
 // Secret for the CA), never copied into the ConfigMap. Environment, mounts and port come from
 // the agent runtime's published contract.
 import { openApiSchemas } from '../../../../api/src/generated/schemas.js';
-import type { AnalysisAgent } from '../../../../api/src/generated/types.js';
 import { agentDefaults, agentPaths } from '../../../../agent-runtime/src/contract/index.js';
 import { childName, labelsFor, ownerReference, type Child } from '../children.js';
 import { containerSecurityContext, podSecurityContext, sourceVolumes } from '../podParts.js';
 import { CONFIG_DIR, CONFIG_FILE, agentConfigFile, podConfigHash } from './configFile.js';
 import { agentEnvironment } from './environment.js';
+import type { StoredAgent } from './storedAgent.js';
 
-/** An AnalysisAgent as the API server returns it: named, namespaced, with a uid. */
-export type StoredAgent = AnalysisAgent & {
-  metadata: { name: string; namespace: string; uid: string; generation?: number };
-};
+export type { StoredAgent } from './storedAgent.js';
 
 export interface OperatorSettings {
   /** The agent image (the edgewarden image; its entrypoint is `edgewarden`). */

@@ -9,7 +9,11 @@ import {
 import { controlToken } from '../modelDeployment/rollout.js';
 import { fromSecret, heapEnvironment, sourceEnvironment, type EnvVar } from '../podParts.js';
 import { CONFIG_DIR, CONFIG_FILE } from './configFile.js';
-import type { StoredAgent } from './desired.js';
+import type { StoredAgent } from './storedAgent.js';
+
+/** A URL from a Secret's key, `url` unless the reference names another. */
+const urlFromSecret = (variable: string, ref: { name: string; key?: string }): EnvVar =>
+  fromSecret(variable, ref.name, ref.key ?? 'url');
 
 /** The pod's environment: the contract's variables, secrets by reference. */
 export function agentEnvironment(
@@ -32,28 +36,11 @@ export function agentEnvironment(
       ...name(agentEnv.controlTokenSha256),
       value: controlTokenDigest(controlToken(controlKey, agent.metadata.uid)),
     });
-  if (spec.cache?.secretRef)
-    env.push(
-      fromSecret(agentEnv.redisUrl, spec.cache.secretRef.name, spec.cache.secretRef.key ?? 'url'),
-    );
+  if (spec.cache?.secretRef) env.push(urlFromSecret(agentEnv.redisUrl, spec.cache.secretRef));
   else if (spec.cache?.url) env.push({ ...name(agentEnv.redisUrl), value: spec.cache.url });
   const n = spec.notifications;
-  if (n?.slack)
-    env.push(
-      fromSecret(
-        agentEnv.slackUrl,
-        n.slack.webhookSecretRef.name,
-        n.slack.webhookSecretRef.key ?? 'url',
-      ),
-    );
-  if (n?.webhook)
-    env.push(
-      fromSecret(
-        agentEnv.webhookUrl,
-        n.webhook.urlSecretRef.name,
-        n.webhook.urlSecretRef.key ?? 'url',
-      ),
-    );
+  if (n?.slack) env.push(urlFromSecret(agentEnv.slackUrl, n.slack.webhookSecretRef));
+  if (n?.webhook) env.push(urlFromSecret(agentEnv.webhookUrl, n.webhook.urlSecretRef));
   if (n?.email) {
     const secret = n.email.smtpSecretRef.name;
     env.push(

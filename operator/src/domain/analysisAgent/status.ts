@@ -3,52 +3,12 @@
 // the same observations give the same status; conditions keep their transition times only
 // while their status holds (runtime/conditions.ts does that part).
 import type { AnalysisAgentStatus } from '../../../../api/src/generated/types.js';
-import type { AgentStatus } from '../../../../agent-runtime/src/contract/index.js';
-import type { StoredAgent } from './desired.js';
-import { agentConditions, servedVersions } from './conditions.js';
+import { agentConditions, servedVersions, type DesiredConditionOut } from './conditions.js';
+import type { AgentObservation, AgentReport } from './observation.js';
+import type { StoredAgent } from './storedAgent.js';
 
-/**
- * What an agent pod reports at /status, as the contract's AgentStatus has it: the fields the
- * operator uses, those an older agent may lack (start, rules and their top) optional.
- */
-export type AgentReport = Pick<
-  AgentStatus,
-  'pod' | 'ready' | 'sourceReachable' | 'sourceError' | 'model' | 'lastCycleTime'
-> &
-  Pick<AgentStatus, 'linesAnalyzed' | 'start' | 'anomalies'> & {
-    drift?: Pick<
-      NonNullable<AgentStatus['drift']>,
-      'judged' | 'detected' | 'drifted' | 'modelVersion'
-    >;
-    rules?: Pick<AgentStatus['rules'], 'rules' | 'packs' | 'error'> &
-      Partial<Pick<AgentStatus['rules'], 'top'>>;
-  };
-
-export interface PodObservation {
-  name: string;
-  ready: boolean;
-  /** Why its container is not running (CreateContainerConfigError, CrashLoopBackOff, ...). */
-  waitingReason?: string;
-  waitingMessage?: string;
-}
-
-export interface AgentObservation {
-  agent: StoredAgent;
-  statefulSet?: { replicas?: number; readyReplicas?: number };
-  /** Referenced Secrets that do not exist, with the field that names them. */
-  missingSecrets: { name: string; field: string }[];
-  pods: PodObservation[];
-  reports: AgentReport[];
-  /** Pods whose /status could not be read, with why. */
-  unreachable: { pod: string; error: string }[];
-}
-
-export interface DesiredConditionOut {
-  type: string;
-  status: 'True' | 'False' | 'Unknown';
-  reason: string;
-  message: string;
-}
+export type { DesiredConditionOut } from './conditions.js';
+export type { AgentObservation, AgentReport, PodObservation } from './observation.js';
 
 export type ObservedStatus = Omit<AnalysisAgentStatus, 'conditions' | 'observedGeneration'> & {
   conditions: DesiredConditionOut[];
