@@ -11,11 +11,11 @@ import {
   requestAgent,
   whyNoAnswer,
   type AgentRequest,
-} from './agentRequest.js';
+} from '../domain/agentRequest.js';
 import { OfferRefused } from './modelDeployment/offerRefused.js';
 import { offerModel, unloadModel } from './modelDeployment/delivery.js';
-import type { AgentPod } from './analysisAgent/reconcile.js';
-import { fetchAgentStatus } from './analysisAgent/reconcile.js';
+import type { AgentPod } from '../domain/agentPod.js';
+import { fetchAgentStatus } from '../domain/agentPodClient.js';
 
 const put: AgentRequest = {
   method: 'PUT',

@@ -131,7 +131,3 @@ export async function reconcileAnalysisAgent(
   const running = (statefulSet?.status?.replicas ?? 0) > 0 || missing.length > 0;
   return running ? { requeueAfterMs: ctx.pollMs } : {};
 }
-
-// The ModelDeployment controller's imports of these, until it takes them from domain/.
-export { agentRequest, type AgentPod } from '../../domain/agentPod.js';
-export { fetchAgentStatus } from '../../domain/agentPodClient.js';
