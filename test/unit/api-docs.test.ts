@@ -191,6 +191,7 @@ test('every condition type and reason an AnalysisAgent can show is explained', a
     'docs/resources/analysisagent.md',
     [
       'operator/src/domain/analysisAgent/status.ts',
+      'operator/src/domain/analysisAgent/conditions.ts',
       'operator/src/controllers/analysisAgent/reconcile.ts',
     ],
     // ModelLoaded=False carries the loader's reason of a pod that serves no model.
