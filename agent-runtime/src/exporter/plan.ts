@@ -6,7 +6,8 @@ import { readFile } from 'node:fs/promises';
 
 import type { ExportJobSpec } from '../../../api/src/generated/types.js';
 import { quantityBytes } from '../../../api/src/quantity.js';
-import { ResourceValidator } from '../../../api/src/validate.js';
+import { withSchemaDefaults } from '../../../api/src/defaults.js';
+import { apiVersion, ResourceValidator } from '../../../api/src/validate.js';
 import { exportExit, type ExportPlan } from '../contract/export.js';
 import { resolveMapping, type Preset } from '../source/presets.js';
 
@@ -89,11 +90,13 @@ function instant(text: unknown, what: string): { iso: string; ms: number } {
 
 /** The logs' table and columns, as the plan's AnalysisAgent reads them. */
 function logsMapping(plan: ExportPlan): Preset {
-  const source = plan.logs?.source;
-  if (!source)
+  const named = plan.logs?.source;
+  if (!named)
     throw badSpec('InvalidPlan', 'dataTypes has logs, but the plan names no logs source');
+  // The AnalysisAgent's source, with the defaults its schema declares (the preset's above all).
+  const { source } = withSchemaDefaults('AnalysisAgent', { source: named });
   try {
-    return resolveMapping(source.preset ?? 'log_entries', source.table, source.columns ?? {});
+    return resolveMapping(source.preset!, source.table, source.columns ?? {});
   } catch (error) {
     throw badSpec('InvalidSpec', (error as Error).message);
   }
@@ -143,12 +146,12 @@ export function settingsOf(plan: ExportPlan): ExportSettings {
   if (typeof plan.uid !== 'string' || !/^[A-Za-z0-9-]+$/.test(plan.uid))
     throw badSpec('InvalidPlan', `uid: not a uid: ${String(plan.uid)}`);
   // The spec as the API server holds it: checked by the CRD's schema, defaults filled in.
-  const resource = {
-    apiVersion: 'edgewarden.io/v1alpha1',
+  const resource = withSchemaDefaults('ExportJob', {
+    apiVersion,
     kind: 'ExportJob',
     metadata: { name: plan.name, namespace: plan.namespace ?? 'default' },
-    spec: structuredClone(plan.spec),
-  };
+    spec: plan.spec,
+  });
   const issues = new ResourceValidator().check(resource);
   if (issues.length > 0)
     throw badSpec('InvalidSpec', issues.map((i) => `${i.field}: ${i.message}`).join('; '));
@@ -160,7 +163,7 @@ export function settingsOf(plan: ExportPlan): ExportSettings {
       'BadTimeRange',
       `the time range is empty: to ${to.iso} is not after from ${from.iso}`,
     );
-  const maxFileSize = quantityBytes(spec.maxFileSize ?? '100Mi');
+  const maxFileSize = quantityBytes(spec.maxFileSize);
   if (maxFileSize === undefined)
     throw badSpec('InvalidSpec', `maxFileSize: not a size: ${String(spec.maxFileSize)}`);
   const dataTypes = [...new Set(spec.dataTypes)].sort((a, b) =>
@@ -175,12 +178,12 @@ export function settingsOf(plan: ExportPlan): ExportSettings {
     from,
     to,
     dataTypes,
-    format: spec.format ?? 'jsonl',
-    compression: spec.compression ?? 'none',
-    batchSize: spec.batchSize ?? 1000,
+    format: spec.format!,
+    compression: spec.compression!,
+    batchSize: spec.batchSize!,
     maxFileSize,
-    timestamps: spec.transform?.timestamps ?? 'utc',
-    hashAddresses: spec.transform?.hashAddresses ?? false,
+    timestamps: spec.transform!.timestamps!,
+    hashAddresses: spec.transform!.hashAddresses!,
     filters,
     mapping,
     sslMode: plan.logs?.source.sslMode,

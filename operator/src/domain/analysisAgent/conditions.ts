@@ -3,6 +3,7 @@
 // Degraded (running, but not as it should). agentConditions gives them in the order the
 // status lists them.
 import type { AgentObservation, AgentReport } from './observation.js';
+import { desiredReplicas } from './replicas.js';
 import { leftUnread, unreadNote } from './sourceStart.js';
 
 /** A condition as the status builder gives it; runtime/conditions.ts adds the times. */
@@ -17,10 +18,6 @@ export interface DesiredConditionOut {
 const RULE_ERROR_LIMIT = 400;
 
 const plural = (n: number, word: string): string => `${n} ${word}${n === 1 ? '' : 's'}`;
-
-/** The pods the spec asks for: none while paused. */
-const desiredReplicas = (o: AgentObservation): number =>
-  o.agent.spec.paused ? 0 : (o.agent.spec.replicas ?? 1);
 
 /** Pods whose container waits for a reason worth naming (not a container being created). */
 const failingPods = (o: AgentObservation) =>
@@ -44,7 +41,7 @@ export function agentConditions(o: AgentObservation): DesiredConditionOut[] {
 
 /** Ready: the pods run and pass their readiness probes (source reachable, model loaded). */
 function readyCondition(o: AgentObservation): DesiredConditionOut {
-  const desired = desiredReplicas(o);
+  const desired = desiredReplicas(o.agent.spec);
   const readyReplicas = o.statefulSet?.readyReplicas ?? 0;
   const failing = failingPods(o);
   const ready = (status: 'True' | 'False', reason: string, message: string) =>
@@ -85,7 +82,9 @@ function sourceReachableCondition(o: AgentObservation): DesiredConditionOut {
       status: 'Unknown',
       reason: 'NoAgentReports',
       message:
-        desiredReplicas(o) === 0 ? 'no agent pod is running' : 'no agent pod has reported yet',
+        desiredReplicas(o.agent.spec) === 0
+          ? 'no agent pod is running'
+          : 'no agent pod has reported yet',
     };
   if (unreachable.length > 0)
     return {
@@ -204,7 +203,7 @@ function rulesAcceptedCondition(reports: AgentReport[]): DesiredConditionOut {
 
 /** Degraded: running, but not as it should. */
 function degradedCondition(o: AgentObservation): DesiredConditionOut {
-  const desired = desiredReplicas(o);
+  const desired = desiredReplicas(o.agent.spec);
   const readyReplicas = o.statefulSet?.readyReplicas ?? 0;
   const failing = failingPods(o);
   const degraded: string[] = [];

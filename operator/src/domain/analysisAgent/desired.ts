@@ -14,6 +14,7 @@ import { childName, labelsFor, ownerReference, type Child } from '../children.js
 import { containerSecurityContext, podSecurityContext, sourceVolumes } from '../podParts.js';
 import { CONFIG_DIR, CONFIG_FILE, agentConfigFile, podConfigHash } from './configFile.js';
 import { agentEnvironment } from './environment.js';
+import { desiredReplicas } from './replicas.js';
 import type { StoredAgent } from './storedAgent.js';
 
 export type { StoredAgent } from './storedAgent.js';
@@ -207,7 +208,7 @@ function agentStatefulSet(
     kind: 'StatefulSet',
     metadata: meta,
     spec: {
-      replicas: spec.paused ? 0 : (spec.replicas ?? 1),
+      replicas: desiredReplicas(spec),
       serviceName: meta.name,
       podManagementPolicy: 'Parallel',
       selector: { matchLabels: agentSelector(agent) },

@@ -9,6 +9,7 @@ import {
 import { controlToken } from '../modelDeployment/rollout.js';
 import { fromSecret, heapEnvironment, sourceEnvironment, type EnvVar } from '../podParts.js';
 import { CONFIG_DIR, CONFIG_FILE } from './configFile.js';
+import { desiredReplicas } from './replicas.js';
 import type { StoredAgent } from './storedAgent.js';
 
 /** A URL from a Secret's key, `url` unless the reference names another. */
@@ -51,7 +52,7 @@ export function agentEnvironment(
       fromSecret(agentEnv.smtpTls, secret, 'tls', true),
     );
   }
-  const replicas = spec.paused ? 0 : (spec.replicas ?? 1);
+  const replicas = desiredReplicas(spec);
   if (replicas > 1)
     env.push(
       { ...name(agentEnv.shardCount), value: String(replicas) },

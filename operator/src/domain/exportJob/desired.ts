@@ -9,6 +9,7 @@ import type {
   ExportJob,
   ExportJobSpec,
 } from '../../../../api/src/generated/types.js';
+import { withSchemaDefaults } from '../../../../api/src/defaults.js';
 import { parseDuration } from '../../../../api/src/duration.js';
 import {
   exportDefaults,
@@ -187,6 +188,21 @@ const podFailurePolicy = () => ({
   ],
 });
 
+/** The cleanup Job's own limits: removing files is quick, and worth a couple of tries. */
+const CLEANUP_LIMITS = { backoffLimit: 2, activeDeadlineSeconds: 600 };
+
+/** The export Job's retries and deadline, as the spec sets them or its schema defaults them. */
+function exportLimits(spec: ExportJobSpec): {
+  backoffLimit: number;
+  activeDeadlineSeconds: number;
+} {
+  const d = withSchemaDefaults('ExportJob', {
+    backoffLimit: spec.backoffLimit,
+    activeDeadlineSeconds: spec.activeDeadlineSeconds,
+  });
+  return { backoffLimit: d.backoffLimit!, activeDeadlineSeconds: d.activeDeadlineSeconds! };
+}
+
 export interface ExportChildren {
   configMap: Child;
   job: Child;
@@ -226,8 +242,7 @@ export function exportChildren(
         ownerReferences: owner,
       },
       spec: {
-        backoffLimit: clean ? 2 : (spec.backoffLimit ?? 2),
-        activeDeadlineSeconds: clean ? 600 : (spec.activeDeadlineSeconds ?? 3600),
+        ...(clean ? CLEANUP_LIMITS : exportLimits(spec)),
         podFailurePolicy: podFailurePolicy(),
         template: exportPodTemplate(spec, plan, settings, { plan: planName, labels }, clean),
       },
