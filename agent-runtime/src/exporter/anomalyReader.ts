@@ -5,9 +5,11 @@
 import { agentPaths } from '../contract/index.js';
 import { ANOMALY_ORDER_HEADER, anomalyCursor } from '../http/anomalyQuery.js';
 import { retryWithJitter } from '../retry.js';
-import { exportLog as log } from './exportLog.js';
+import { componentLog } from '../log.js';
 import type { StoredAnomaly } from '../store/anomalyStore.js';
 import { ExportFailure } from './plan.js';
+
+const log = componentLog('export', 'stdout');
 
 export interface AnomalySource {
   agent: string;

@@ -12,12 +12,14 @@ import { randomBytes } from 'node:crypto';
 import { exportEnv, type ExportProgress } from '../contract/export.js';
 import { AddressHasher } from './addresses.js';
 import { writeCheckpoint, type Checkpoint } from './checkpoint.js';
-import { exportLog as log } from './exportLog.js';
+import { componentLog } from '../log.js';
 import { writeManifest } from './manifest.js';
 import { openOutput, writeRecord, type Output } from './output.js';
 import { ExportFailure, type ExportSettings } from './plan.js';
 import { progressOfCheckpoint, progressOfOutputs } from './progress.js';
 import { recordSources, type RecordSource } from './recordSources.js';
+
+const log = componentLog('export', 'stdout');
 
 type Env = Readonly<Record<string, string | undefined>>;
 

@@ -18,9 +18,11 @@ import type { Preset } from '../source/presets.js';
 import { LEVELS } from '../parse/priority.js';
 import type { LogKey } from './checkpoint.js';
 import { retryWithJitter } from '../retry.js';
-import { exportLog as log } from './exportLog.js';
+import { componentLog } from '../log.js';
 import { ExportFailure, type Level } from './plan.js';
 import { exportExit } from '../contract/export.js';
+
+const log = componentLog('export', 'stdout');
 
 /** One row: [ts, id, host, program, pid, level, facility, message], each as text or null. */
 export type LogRow = (string | null)[];

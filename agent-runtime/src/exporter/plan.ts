@@ -91,8 +91,7 @@ function instant(text: unknown, what: string): { iso: string; ms: number } {
 /** The logs' table and columns, as the plan's AnalysisAgent reads them. */
 function logsMapping(plan: ExportPlan): Preset {
   const named = plan.logs?.source;
-  if (!named)
-    throw badSpec('InvalidPlan', 'dataTypes has logs, but the plan names no logs source');
+  if (!named) throw badSpec('InvalidPlan', 'dataTypes has logs, but the plan names no logs source');
   // The AnalysisAgent's source, with the defaults its schema declares (the preset's above all).
   const { source } = withSchemaDefaults('AnalysisAgent', { source: named });
   try {

@@ -11,13 +11,15 @@ import { exportDefaults, exportEnv, exportExit, type ExportProgress } from '../c
 import { ensureWritableFolder, UnwritableFolderError } from '../files/writableFolder.js';
 import { readCheckpoint, removeCheckpoint, type Checkpoint } from './checkpoint.js';
 import { removeExportFiles } from './exportFileNames.js';
-import { exportLog as log } from './exportLog.js';
+import { componentLog } from '../log.js';
 import { ExportRun } from './exportRun.js';
 import { ResumeError } from './files.js';
 import { exportPlace, progressPort } from './options.js';
 import { ExportFailure, readPlan, settingsOf, type ExportSettings } from './plan.js';
 import { progressOfCheckpoint, startingProgress, terminationMessage } from './progress.js';
 import { ProgressServer } from './progressServer.js';
+
+const log = componentLog('export', 'stdout');
 
 type Env = Readonly<Record<string, string | undefined>>;
 
