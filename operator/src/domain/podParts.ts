@@ -4,7 +4,7 @@
 import type { AnalysisAgentSpec } from '../../../api/src/generated/types.js';
 import { agentEnv } from '../../../agent-runtime/src/contract/index.js';
 import { quantityBytes } from '../../../api/src/quantity.js';
-import { heapMegabytes } from './quantity.js';
+import { heapMegabytes } from './heapSize.js';
 
 export type EnvVar = Record<string, unknown>;
 type Volume = Record<string, unknown>;
