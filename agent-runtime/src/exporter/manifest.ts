@@ -4,6 +4,7 @@
 // the export complete.
 import path from 'node:path';
 
+import { apiVersion } from '../../../api/src/validate.js';
 import type { ExportValidation } from '../contract/export.js';
 import { writeAtomically, type Checkpoint } from './checkpoint.js';
 import { manifestName } from './exportFileNames.js';
@@ -22,7 +23,7 @@ export async function writeManifest(
   ];
   const manifest = manifestName(s.name);
   const body = {
-    apiVersion: 'edgewarden.io/v1alpha1',
+    apiVersion,
     kind: 'ExportManifest',
     name: s.name,
     namespace: s.plan.namespace,

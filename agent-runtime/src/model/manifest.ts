@@ -2,7 +2,7 @@
 // sha256 of model.onnx), how to read its output, and, for models edgewarden trains, where it
 // came from and a summary of its training features for drift checks. Checked with the
 // ModelDeployment schema itself, so a manifest and a ModelDeployment cannot disagree.
-import { ResourceValidator } from '../../../api/src/validate.js';
+import { apiVersion, ResourceValidator } from '../../../api/src/validate.js';
 import type { AgentName } from '../agents/types.js';
 
 /** One feature over the training windows: 101 quantiles are 0%, 1%, ..., 100%. */
@@ -87,7 +87,7 @@ export function checkManifest(value: unknown, file: string): ModelManifest {
   if (typeof m.sha256 !== 'string' || !/^[a-f0-9]{64}$/.test(m.sha256))
     problems.push('sha256: must be 64 lowercase hex characters');
   const asResource = {
-    apiVersion: 'edgewarden.io/v1alpha1',
+    apiVersion,
     kind: 'ModelDeployment',
     metadata: { name: 'manifest' },
     spec: {
