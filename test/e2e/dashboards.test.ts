@@ -30,7 +30,7 @@ import type { AgentName } from '../../agent-runtime/src/agents/types.js';
 import { logreadTime, scenarios } from '../../agent-runtime/src/demo/attacks.js';
 import { SyslogParser } from '../../agent-runtime/src/parse/syslog.js';
 import { train } from '../../agent-runtime/src/trainer/train.js';
-import type { Dashboard } from '../../scripts/dashboards.js';
+import type { Dashboard } from '../../scripts/dashboards/model.js';
 import {
   applyObject,
   createNamespace,

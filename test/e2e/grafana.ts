@@ -6,7 +6,7 @@
 // one the tests keep on purpose: Grafana is not available on the machines the tests run on
 // (not in Debian's archive, and no release download is reachable), so its query expansion is
 // written out from its documentation.
-import type { Dashboard, Target, Variable } from '../../scripts/dashboards.js';
+import type { Dashboard, Target, Variable } from '../../scripts/dashboards/model.js';
 
 /**
  * Grafana's built-in time variables for a range query of `stepSeconds` over `rangeSeconds`,

@@ -1,4 +1,4 @@
-// The Grafana dashboards (scripts/dashboards.ts, written to charts/edgewarden/files/dashboards/):
+// The Grafana dashboards (scripts/dashboards/, written to charts/edgewarden/files/dashboards/):
 // in step with the code that generates them; every panel query and variable query a valid
 // PromQL expression, as promtool parses it (`check rules` parses every rule's expression: each query becomes
 // a recording rule); every metric
@@ -13,7 +13,8 @@ import { collectDefaultMetrics, Registry } from 'prom-client';
 import { stringify } from 'yaml';
 
 import { agentNames, builtInAgents } from '../../agent-runtime/src/agents/registry.js';
-import { dashboards, type Dashboard } from '../../scripts/dashboards.js';
+import { dashboards } from '../../scripts/dashboards/index.js';
+import type { Dashboard } from '../../scripts/dashboards/model.js';
 import { DASHBOARD_DIR, dashboardDrift } from '../../scripts/gen-dashboards.js';
 import {
   dashboardQueries,
@@ -75,7 +76,7 @@ async function exportedMetrics(): Promise<Map<string, string>> {
   return names;
 }
 
-test('the dashboard files are what scripts/dashboards.ts generates from the code', async () => {
+test('the dashboard files are what scripts/dashboards/ generates from the code', async () => {
   const problems = await dashboardDrift(root);
   if (problems.length > 0)
     throw new Error(
