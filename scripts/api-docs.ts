@@ -3,9 +3,8 @@
 // validation (enum, pattern, bounds, list and map types, CEL rules with their messages), an
 // example and its description. Pure: scripts/gen-api-docs.ts reads and writes the files.
 //
-// Each page is hand-written around sections marked
-//   <!-- BEGIN GENERATED <name> ... -->  ...  <!-- END GENERATED <name> -->
-// (names: columns, spec, status); only what lies between the markers is generated. The
+// Each page is hand-written around generated sections (columns, spec, status), marked as
+// scripts/api-docs-sections.ts finds them; only what lies between the markers is generated. The
 // examples in the field tables are taken from the page's own YAML examples (complete
 // resources, which test/unit/api-docs.test.ts checks against the schema and the integration
 // suite sends to a real API server), so every example shown is one the API accepts.
@@ -333,30 +332,4 @@ export function renderPage(crd: Crd, markdown: string): RenderedPage {
     ]),
     missingExamples: missing,
   };
-}
-
-const SECTION = /<!-- BEGIN GENERATED ([a-z-]+)\b[^>]*-->\n([\s\S]*?)<!-- END GENERATED \1 -->/g;
-
-/** The generated sections as they stand in a page: name -> content. */
-export function sectionsIn(markdown: string): Map<string, string> {
-  return new Map([...markdown.matchAll(SECTION)].map((m) => [m[1]!, m[2]!]));
-}
-
-/** The page with each section's content replaced; a section without its markers is an error. */
-export function withSections(
-  markdown: string,
-  sections: Map<string, string>,
-  source: string,
-): string {
-  const present = sectionsIn(markdown);
-  const absent = [...sections.keys()].filter((name) => !present.has(name));
-  if (absent.length > 0)
-    throw new Error(
-      `no <!-- BEGIN GENERATED ${absent[0]} --> ... <!-- END GENERATED ${absent[0]} --> markers`,
-    );
-  return markdown.replace(SECTION, (whole, name: string) => {
-    const content = sections.get(name);
-    if (content === undefined) return whole;
-    return `<!-- BEGIN GENERATED ${name}: rendered from ${source} by scripts/api-docs.ts; edit api/schema/ and run npm run generate:api-docs -->\n\n${content}\n\n<!-- END GENERATED ${name} -->`;
-  });
 }

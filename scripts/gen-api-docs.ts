@@ -12,7 +12,8 @@ import { parseArgs } from 'node:util';
 import { format, resolveConfig } from 'prettier';
 import { parse } from 'yaml';
 
-import { docFileOf, renderPage, sectionsIn, withSections, type Crd } from './api-docs.js';
+import { sectionsIn, withSections } from './api-docs-sections.js';
+import { docFileOf, renderPage, type Crd } from './api-docs.js';
 
 const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 

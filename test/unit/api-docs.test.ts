@@ -17,13 +17,12 @@ import {
   docFileOf,
   fieldRows,
   resourcesIn,
-  sectionsIn,
   shortExample,
   typeOf,
   validationOf,
-  withSections,
   yamlBlocks,
 } from '../../scripts/api-docs.js';
+import { sectionsIn, withSections } from '../../scripts/api-docs-sections.js';
 import { apiDocsDrift, loadCrds } from '../../scripts/gen-api-docs.js';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
