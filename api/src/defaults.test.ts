@@ -1,5 +1,7 @@
 import { example } from '../../test/fixtures/malformed-resources.js';
 import { withSchemaDefaults } from './defaults.js';
+import { openApiSchemas } from './generated/schemas.js';
+import { forAjv, kindNames, makeAjv } from './validate.js';
 import type { AnalysisAgentSpec } from './generated/types.js';
 
 const minimalSpec = (): AnalysisAgentSpec => ({ agent: 'auth', source: {} }) as AnalysisAgentSpec;
@@ -50,4 +52,21 @@ test('an invalid spec is not refused: its valid parts get their defaults', () =>
   });
   expect(spec.interval).toBe(42);
   expect(spec.source.batchSize).toBe(5000);
+});
+
+test("the walk fills what ajv's useDefaults fills, on every kind's example and its bare minimum", () => {
+  const ajv = makeAjv();
+  for (const kind of kindNames) {
+    const full = example(kind) as { spec: Record<string, unknown> };
+    const required = new Set(openApiSchemas[kind].properties!.spec!.required ?? []);
+    const bare = structuredClone(full);
+    for (const key of Object.keys(bare.spec)) if (!required.has(key)) delete bare.spec[key];
+    for (const doc of [full, bare]) {
+      const byAjv = structuredClone(doc);
+      ajv.compile(forAjv(openApiSchemas[kind]))(byAjv);
+      expect({ kind, filled: withSchemaDefaults(kind, doc) }).toEqual({ kind, filled: byAjv });
+    }
+    // The bare minimum has defaults to fill: the comparison above compares something.
+    expect(withSchemaDefaults(kind, bare)).not.toEqual(bare);
+  }
 });
