@@ -154,6 +154,25 @@ export class KubeClient {
     }
   }
 
+  /**
+   * An object's metadata only (a PartialObjectMetadata), or undefined when it does not exist:
+   * enough to see who owns it, without its data (the operator never holds a Secret's values).
+   */
+  async findMetadata(
+    r: Resource,
+    namespace: string | undefined,
+    name: string,
+  ): Promise<{ metadata: ObjectMeta } | undefined> {
+    try {
+      return await this.request<{ metadata: ObjectMeta }>('GET', resourcePath(r, namespace, name), {
+        accept: 'application/json;as=PartialObjectMetadata;g=meta.k8s.io;v=v1',
+      });
+    } catch (error) {
+      if (error instanceof ApiError && error.notFound) return undefined;
+      throw error;
+    }
+  }
+
   /** Server-side apply: the fields in `object` are ours (forced), the rest stay whoever's. */
   apply<T extends KubeObject>(r: Resource, object: KubeObject): Promise<T> {
     return this.request<T>(

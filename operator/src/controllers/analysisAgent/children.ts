@@ -8,6 +8,7 @@ import { RESOURCES } from '../../domain/resources.js';
 import { INPUT_HASH_ANNOTATION, inputHash } from '../../runtime/hash.js';
 import type { Cache } from '../../runtime/informer.js';
 import { ApiError, type KubeObject, type Resource } from '../../runtime/kubeClient.js';
+import { refuseForeign } from '../../runtime/ownership.js';
 import { TerminalError } from '../../runtime/terminalError.js';
 import type { AgentContext } from './context.js';
 
@@ -40,12 +41,25 @@ async function applyChild(
 
 /**
  * Applies the agent's children: first those its pods need, then the StatefulSet; whether the
- * StatefulSet changed. A missing Secret does not stop them: the pods wait for it.
+ * StatefulSet changed. A missing Secret does not stop them: the pods wait for it. An object in
+ * the place of any of them that the agent does not control stops them all (ChildConflictError):
+ * pods must not run with another's ConfigMap or ServiceAccount.
  */
 export async function applyAgentChildren(
   ctx: AgentContext,
+  agent: StoredAgent & KubeObject,
   children: AgentChildren,
 ): Promise<boolean> {
+  await refuseForeign(ctx.client, agent, [
+    {
+      resource: RESOURCES.serviceAccount,
+      cache: ctx.serviceAccounts,
+      child: children.serviceAccount,
+    },
+    { resource: RESOURCES.configMap, cache: ctx.configMaps, child: children.configMap },
+    { resource: RESOURCES.service, cache: ctx.services, child: children.service },
+    { resource: RESOURCES.statefulSet, cache: ctx.statefulSets, child: children.statefulSet },
+  ]);
   await applyChild(ctx, RESOURCES.serviceAccount, ctx.serviceAccounts, children.serviceAccount);
   await applyChild(ctx, RESOURCES.configMap, ctx.configMaps, children.configMap);
   await applyChild(ctx, RESOURCES.service, ctx.services, children.service);

@@ -17,7 +17,8 @@ import type { ReconcileResult } from '../../runtime/controller.js';
 import type { KubeObject } from '../../runtime/kubeClient.js';
 import { isRunningPod } from '../../runtime/pods.js';
 import { writeStatusIfChanged } from '../../runtime/statusWrite.js';
-import { isTerminal, type TerminalError } from '../../runtime/terminalError.js';
+import { ChildConflictError } from '../../runtime/ownership.js';
+import { isTerminal } from '../../runtime/terminalError.js';
 import { applyAgentChildren, missingSecrets, modelClaims } from './children.js';
 import type { AgentContext } from './context.js';
 
@@ -53,15 +54,19 @@ async function askPods(
   return { reports, unreachable };
 }
 
+/** Why the children were not applied: the server refuses one for good, or objects are in the way. */
+type Rejection = Error & { reason: string };
+
 /** Writes the status when it changed, with an Event when readiness changes. */
 async function writeAgentStatus(
   ctx: AgentContext,
   agent: StoredAgent & KubeObject,
   observation: AgentObservation,
-  rejected: TerminalError | undefined,
+  rejected: Rejection | undefined,
 ): Promise<void> {
   const computed = agentStatus(observation);
-  // A child the server refuses makes the agent not ready, whatever its pods say.
+  // A child the server refuses, or cannot take the place of, makes the agent not ready,
+  // whatever its pods say.
   if (rejected)
     computed.conditions = computed.conditions.map((c) =>
       c.type === 'Ready'
@@ -90,18 +95,21 @@ async function writeAgentStatus(
     );
 }
 
-/** Applies the children; a child the server refuses for good is returned, to be recorded. */
+/**
+ * Applies the children; a child the server refuses for good, or objects in their places, are
+ * returned, to be recorded.
+ */
 async function applyOrReject(
   ctx: AgentContext,
   agent: StoredAgent & KubeObject,
-): Promise<{ rolled: boolean; rejected?: TerminalError; statefulSet: string }> {
+): Promise<{ rolled: boolean; rejected?: Rejection; statefulSet: string }> {
   const children = agentChildren(agent, ctx.settings, modelClaims(ctx, agent));
   const statefulSet = children.statefulSet.metadata.name;
   try {
-    return { rolled: await applyAgentChildren(ctx, children), statefulSet };
+    return { rolled: await applyAgentChildren(ctx, agent, children), statefulSet };
   } catch (error) {
-    if (!isTerminal(error)) throw error;
-    return { rolled: false, rejected: error as TerminalError, statefulSet };
+    if (!isTerminal(error) && !(error instanceof ChildConflictError)) throw error;
+    return { rolled: false, rejected: error as Rejection, statefulSet };
   }
 }
 
@@ -124,7 +132,9 @@ export async function reconcileAnalysisAgent(
     ...(await askPods(ctx, pods)),
   };
   await writeAgentStatus(ctx, agent, observation, rejected);
-  if (rejected) throw rejected; // recorded in Ready: not retried until the spec changes
+  // Recorded in Ready. A terminal error is not retried until the spec changes; a conflict is
+  // retried with backoff (the object in the way is not ours, so no watch tells of its going).
+  if (rejected) throw rejected;
   if (rolled) ctx.log.debug('applied agent children', { namespace, name }, 2);
   // Agents' own figures change without any Kubernetes event: poll while pods run, and check
   // again for a missing Secret (Secrets are not watched: the operator never caches them).

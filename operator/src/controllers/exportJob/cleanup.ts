@@ -9,6 +9,7 @@ import {
 import { RESOURCES } from '../../domain/resources.js';
 import type { ReconcileResult } from '../../runtime/controller.js';
 import type { KubeObject } from '../../runtime/kubeClient.js';
+import { controlledBy } from '../../runtime/ownership.js';
 import { createOnce, planIn } from './plan.js';
 import type { ExportContext } from './context.js';
 
@@ -49,22 +50,23 @@ export async function cleanUp(
   ctx: ExportContext,
   job: StoredExportJob & KubeObject,
 ): Promise<ReconcileResult> {
-  const { namespace, name } = job.metadata;
+  const { namespace } = job.metadata;
   const others = (job.metadata.finalizers ?? []).filter((f) => f !== FILES_FINALIZER);
   const claim = await ctx.client.find(
     RESOURCES.claim,
     namespace,
     job.spec.destination.persistentVolumeClaim.claimName,
   );
-  const plan = planIn(ctx, namespace, name);
+  const plan = planIn(ctx, job);
   if (!claim || !plan) {
     await setFinalizers(ctx, job, others); // no claim, or never started: no files to remove
     return {};
   }
   const cleanup = exportChildren(job, plan, ctx.settings, true).job;
-  const current = ctx.jobs.get(namespace, cleanup.metadata.name);
+  const cached = ctx.jobs.get(namespace, cleanup.metadata.name);
+  const current = cached && controlledBy(cached, job.metadata.uid) ? cached : undefined;
   if (!current) {
-    await createOnce(ctx, RESOURCES.job, cleanup as KubeObject);
+    await createOnce(ctx, job, RESOURCES.job, cleanup as KubeObject);
     return { requeueAfterMs: ctx.progressPollMs };
   }
   const done = current.status?.conditions?.find(

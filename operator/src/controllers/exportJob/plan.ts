@@ -16,25 +16,29 @@ import {
 import type { ExportObservation } from '../../domain/exportJob/status.js';
 import { RESOURCES } from '../../domain/resources.js';
 import { ApiError, type KubeObject, type Resource } from '../../runtime/kubeClient.js';
+import { ChildConflictError, controlledBy, inTheWay } from '../../runtime/ownership.js';
 import { isRunningPod } from '../../runtime/pods.js';
 import { TerminalError } from '../../runtime/terminalError.js';
 import type { ExportContext } from './context.js';
 
-/** The plan an ExportJob's ConfigMap holds, if it was made. */
-export function planIn(
-  ctx: ExportContext,
-  namespace: string,
-  name: string,
-): ExportPlan | undefined {
-  const data: unknown = ctx.configMaps.get(namespace, childName(name, 'export-plan'))?.data;
+/** The plan an ExportJob's ConfigMap holds, if it made it (a ConfigMap it does not control is no plan). */
+export function planIn(ctx: ExportContext, job: StoredExportJob): ExportPlan | undefined {
+  const { namespace, name } = job.metadata;
+  const configMap = ctx.configMaps.get(namespace, childName(name, 'export-plan'));
+  if (!configMap || !controlledBy(configMap, job.metadata.uid)) return undefined;
+  const data: unknown = configMap.data;
   const text =
     data && typeof data === 'object' && 'plan.json' in data ? data['plan.json'] : undefined;
   return typeof text === 'string' ? (JSON.parse(text) as ExportPlan) : undefined;
 }
 
-/** Creates `object` unless a pass before made it already. */
+/**
+ * Creates `object` unless a pass before made it already. An object of its name that `job` does
+ * not control is a ChildConflictError: never taken for the export's own.
+ */
 export async function createOnce(
   ctx: ExportContext,
+  job: StoredExportJob,
   resource: Resource,
   object: KubeObject,
 ): Promise<void> {
@@ -42,6 +46,8 @@ export async function createOnce(
     await ctx.client.create(resource, object);
   } catch (error) {
     if (!(error instanceof ApiError && error.conflict)) throw error;
+    const other = await inTheWay(ctx.client, job.metadata.uid, { resource, child: object });
+    if (other) throw new ChildConflictError([other], 'ExportJob');
   }
 }
 
@@ -78,8 +84,8 @@ export async function ensurePlan(
   ctx: ExportContext,
   job: StoredExportJob,
 ): Promise<{ plan: ExportPlan } | { blocked: NonNullable<ExportObservation['blocked']> }> {
-  const { namespace, name } = job.metadata;
-  const existing = planIn(ctx, namespace, name);
+  const { namespace } = job.metadata;
+  const existing = planIn(ctx, job);
   if (existing) return { plan: existing };
   const window = exportWindow(job.spec, job.metadata.creationTimestamp ?? ctx.now().toISOString());
   if ('error' in window) throw new TerminalError('BadTimeRange', window.error);
@@ -99,6 +105,6 @@ export async function ensurePlan(
   }
   const plan = exportPlan(job, window, source, anomalySources(ctx, job));
   const { configMap } = exportChildren(job, plan, ctx.settings);
-  await createOnce(ctx, RESOURCES.configMap, configMap as KubeObject);
+  await createOnce(ctx, job, RESOURCES.configMap, configMap as KubeObject);
   return { plan };
 }

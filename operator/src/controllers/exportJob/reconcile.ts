@@ -16,6 +16,7 @@ import {
 import { RESOURCES } from '../../domain/resources.js';
 import type { ReconcileResult } from '../../runtime/controller.js';
 import type { KubeObject } from '../../runtime/kubeClient.js';
+import { ChildConflictError, controlledBy } from '../../runtime/ownership.js';
 import { isRunningPod } from '../../runtime/pods.js';
 import { isTerminal, type TerminalError } from '../../runtime/terminalError.js';
 import { cleanUp, setFinalizers } from './cleanup.js';
@@ -67,8 +68,10 @@ async function observeExport(
   plan: ExportPlan,
 ): Promise<ExportObservation> {
   const { job: desired } = exportChildren(job, plan, ctx.settings);
-  const current = ctx.jobs.get(job.metadata.namespace, desired.metadata.name);
-  if (!current) await createOnce(ctx, RESOURCES.job, desired as KubeObject);
+  const cached = ctx.jobs.get(job.metadata.namespace, desired.metadata.name);
+  // A Job of that name the export does not control is not its Job (createOnce says so).
+  const current = cached && controlledBy(cached, job.metadata.uid) ? cached : undefined;
+  if (!current) await createOnce(ctx, job, RESOURCES.job, desired as KubeObject);
   const pods = podsOf(ctx, job.metadata.namespace, desired.metadata.name);
   return {
     ttlSecondsAfterFinished: job.spec.ttlSecondsAfterFinished,
@@ -78,11 +81,18 @@ async function observeExport(
   };
 }
 
-/** What the plan allows to observe: the export, or why it is blocked (a terminal error too). */
+/**
+ * What the plan allows to observe: the export, or why it is blocked (a terminal error too; or
+ * objects in the places of its children, not permanent: the user may remove them).
+ */
 async function observe(
   ctx: ExportContext,
   job: StoredExportJob,
-): Promise<{ observation: ExportObservation; terminal?: TerminalError }> {
+): Promise<{
+  observation: ExportObservation;
+  terminal?: TerminalError;
+  conflict?: ChildConflictError;
+}> {
   const ttlSecondsAfterFinished = job.spec.ttlSecondsAfterFinished;
   try {
     const planned = await ensurePlan(ctx, job);
@@ -90,6 +100,11 @@ async function observe(
       return { observation: { ttlSecondsAfterFinished, blocked: planned.blocked } };
     return { observation: await observeExport(ctx, job, planned.plan) };
   } catch (error) {
+    if (error instanceof ChildConflictError) {
+      const { reason, message } = error;
+      const blocked = { reason, message, permanent: false };
+      return { observation: { ttlSecondsAfterFinished, blocked }, conflict: error };
+    }
     if (!isTerminal(error)) throw error;
     const terminal = error as TerminalError;
     const blocked = { reason: terminal.reason, message: terminal.message, permanent: true };
@@ -129,8 +144,15 @@ export async function reconcileExportJob(
     await setFinalizers(ctx, job, [...finalizers, FILES_FINALIZER]);
     return {};
   }
-  const { observation, terminal } = await observe(ctx, job);
+  const { observation, terminal, conflict } = await observe(ctx, job);
+  const before = job.status?.conditions?.find((c) => c.type === 'Running')?.reason;
   const status = await writeExportStatus(ctx, job, observation);
   if (terminal) throw terminal; // recorded in Failed: not retried until the spec changes
+  if (conflict) {
+    // Recorded in Running (Pending); retried with backoff: no watch tells of the object's going.
+    if (before !== conflict.reason)
+      await ctx.events.record(job, 'Warning', conflict.reason, conflict.message);
+    throw conflict;
+  }
   return expireOrWait(ctx, job, status);
 }
