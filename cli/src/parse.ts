@@ -4,7 +4,7 @@
 import { once } from 'node:events';
 import type { Readable } from 'node:stream';
 
-import { openInput, readLines } from '../../agent-runtime/src/parse/lines.js';
+import { openInput, printable, readLines } from '../../agent-runtime/src/parse/lines.js';
 import { SyslogParser } from '../../agent-runtime/src/parse/syslog.js';
 import { defineCommand, type Values } from './options.js';
 
@@ -78,7 +78,7 @@ async function run(values: Values<typeof options>): Promise<number> {
         if (buffer.length > 64 * 1024) await flush();
       } else {
         unreadable++;
-        process.stderr.write(`line ${n}: ${outcome.reason}: ${line.slice(0, 120)}\n`);
+        process.stderr.write(`line ${n}: ${printable(outcome.reason)}: ${printable(line)}\n`);
       }
     }
   await flush();

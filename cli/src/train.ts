@@ -7,6 +7,7 @@ import { agentNames, builtInAgents, isAgentName } from '../../agent-runtime/src/
 import type { AgentName } from '../../agent-runtime/src/agents/types.js';
 import { parseDuration } from '../../api/src/duration.js';
 import { readRecords } from '../../agent-runtime/src/trainer/records.js';
+import { printable } from '../../agent-runtime/src/parse/lines.js';
 import { train } from '../../agent-runtime/src/trainer/train.js';
 import { extractWindows } from '../../agent-runtime/src/trainer/windows.js';
 import { lineOptions, timezoneProblem } from './lineOptions.js';
@@ -110,7 +111,7 @@ async function runTrain(
       timeZone: c.timezone,
       defaultHost: c.host,
       onUnreadable(file, n, reason) {
-        if (++unreadable <= 20) console.error(`${file}: record ${n}: ${reason}`);
+        if (++unreadable <= 20) console.error(`${file}: record ${n}: ${printable(reason)}`);
       },
     });
     const m = result.manifest;

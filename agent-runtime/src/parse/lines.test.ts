@@ -1,6 +1,6 @@
 import { Readable } from 'node:stream';
 
-import { readLines } from './lines.js';
+import { MAX_LINE, printable, readLines } from './lines.js';
 
 async function all(chunks: (string | Buffer)[]): Promise<[number, string][]> {
   const out: [number, string][] = [];
@@ -35,4 +35,32 @@ test('blank lines are lines (the parser reports them); an empty stream has none'
     [3, 'b'],
   ]);
   expect(await all([])).toEqual([]);
+});
+
+test('a line longer than MAX_LINE comes out cut to MAX_LINE + 1 characters, its rest dropped unread', async () => {
+  const long = 'y'.repeat(MAX_LINE + 10);
+  expect(await all([long + '\nnext\n'])).toEqual([
+    [1, long.slice(0, MAX_LINE + 1)],
+    [2, 'next'],
+  ]);
+  // Without an end for many chunks: held at the cap, not accumulated; the line after it is whole.
+  const chunk = 'z'.repeat(40_000);
+  const lines = await all([...Array<string>(100).fill(chunk), 'its end\r\nafter', '\n']);
+  expect(lines.map(([n, l]) => [n, l.length])).toEqual([
+    [1, MAX_LINE + 1],
+    [2, 5],
+  ]);
+  expect(lines[1]![1]).toBe('after');
+  // An over-long last line without any end is yielded cut too.
+  expect(await all([chunk, chunk])).toEqual([[1, chunk.repeat(2).slice(0, MAX_LINE + 1)]]);
+});
+
+test('printable: control, format and separator characters escaped, backslash doubled, length bounded', () => {
+  expect(printable('a\x1b[31mb\x07\x7f\x9bc\u202ed\u2028e\\f')).toBe(
+    'a\\x1b[31mb\\x07\\x7f\\x9bc\\u{202e}d\\u{2028}e\\\\f',
+  );
+  expect(printable('plain – ünïcode 😀')).toBe('plain – ünïcode 😀');
+  expect(printable('x'.repeat(500), 120)).toBe('x'.repeat(120) + '…');
+  expect(printable('\ud800 lone')).toBe('\\u{d800} lone');
+  expect(printable('😀'.repeat(10), 3)).toBe('😀😀😀…');
 });
