@@ -82,6 +82,21 @@ export interface RulesState {
   error?: string;
 }
 
+/**
+ * The store could not be read at the start (not a database, damaged, or written by a newer
+ * edgewarden): it was moved aside, kept next to the new one, and a fresh store started.
+ */
+export interface StoreRecovery {
+  /** When it was moved (RFC 3339). */
+  recoveredAt: string;
+  /** Corrupt: not a database, or damaged; NewerSchema: written by a newer edgewarden. */
+  reason: 'Corrupt' | 'NewerSchema';
+  /** What SQLite (or the schema check) said. */
+  message: string;
+  /** The moved file's name, in the data folder (its -wal and -shm, if any, beside it). */
+  movedTo: string;
+}
+
 export interface AgentStatus {
   /** The analysis agent it runs (auth, dns, wifi, ...). */
   agent: string;
@@ -106,4 +121,6 @@ export interface AgentStatus {
   /** The detection rules in force, why the latest change to them was refused (if it was), and
    * the rules behind most anomalies of the last 24 hours. */
   rules: RulesState & { top: { rule: string; anomalies: number }[] };
+  /** Set when this pod's start found the store unreadable and moved it aside. */
+  store?: StoreRecovery;
 }

@@ -12,7 +12,7 @@ import { AnalysisEngine } from '../agents/engine.js';
 import { builtInAgents } from '../agents/registry.js';
 import type { AgentName } from '../agents/types.js';
 import { RedisCache } from '../cache/redisCache.js';
-import { agentEnv, type AgentStatus } from '../contract/index.js';
+import { agentEnv, type AgentStatus, type StoreRecovery } from '../contract/index.js';
 import { ensureWritableFolder } from '../files/writableFolder.js';
 import { componentLog } from '../log.js';
 import type { LoadedModel } from '../model/model.js';
@@ -22,7 +22,8 @@ import { Notifier } from '../notify/notifier.js';
 import { RuleBook, withRules } from '../rules/withRules.js';
 import { PostgresSource } from '../source/postgresSource.js';
 import { resolveMapping } from '../source/presets.js';
-import { AnomalyStore } from '../store/anomalyStore.js';
+import type { AnomalyStore } from '../store/anomalyStore.js';
+import { openStoreRecovering } from '../store/storeRecovery.js';
 import { AnalysisLoop } from './analysisLoop.js';
 import type { AgentConfig } from './config.js';
 import { restoreEngine } from './cycle.js';
@@ -70,6 +71,26 @@ function cacheOf({ spec, settings, redisUrl, pod }: AgentConfig): RedisCache | u
   });
 }
 
+/** The store; an unreadable one is moved aside (never deleted) and a fresh one started. */
+function openStore({ dataDir, settings }: AgentConfig): {
+  store: AnomalyStore;
+  recovery?: StoreRecovery;
+} {
+  const opened = openStoreRecovering(path.join(dataDir, 'anomalies.db'), {
+    cooldownMs: settings.cooldownMs,
+    retentionMs: settings.retentionMs,
+    maxRows: MAX_STORED_ANOMALIES,
+  });
+  const r = opened.recovery;
+  if (r)
+    log.error(
+      `the store could not be read: moved aside to ${r.movedTo}, kept (never deleted), and a fresh store started`,
+      r.message,
+      { reason: r.reason, dataDir },
+    );
+  return opened;
+}
+
 function metricsOf(registry: Registry, agent: AgentName): AgentMetrics {
   collectDefaultMetrics({ register: registry, prefix: 'edgewarden_' });
   const metrics = agentMetrics(registry);
@@ -83,6 +104,8 @@ export class AgentRunner {
   private readonly metrics: AgentMetrics;
   private readonly source: PostgresSource;
   private readonly store: AnomalyStore;
+  /** The store found unreadable at the start, moved aside, and replaced by a fresh one. */
+  private readonly storeRecovery: StoreRecovery | undefined;
   private readonly models: ModelWatcher | undefined;
   private readonly cache: RedisCache | undefined;
   private readonly notifier: Notifier;
@@ -101,11 +124,7 @@ export class AgentRunner {
     this.agent = spec.agent;
     this.metrics = metricsOf(this.registry, this.agent);
     this.source = sourceOf(config);
-    this.store = new AnomalyStore(path.join(config.dataDir, 'anomalies.db'), {
-      cooldownMs: settings.cooldownMs,
-      retentionMs: settings.retentionMs,
-      maxRows: MAX_STORED_ANOMALIES,
-    });
+    ({ store: this.store, recovery: this.storeRecovery } = openStore(config));
     this.models =
       spec.model && existsSync(config.modelDir) ? new ModelWatcher(config.modelDir) : undefined;
     this.cache = cacheOf(config);
@@ -254,6 +273,7 @@ export class AgentRunner {
       anomalies: this.store.counts(),
       drift: this.drift.report(),
       rules: { ...this.rules.state, top: this.store.topRules() },
+      store: this.storeRecovery,
     };
   }
 

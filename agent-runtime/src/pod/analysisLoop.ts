@@ -65,16 +65,32 @@ export interface SourceHealth {
   lastCycleTime?: string;
 }
 
+/**
+ * Cycles failed in a row after which the agent says it is not ready, whatever failed (a full
+ * disk fails every cycle in the store while the source answers); one committed cycle heals.
+ */
+export const MAX_FAILED_CYCLES = 3;
+
 export class AnalysisLoop {
   health: SourceHealth = { reachable: false, error: 'no cycle has run yet' };
   private newestLineTime: number | undefined;
+  /** Cycles failed since the last one that committed, and the last one's error code. */
+  private failures = { inARow: 0, code: undefined as string | undefined };
 
   constructor(private readonly parts: LoopParts) {}
 
-  /** Ready: the source answered the last cycle, and a configured model is loaded. */
+  /**
+   * Ready: the source answered the last cycle, fewer than MAX_FAILED_CYCLES cycles failed in a
+   * row, and a configured model is loaded.
+   */
   readiness(): { ready: boolean; reasons: string[] } {
     const reasons: string[] = [];
     if (!this.health.reachable) reasons.push(`source: ${this.health.error ?? 'unreachable'}`);
+    else if (this.failures.inARow >= MAX_FAILED_CYCLES)
+      // The error's code only (SQLITE_FULL, ...): its message is in the log, not on a probe.
+      reasons.push(
+        `cycles: ${this.failures.inARow} failed in a row${this.failures.code ? ` (${this.failures.code})` : ''}; see the log`,
+      );
     if (this.parts.modelConfigured && !this.parts.models?.current())
       reasons.push('model: not loaded');
     return { ready: reasons.length === 0, reasons };
@@ -139,6 +155,8 @@ export class AnalysisLoop {
   private async committed(result: CycleResult): Promise<number> {
     const { metrics, agent, settings } = this.parts;
     this.take(result.produced);
+    this.failures = { inARow: 0, code: undefined };
+    metrics.consecutiveFailures.set({ agent }, 0);
     if (result.start) log.info(`edgewarden agent: ${describeStart(result.start)}`);
     this.health = { reachable: true, lastCycleTime: new Date().toISOString() };
     metrics.lines.inc({ agent }, result.lines);
@@ -168,6 +186,14 @@ export class AnalysisLoop {
   }
 
   private failed(error: Error): void {
+    const { metrics, agent } = this.parts;
+    const code = (error as { code?: unknown }).code;
+    this.failures = {
+      inARow: this.failures.inARow + 1,
+      code: typeof code === 'string' ? code : undefined,
+    };
+    metrics.cycleFailures.inc({ agent });
+    metrics.consecutiveFailures.set({ agent }, this.failures.inARow);
     if (error instanceof SourceError) {
       this.health = { ...this.health, reachable: false, error: error.message };
       this.parts.metrics.sourceErrors.inc({ agent: this.parts.agent });

@@ -48,6 +48,18 @@ function cycleMetrics(r: Registry) {
       buckets: [0.05, 0.1, 0.5, 1, 2, 5, 10, 30, 60, 120],
       registers: [r],
     }),
+    cycleFailures: new Counter({
+      name: 'edgewarden_cycle_failures_total',
+      help: 'Analysis cycles that failed (the source, the store, or anything else; nothing was committed).',
+      labelNames: ['agent'],
+      registers: [r],
+    }),
+    consecutiveFailures: new Gauge({
+      name: 'edgewarden_cycle_consecutive_failures',
+      help: 'Analysis cycles failed in a row since the last one that committed (0 after a success).',
+      labelNames: ['agent'],
+      registers: [r],
+    }),
     sourceErrors: new Counter({
       name: 'edgewarden_source_errors_total',
       help: 'Failed reads from the source (after retries).',
@@ -129,7 +141,7 @@ function servingMetrics(r: Registry) {
     }),
     ready: new Gauge({
       name: 'edgewarden_ready',
-      help: '1 when the agent is ready (source reachable, model loaded if configured).',
+      help: '1 when the agent is ready (source reachable, cycles committing, model loaded if configured).',
       labelNames: ['agent'],
       registers: [r],
     }),
@@ -151,6 +163,8 @@ export function startAgentSeries(m: AgentMetrics, agent: string): void {
   m.inferenceErrors.inc(labels, 0);
   m.stretch.set(labels, 1);
   m.sourceErrors.inc(labels, 0);
+  m.cycleFailures.inc(labels, 0);
+  m.consecutiveFailures.set(labels, 0);
   m.rulesRefused.inc(labels, 0);
 }
 

@@ -14,7 +14,7 @@ import {
   type Row,
   type StoredAnomaly,
 } from './anomalyQuery.js';
-import { migrate } from './migrations.js';
+import { checkIntegrity, migrate } from './migrations.js';
 
 export type { AnomalyFilter, StoredAnomaly } from './anomalyQuery.js';
 
@@ -41,10 +41,16 @@ export class AnomalyStore {
     private readonly options: StoreOptions,
   ) {
     this.db = new Database(path);
-    this.db.pragma('journal_mode = WAL');
-    this.db.pragma('synchronous = NORMAL'); // WAL + NORMAL: durable across process crashes
-    this.db.pragma('busy_timeout = 5000');
-    migrate(this.db, path);
+    try {
+      this.db.pragma('journal_mode = WAL'); // a file that is not a database fails here
+      this.db.pragma('synchronous = NORMAL'); // WAL + NORMAL: durable across process crashes
+      this.db.pragma('busy_timeout = 5000');
+      checkIntegrity(this.db, path);
+      migrate(this.db, path);
+    } catch (error) {
+      this.db.close(); // a store that cannot be opened is not held open (it may be moved aside)
+      throw error;
+    }
     this.findOpen = this.db.prepare(
       `SELECT id, severity, evidence, features FROM anomalies
        WHERE agent_name = ? AND device_id = ? AND anomaly_type = ? AND status = 'open' AND last_seen >= ?

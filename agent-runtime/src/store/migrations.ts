@@ -71,16 +71,44 @@ const MIGRATIONS: readonly string[] = [
    ALTER TABLE anomalies ADD COLUMN remediation TEXT`,
 ];
 
+/** The store was written by a newer edgewarden: this one cannot read it, and must not overwrite it. */
+export class NewerSchemaError extends Error {
+  readonly code = 'NEWER_SCHEMA';
+  constructor(
+    readonly path: string,
+    readonly version: number,
+    readonly known: number,
+  ) {
+    super(`${path} has schema version ${version}, newer than this edgewarden knows (${known})`);
+    this.name = 'NewerSchemaError';
+  }
+}
+
+/** SQLite found the store damaged (its pages, not its schema): what SQLite itself would say. */
+export class CorruptStoreError extends Error {
+  readonly code = 'SQLITE_CORRUPT';
+  constructor(path: string, problem: string) {
+    super(`${path}: database disk image is malformed (${problem})`);
+    this.name = 'CorruptStoreError';
+  }
+}
+
+/**
+ * SQLite's quick check of every page (a second or so for the largest store): a damaged store
+ * is found at the start, not by a cycle that fails for ever on the page it needs.
+ */
+export function checkIntegrity(db: Database.Database, path: string): void {
+  const result = db.pragma('quick_check(1)', { simple: true }) as string;
+  if (result !== 'ok') throw new CorruptStoreError(path, result);
+}
+
 /**
  * Brings the store at `path` up to the newest schema, one version a transaction; refuses a
  * store written by a newer edgewarden.
  */
 export function migrate(db: Database.Database, path: string): void {
   const version = db.pragma('user_version', { simple: true }) as number;
-  if (version > MIGRATIONS.length)
-    throw new Error(
-      `${path} has schema version ${version}, newer than this edgewarden knows (${MIGRATIONS.length})`,
-    );
+  if (version > MIGRATIONS.length) throw new NewerSchemaError(path, version, MIGRATIONS.length);
   for (let v = version; v < MIGRATIONS.length; v++) {
     db.transaction(() => {
       db.exec(MIGRATIONS[v]!);
