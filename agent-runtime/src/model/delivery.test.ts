@@ -10,7 +10,7 @@ import path from 'node:path';
 import { MAX_MANIFEST_BYTES, MAX_MODEL_BYTES, type ModelOfferRequest } from '../contract/index.js';
 import { controlTokenDigest } from '../contract/index.js';
 import { authorized, offerBytes, offerManifest, parseOffer } from './delivery.js';
-import { ModelError } from './manifest.js';
+import { checkManifest, ModelError } from './manifest.js';
 
 const base = { version: 'v1', agent: 'auth', features: ['failures'] };
 const offer = (source: ModelOfferRequest['source'], sha256?: string): ModelOfferRequest => ({
@@ -151,5 +151,48 @@ describe('the bytes and the manifest', () => {
     expect(huge.message).toContain(`larger than ${MAX_MANIFEST_BYTES} bytes`);
     const big = Buffer.alloc(MAX_MANIFEST_BYTES + 1, ' ').toString('base64');
     expect((await refusal(manifest({ inline: big }))).message).toContain('the manifest is larger');
+  });
+});
+
+describe("a manifest that is a Secret's value (issue 20, H1)", () => {
+  const SECRET = 'hunter2-SuperSecret!';
+  /** Whether any 4 characters in a row of the secret are in the text. */
+  const leaks = (text: string): boolean =>
+    Array.from({ length: SECRET.length - 3 }, (_, i) => SECRET.slice(i, i + 4)).some((p) =>
+      text.includes(p),
+    );
+  const inline = (text: string) => ({ inline: Buffer.from(text).toString('base64') });
+
+  test('not JSON: refused by reason, size and our hash, none of its text', async () => {
+    const refused = await refusal(
+      offerManifest({ ...offer({ inline: '' }), manifest: inline(SECRET) }, tmpdir()),
+    );
+    expect(refused).toMatchObject({ reason: 'ManifestInvalid' });
+    expect(refused.message).toMatch(
+      /^the manifest of model v1 is not JSON \(20 bytes, sha256 [a-f0-9]{12}\)$/,
+    );
+    expect(leaks(refused.message)).toBe(false);
+  });
+
+  test('JSON the schema refuses: the fields named, none of the values', () => {
+    const bad = {
+      version: SECRET,
+      agent: SECRET,
+      features: [SECRET],
+      threshold: SECRET,
+      [SECRET]: 1,
+    };
+    let error: unknown;
+    try {
+      checkManifest(bad, 'the manifest of model v1');
+    } catch (e) {
+      error = e;
+    }
+    expect(error).toBeInstanceOf(ModelError);
+    const { message } = error as ModelError;
+    expect(message).toMatch(/version: invalid value/);
+    expect(message).toMatch(/agent: unsupported value/);
+    expect(message).toMatch(/unknown field/);
+    expect(leaks(message)).toBe(false);
   });
 });

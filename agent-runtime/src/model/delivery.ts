@@ -2,7 +2,7 @@
 // SHA-256 the pod was started with), what an offer must hold, and where its bytes and its
 // manifest.json come from (inline, downloaded over HTTP(S) with a size cap, or a file on the
 // read-only model source volume). Installing them is install.ts's job.
-import { timingSafeEqual } from 'node:crypto';
+import { createHash, timingSafeEqual } from 'node:crypto';
 import { open } from 'node:fs/promises';
 import path from 'node:path';
 
@@ -94,10 +94,11 @@ export async function offerManifest(
   });
   try {
     return JSON.parse(Buffer.from(bytes).toString('utf8')) as unknown;
-  } catch (error) {
+  } catch {
+    // Never the parser's message: it quotes the bytes, and they may be any Secret's (issue 20, H1).
     throw new ModelError(
       'ManifestInvalid',
-      `the manifest of model ${offer.version} is not JSON: ${(error as Error).message}`,
+      `the manifest of model ${offer.version} is not JSON (${bytes.length} bytes, sha256 ${createHash('sha256').update(bytes).digest('hex').slice(0, 12)})`,
     );
   }
 }
@@ -128,7 +129,7 @@ async function fetchSource(
   } catch (error) {
     throw new ModelError(
       'ModelMissing',
-      `${source.file} on the model source volume: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`,
+      `${source.file} on the model source volume: ${(error as NodeJS.ErrnoException).code ?? 'cannot be opened'}`,
     );
   }
   try {

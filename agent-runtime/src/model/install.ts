@@ -160,20 +160,19 @@ function trainedManifest(offer: ModelOffer, sha256: string): ModelManifest | und
   if (offer.manifest === undefined) return undefined;
   const what = `the manifest of model ${offer.version}`;
   const trained = checkManifest(offer.manifest, what);
+  // The messages name what the spec and our own hash say, never what the manifest holds: a
+  // manifest may be any Secret's bytes (issue 20, H1).
   if (trained.agent !== offer.agent)
-    throw new ModelError(
-      'ManifestInvalid',
-      `${what} is for the ${trained.agent} agent, not ${offer.agent}`,
-    );
+    throw new ModelError('ManifestInvalid', `${what} is for another agent than ${offer.agent}`);
   if (trained.features.join(',') !== offer.features.join(','))
     throw new ModelError(
       'FeatureMismatch',
-      `${what} has the features ${trained.features.join(', ')}; the offer (spec.features) has ${offer.features.join(', ')}: the same names in the same order are needed`,
+      `${what} has other features than the offer (spec.features: ${offer.features.join(', ')}): the same names in the same order are needed`,
     );
   if (trained.sha256 !== sha256)
     throw new ModelError(
       'ChecksumMismatch',
-      `${what} is for bytes of sha256 ${trained.sha256}, not these (${sha256})`,
+      `${what} is for bytes of another sha256, not these (${sha256})`,
     );
   return trained;
 }

@@ -78,7 +78,24 @@ const KNOWN = new Set([
 
 const isNumber = (v: unknown): v is number => typeof v === 'number' && Number.isFinite(v);
 
-/** Checks a parsed manifest.json; throws ModelError('ManifestInvalid') naming each bad field. */
+/**
+ * A schema issue as a manifest refusal says it: the field's name and what kind of problem, never
+ * the value (the validator quotes it, and a manifest may be any Secret's bytes: issue 20, H1).
+ */
+function withoutValue(message: string): string {
+  if (message.startsWith('Unsupported value:')) return 'unsupported value';
+  if (message.startsWith('Invalid value:')) return 'invalid value';
+  return message; // 'Required value', 'unknown field': no value in them
+}
+
+/** A key of the manifest as a message may name it: a short identifier, else only its position. */
+const keyName = (key: string, i: number): string =>
+  /^[A-Za-z_][A-Za-z0-9_-]{0,39}$/.test(key) ? key : `(key ${i + 1}, not an identifier)`;
+
+/**
+ * Checks a parsed manifest.json; throws ModelError('ManifestInvalid') naming each bad field of
+ * ours. The message never holds the manifest's own text: no value, and no key it made up.
+ */
 export function checkManifest(value: unknown, file: string): ModelManifest {
   const m = value as Partial<ModelManifest> | null;
   if (m === null || typeof m !== 'object' || Array.isArray(m))
@@ -99,9 +116,11 @@ export function checkManifest(value: unknown, file: string): ModelManifest {
     },
   };
   for (const i of validator.check(asResource))
-    if (i.field.startsWith('spec.')) problems.push(`${i.field.slice(5)}: ${i.message}`);
+    if (i.field.startsWith('spec.'))
+      problems.push(`${i.field.slice(5)}: ${withoutValue(i.message)}`);
   if (typeof m.threshold !== 'number') problems.push('threshold: Required value');
-  for (const k of Object.keys(m)) if (!KNOWN.has(k)) problems.push(`${k}: unknown field`);
+  for (const [i, k] of Object.keys(m).entries())
+    if (!KNOWN.has(k)) problems.push(`${keyName(k, i)}: unknown field`);
   if (m.output !== undefined) {
     const o = m.output as Partial<ModelOutput> | null;
     if (typeof o?.name !== 'string' || o.name === '')
@@ -114,7 +133,7 @@ export function checkManifest(value: unknown, file: string): ModelManifest {
     if (m.summary === null || typeof m.summary !== 'object')
       problems.push('summary: must be an object');
     else
-      for (const [name, s] of Object.entries(m.summary)) {
+      for (const [i, [name, s]] of Object.entries(m.summary).entries()) {
         const q = (s as Partial<FeatureSummary> | null)?.quantiles;
         if (
           !Array.isArray(q) ||
@@ -124,7 +143,9 @@ export function checkManifest(value: unknown, file: string): ModelManifest {
           !isNumber(s?.count) ||
           s.count < 1
         )
-          problems.push(`summary.${name}: needs a count and ascending numeric quantiles`);
+          problems.push(
+            `summary.${keyName(name, i)}: needs a count and ascending numeric quantiles`,
+          );
       }
   }
   if (problems.length > 0)

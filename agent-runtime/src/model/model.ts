@@ -33,7 +33,9 @@ export class LoadedModel {
     try {
       raw = JSON.parse(await readFile(manifestFile, 'utf8'));
     } catch (error) {
-      throw new ModelError('ManifestInvalid', `${manifestFile}: ${(error as Error).message}`);
+      // Not the parser's message: it quotes the file (issue 20, H1).
+      const why = (error as NodeJS.ErrnoException).code ?? 'not JSON';
+      throw new ModelError('ManifestInvalid', `${manifestFile}: ${why}`);
     }
     const manifest = checkManifest(raw, manifestFile);
     const modelFile = path.join(dir, 'model.onnx');
@@ -52,10 +54,11 @@ export class LoadedModel {
         intraOpNumThreads: 1,
         interOpNumThreads: 1,
       });
-    } catch (error) {
+    } catch {
       throw new ModelError(
         'InvalidModel',
-        `${modelFile}: not a model onnxruntime can load: ${(error as Error).message}`,
+        // Not onnxruntime's message: it may quote the bytes' strings (issue 20, H1).
+        `${modelFile}: not a model onnxruntime can load`,
       );
     }
     if (session.inputNames.length !== 1 || session.outputNames.length < 1)
@@ -68,7 +71,7 @@ export class LoadedModel {
       await session.release().catch(() => undefined);
       throw new ModelError(
         'InputShapeMismatch',
-        `${modelFile}: has no output "${outputName}" (it has ${session.outputNames.join(', ')})`,
+        `${modelFile}: has no output of the name in the manifest's output.name (it has ${session.outputNames.length})`,
       );
     }
     const model = new LoadedModel(manifest, session, session.inputNames[0]!, outputName);
@@ -77,11 +80,11 @@ export class LoadedModel {
       const [score] = await model.score([manifest.features.map(() => 0)]);
       if (score === undefined || !Number.isFinite(score))
         throw new Error('no finite score for a trial row');
-    } catch (error) {
+    } catch {
       await model.retire();
       throw new ModelError(
         'InputShapeMismatch',
-        `${modelFile}: does not take ${manifest.features.length} features (${manifest.features.join(', ')}): ${(error as Error).message}`,
+        `${modelFile}: does not take ${manifest.features.length} features (${manifest.features.join(', ')})`,
       );
     }
     return model;
