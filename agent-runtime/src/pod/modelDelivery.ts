@@ -122,7 +122,15 @@ export class ModelDelivery {
       };
       return { code: 200, body: answer };
     } catch (error) {
-      const e = error instanceof ModelError ? error : new ModelError('InvalidModel', String(error));
+      // A ModelError's message names only fields, sizes and hashes; any other error may quote
+      // the offer's bytes (a parser's, onnxruntime's), and they may be any Secret's (issue 20, H1).
+      const e =
+        error instanceof ModelError
+          ? error
+          : new ModelError(
+              'InvalidModel',
+              `model ${request.version}: checking it failed (${(error as Error)?.name ?? 'error'})`,
+            );
       if (!request.dryRun) models.refused(e);
       log.error('model refused', e, { version: request.version, reason: e.reason });
       return refused(422, e.reason, e.message);
