@@ -3,6 +3,7 @@
 // plan. A refusal is the agent's OfferRefused; anything else is an unreachable agent.
 import type { Answer, Request, RequestFailure } from '../../domain/modelDeployment/pass.js';
 import { offerOf, type StoredModelDeployment } from '../../domain/modelDeployment/rollout.js';
+import { refusalText } from '../../domain/modelDeployment/refusalText.js';
 import type { ModelContext } from './context.js';
 import { modelSource } from './modelSource.js';
 import type { PodHandle } from './observe.js';
@@ -10,7 +11,12 @@ import { OfferRefused } from './offerRefused.js';
 import { logFailure, logRecovery } from './requestLog.js';
 
 function failureOf(error: unknown): RequestFailure {
-  if (error instanceof OfferRefused) return { reason: error.reason, message: error.message };
+  // An agent's refusal (an HTTP status) is recorded without quoted text: see refusalText.ts.
+  if (error instanceof OfferRefused)
+    return {
+      reason: error.reason,
+      message: error.httpStatus === 0 ? error.message : refusalText(error.message),
+    };
   return { reason: 'AgentUnreachable', message: (error as Error).message };
 }
 

@@ -34,9 +34,12 @@ async function refusal(
     // No reason given: the status code says what there is to say.
   }
   return new OfferRefused(
-    body.reason ?? `HTTP${response.status}`,
-    body.message ??
-      `${describeRequest(request)}: the agent answered HTTP ${response.status} without a reason`,
+    typeof body.reason === 'string' && /^[A-Za-z0-9]{1,64}$/.test(body.reason)
+      ? body.reason
+      : `HTTP${response.status}`,
+    typeof body.message === 'string'
+      ? body.message
+      : `${describeRequest(request)}: the agent answered HTTP ${response.status} without a reason`,
     response.status,
   );
 }

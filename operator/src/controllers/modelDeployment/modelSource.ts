@@ -3,13 +3,40 @@
 import type { ModelOfferRequest } from '../../../../agent-runtime/src/contract/index.js';
 import type { Stable } from '../../domain/modelDeployment/rollout.js';
 import { RESOURCES } from '../../domain/resources.js';
-import type { KubeClient, KubeObject } from '../../runtime/kubeClient.js';
+import {
+  ApiError,
+  resourcePath,
+  type KubeClient,
+  type KubeObject,
+  type Resource,
+} from '../../runtime/kubeClient.js';
 import { OfferRefused } from './offerRefused.js';
 
 type KeyedObject = KubeObject & {
   data?: Record<string, string>;
   binaryData?: Record<string, string>;
 };
+
+/** The label a ConfigMap or Secret must carry, set to "true", to be read as a model source. */
+export const MODEL_SOURCE_LABEL = 'edgewarden.io/model-source';
+
+/** An object's labels, read as metadata only (never its data); undefined when it does not exist. */
+async function sourceLabels(
+  client: KubeClient,
+  resource: Resource,
+  namespace: string,
+  name: string,
+): Promise<Record<string, string> | undefined> {
+  try {
+    const meta = await client.request<KubeObject>('GET', resourcePath(resource, namespace, name), {
+      accept: 'application/json;as=PartialObjectMetadata;g=meta.k8s.io;v=v1',
+    });
+    return meta.metadata.labels ?? {};
+  } catch (error) {
+    if (error instanceof ApiError && error.notFound) return undefined;
+    throw error;
+  }
+}
 
 /** The offer's source and manifest for a model's source. */
 export async function modelSource(
@@ -31,11 +58,18 @@ export async function modelSource(
   }
   const ref = source.configMap ?? source.secret!;
   const kind = source.configMap ? 'ConfigMap' : 'Secret';
-  const object = await client.find<KeyedObject>(
-    source.configMap ? RESOURCES.configMap : RESOURCES.secret,
-    namespace,
-    ref.name,
-  );
+  const resource = source.configMap ? RESOURCES.configMap : RESOURCES.secret;
+  // Its labels first, metadata only: an object not labelled as a model source is not read at
+  // all, so a ModelDeployment cannot carry any Secret's bytes to an agent (issue 20, H1).
+  const labels = await sourceLabels(client, resource, namespace, ref.name);
+  if (!labels) throw new OfferRefused('SourceNotFound', `${kind} ${ref.name} does not exist`, 0);
+  if (labels[MODEL_SOURCE_LABEL] !== 'true')
+    throw new OfferRefused(
+      'SourceNotLabelled',
+      `${kind} ${ref.name} is not labelled ${MODEL_SOURCE_LABEL}: "true", which a model source must be`,
+      0,
+    );
+  const object = await client.find<KeyedObject>(resource, namespace, ref.name);
   if (!object) throw new OfferRefused('SourceNotFound', `${kind} ${ref.name} does not exist`, 0);
   const inline = (key: string): { inline: string } => {
     // Secret data and ConfigMap binaryData are base64 already; ConfigMap data is text.

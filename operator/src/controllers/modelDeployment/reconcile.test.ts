@@ -18,6 +18,7 @@ import { RepeatedFailures } from '../../runtime/repeatedFailures.js';
 import type { AgentPod } from '../../domain/agentPod.js';
 import { AgentRequestError } from '../../domain/agentRequest.js';
 import type { ModelContext } from './context.js';
+import { OfferRefused } from './offerRefused.js';
 import { reconcileModelDeployment } from './reconcile.js';
 
 /** A cache over a fixed list, as an informer's would be. */
@@ -79,14 +80,24 @@ function world() {
         'no answer within 120 s',
       ),
     );
+  /** The model source's labels (a model source must be labelled so), and what was read of it. */
+  let sourceLabels: Record<string, string> = { 'edgewarden.io/model-source': 'true' };
+  const reads: string[] = [];
   const client = {
-    find: () =>
-      Promise.resolve({
+    // Metadata only (PartialObjectMetadata): the labels are checked before any data is read.
+    request: (_method: string, path: string) => {
+      reads.push(`metadata ${path}`);
+      return Promise.resolve({ metadata: { name: 'dns-2026-12-1', labels: sourceLabels } });
+    },
+    find: (_r: unknown, _namespace: string, name: string) => {
+      reads.push(`object ${name}`);
+      return Promise.resolve({
         apiVersion: 'v1',
         kind: 'ConfigMap',
-        metadata: { name: 'dns-2026-12-1' },
+        metadata: { name: 'dns-2026-12-1', labels: sourceLabels },
         binaryData: { 'model.onnx': 'AAAA' },
-      }),
+      });
+    },
     // As the informer would see it on the next pass.
     applyStatus: (_r: unknown, o: { status: Status }) => {
       md.status = o.status;
@@ -137,6 +148,8 @@ function world() {
     pass: () => reconcileModelDeployment(ctx, 'home', 'dns-model'),
     wait: (ms: number) => void (now += ms),
     answer: (f: typeof offer) => void (offer = f),
+    labelSource: (labels: Record<string, string>) => void (sourceLabels = labels),
+    reads,
   };
 }
 
@@ -379,4 +392,50 @@ test('a canary over four pods, pass after pass: each pod offered v2 once, one mo
     status: 'True',
     message: 'every agent pod serves v2',
   });
+});
+
+test('a ConfigMap not labelled as a model source is refused by name and label, and its data never read', async () => {
+  const w = world();
+  const offered: ModelOfferRequest[] = [];
+  w.answer((o) => (offered.push(o), Promise.resolve({ sha256: 'a'.repeat(64) })));
+  w.labelSource({ app: 'something-else' });
+  await w.pass();
+  const message =
+    'ConfigMap dns-2026-12-1 is not labelled edgewarden.io/model-source: "true", which a model source must be';
+  expect(w.md.status?.lastFailure).toMatchObject({ reason: 'SourceNotLabelled', message });
+  expect(w.md.status?.conditions?.find((c) => c.type === 'Validated')).toMatchObject({
+    status: 'False',
+    reason: 'SourceNotLabelled',
+    message,
+  });
+  expect(w.events.map(([, reason]) => reason)).toContain('SourceNotLabelled');
+  expect(w.reads).toEqual(['metadata /api/v1/namespaces/home/configmaps/dns-2026-12-1']);
+  expect(offered).toEqual([]);
+
+  // Labelled: retried by itself at the next poll, read and offered.
+  w.labelSource({ 'edgewarden.io/model-source': 'true' });
+  w.wait(30_000);
+  await w.pass();
+  expect(w.reads).toContain('object dns-2026-12-1');
+  expect(offered[0]).toMatchObject({ source: { inline: 'AAAA' }, dryRun: true });
+});
+
+test("an agent's refusal is recorded by reason; a refusal that quotes the source never reaches status, Events or log", async () => {
+  const w = world();
+  // What today's agent answers for a manifest that is a Secret's value ...
+  const secret = 'hunter2-SuperSecret!';
+  w.answer(() =>
+    Promise.reject(
+      new OfferRefused(
+        'ManifestInvalid',
+        `the manifest of model 2026.12.1 is not JSON: Unexpected token 'h', "${secret}" is not valid JSON`,
+        422,
+      ),
+    ),
+  );
+  w.labelSource({ 'edgewarden.io/model-source': 'true' });
+  await w.pass();
+  expect(w.md.status?.lastFailure).toMatchObject({ reason: 'ManifestInvalid' });
+  const seen = JSON.stringify([w.md.status, w.events, w.logLines]);
+  for (let i = 0; i + 6 <= secret.length; i++) expect(seen).not.toContain(secret.slice(i, i + 6));
 });

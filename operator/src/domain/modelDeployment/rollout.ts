@@ -16,6 +16,7 @@ import type {
   ServedModel,
 } from '../../../../agent-runtime/src/contract/index.js';
 import { stableJson } from '../../runtime/hash.js';
+import { refusalText } from './refusalText.js';
 
 export type StoredModelDeployment = ModelDeployment & {
   metadata: { name: string; namespace: string; uid: string; generation?: number };
@@ -157,7 +158,7 @@ export function judgeCanary(
       return {
         pass: false,
         reason: 'CanaryLoadFailed',
-        message: `${pod}: ${failure.reason}: ${failure.message}`,
+        message: `${pod}: ${failure.reason}: ${refusalText(failure.message)}`,
       };
     if ((model?.scored?.inferenceErrors ?? 0) > 0)
       return {
@@ -245,12 +246,20 @@ export function offerOf(
 /** Failures a later pass may cure without a spec change (a source created, a pod started). */
 export const TRANSIENT_REASONS = new Set([
   'SourceNotFound',
+  'SourceNotLabelled',
   'DownloadFailed',
   'AgentUnreachable',
   'DeliveryDisabled',
 ]);
 /** Failures that mean the spec itself is wrong, rather than the model's bytes. */
-const SPEC_REASONS = new Set(['SourceNotFound', 'FeatureMismatch', 'ManifestInvalid']);
+const SPEC_REASONS = new Set([
+  'SourceNotFound',
+  'SourceNotLabelled',
+  'FeatureMismatch',
+  'ManifestInvalid',
+]);
+/** Failures of the source's object itself, which wait for it to be created or labelled. */
+const SOURCE_REASONS = new Set(['SourceNotFound', 'SourceNotLabelled']);
 
 export type Transition = NonNullable<ModelDeploymentStatus['transition']>;
 
@@ -266,6 +275,8 @@ export function transitionOf(rollout: Rollout, failureReason: string | undefined
         ? 'InvalidSpec'
         : 'BlockedByFailedLoad';
     default:
-      return failureReason === 'SourceNotFound' ? 'InvalidSpec' : 'InProgress';
+      return failureReason !== undefined && SOURCE_REASONS.has(failureReason)
+        ? 'InvalidSpec'
+        : 'InProgress';
   }
 }
