@@ -165,6 +165,8 @@ const NOT_REASONS = new Set([
   'Warning',
   // An error class of the ModelDeployment controller.
   'OfferRefused',
+  // The error class of a child's name taken by another's object (its reason is ChildConflict).
+  'ChildConflictError',
 ]);
 /** Literals of a file that are something else there: a pod's phase, a Job's condition type. */
 const ELSEWHERE: Record<string, string[]> = {
@@ -192,6 +194,7 @@ test('every condition type and reason an AnalysisAgent can show is explained', a
       'operator/src/domain/analysisAgent/status.ts',
       'operator/src/domain/analysisAgent/conditions.ts',
       'operator/src/controllers/analysisAgent/reconcile.ts',
+      'operator/src/runtime/ownership.ts',
     ],
     // ModelLoaded=False carries the loader's reason of a pod that serves no model.
     await modelFailureReasons(),
@@ -224,7 +227,11 @@ test('every condition type and reason a ModelDeployment can show is explained', 
 test('every condition type and reason an ExportJob can show is explained', async () => {
   const result = await documented(
     'docs/resources/exportjob.md',
-    ['operator/src/domain/exportJob/status.ts', 'operator/src/controllers/exportJob/reconcile.ts'],
+    [
+      'operator/src/domain/exportJob/status.ts',
+      'operator/src/controllers/exportJob/reconcile.ts',
+      'operator/src/runtime/ownership.ts',
+    ],
     new Set([
       ...(await exportReasons()),
       // The Job controller's own reasons, shown when the exporter left none.

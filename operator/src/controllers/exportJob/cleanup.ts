@@ -9,7 +9,7 @@ import {
 import { RESOURCES } from '../../domain/resources.js';
 import type { ReconcileResult } from '../../runtime/controller.js';
 import type { KubeObject } from '../../runtime/kubeClient.js';
-import { controlledBy } from '../../runtime/ownership.js';
+import { ChildConflictError, controlledBy } from '../../runtime/ownership.js';
 import { createOnce, planIn } from './plan.js';
 import type { ExportContext } from './context.js';
 
@@ -66,7 +66,12 @@ export async function cleanUp(
   const cached = ctx.jobs.get(namespace, cleanup.metadata.name);
   const current = cached && controlledBy(cached, job.metadata.uid) ? cached : undefined;
   if (!current) {
-    await createOnce(ctx, job, RESOURCES.job, cleanup as KubeObject);
+    // A Job of the cleanup's name that is not ours keeps the finalizer (retried with backoff).
+    await createOnce(ctx, job, RESOURCES.job, cleanup as KubeObject).catch(async (error) => {
+      if (error instanceof ChildConflictError)
+        await ctx.events.record(job, 'Warning', error.reason, error.message);
+      throw error;
+    });
     return { requeueAfterMs: ctx.progressPollMs };
   }
   const done = current.status?.conditions?.find(
