@@ -215,6 +215,15 @@ test('the example AnalysisAgent, run from its pod spec, reports its findings in 
     namespace,
     `--from-file=${command![2]}`,
   ]);
+  // And the label its comments tell them to add: a model source must carry it (issue 20, H1).
+  await kubectl([
+    'label',
+    'configmap',
+    command![1]!,
+    '-n',
+    namespace,
+    'edgewarden.io/model-source=true',
+  ]);
   await kubectl(['apply', '-n', namespace, '-f', modelExample]);
   const version = (parseYaml(await readFile(modelExample, 'utf8')) as { spec: { version: string } })
     .spec.version;

@@ -551,6 +551,14 @@ describe.each(agentNames.map((n) => [n]))('the %s agent', (agent) => {
         namespace,
         `--from-file=model.onnx=${file}`,
       ]);
+      await kubectl([
+        'label',
+        'configmap',
+        'auth-2',
+        '-n',
+        namespace,
+        'edgewarden.io/model-source=true',
+      ]);
       const manifest = JSON.parse(
         await readFile(path.join(model.dir, 'manifest.json'), 'utf8'),
       ) as { features: string[]; threshold: number };

@@ -307,6 +307,7 @@ function agentSpec(agent: AgentName): Record<string, unknown> {
 /** A model's bytes in a ConfigMap, as docs/rollouts.md tells users to put them. */
 async function modelConfigMap(name: string, file: string): Promise<void> {
   await kubectl(['create', 'configmap', name, '-n', NS, `--from-file=model.onnx=${file}`]);
+  await kubectl(['label', 'configmap', name, '-n', NS, 'edgewarden.io/model-source=true']);
 }
 
 async function setModel(version: string, configMap: string, features: string[]): Promise<void> {

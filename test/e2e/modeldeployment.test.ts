@@ -140,6 +140,7 @@ async function modelConfigMap(name: string, bytes: Uint8Array): Promise<void> {
   const file = path.join(dir, `${name}.onnx`);
   await writeFile(file, bytes);
   await kubectl(['create', 'configmap', name, '-n', namespace, `--from-file=model.onnx=${file}`]);
+  await kubectl(['label', 'configmap', name, '-n', namespace, 'edgewarden.io/model-source=true']);
 }
 
 /** Edits the ModelDeployment's spec (a merge patch, as `kubectl edit` would leave it). */
@@ -540,6 +541,7 @@ test('a model with its manifest.json in the ConfigMap: served with the output it
       `--from-file=model.onnx=${model}`,
       `--from-file=manifest.json=${json}`,
     ]);
+    await kubectl(['label', 'configmap', name, '-n', namespace, 'edgewarden.io/model-source=true']);
   };
   await withManifest('auth-sk-1', trained);
   await withManifest('auth-sk-reordered', { ...trained, features: [...FEATURES].reverse() });
