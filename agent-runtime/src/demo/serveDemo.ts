@@ -7,7 +7,7 @@ import express from 'express';
 import { collectDefaultMetrics } from 'prom-client';
 
 import { agentPaths } from '../contract/index.js';
-import { ANOMALY_ORDER_HEADER, parseAnomalyQuery } from '../http/anomalyQuery.js';
+import { serveAnomalies } from '../http/anomaliesRoute.js';
 import type { DemoResult } from './runDemo.js';
 
 export interface DemoServer {
@@ -44,12 +44,7 @@ export async function serveDemo(result: DemoResult, port: number): Promise<DemoS
   app.get(agentPaths.metrics, async (_req, res) => {
     res.type(registry.contentType).send(await registry.metrics());
   });
-  app.get(agentPaths.anomalies, (req, res) => {
-    const q = parseAnomalyQuery(req.query);
-    if (!q.ok) return void res.status(400).json({ error: q.error });
-    res.set(ANOMALY_ORDER_HEADER, q.order);
-    res.json(store.list(q));
-  });
+  app.get(agentPaths.anomalies, serveAnomalies(store));
   const server: Server = await new Promise((resolve, reject) => {
     const s = app.listen(port, '127.0.0.1', () => resolve(s));
     s.once('error', reject);

@@ -1,4 +1,4 @@
-import { anomalyCursor, parseAnomalyQuery } from './anomalyQuery.js';
+import { ANOMALY_PAGE_LIMIT, anomalyCursor, parseAnomalyQuery } from './anomalyQuery.js';
 
 test('without the new parameters the query is what it was: newest first', () => {
   expect(parseAnomalyQuery({})).toEqual({
@@ -48,4 +48,15 @@ test.each([
   const q = parseAnomalyQuery(query);
   expect(q.ok).toBe(false);
   expect(!q.ok && q.error).toMatch(message);
+});
+
+test('a limit over ANOMALY_PAGE_LIMIT is clamped to it, not refused', () => {
+  expect(parseAnomalyQuery({ limit: '10000' })).toMatchObject({
+    ok: true,
+    limit: ANOMALY_PAGE_LIMIT,
+  });
+  expect(parseAnomalyQuery({ limit: String(ANOMALY_PAGE_LIMIT) })).toMatchObject({
+    limit: ANOMALY_PAGE_LIMIT,
+  });
+  expect(parseAnomalyQuery({ limit: '1.5' }).ok).toBe(false);
 });

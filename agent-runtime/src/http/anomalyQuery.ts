@@ -3,17 +3,25 @@
 //   since        inclusive lower bound of the anomaly's timestamp (RFC 3339)
 //   until        exclusive upper bound (RFC 3339)
 //   minSeverity  1-5 or info..critical
-//   limit        1 to 10000 (default 100)
+//   limit        at least 1 (default 100); above ANOMALY_PAGE_LIMIT (500) it is clamped to it
 //   order        desc (newest first, the default) or asc (oldest first)
 //   after        keyset cursor "timestamp,id": the page continues strictly after that anomaly
 //                in the chosen order (the last one of the previous page), so paging neither
 //                skips nor repeats a row while the agent adds new ones.
 // Without until, order and after the answer is what it always was: the newest first.
+// A full page (as many anomalies as the limit served) carries the `after` cursor of the next in
+// ANOMALY_NEXT_HEADER; a page without it is the last.
 
 const SEVERITY_RANK: Record<string, number> = { info: 1, low: 2, medium: 3, high: 4, critical: 5 };
 
 /** Response header naming the order served: a client paging oldest first checks it is `asc`. */
 export const ANOMALY_ORDER_HEADER = 'X-Edgewarden-Order';
+
+/** Most anomalies one GET /anomalies serves; a larger `limit` is clamped to it (issue 20, H3). */
+export const ANOMALY_PAGE_LIMIT = 500;
+
+/** Response header with the `after` cursor of the next page, set when the page is full. */
+export const ANOMALY_NEXT_HEADER = 'X-Edgewarden-Next-Cursor';
 
 export type AnomalyQuery =
   | {
@@ -46,8 +54,11 @@ export function parseAnomalyQuery(query: Record<string, unknown>): AnomalyQuery 
     return { ok: false, error: 'since: not an RFC 3339 time' };
   if (until !== undefined && !isTime(until))
     return { ok: false, error: 'until: not an RFC 3339 time' };
-  if (!Number.isInteger(limit) || limit < 1 || limit > 10_000)
-    return { ok: false, error: 'limit: 1 to 10000' };
+  if (!Number.isInteger(limit) || limit < 1)
+    return {
+      ok: false,
+      error: `limit: a whole number from 1 (more than ${ANOMALY_PAGE_LIMIT} serves ${ANOMALY_PAGE_LIMIT})`,
+    };
   if (!Number.isInteger(minSeverity) || minSeverity < 1 || minSeverity > 5)
     return { ok: false, error: 'minSeverity: 1-5 or info..critical' };
   if (orderText !== 'asc' && orderText !== 'desc')
@@ -75,7 +86,7 @@ export function parseAnomalyQuery(query: Record<string, unknown>): AnomalyQuery 
     since: since && new Date(since).toISOString(),
     ...(until !== undefined ? { until: new Date(until).toISOString() } : {}),
     minSeverity,
-    limit,
+    limit: Math.min(limit, ANOMALY_PAGE_LIMIT),
     order: orderText,
     ...(after ? { after } : {}),
   };

@@ -1,17 +1,18 @@
 // The agent pod's HTTP endpoints (paths in the contract): liveness and readiness probes,
 // Prometheus metrics, the /status body the operator reads, the stored anomalies, and the
-// model-delivery protocol's PUT and DELETE /model.
+// model-delivery protocol's PUT and DELETE /model. The expensive routes take a bounded number
+// of requests at once, and PUT /model checks its token before it reads a byte of its body,
+// which it reads only up to MAX_OFFER_BODY_BYTES (issue 20, H3; docs/security.md).
 import type { Server } from 'node:http';
 import express from 'express';
 import type { Registry } from 'prom-client';
 
 import { agentPaths, type AgentStatus } from '../contract/index.js';
-import { ANOMALY_ORDER_HEADER, parseAnomalyQuery } from '../http/anomalyQuery.js';
+import { serveAnomalies } from '../http/anomaliesRoute.js';
+import { answerUnread, MAX_OFFER_BODY_BYTES, readJsonBody } from '../http/boundedBody.js';
+import { inFlightLimit } from '../http/inFlight.js';
 import type { AnomalyStore } from '../store/anomalyStore.js';
 import type { ModelDelivery } from './modelDelivery.js';
-
-/** Largest PUT /model body: a model inline in base64 (MAX_MODEL_BYTES) and its manifest. */
-const OFFER_BODY_LIMIT = '48mb';
 
 export interface AgentApi {
   /** Alive unless the loop has stopped ticking (a wedged cycle). */
@@ -40,20 +41,21 @@ function routes(api: AgentApi): express.Express {
   app.get(agentPaths.status, (_req, res) => {
     res.json(api.status());
   });
-  app.put(agentPaths.model, express.json({ limit: OFFER_BODY_LIMIT }), async (req, res) => {
-    const answer = await api.delivery.offer(req.get('authorization'), req.body);
+  app.put(agentPaths.model, inFlightLimit(), async (req, res) => {
+    const authorization = req.get('authorization');
+    const refusal = api.delivery.admission(authorization);
+    if (refusal) return answerUnread(req, res, refusal.code, refusal.body);
+    const body = await readJsonBody(req, MAX_OFFER_BODY_BYTES);
+    if (!body.ok)
+      return answerUnread(req, res, body.code, { reason: body.reason, message: body.message });
+    const answer = await api.delivery.offer(authorization, body.value);
     res.status(answer.code).json(answer.body);
   });
   app.delete(agentPaths.model, async (req, res) => {
     const answer = await api.delivery.unload(req.get('authorization'));
     res.status(answer.code).json(answer.body);
   });
-  app.get(agentPaths.anomalies, (req, res) => {
-    const q = parseAnomalyQuery(req.query);
-    if (!q.ok) return void res.status(400).json({ error: q.error });
-    res.set(ANOMALY_ORDER_HEADER, q.order);
-    res.json(api.store.list(q));
-  });
+  app.get(agentPaths.anomalies, inFlightLimit(), serveAnomalies(api.store));
   return app;
 }
 

@@ -46,11 +46,11 @@ export class ModelDelivery {
 
   constructor(private readonly options: DeliveryOptions) {}
 
-  /** PUT /model: the operator's offer. */
-  async offer(
-    authorization: string | undefined,
-    body: unknown,
-  ): Promise<DeliveryAnswer<ModelOfferResult | ModelOfferRefusal>> {
+  /**
+   * Whether PUT /model may go on to read its body: the refusal if not (no control token, a
+   * wrong one, no model configured), decided from the headers alone.
+   */
+  admission(authorization: string | undefined): DeliveryAnswer<ModelOfferRefusal> | undefined {
     const { controlTokenSha256, models } = this.options;
     if (!controlTokenSha256)
       return refused(403, 'DeliveryDisabled', 'this agent was started without a control token');
@@ -58,6 +58,17 @@ export class ModelDelivery {
       return refused(401, 'Unauthorized', 'a valid bearer token is required');
     if (!models)
       return refused(409, 'NoModelConfigured', 'this agent has no spec.model and no model folder');
+    return undefined;
+  }
+
+  /** PUT /model: the operator's offer (its body read only once admission() let it through). */
+  async offer(
+    authorization: string | undefined,
+    body: unknown,
+  ): Promise<DeliveryAnswer<ModelOfferResult | ModelOfferRefusal>> {
+    const refusal = this.admission(authorization);
+    if (refusal) return refusal;
+    const models = this.options.models as ModelWatcher; // admission() refuses without one
     const request = parseOffer(body);
     if (typeof request === 'string') return refused(400, 'BadRequest', request);
     return this.oneAtATime(() => this.install(models, request));
