@@ -22,11 +22,12 @@ export async function storedAnomalies(namespace: string, pod: string): Promise<S
   const all: StoredAnomaly[] = [];
   let after = '';
   for (;;) {
+    // The agent serves at most 500 an answer (a larger limit is clamped): ask for that many.
     const items = JSON.parse(
-      await podGet(namespace, pod, `/anomalies?order=asc&limit=1000${after}`),
+      await podGet(namespace, pod, `/anomalies?order=asc&limit=500${after}`),
     ) as StoredAnomaly[];
     all.push(...items);
-    if (items.length < 1000) return all;
+    if (items.length < 500) return all;
     const last = items[items.length - 1]!;
     after = `&after=${encodeURIComponent(`${last.timestamp},${last.id}`)}`;
   }

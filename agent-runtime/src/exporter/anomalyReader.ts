@@ -3,7 +3,7 @@
 // page), so a resumed run continues exactly where the checkpoint says. The agent's store is a
 // SQLite file on the pod's own volume: the API is the only safe way in (see docs/export.md).
 import { agentPaths } from '../contract/index.js';
-import { ANOMALY_ORDER_HEADER, anomalyCursor } from '../http/anomalyQuery.js';
+import { ANOMALY_ORDER_HEADER, ANOMALY_PAGE_LIMIT, anomalyCursor } from '../http/anomalyQuery.js';
 import { retryWithJitter } from '../retry.js';
 import { componentLog } from '../log.js';
 import type { StoredAnomaly } from '../store/anomalyStore.js';
@@ -40,7 +40,8 @@ export class AnomalyReader {
     url.searchParams.set('since', this.options.from);
     url.searchParams.set('until', this.options.to);
     url.searchParams.set('order', 'asc');
-    url.searchParams.set('limit', String(Math.min(10_000, this.options.pageSize)));
+    // The agent serves at most ANOMALY_PAGE_LIMIT a page; the next continues after the last.
+    url.searchParams.set('limit', String(Math.min(ANOMALY_PAGE_LIMIT, this.options.pageSize)));
     if (this.options.minSeverity)
       url.searchParams.set('minSeverity', String(this.options.minSeverity));
     if (after) url.searchParams.set('after', after);
