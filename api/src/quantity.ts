@@ -12,7 +12,11 @@ const SUFFIX: Record<string, number> = {
   Ti: 1024 ** 4,
 };
 
-/** Whole bytes of a quantity, or undefined if it is not one (or not positive). */
+/**
+ * Whole bytes of a quantity, or undefined if it is not one or is not positive: a negative size
+ * ("-1Mi", -1) is refused here as the schema refuses it (issue 20), never read as zero or as its
+ * absolute value.
+ */
 export function quantityBytes(quantity: string | number | undefined): number | undefined {
   if (quantity === undefined) return undefined;
   if (typeof quantity === 'number')

@@ -259,7 +259,8 @@ test.each([
       format,
       compression,
       maxFileSize: '1Mi',
-      transform: { timestamps: 'utc' },
+      // Compared with the source rows as stored; hashing (on by default) has its own test.
+      transform: { timestamps: 'utc', hashAddresses: false },
     });
     // The Job controller makes the pod, the node runs it: the test only waits for the end.
     const done = await finished(name);

@@ -751,6 +751,8 @@ step(
         timeRange: { from, to },
         format: 'csv',
         compression: 'gzip',
+        // Compared with the rows as stored below; addresses are hashed by default.
+        transform: { hashAddresses: false },
         destination: { persistentVolumeClaim: { claimName: 'edgewarden-exports' }, path: 'day' },
       },
     });

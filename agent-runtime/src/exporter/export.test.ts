@@ -296,7 +296,7 @@ describe('the plan', () => {
       batchSize: 1000,
       maxFileSize: 2 * 1024 * 1024,
       timestamps: 'utc',
-      hashAddresses: false,
+      hashAddresses: true, // the schema's default since issue 20 (was false)
       from: { iso: '2026-11-23T00:00:00.000Z' },
       to: { iso: '2026-11-23T23:00:00.000Z' },
       mapping: { table: 'systemevents' },

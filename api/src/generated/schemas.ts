@@ -647,10 +647,11 @@ export const openApiSchemas: Record<
                 additionalProperties: {
                   'x-kubernetes-int-or-string': true,
                   description:
-                    'A Kubernetes quantity such as "512Mi", "2Gi" or a plain number of bytes.',
+                    'A Kubernetes quantity such as "512Mi", "2Gi" or a plain number of bytes; never negative.',
                   maxLength: 32,
+                  minimum: 0,
                   pattern:
-                    '^(\\+|-)?(([0-9]+(\\.[0-9]*)?)|(\\.[0-9]+))(([KMGTPE]i)|[numkMGTPE]|([eE](\\+|-)?(([0-9]+(\\.[0-9]*)?)|(\\.[0-9]+))))?$',
+                    '^\\+?(([0-9]+(\\.[0-9]*)?)|(\\.[0-9]+))(([KMGTPE]i)|[numkMGTPE]|([eE](\\+|-)?(([0-9]+(\\.[0-9]*)?)|(\\.[0-9]+))))?$',
                   anyOf: [{ type: 'integer' }, { type: 'string' }],
                 },
               },
@@ -661,10 +662,11 @@ export const openApiSchemas: Record<
                 additionalProperties: {
                   'x-kubernetes-int-or-string': true,
                   description:
-                    'A Kubernetes quantity such as "512Mi", "2Gi" or a plain number of bytes.',
+                    'A Kubernetes quantity such as "512Mi", "2Gi" or a plain number of bytes; never negative.',
                   maxLength: 32,
+                  minimum: 0,
                   pattern:
-                    '^(\\+|-)?(([0-9]+(\\.[0-9]*)?)|(\\.[0-9]+))(([KMGTPE]i)|[numkMGTPE]|([eE](\\+|-)?(([0-9]+(\\.[0-9]*)?)|(\\.[0-9]+))))?$',
+                    '^\\+?(([0-9]+(\\.[0-9]*)?)|(\\.[0-9]+))(([KMGTPE]i)|[numkMGTPE]|([eE](\\+|-)?(([0-9]+(\\.[0-9]*)?)|(\\.[0-9]+))))?$',
                   anyOf: [{ type: 'integer' }, { type: 'string' }],
                 },
               },
@@ -747,8 +749,9 @@ export const openApiSchemas: Record<
                 description:
                   "Size of the volume (the emptyDir size limit, or the claim's request).",
                 maxLength: 32,
+                minimum: 0,
                 pattern:
-                  '^(\\+|-)?(([0-9]+(\\.[0-9]*)?)|(\\.[0-9]+))(([KMGTPE]i)|[numkMGTPE]|([eE](\\+|-)?(([0-9]+(\\.[0-9]*)?)|(\\.[0-9]+))))?$',
+                  '^\\+?(([0-9]+(\\.[0-9]*)?)|(\\.[0-9]+))(([KMGTPE]i)|[numkMGTPE]|([eE](\\+|-)?(([0-9]+(\\.[0-9]*)?)|(\\.[0-9]+))))?$',
                 anyOf: [{ type: 'integer' }, { type: 'string' }],
                 default: '1Gi',
               },
@@ -1112,8 +1115,9 @@ export const openApiSchemas: Record<
             description:
               'Start a new file when one reaches this size (before compression), for example 100Mi.',
             maxLength: 32,
+            minimum: 0,
             pattern:
-              '^(\\+|-)?(([0-9]+(\\.[0-9]*)?)|(\\.[0-9]+))(([KMGTPE]i)|[numkMGTPE]|([eE](\\+|-)?(([0-9]+(\\.[0-9]*)?)|(\\.[0-9]+))))?$',
+              '^\\+?(([0-9]+(\\.[0-9]*)?)|(\\.[0-9]+))(([KMGTPE]i)|[numkMGTPE]|([eE](\\+|-)?(([0-9]+(\\.[0-9]*)?)|(\\.[0-9]+))))?$',
             anyOf: [{ type: 'integer' }, { type: 'string' }],
             default: '100Mi',
           },
@@ -1133,8 +1137,8 @@ export const openApiSchemas: Record<
               hashAddresses: {
                 type: 'boolean',
                 description:
-                  'Replace MAC and IP addresses with a keyed hash (HMAC-SHA-256), so records stay joinable but not identifiable.',
-                default: false,
+                  'Replace MAC and IP addresses with a keyed hash (HMAC-SHA-256), so records stay joinable but not identifiable. On unless set to false (issue 20).',
+                default: true,
               },
               hashKeySecretRef: {
                 type: 'object',

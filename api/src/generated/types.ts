@@ -788,8 +788,8 @@ export interface ExportJobSpecTransform {
    */
   timestamps?: 'utc' | 'keep';
   /**
-   * Replace MAC and IP addresses with a keyed hash (HMAC-SHA-256), so records stay joinable but not identifiable.
-   * @default false
+   * Replace MAC and IP addresses with a keyed hash (HMAC-SHA-256), so records stay joinable but not identifiable. On unless set to false (issue 20).
+   * @default true
    */
   hashAddresses?: boolean;
   /**
