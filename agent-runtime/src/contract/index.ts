@@ -47,6 +47,11 @@ export const agentEnv = {
    * digest is in the pod spec; the token is derived by the operator. Unset: model delivery off.
    */
   controlTokenSha256: 'EDGEWARDEN_CONTROL_TOKEN_SHA256',
+  /**
+   * Ranges (comma-separated CIDRs) a model URL may resolve to besides public addresses: the
+   * operator's --model-url-allow, for model servers on the LAN. Unset: public addresses only.
+   */
+  modelUrlAllow: 'EDGEWARDEN_MODEL_URL_ALLOW',
 } as const;
 
 export const agentDefaults = {

@@ -9,6 +9,7 @@ import path from 'node:path';
 
 import { MAX_MANIFEST_BYTES, MAX_MODEL_BYTES, type ModelOfferRequest } from '../contract/index.js';
 import { controlTokenDigest } from '../contract/index.js';
+import { addressPolicy, type AddressPolicy } from './addressPolicy.js';
 import { authorized, offerBytes, offerManifest, parseOffer } from './delivery.js';
 import { checkManifest, ModelError } from './manifest.js';
 
@@ -62,6 +63,9 @@ async function refusal(p: Promise<unknown>): Promise<{ reason: string; message: 
   return { reason: (error as ModelError).reason, message: (error as ModelError).message };
 }
 
+/** The test's HTTP server is on loopback, which agents refuse unless allowlisted (issue 20, M1). */
+const loopback = { addresses: addressPolicy('127.0.0.0/8') as AddressPolicy };
+
 describe('the bytes and the manifest', () => {
   let dir: string;
   let server: Server;
@@ -100,7 +104,7 @@ describe('the bytes and the manifest', () => {
     );
     expect(
       Buffer.from(
-        await offerBytes(offer({ url: `${url}/model.onnx` }, 'a'.repeat(64)), dir),
+        await offerBytes(offer({ url: `${url}/model.onnx` }, 'a'.repeat(64)), dir, loopback),
       ).toString(),
     ).toBe('downloaded bytes');
   });
@@ -113,23 +117,28 @@ describe('the bytes and the manifest', () => {
       reason: 'ManifestInvalid',
     });
     const missing = await refusal(
-      offerBytes(offer({ url: `${url}/none.onnx?token=secret` }, 'a'.repeat(64)), dir),
+      offerBytes(offer({ url: `${url}/none.onnx?token=secret` }, 'a'.repeat(64)), dir, loopback),
     );
     expect(missing.reason).toBe('DownloadFailed');
     expect(missing.message).toContain('HTTP 404');
     expect(missing.message).not.toContain('secret'); // a URL's query may be a credential
-    const huge = await refusal(offerBytes(offer({ url: `${url}/huge.onnx` }, 'a'.repeat(64)), dir));
+    const huge = await refusal(
+      offerBytes(offer({ url: `${url}/huge.onnx` }, 'a'.repeat(64)), dir, loopback),
+    );
     expect(huge.reason).toBe('InvalidModel');
     expect(huge.message).toContain('larger than');
     expect(
-      (await refusal(offerBytes(offer({ url: 'http://127.0.0.1:1/m.onnx' }, 'a'.repeat(64)), dir)))
-        .reason,
+      (
+        await refusal(
+          offerBytes(offer({ url: 'http://127.0.0.1:1/m.onnx' }, 'a'.repeat(64)), dir, loopback),
+        )
+      ).reason,
     ).toBe('DownloadFailed');
   });
 
   test("the model's manifest.json: inline, from the volume, downloaded; not JSON or too big refused", async () => {
     const manifest = (m: ModelOfferRequest['manifest']) =>
-      offerManifest({ ...offer({ inline: '' }), ...(m ? { manifest: m } : {}) }, dir);
+      offerManifest({ ...offer({ inline: '' }), ...(m ? { manifest: m } : {}) }, dir, loopback);
     expect(await manifest(undefined)).toBeUndefined();
     const inline = Buffer.from('{"version": "inline"}').toString('base64');
     expect(await manifest({ inline })).toEqual({ version: 'inline' });

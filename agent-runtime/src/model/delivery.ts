@@ -1,7 +1,8 @@
 // The agent's side of a ModelDeployment rollout: who may offer a model (a bearer token whose
 // SHA-256 the pod was started with), what an offer must hold, and where its bytes and its
-// manifest.json come from (inline, downloaded over HTTP(S) with a size cap, or a file on the
-// read-only model source volume). Installing them is install.ts's job.
+// manifest.json come from (inline, downloaded over HTTP(S) with a size cap from an address the
+// policy allows, or a file on the read-only model source volume). Installing them is
+// install.ts's job.
 import { createHash, timingSafeEqual } from 'node:crypto';
 import { open } from 'node:fs/promises';
 import path from 'node:path';
@@ -13,7 +14,9 @@ import {
   type ModelOfferRequest,
   type ModelOfferSource,
 } from '../contract/index.js';
+import { PUBLIC_ONLY, type AddressPolicy } from './addressPolicy.js';
 import { ModelError, type ModelFailureReason } from './manifest.js';
+import { DownloadError, safeDownload } from './safeFetch.js';
 
 /** Whether an Authorization header carries the token whose digest is `expectedSha256`. */
 export function authorized(header: string | undefined, expectedSha256: string): boolean {
@@ -64,17 +67,30 @@ function sourceProblem(field: string, value: unknown): string | undefined {
   return undefined;
 }
 
+/** How a URL source is downloaded: from which addresses, within how long. */
+export interface SourceFetching {
+  /** Public addresses only unless the administrator allowed more (addressPolicy.ts). */
+  addresses: AddressPolicy;
+  timeoutMs: number;
+}
+const FETCHING: SourceFetching = { addresses: PUBLIC_ONLY, timeoutMs: 60_000 };
+
 /** The offer's bytes: decoded, downloaded or read; never more than MAX_MODEL_BYTES. */
 export async function offerBytes(
   offer: ModelOfferRequest,
   sourceDir: string,
-  timeoutMs = 60_000,
+  fetching: Partial<SourceFetching> = {},
 ): Promise<Uint8Array> {
-  return fetchSource(offer.source, sourceDir, timeoutMs, {
-    field: 'source',
-    limit: MAX_MODEL_BYTES,
-    tooBig: 'InvalidModel',
-  });
+  return fetchSource(
+    offer.source,
+    sourceDir,
+    { ...FETCHING, ...fetching },
+    {
+      field: 'source',
+      limit: MAX_MODEL_BYTES,
+      tooBig: 'InvalidModel',
+    },
+  );
 }
 
 /**
@@ -84,14 +100,19 @@ export async function offerBytes(
 export async function offerManifest(
   offer: ModelOfferRequest,
   sourceDir: string,
-  timeoutMs = 60_000,
+  fetching: Partial<SourceFetching> = {},
 ): Promise<unknown> {
   if (offer.manifest === undefined) return undefined;
-  const bytes = await fetchSource(offer.manifest, sourceDir, timeoutMs, {
-    field: 'manifest',
-    limit: MAX_MANIFEST_BYTES,
-    tooBig: 'ManifestInvalid',
-  });
+  const bytes = await fetchSource(
+    offer.manifest,
+    sourceDir,
+    { ...FETCHING, ...fetching },
+    {
+      field: 'manifest',
+      limit: MAX_MANIFEST_BYTES,
+      tooBig: 'ManifestInvalid',
+    },
+  );
   try {
     return JSON.parse(Buffer.from(bytes).toString('utf8')) as unknown;
   } catch {
@@ -107,7 +128,7 @@ export async function offerManifest(
 async function fetchSource(
   source: ModelOfferSource,
   sourceDir: string,
-  timeoutMs: number,
+  fetching: SourceFetching,
   what: { field: 'source' | 'manifest'; limit: number; tooBig: ModelFailureReason },
 ): Promise<Uint8Array> {
   const { field, limit } = what;
@@ -118,7 +139,7 @@ async function fetchSource(
     if (bytes.length > limit) throw tooBig(field === 'source' ? 'the model' : 'the manifest');
     return bytes;
   }
-  if ('url' in source) return download(source.url, timeoutMs, tooBig, limit);
+  if ('url' in source) return download(source.url, fetching, tooBig, limit);
   const root = path.resolve(sourceDir);
   const file = path.resolve(root, source.file);
   if (!file.startsWith(root + path.sep))
@@ -140,44 +161,21 @@ async function fetchSource(
   }
 }
 
+/** The bytes at `url`, from an address the policy allows (safeFetch.ts, issue 20 M1). */
 async function download(
   url: string,
-  timeoutMs: number,
+  fetching: SourceFetching,
   tooBig: (what: string) => ModelError,
   limit: number,
 ): Promise<Uint8Array> {
-  // The URL is the user's, but its query may hold a credential: messages name only the host.
-  const where = new URL(url).host;
-  const failed = (why: string): ModelError =>
-    new ModelError('DownloadFailed', `download from ${where}: ${why}`);
-  let response: Response;
   try {
-    response = await fetch(url, { signal: AbortSignal.timeout(timeoutMs), redirect: 'follow' });
+    return await safeDownload(url, fetching.addresses, { limit, timeoutMs: fetching.timeoutMs });
   } catch (error) {
-    throw failed(
-      (error as Error).cause ? String((error as Error).cause) : (error as Error).message,
-    );
+    if (!(error instanceof DownloadError)) throw error;
+    // The URL is the user's, but its query may hold a credential: messages name only the host.
+    if (error.kind === 'tooBig') throw tooBig(error.message);
+    if (error.kind === 'refused')
+      throw new ModelError('SourceAddressRefused', `download from ${error.message}`);
+    throw new ModelError('DownloadFailed', `download from ${error.message}`);
   }
-  if (!response.ok) {
-    await response.body?.cancel();
-    throw failed(`HTTP ${response.status}`);
-  }
-  const declared = Number(response.headers.get('content-length') ?? 0);
-  if (declared > limit) {
-    await response.body?.cancel();
-    throw tooBig(`the download from ${where}`);
-  }
-  const chunks: Uint8Array[] = [];
-  let size = 0;
-  try {
-    for await (const chunk of response.body as unknown as AsyncIterable<Uint8Array>) {
-      size += chunk.length;
-      if (size > limit) throw tooBig(`the download from ${where}`);
-      chunks.push(chunk);
-    }
-  } catch (error) {
-    if (error instanceof ModelError) throw error;
-    throw failed((error as Error).message);
-  }
-  return Buffer.concat(chunks);
 }

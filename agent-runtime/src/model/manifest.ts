@@ -47,7 +47,8 @@ export type ModelFailureReason =
   | 'InvalidModel'
   | 'InputShapeMismatch'
   | 'FeatureMismatch'
-  | 'DownloadFailed';
+  | 'DownloadFailed'
+  | 'SourceAddressRefused';
 
 export class ModelError extends Error {
   readonly code = 'EW_MODEL';

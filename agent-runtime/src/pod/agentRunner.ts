@@ -242,6 +242,7 @@ export class AgentRunner {
       controlTokenSha256: config.controlTokenSha256,
       modelDir: config.modelDir,
       modelSourceDir: config.modelSourceDir,
+      modelAddresses: config.modelAddresses,
       models: this.models,
       golden: () => this.golden.rows(),
       // Neither the ModelDeployment nor the model's manifest sets one: thresholds.score.

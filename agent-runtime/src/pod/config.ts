@@ -8,6 +8,7 @@ import type { AnalysisAgentSpec } from '../../../api/src/generated/types.js';
 import { parsePort, PortError } from '../../../api/src/port.js';
 import { ResourceValidator } from '../../../api/src/validate.js';
 import { agentDefaults, agentEnv } from '../contract/index.js';
+import { addressPolicy, type AddressPolicy } from '../model/addressPolicy.js';
 import type { PostgresConnection, SslMode } from '../source/postgresSource.js';
 import { specSettings, type SpecSettings } from './settings.js';
 
@@ -33,6 +34,8 @@ export interface AgentConfig {
   modelDir: string;
   /** Where a persistentVolumeClaim model source is mounted. */
   modelSourceDir: string;
+  /** The addresses a model URL may reach: public ones and the allowlist (issue 20, M1). */
+  modelAddresses: AddressPolicy;
   /** Hex SHA-256 of the operator's control token; unset: PUT /model is refused. */
   controlTokenSha256?: string;
   port: number;
@@ -179,6 +182,19 @@ function notificationsFrom(env: Env, spec: AnalysisAgentSpec): AgentConfig['noti
   };
 }
 
+/**
+ * The addresses a model URL may reach (issue 20, M1): public ones and the allowlist. The API
+ * server's address (KUBERNETES_SERVICE_HOST, in every pod) is refused even in an allowed range.
+ */
+function modelAddressesFrom(env: Env): AddressPolicy {
+  const policy = addressPolicy(env[agentEnv.modelUrlAllow], env.KUBERNETES_SERVICE_HOST);
+  if ('invalid' in policy)
+    throw new ConfigError(
+      `${agentEnv.modelUrlAllow}: not an address or a CIDR range: "${policy.invalid}"`,
+    );
+  return policy;
+}
+
 /** The settings of the environment that are neither the connection nor notifications. */
 function serviceSettingsFrom(env: Env) {
   const portText = env[agentEnv.port];
@@ -195,6 +211,7 @@ function serviceSettingsFrom(env: Env) {
     shard: shardFrom(env),
     rulesDir: env[agentEnv.rulesDir] ?? agentDefaults.rulesDir,
     modelSourceDir: env[agentEnv.modelSourceDir] ?? agentDefaults.modelSourceDir,
+    modelAddresses: modelAddressesFrom(env),
     dataDir: env[agentEnv.dataDir] ?? agentDefaults.dataDir,
     modelDir: env[agentEnv.modelDir] ?? agentDefaults.modelDir,
     pod: env[agentEnv.pod] ?? 'local',

@@ -6,6 +6,7 @@
 import { builtInAgents } from '../agents/registry.js';
 import type { AgentName } from '../agents/types.js';
 import type { ModelOfferRefusal, ModelOfferRequest, ModelOfferResult } from '../contract/index.js';
+import type { AddressPolicy } from '../model/addressPolicy.js';
 import { authorized, offerBytes, offerManifest, parseOffer } from '../model/delivery.js';
 import { installModel, uninstallModel } from '../model/install.js';
 import { ModelError } from '../model/manifest.js';
@@ -23,6 +24,8 @@ export interface DeliveryOptions {
   controlTokenSha256?: string;
   modelDir: string;
   modelSourceDir: string;
+  /** The addresses a model URL may reach (issue 20, M1). */
+  modelAddresses: AddressPolicy;
   /** Unset: the agent has no spec.model (or no model folder) and refuses offers. */
   models?: ModelWatcher;
   /** The recent windows an offered model is tried on. */
@@ -101,10 +104,10 @@ export class ModelDelivery {
     models: ModelWatcher,
     request: ModelOfferRequest,
   ): Promise<DeliveryAnswer<ModelOfferResult | ModelOfferRefusal>> {
-    const { agent, modelDir, modelSourceDir } = this.options;
+    const { agent, modelDir, modelSourceDir, modelAddresses } = this.options;
     try {
-      const bytes = await offerBytes(request, modelSourceDir);
-      const manifest = await offerManifest(request, modelSourceDir);
+      const bytes = await offerBytes(request, modelSourceDir, { addresses: modelAddresses });
+      const manifest = await offerManifest(request, modelSourceDir, { addresses: modelAddresses });
       const result = await installModel(
         modelDir,
         { ...request, bytes, manifest },

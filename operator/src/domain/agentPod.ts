@@ -1,7 +1,9 @@
 // An agent pod as the controllers see it: which pods are an agent's, and where its HTTP server
 // listens (the `http` port its container declares, at the pod's IP).
 import type { KubeObject } from '../runtime/kubeClient.js';
+import { controlledBy } from '../runtime/ownership.js';
 import type { AgentRequest } from './agentRequest.js';
+import { childName } from './children.js';
 
 export type AgentPod = KubeObject & {
   spec?: { containers?: { name: string; ports?: { name?: string; containerPort: number }[] }[] };
@@ -29,6 +31,41 @@ export function agentPodsOf<P extends AgentPod>(pods: readonly P[], agent: strin
     (p) =>
       instanceOf(p) === agent && p.metadata.labels?.['app.kubernetes.io/component'] === 'agent',
   );
+}
+
+/** The StatefulSet that runs the pods of the AnalysisAgent `agent` (its other children share the name). */
+export const agentStatefulSetName = (agent: string): string => childName(agent, 'agent');
+
+/**
+ * Whether `pod` is one of the agent's own: controlled by `statefulSet`, which the AnalysisAgent of
+ * uid `agentUid` controls. Labels are no proof: anyone who may create a pod in the namespace can
+ * copy them, and an agent's pods are sent its control token and its model (a Secret's bytes).
+ */
+export function isOwnAgentPod(
+  pod: KubeObject,
+  statefulSet: KubeObject | undefined,
+  agentUid: string | undefined,
+): boolean {
+  return (
+    statefulSet !== undefined &&
+    controlledBy(statefulSet, agentUid) &&
+    controlledBy(pod, statefulSet.metadata.uid)
+  );
+}
+
+/**
+ * `pods` (those with an agent's labels) split by owner: the agent's own, and the others, never
+ * sent a request. `statefulSet` is the object named agentStatefulSetName(agent) in its namespace.
+ */
+export function splitByOwner<P extends KubeObject>(
+  pods: readonly P[],
+  statefulSet: KubeObject | undefined,
+  agentUid: string | undefined,
+): { own: P[]; ignored: P[] } {
+  const own: P[] = [];
+  const ignored: P[] = [];
+  for (const p of pods) (isOwnAgentPod(p, statefulSet, agentUid) ? own : ignored).push(p);
+  return { own, ignored };
 }
 
 /** The agent container's `http` port, as its pod declares it (the contract's default otherwise). */

@@ -31,6 +31,8 @@ export interface ExportContext {
   exportJobs: Cache<StoredExportJob & KubeObject>;
   agents: Cache<StoredAgent & KubeObject>;
   agentPods: Cache<AgentPod>;
+  /** The agents' StatefulSets: a pod is an agent's only if its StatefulSet controls it. */
+  statefulSets: Cache<KubeObject>;
   jobs: Cache<KubeJob>;
   configMaps: Cache<KubeObject>;
   exportPods: Cache<ExportPod>;

@@ -27,6 +27,7 @@ export function exportJobController(env: ControllerEnv, options: ExportJobOption
     exportJobs: env.informer(RESOURCES.exportJob),
     agents: env.informer(RESOURCES.analysisAgent),
     agentPods: env.informer(RESOURCES.pod, AGENT_PODS),
+    statefulSets: env.informer(RESOURCES.statefulSet, MANAGED_CHILDREN),
     jobs: env.informer(RESOURCES.job, MANAGED_CHILDREN),
     configMaps: env.informer(RESOURCES.configMap, MANAGED_CHILDREN),
     exportPods: env.informer(RESOURCES.pod, EXPORT_PODS),

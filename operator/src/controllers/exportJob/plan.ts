@@ -3,7 +3,12 @@
 // or restarted export reads from the same agents).
 import type { ExportPlan } from '../../../../agent-runtime/src/contract/export.js';
 import { agentDefaults } from '../../../../agent-runtime/src/contract/index.js';
-import { agentPodsOf, agentPort } from '../../domain/agentPod.js';
+import {
+  agentPodsOf,
+  agentPort,
+  agentStatefulSetName,
+  splitByOwner,
+} from '../../domain/agentPod.js';
 import type { StoredAgent } from '../../domain/analysisAgent/desired.js';
 import { agentPodHost } from '../../domain/analysisAgent/podHost.js';
 import { childName } from '../../domain/children.js';
@@ -15,6 +20,7 @@ import {
 } from '../../domain/exportJob/desired.js';
 import type { ExportObservation } from '../../domain/exportJob/status.js';
 import { RESOURCES } from '../../domain/resources.js';
+import { sourceTableDecision } from '../../domain/sourceTables.js';
 import { ApiError, type KubeObject, type Resource } from '../../runtime/kubeClient.js';
 import { ChildConflictError, controlledBy, inTheWay } from '../../runtime/ownership.js';
 import { isRunningPod } from '../../runtime/pods.js';
@@ -62,8 +68,15 @@ function anomalySources(
     .list(namespace)
     .filter((a) => !kinds?.length || (kinds as string[]).includes(a.spec.agent));
   const pods = ctx.agentPods.list(namespace);
+  // Only pods the agent's own StatefulSet controls: the labels alone are anyone's to copy.
+  const own = (a: StoredAgent & KubeObject) =>
+    splitByOwner(
+      agentPodsOf(pods, a.metadata.name),
+      ctx.statefulSets.get(namespace, agentStatefulSetName(a.metadata.name)),
+      a.metadata.uid,
+    ).own;
   return agents.flatMap((a) =>
-    agentPodsOf(pods, a.metadata.name)
+    own(a)
       .filter(isRunningPod)
       .map((p) => ({
         agent: a.metadata.name,
@@ -102,6 +115,10 @@ export async function ensurePlan(
         },
       };
     source = agent.spec.source;
+    // The agent's table, as the administrator allows it (issue 20, M4): else no plan, no Job.
+    const table = sourceTableDecision(source, ctx.settings.allowedSourceTables ?? []);
+    if (!table.allowed)
+      throw new TerminalError(table.reason, `AnalysisAgent "${ref}": ${table.message}`);
   }
   const plan = exportPlan(job, window, source, anomalySources(ctx, job));
   const { configMap } = exportChildren(job, plan, ctx.settings);

@@ -9,6 +9,7 @@ import type { StoredAgent } from '../../domain/analysisAgent/desired.js';
 import type { AgentReport } from '../../domain/analysisAgent/status.js';
 import type { StoredModelDeployment } from '../../domain/modelDeployment/rollout.js';
 import type { EventRecorder } from '../../runtime/events.js';
+import type { IgnoredPods } from '../../runtime/ignoredPods.js';
 import type { Cache } from '../../runtime/informer.js';
 import type { KubeClient, KubeObject } from '../../runtime/kubeClient.js';
 import type { RepeatedFailures } from '../../runtime/repeatedFailures.js';
@@ -20,6 +21,10 @@ export interface ModelContext {
   models: Cache<StoredModelDeployment & KubeObject>;
   agents: Cache<StoredAgent & KubeObject>;
   pods: Cache<AgentPod>;
+  /** The agents' StatefulSets: a pod is an agent's only if its StatefulSet controls it. */
+  statefulSets: Cache<KubeObject>;
+  /** Pods with an agent's labels that its StatefulSet does not control: logged once each. */
+  ignoredPods: IgnoredPods;
   fetchStatus(pod: AgentPod): Promise<AgentReport>;
   /** PUT /model on the pod; throws OfferRefused when the agent refuses it. */
   offer(pod: AgentPod, token: string, offer: ModelOfferRequest): Promise<ModelOfferResult>;

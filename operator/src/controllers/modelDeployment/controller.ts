@@ -8,8 +8,9 @@ import type {
 import { instanceOf, type AgentPod } from '../../domain/agentPod.js';
 import type { AgentReport } from '../../domain/analysisAgent/status.js';
 import { RESOURCES } from '../../domain/resources.js';
-import { AGENT_PODS } from '../../domain/selectors.js';
+import { AGENT_PODS, MANAGED_CHILDREN } from '../../domain/selectors.js';
 import { Controller } from '../../runtime/controller.js';
+import { IgnoredPods } from '../../runtime/ignoredPods.js';
 import type { ControllerEnv } from '../../runtime/controllerEnv.js';
 import { RepeatedFailures } from '../../runtime/repeatedFailures.js';
 import type { ModelContext } from './context.js';
@@ -36,6 +37,8 @@ export function modelDeploymentController(
     models: env.informer(RESOURCES.modelDeployment),
     agents: env.informer(RESOURCES.analysisAgent),
     pods: env.informer(RESOURCES.pod, AGENT_PODS),
+    statefulSets: env.informer(RESOURCES.statefulSet, MANAGED_CHILDREN),
+    ignoredPods: new IgnoredPods(),
     failures: new RepeatedFailures(),
     now: env.now,
   };
@@ -46,8 +49,12 @@ export function modelDeploymentController(
   };
   const reconcile = (namespace: string, name: string) =>
     reconcileModelDeployment(ctx, namespace, name);
-  return new Controller('modeldeployment', reconcile, env.log, env.metrics)
-    .watches(ctx.models)
-    .maps(ctx.agents, (a) => modelOf(a.metadata.namespace, a.metadata.name))
-    .maps(ctx.pods, (p) => modelOf(p.metadata.namespace, instanceOf(p)));
+  return (
+    new Controller('modeldeployment', reconcile, env.log, env.metrics)
+      .watches(ctx.models)
+      .maps(ctx.agents, (a) => modelOf(a.metadata.namespace, a.metadata.name))
+      .maps(ctx.pods, (p) => modelOf(p.metadata.namespace, instanceOf(p)))
+      // A pod is trusted once its StatefulSet is seen: the set may arrive after its pods.
+      .maps(ctx.statefulSets, (s) => modelOf(s.metadata.namespace, instanceOf(s)))
+  );
 }

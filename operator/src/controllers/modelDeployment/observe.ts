@@ -1,7 +1,12 @@
 // What a pass of the ModelDeployment controller sees: the agents it serves (by reference, kind
 // and selector), their pods in name order, what each running pod serves (its /status), and
 // what earlier passes kept in the status.
-import { instanceOf, type AgentPod } from '../../domain/agentPod.js';
+import {
+  agentStatefulSetName,
+  instanceOf,
+  isOwnAgentPod,
+  type AgentPod,
+} from '../../domain/agentPod.js';
 import { failureAtAddress } from '../../domain/agentRequest.js';
 import type { AgentReport } from '../../domain/analysisAgent/status.js';
 import type { ObservedRollout } from '../../domain/modelDeployment/pass.js';
@@ -33,6 +38,21 @@ function referencing(ctx: ModelContext, md: StoredModelDeployment) {
   };
 }
 
+/**
+ * The pods of the agents `uidOf` names (agent name -> uid), in name order: only those their
+ * agent's StatefulSet controls. Others with the labels are logged once, and never asked a thing.
+ */
+function ownPods(ctx: ModelContext, namespace: string, uidOf: Map<string, string | undefined>) {
+  const agentOf = (p: AgentPod): string => instanceOf(p) ?? '';
+  const setOf = (p: AgentPod) => ctx.statefulSets.get(namespace, agentStatefulSetName(agentOf(p)));
+  const labelled = ctx.pods.list(namespace).filter((p) => uidOf.has(agentOf(p)));
+  const own = labelled.filter((p) => isOwnAgentPod(p, setOf(p), uidOf.get(agentOf(p))));
+  for (const p of labelled)
+    if (!own.includes(p) && setOf(p))
+      ctx.ignoredPods.note(ctx.log, [p], { kind: 'analysisAgent', name: agentOf(p) });
+  return own.sort((a, b) => a.metadata.name.localeCompare(b.metadata.name));
+}
+
 /** A running pod's /status, or why it could not be read. */
 async function report(
   ctx: ModelContext,
@@ -59,10 +79,7 @@ export async function observe(
   const { selected, wrongKind } = referencing(ctx, md);
   const uidOf = new Map(selected.map((a) => [a.metadata.name, a.metadata.uid]));
   const agentOf = (p: AgentPod): string => instanceOf(p) ?? '';
-  const pods = ctx.pods
-    .list(md.metadata.namespace)
-    .filter((p) => uidOf.has(agentOf(p)))
-    .sort((a, b) => a.metadata.name.localeCompare(b.metadata.name));
+  const pods = ownPods(ctx, md.metadata.namespace, uidOf);
   const reports = await Promise.all(
     pods.map((p) => (isRunningPod(p) ? report(ctx, md, p) : Promise.resolve(undefined))),
   );

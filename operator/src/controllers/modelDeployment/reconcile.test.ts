@@ -14,6 +14,7 @@ import type { EventRecorder } from '../../runtime/events.js';
 import type { Cache } from '../../runtime/informer.js';
 import type { KubeClient, KubeObject } from '../../runtime/kubeClient.js';
 import { jsonLogger } from '../../../../api/src/log.js';
+import { IgnoredPods } from '../../runtime/ignoredPods.js';
 import { RepeatedFailures } from '../../runtime/repeatedFailures.js';
 import type { AgentPod } from '../../domain/agentPod.js';
 import { AgentRequestError } from '../../domain/agentRequest.js';
@@ -41,6 +42,33 @@ type Status = {
   rollout?: { phase: string };
 };
 
+/** The agent's StatefulSet, which the agent controls, and a controller reference to it. */
+const statefulSet: KubeObject = {
+  apiVersion: 'apps/v1',
+  kind: 'StatefulSet',
+  metadata: {
+    name: 'dns-agent',
+    namespace: 'home',
+    uid: 'set-1',
+    ownerReferences: [
+      {
+        apiVersion: 'edgewarden.io/v1alpha1',
+        kind: 'AnalysisAgent',
+        name: 'dns',
+        uid: 'agent-1',
+        controller: true,
+      },
+    ],
+  },
+};
+const setRef = {
+  apiVersion: 'apps/v1',
+  kind: 'StatefulSet',
+  name: 'dns-agent',
+  uid: 'set-1',
+  controller: true,
+};
+
 function world() {
   const md = {
     apiVersion: 'edgewarden.io/v1alpha1',
@@ -66,6 +94,7 @@ function world() {
       name: 'dns-agent-0',
       namespace: 'home',
       labels: { 'app.kubernetes.io/instance': 'dns' },
+      ownerReferences: [setRef],
     },
     status: { phase: 'Running', podIP: '10.42.0.7' },
   };
@@ -119,6 +148,8 @@ function world() {
     models: cache(() => [md as StoredModelDeployment & KubeObject]),
     agents: cache(() => [agent]),
     pods: cache(() => [pod]),
+    statefulSets: cache(() => [statefulSet]),
+    ignoredPods: new IgnoredPods(),
     fetchStatus: (): Promise<AgentReport> =>
       Promise.resolve({
         pod: 'dns-agent-0',
@@ -317,7 +348,12 @@ function fleet() {
   const pods: AgentPod[] = names.map((name, i) => ({
     apiVersion: 'v1',
     kind: 'Pod',
-    metadata: { name, namespace: 'home', labels: { 'app.kubernetes.io/instance': 'dns' } },
+    metadata: {
+      name,
+      namespace: 'home',
+      labels: { 'app.kubernetes.io/instance': 'dns' },
+      ownerReferences: [setRef],
+    },
     status: { phase: 'Running', podIP: `10.42.0.${i + 1}` },
   }));
   const offers: string[] = [];
@@ -438,4 +474,45 @@ test("an agent's refusal is recorded by reason; a refusal that quotes the source
   expect(w.md.status?.lastFailure).toMatchObject({ reason: 'ManifestInvalid' });
   const seen = JSON.stringify([w.md.status, w.events, w.logLines]);
   for (let i = 0; i + 6 <= secret.length; i++) expect(seen).not.toContain(secret.slice(i, i + 6));
+});
+
+test("pods with the agent's labels that its StatefulSet does not control: never asked, never offered, logged once", async () => {
+  const w = world();
+  const real = w.ctx.pods.list('home')[0]!;
+  const impostor = (name: string, ownerReferences?: (typeof setRef)[]): AgentPod => ({
+    ...real,
+    metadata: { ...real.metadata, name, uid: name, ownerReferences },
+    status: { phase: 'Running', podIP: '10.42.0.66' },
+  });
+  const pods = [
+    real,
+    impostor('dns-agent-7'), // no owner
+    impostor('dns-agent-8', [{ ...setRef, uid: 'set-0' }]), // the set's name, an older uid
+    impostor('dns-other-0', [{ ...setRef, name: 'other', uid: 'set-2' }]), // another set
+  ];
+  const asked: string[] = [];
+  const ctx: ModelContext = {
+    ...w.ctx,
+    pods: cache(() => pods),
+    fetchStatus: (p) => {
+      asked.push(`status ${p.metadata.name}`);
+      return w.ctx.fetchStatus(p);
+    },
+    offer: (p, token, o) => {
+      asked.push(`offer ${p.metadata.name}`);
+      return w.ctx.offer(p, token, o);
+    },
+  };
+  await reconcileModelDeployment(ctx, 'home', 'dns-model');
+  w.wait(30_000);
+  await reconcileModelDeployment(ctx, 'home', 'dns-model');
+  expect(asked).toContain('status dns-agent-0');
+  expect(asked).toContain('offer dns-agent-0');
+  expect(asked.filter((a) => !a.endsWith(' dns-agent-0'))).toEqual([]);
+  const ignored = w.logLines.filter((l) => String(l.msg).startsWith('ignored a pod'));
+  expect(ignored.map((l) => [l.pod, l.podController])).toEqual([
+    ['dns-agent-7', 'none'],
+    ['dns-agent-8', 'StatefulSet/dns-agent'],
+    ['dns-other-0', 'StatefulSet/other'],
+  ]);
 });
