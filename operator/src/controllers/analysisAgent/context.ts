@@ -5,6 +5,7 @@ import type { OperatorSettings, StoredAgent } from '../../domain/analysisAgent/d
 import type { AgentReport } from '../../domain/analysisAgent/status.js';
 import type { StoredModelDeployment } from '../../domain/modelDeployment/rollout.js';
 import type { EventRecorder } from '../../runtime/events.js';
+import type { IgnoredPods } from '../../runtime/ignoredPods.js';
 import type { Cache } from '../../runtime/informer.js';
 import type { KubeClient, KubeObject } from '../../runtime/kubeClient.js';
 
@@ -21,6 +22,8 @@ export interface AgentContext {
   configMaps: Cache<KubeObject>;
   serviceAccounts: Cache<KubeObject>;
   pods: Cache<AgentPod>;
+  /** Pods with an agent's labels that its StatefulSet does not control: logged once each. */
+  ignoredPods: IgnoredPods;
   /** ModelDeployments, for the claims of a persistentVolumeClaim model source. */
   models: Cache<StoredModelDeployment & KubeObject>;
   /** Reads one agent pod's /status (main: over HTTP to the pod's IP). */

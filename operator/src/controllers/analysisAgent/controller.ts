@@ -8,6 +8,7 @@ import type { AgentReport } from '../../domain/analysisAgent/status.js';
 import { RESOURCES } from '../../domain/resources.js';
 import { AGENT_PODS, MANAGED_CHILDREN } from '../../domain/selectors.js';
 import { Controller } from '../../runtime/controller.js';
+import { IgnoredPods } from '../../runtime/ignoredPods.js';
 import type { ControllerEnv } from '../../runtime/controllerEnv.js';
 import type { AgentContext } from './context.js';
 import { reconcileAnalysisAgent } from './reconcile.js';
@@ -34,6 +35,7 @@ export function analysisAgentController(
     configMaps: env.informer(RESOURCES.configMap, MANAGED_CHILDREN),
     serviceAccounts: env.informer(RESOURCES.serviceAccount, MANAGED_CHILDREN),
     pods: env.informer(RESOURCES.pod, AGENT_PODS),
+    ignoredPods: new IgnoredPods(),
     models: env.informer(RESOURCES.modelDeployment),
     now: env.now,
   };

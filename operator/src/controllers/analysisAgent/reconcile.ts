@@ -2,7 +2,7 @@
 // status) and the API server. Level-based and safe to repeat: read the agent from the cache,
 // apply each child whose inputs changed, look at what runs, ask every running agent pod
 // for its /status (a pod that is not ready says why), and write the status when it changed.
-import { agentPodsOf, type AgentPod } from '../../domain/agentPod.js';
+import { agentPodsOf, splitByOwner, type AgentPod } from '../../domain/agentPod.js';
 import { failureAtAddress } from '../../domain/agentRequest.js';
 import { agentChildren, type StoredAgent } from '../../domain/analysisAgent/desired.js';
 import {
@@ -123,7 +123,10 @@ export async function reconcileAnalysisAgent(
   const missing = await missingSecrets(ctx, agent);
   const { rolled, rejected, statefulSet: setName } = await applyOrReject(ctx, agent);
   const statefulSet = ctx.statefulSets.get(namespace, setName);
-  const pods = agentPodsOf(ctx.pods.list(namespace), name);
+  // Only pods its own StatefulSet controls: the labels alone are anyone's to copy.
+  const labelled = agentPodsOf(ctx.pods.list(namespace), name);
+  const { own: pods, ignored } = splitByOwner(labelled, statefulSet, agent.metadata.uid);
+  if (statefulSet) ctx.ignoredPods.note(ctx.log, ignored, { kind: 'analysisAgent', name });
   const observation: AgentObservation = {
     agent,
     statefulSet: statefulSet?.status,
