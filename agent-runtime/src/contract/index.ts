@@ -52,7 +52,19 @@ export const agentEnv = {
    * operator's --model-url-allow, for model servers on the LAN. Unset: public addresses only.
    */
   modelUrlAllow: 'EDGEWARDEN_MODEL_URL_ALLOW',
+  /**
+   * Hex SHA-256 of the read token: GET /status and GET /anomalies (export pods, users). The
+   * control token opens those too. With neither digest set those routes refuse every request.
+   */
+  readTokenSha256: 'EDGEWARDEN_READ_TOKEN_SHA256',
+  /** "none": /status, /anomalies and /metrics need no token (a hand-run agent); default "token". */
+  apiAuth: 'EDGEWARDEN_API_AUTH',
+  /** "token": /metrics needs the read or the control token too; default "open". */
+  metricsAuth: 'EDGEWARDEN_METRICS_AUTH',
 } as const;
+
+/** The header a token may travel in besides Authorization (the API server's proxy strips that one). */
+export const agentTokenHeader = 'X-Edgewarden-Token';
 
 export const agentDefaults = {
   config: '/etc/edgewarden/agent/agent.yaml',
@@ -72,7 +84,7 @@ export const agentPaths = {
   metrics: '/metrics',
   status: '/status',
   anomalies: '/anomalies',
-  /** PUT: install (or with dryRun, only validate) a model; DELETE: serve none. Bearer token. */
+  /** PUT: install (or with dryRun, only validate) a model; DELETE: serve none. Control token. */
   model: '/model',
 } as const;
 
@@ -123,7 +135,7 @@ export interface ModelOfferRefusal {
 /** How many rows before its start position an agent counts, at most (a bound on the query). */
 export const SKIPPED_ROWS_COUNTED = 100_000;
 
-/** The hex SHA-256 of a control token: what the pod's environment holds instead of the token. */
+/** The hex SHA-256 of a control or read token: what the pod's environment holds instead of it. */
 export function controlTokenDigest(token: string): string {
   return createHash('sha256').update(token).digest('hex');
 }

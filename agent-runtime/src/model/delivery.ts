@@ -3,29 +3,23 @@
 // manifest.json come from (inline, downloaded over HTTP(S) with a size cap from an address the
 // policy allows, or a file on the read-only model source volume). Installing them is
 // install.ts's job.
-import { createHash, timingSafeEqual } from 'node:crypto';
+import { createHash } from 'node:crypto';
 import { open } from 'node:fs/promises';
 import path from 'node:path';
 
 import {
-  controlTokenDigest,
   MAX_MANIFEST_BYTES,
   MAX_MODEL_BYTES,
   type ModelOfferRequest,
   type ModelOfferSource,
 } from '../contract/index.js';
 import { PUBLIC_ONLY, type AddressPolicy } from './addressPolicy.js';
+import { checkManifestDigest, manifestDigestProblem } from './integrity.js';
 import { ModelError, type ModelFailureReason } from './manifest.js';
 import { DownloadError, safeDownload } from './safeFetch.js';
 
-/** Whether an Authorization header carries the token whose digest is `expectedSha256`. */
-export function authorized(header: string | undefined, expectedSha256: string): boolean {
-  const token = /^Bearer (\S+)$/.exec(header ?? '')?.[1];
-  if (token === undefined) return false;
-  const given = Buffer.from(controlTokenDigest(token), 'hex');
-  const expected = Buffer.from(expectedSha256, 'hex');
-  return given.length === expected.length && timingSafeEqual(given, expected);
-}
+// The token check lives with the API's other checks (issue 20, H2).
+export { authorized } from '../http/tokens.js';
 
 const SHA256 = /^[a-f0-9]{64}$/;
 const isStringArray = (v: unknown): v is string[] =>
@@ -52,6 +46,8 @@ export function parseOffer(body: unknown): ModelOfferRequest | string {
     const manifest = sourceProblem('manifest', b.manifest);
     if (manifest) return manifest;
   }
+  const digest = manifestDigestProblem(b.manifestSha256, b.manifest !== undefined);
+  if (digest) return digest;
   return b as ModelOfferRequest;
 }
 
@@ -113,6 +109,7 @@ export async function offerManifest(
       tooBig: 'ManifestInvalid',
     },
   );
+  checkManifestDigest(bytes, offer.manifestSha256, offer.version);
   try {
     return JSON.parse(Buffer.from(bytes).toString('utf8')) as unknown;
   } catch {

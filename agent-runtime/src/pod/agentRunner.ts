@@ -172,6 +172,7 @@ export class AgentRunner {
         registry: runner.registry,
         delivery: runner.delivery,
         store: runner.store,
+        access: config.access,
       },
       config.port,
     );

@@ -104,6 +104,8 @@ beforeAll(async () => {
       EDGEWARDEN_HTTP_PORT: '0',
       EDGEWARDEN_CONTROL_TOKEN_SHA256: controlTokenDigest(token),
       POD_NAME: 'ssh-guard-0',
+      // Run as by hand: /status, /anomalies open (issue 20, H2; apiAuth.data.test checks the tokens).
+      EDGEWARDEN_API_AUTH: 'none',
     },
     stdio: ['ignore', 'pipe', 'pipe'],
   });

@@ -9,6 +9,7 @@ import { parsePort, PortError } from '../../../api/src/port.js';
 import { ResourceValidator } from '../../../api/src/validate.js';
 import { agentDefaults, agentEnv } from '../contract/index.js';
 import { addressPolicy, type AddressPolicy } from '../model/addressPolicy.js';
+import type { ApiAccess } from '../http/tokens.js';
 import type { PostgresConnection, SslMode } from '../source/postgresSource.js';
 import { specSettings, type SpecSettings } from './settings.js';
 
@@ -38,6 +39,8 @@ export interface AgentConfig {
   modelAddresses: AddressPolicy;
   /** Hex SHA-256 of the operator's control token; unset: PUT /model is refused. */
   controlTokenSha256?: string;
+  /** Who may use the HTTP API: the token digests, the opt-out, /metrics (issue 20, H2). */
+  access: ApiAccess;
   port: number;
   pod: string;
   redisUrl?: string;
@@ -182,6 +185,36 @@ function notificationsFrom(env: Env, spec: AnalysisAgentSpec): AgentConfig['noti
   };
 }
 
+/** A hex SHA-256 from `key`, or undefined when unset. */
+function digestFrom(env: Env, key: string): string | undefined {
+  const value = env[key] || undefined;
+  if (value !== undefined && !/^[a-f0-9]{64}$/.test(value))
+    throw new ConfigError(`${key}: must be 64 lowercase hex digits`);
+  return value;
+}
+
+/** One of `allowed` from `key`, the first when unset. */
+function choiceFrom<T extends string>(env: Env, key: string, allowed: readonly T[]): T {
+  const value = (env[key] || allowed[0]) as T;
+  if (!allowed.includes(value))
+    throw new ConfigError(`${key}: must be one of ${allowed.join(', ')}, not "${value}"`);
+  return value;
+}
+
+/**
+ * Who may use the HTTP API (issue 20, H2): the token digests the operator gives the pod, the
+ * explicit opt-out for an agent run by hand (EDGEWARDEN_API_AUTH=none), and whether /metrics
+ * needs a token too. Without a digest and without the opt-out the API refuses every read.
+ */
+export function accessFrom(env: Env): ApiAccess {
+  return {
+    controlSha256: digestFrom(env, agentEnv.controlTokenSha256),
+    readSha256: digestFrom(env, agentEnv.readTokenSha256),
+    open: choiceFrom(env, agentEnv.apiAuth, ['token', 'none'] as const) === 'none',
+    metricsNeedToken: choiceFrom(env, agentEnv.metricsAuth, ['open', 'token'] as const) === 'token',
+  };
+}
+
 /**
  * The addresses a model URL may reach (issue 20, M1): public ones and the allowlist. The API
  * server's address (KUBERNETES_SERVICE_HOST, in every pod) is refused even in an allowed range.
@@ -201,13 +234,12 @@ function serviceSettingsFrom(env: Env) {
   const redisUrl = env[agentEnv.redisUrl] || undefined;
   if (redisUrl && !/^rediss?:\/\//.test(redisUrl))
     throw new ConfigError(`${agentEnv.redisUrl}: must start with redis:// or rediss://`);
-  const controlTokenSha256 = env[agentEnv.controlTokenSha256] || undefined;
-  if (controlTokenSha256 !== undefined && !/^[a-f0-9]{64}$/.test(controlTokenSha256))
-    throw new ConfigError(`${agentEnv.controlTokenSha256}: must be 64 lowercase hex digits`);
+  const access = accessFrom(env);
   return {
     port: portText === undefined ? agentDefaults.port : portOf(portText, agentEnv.port, true),
     redisUrl,
-    controlTokenSha256,
+    controlTokenSha256: access.controlSha256,
+    access,
     shard: shardFrom(env),
     rulesDir: env[agentEnv.rulesDir] ?? agentDefaults.rulesDir,
     modelSourceDir: env[agentEnv.modelSourceDir] ?? agentDefaults.modelSourceDir,

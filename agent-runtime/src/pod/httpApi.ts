@@ -2,7 +2,11 @@
 // Prometheus metrics, the /status body the operator reads, the stored anomalies, and the
 // model-delivery protocol's PUT and DELETE /model. The expensive routes take a bounded number
 // of requests at once, and PUT /model checks its token before it reads a byte of its body,
-// which it reads only up to MAX_OFFER_BODY_BYTES (issue 20, H3; docs/security.md).
+// which it reads only up to MAX_OFFER_BODY_BYTES (issue 20, H3; docs/security.md). Every
+// route but the probes needs a token, checked first (H2): /status and /anomalies the read or
+// the control token, /model the control token (the read token refused here, the rest by the
+// delivery's own check), /metrics one only when the agent is told so. A token travels as a
+// bearer token or in X-Edgewarden-Token (http/tokens.ts).
 import type { Server } from 'node:http';
 import express from 'express';
 import type { Registry } from 'prom-client';
@@ -11,6 +15,8 @@ import { agentPaths, type AgentStatus } from '../contract/index.js';
 import { serveAnomalies } from '../http/anomaliesRoute.js';
 import { answerUnread, MAX_OFFER_BODY_BYTES, readJsonBody } from '../http/boundedBody.js';
 import { inFlightLimit } from '../http/inFlight.js';
+import { bearerOf, refuseReadToken, requireReadToken } from '../http/requireToken.js';
+import type { ApiAccess } from '../http/tokens.js';
 import type { AnomalyStore } from '../store/anomalyStore.js';
 import type { ModelDelivery } from './modelDelivery.js';
 
@@ -22,6 +28,8 @@ export interface AgentApi {
   registry: Registry;
   delivery: ModelDelivery;
   store: AnomalyStore;
+  /** Who may use which route (issue 20, H2). */
+  access: ApiAccess;
 }
 
 function routes(api: AgentApi): express.Express {
@@ -35,14 +43,20 @@ function routes(api: AgentApi): express.Express {
     const { ready, reasons } = api.readiness();
     res.status(ready ? 200 : 503).json({ ready, reasons });
   });
-  app.get(agentPaths.metrics, async (_req, res) => {
-    res.type(api.registry.contentType).send(await api.registry.metrics());
-  });
-  app.get(agentPaths.status, (_req, res) => {
+  const read = requireReadToken(api.access);
+  const control = refuseReadToken(api.access);
+  app.get(
+    agentPaths.metrics,
+    requireReadToken(api.access, { metrics: true }),
+    async (_req, res) => {
+      res.type(api.registry.contentType).send(await api.registry.metrics());
+    },
+  );
+  app.get(agentPaths.status, read, (_req, res) => {
     res.json(api.status());
   });
-  app.put(agentPaths.model, inFlightLimit(), async (req, res) => {
-    const authorization = req.get('authorization');
+  app.put(agentPaths.model, control, inFlightLimit(), async (req, res) => {
+    const authorization = bearerOf(req);
     const refusal = api.delivery.admission(authorization);
     if (refusal) return answerUnread(req, res, refusal.code, refusal.body);
     const body = await readJsonBody(req, MAX_OFFER_BODY_BYTES);
@@ -51,11 +65,11 @@ function routes(api: AgentApi): express.Express {
     const answer = await api.delivery.offer(authorization, body.value);
     res.status(answer.code).json(answer.body);
   });
-  app.delete(agentPaths.model, async (req, res) => {
-    const answer = await api.delivery.unload(req.get('authorization'));
+  app.delete(agentPaths.model, control, async (req, res) => {
+    const answer = await api.delivery.unload(bearerOf(req));
     res.status(answer.code).json(answer.body);
   });
-  app.get(agentPaths.anomalies, inFlightLimit(), serveAnomalies(api.store));
+  app.get(agentPaths.anomalies, read, inFlightLimit(), serveAnomalies(api.store));
   return app;
 }
 

@@ -12,6 +12,7 @@ import { exportJobController } from '../controllers/exportJob/controller.js';
 import { modelDeploymentController } from '../controllers/modelDeployment/controller.js';
 import { offerModel, unloadModel } from '../controllers/modelDeployment/delivery.js';
 import { fetchAgentStatus, fetchExportProgress } from '../domain/agentPodClient.js';
+import { controlToken } from '../domain/agentTokens.js';
 import type { OperatorSettings } from '../domain/analysisAgent/desired.js';
 import { RESOURCES } from '../domain/resources.js';
 import { type Controller, controllerMetrics } from '../runtime/controller.js';
@@ -70,8 +71,14 @@ function operatorControllers(
   controlKey: Uint8Array,
 ): Controller[] {
   const settings = { ...options.settings, controlKey };
-  const fetchStatus = (pod: Parameters<typeof fetchAgentStatus>[0]) =>
-    fetchAgentStatus(pod, agentDefaults.port);
+  // GET /status with the agent's control token (issue 20, H2): its uid is the controller's.
+  const fetchStatus = (pod: Parameters<typeof fetchAgentStatus>[0], agentUid?: string) =>
+    fetchAgentStatus(
+      pod,
+      agentDefaults.port,
+      undefined,
+      agentUid === undefined ? undefined : controlToken(controlKey, agentUid),
+    );
   return [
     analysisAgentController(env, { settings, pollMs: options.pollMs, fetchStatus }),
     modelDeploymentController(env, {

@@ -27,7 +27,7 @@ export interface AgentContext {
   /** ModelDeployments, for the claims of a persistentVolumeClaim model source. */
   models: Cache<StoredModelDeployment & KubeObject>;
   /** Reads one agent pod's /status (main: over HTTP to the pod's IP). */
-  fetchStatus(pod: AgentPod): Promise<AgentReport>;
+  fetchStatus(pod: AgentPod, agentUid?: string): Promise<AgentReport>;
   /** How often status is refreshed from the agents while pods run. */
   pollMs: number;
   now(): Date;

@@ -17,7 +17,7 @@ export interface AnalysisAgentOptions {
   settings: OperatorSettings;
   /** Status polls of agent pods, while they run. */
   pollMs: number;
-  fetchStatus(pod: AgentPod): Promise<AgentReport>;
+  fetchStatus(pod: AgentPod, agentUid?: string): Promise<AgentReport>;
 }
 
 export function analysisAgentController(

@@ -38,13 +38,14 @@ function observePod(pod: AgentPod): PodObservation {
 async function askPods(
   ctx: AgentContext,
   pods: AgentPod[],
+  agentUid: string,
 ): Promise<Pick<AgentObservation, 'reports' | 'unreachable'>> {
   const reports: AgentReport[] = [];
   const unreachable: { pod: string; error: string }[] = [];
   await Promise.all(
     pods.filter(isRunningPod).map(async (p) => {
       try {
-        reports.push(await ctx.fetchStatus(p));
+        reports.push(await ctx.fetchStatus(p, agentUid));
       } catch (error) {
         unreachable.push({ pod: p.metadata.name, error: failureAtAddress(error) });
       }
@@ -132,7 +133,7 @@ export async function reconcileAnalysisAgent(
     statefulSet: statefulSet?.status,
     missingSecrets: missing,
     pods: pods.map(observePod),
-    ...(await askPods(ctx, pods)),
+    ...(await askPods(ctx, pods, agent.metadata.uid)),
   };
   await writeAgentStatus(ctx, agent, observation, rejected);
   // Recorded in Ready. A terminal error is not retried until the spec changes; a conflict is

@@ -25,7 +25,7 @@ export interface ModelContext {
   statefulSets: Cache<KubeObject>;
   /** Pods with an agent's labels that its StatefulSet does not control: logged once each. */
   ignoredPods: IgnoredPods;
-  fetchStatus(pod: AgentPod): Promise<AgentReport>;
+  fetchStatus(pod: AgentPod, agentUid?: string): Promise<AgentReport>;
   /** PUT /model on the pod; throws OfferRefused when the agent refuses it. */
   offer(pod: AgentPod, token: string, offer: ModelOfferRequest): Promise<ModelOfferResult>;
   /** DELETE /model on the pod. */

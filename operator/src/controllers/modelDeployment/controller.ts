@@ -20,7 +20,7 @@ export interface ModelDeploymentOptions {
   /** The operator's key, from which each agent's control token is derived. */
   controlKey: Uint8Array;
   pollMs: number;
-  fetchStatus(pod: AgentPod): Promise<AgentReport>;
+  fetchStatus(pod: AgentPod, agentUid?: string): Promise<AgentReport>;
   offer(pod: AgentPod, token: string, offer: ModelOfferRequest): Promise<ModelOfferResult>;
   unload(pod: AgentPod, token: string): Promise<void>;
 }

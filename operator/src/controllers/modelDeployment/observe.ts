@@ -58,9 +58,10 @@ async function report(
   ctx: ModelContext,
   md: StoredModelDeployment,
   pod: AgentPod,
+  agentUid: string | undefined,
 ): Promise<{ report?: AgentReport; error?: string }> {
   try {
-    const answer = await ctx.fetchStatus(pod);
+    const answer = await ctx.fetchStatus(pod, agentUid);
     logRecovery(ctx, md, pod.metadata.name, 'status');
     return { report: answer };
   } catch (error) {
@@ -81,7 +82,9 @@ export async function observe(
   const agentOf = (p: AgentPod): string => instanceOf(p) ?? '';
   const pods = ownPods(ctx, md.metadata.namespace, uidOf);
   const reports = await Promise.all(
-    pods.map((p) => (isRunningPod(p) ? report(ctx, md, p) : Promise.resolve(undefined))),
+    pods.map((p) =>
+      isRunningPod(p) ? report(ctx, md, p, uidOf.get(agentOf(p))) : Promise.resolve(undefined),
+    ),
   );
   const handles = new Map(
     pods

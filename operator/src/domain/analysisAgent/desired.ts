@@ -28,6 +28,11 @@ export interface OperatorSettings {
    * (an HMAC of the agent's uid), never the token. Unset: the pods refuse model offers.
    */
   controlKey?: Uint8Array;
+  /**
+   * Tables beyond the presets' that sources may name, as schema.table (domain/sourceTables.ts:
+   * parseAllowedSourceTables); unset or empty: the presets' tables only (issue 20, M4).
+   */
+  allowedSourceTables?: readonly string[];
 }
 
 export const AGENT_COMPONENT = 'agent';

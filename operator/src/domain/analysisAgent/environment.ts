@@ -1,12 +1,9 @@
 // The environment of an agent pod's container: the agent runtime contract's variables, the
-// source, cache and notification Secrets by reference (never their values), the shard of a
-// pod among several, and V8's heap sized to the container's memory limit.
-import {
-  agentDefaults,
-  agentEnv,
-  controlTokenDigest,
-} from '../../../../agent-runtime/src/contract/index.js';
-import { controlToken } from '../modelDeployment/rollout.js';
+// source, cache and notification Secrets by reference (never their values), the digests of
+// its API tokens, the shard of a pod among several, and V8's heap sized to the container's
+// memory limit.
+import { agentDefaults, agentEnv } from '../../../../agent-runtime/src/contract/index.js';
+import { agentTokenEnvironment } from '../agentTokens.js';
 import { fromSecret, heapEnvironment, sourceEnvironment, type EnvVar } from '../podParts.js';
 import { CONFIG_DIR, CONFIG_FILE } from './configFile.js';
 import { desiredReplicas } from './replicas.js';
@@ -32,11 +29,9 @@ export function agentEnvironment(
     { ...name(agentEnv.pod), valueFrom: { fieldRef: { fieldPath: 'metadata.name' } } },
     ...sourceEnvironment(spec.source),
   ];
-  if (controlKey && spec.model)
-    env.push({
-      ...name(agentEnv.controlTokenSha256),
-      value: controlTokenDigest(controlToken(controlKey, agent.metadata.uid)),
-    });
+  // The digests of its control and read tokens, always: without them its API refuses all but
+  // the probes (issue 20, H2).
+  if (controlKey) env.push(...agentTokenEnvironment(controlKey, agent.metadata.uid));
   if (spec.cache?.secretRef) env.push(urlFromSecret(agentEnv.redisUrl, spec.cache.secretRef));
   else if (spec.cache?.url) env.push({ ...name(agentEnv.redisUrl), value: spec.cache.url });
   const n = spec.notifications;
