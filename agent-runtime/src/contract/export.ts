@@ -23,6 +23,11 @@ export const exportDefaults = {
   port: 8090,
   /** Kubernetes' default terminationMessagePath. */
   terminationMessage: '/dev/termination-log',
+  /**
+   * Where the read tokens of the agents an export reads are mounted, one file per agent named
+   * after it (a Secret the operator makes for the ExportJob; issue 20, H2).
+   */
+  agentTokens: '/etc/edgewarden/agent-tokens',
 } as const;
 
 export const exportPaths = {

@@ -2,7 +2,13 @@
 // page at a time after a keyset cursor ("timestamp,id" of the last anomaly of the previous
 // page), so a resumed run continues exactly where the checkpoint says. The agent's store is a
 // SQLite file on the pod's own volume: the API is the only safe way in (see docs/export.md).
-import { agentPaths } from '../contract/index.js';
+// Each request carries the agent's read token (issue 20, H2), read from the file of the
+// agent's name in the folder the operator mounts the ExportJob's token Secret at.
+import { readFile } from 'node:fs/promises';
+import path from 'node:path';
+
+import { exportDefaults } from '../contract/export.js';
+import { agentPaths, agentTokenHeader } from '../contract/index.js';
 import { ANOMALY_ORDER_HEADER, ANOMALY_PAGE_LIMIT, anomalyCursor } from '../http/anomalyQuery.js';
 import { retryWithJitter } from '../retry.js';
 import { componentLog } from '../log.js';
@@ -26,9 +32,26 @@ export interface AnomalyReaderOptions {
   retries?: number;
   retryDelayMs?: number;
   timeoutMs?: number;
+  /** The folder of the agents' read tokens (a file per agent); default exportDefaults.agentTokens. */
+  tokenDir?: string;
+}
+
+/**
+ * The read token of `agent` from its file in `dir`, or undefined when there is none (the agent
+ * then refuses the request 401, and the export fails naming it, not the token).
+ */
+export async function agentReadToken(dir: string, agent: string): Promise<string | undefined> {
+  try {
+    const token = (await readFile(path.join(dir, path.basename(agent)), 'utf8')).trim();
+    return token === '' ? undefined : token;
+  } catch {
+    return undefined;
+  }
 }
 
 export class AnomalyReader {
+  private token?: Promise<string | undefined>;
+
   constructor(
     private readonly source: AnomalySource,
     private readonly options: AnomalyReaderOptions,
@@ -70,7 +93,13 @@ export class AnomalyReader {
     after: string | undefined,
     where: string,
   ): Promise<StoredAnomaly[]> {
+    this.token ??= agentReadToken(
+      this.options.tokenDir ?? exportDefaults.agentTokens,
+      this.source.agent,
+    );
+    const token = await this.token;
     const response = await fetch(url, {
+      headers: token === undefined ? {} : { [agentTokenHeader]: token },
       signal: AbortSignal.timeout(this.options.timeoutMs ?? 30_000),
     });
     if (response.ok) {
