@@ -31,7 +31,9 @@ const celCases = malformedCases.filter((c) => c.cel);
 test.each(celCases.map((c, i) => [c.name, c, i] as const))(
   'refuses %s, naming the field',
   (_name, c, i) => {
-    const lines = celIssues(malformedDocument(c, i)).issues.map((i) => `${i.field}: ${i.message}`);
+    const lines = celIssues(malformedDocument(c, i) as unknown as { kind: string }).issues.map(
+      (i) => `${i.field}: ${i.message}`,
+    );
     expect(lines).toContainEqual(expect.stringContaining(c.message));
     expect(lines.find((l) => l.includes(c.message))).toContain(c.field);
   },

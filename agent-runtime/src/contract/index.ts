@@ -113,6 +113,8 @@ export interface ModelOfferRequest {
    * summary, as from a model folder. Its agent, features and sha256 must match the offer's.
    */
   manifest?: ModelOfferSource;
+  /** Hex SHA-256 the manifest's bytes must have (the ModelDeployment's manifestSha256). */
+  manifestSha256?: string;
   /** Validate only (checksum, load, features, golden sample); change nothing that serves. */
   dryRun?: boolean;
 }

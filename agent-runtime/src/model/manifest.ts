@@ -44,6 +44,7 @@ export type ModelFailureReason =
   | 'ManifestInvalid'
   | 'ModelMissing'
   | 'ChecksumMismatch'
+  | 'DigestMismatch'
   | 'InvalidModel'
   | 'InputShapeMismatch'
   | 'FeatureMismatch'

@@ -147,7 +147,7 @@ export const openApiSchemas: Record<
               preset: {
                 type: 'string',
                 description:
-                  "Table and column mapping to start from. log_entries: edgewarden's collector table. SystemEvents: rsyslog ompgsql. messages: syslog-ng sql() defaults. custom: name the table and columns yourself. table and columns override the preset.",
+                  "Table and column mapping to start from. log_entries: edgewarden's collector table. SystemEvents: rsyslog ompgsql. messages: syslog-ng sql() defaults. custom: name the table and columns yourself. table and columns override the preset. A table other than the presets' must be allowed by the administrator (the operator's --allowed-source-tables), else the agent is refused with a condition.",
                 enum: ['log_entries', 'SystemEvents', 'messages', 'custom'],
                 default: 'log_entries',
                 maxLength: 12,
@@ -155,7 +155,7 @@ export const openApiSchemas: Record<
               table: {
                 type: 'string',
                 description:
-                  "Table to read, optionally schema-qualified (schema.table). Overrides the preset's table.",
+                  "Table to read, optionally schema-qualified (schema.table). Overrides the preset's table. A table other than the presets' must be allowed by the administrator (the operator's --allowed-source-tables).",
                 maxLength: 127,
                 pattern: '^[A-Za-z_][A-Za-z0-9_$]{0,62}(\\.[A-Za-z_][A-Za-z0-9_$]{0,62})?$',
               },
@@ -963,7 +963,7 @@ export const openApiSchemas: Record<
           source: {
             type: 'object',
             description:
-              "Where the logs are: read as the named AnalysisAgent reads them (its Secret, TLS settings, table and columns). Needed when dataTypes has logs. Anomalies come from the anomaly stores of the namespace's AnalysisAgents (filters.agents narrows them).",
+              "Where the logs are: read as the named AnalysisAgent reads them (its Secret, TLS settings, table and columns, so the same allowed tables). Needed when dataTypes has logs. Anomalies come from the anomaly stores of the namespace's AnalysisAgents (filters.agents narrows them).",
             required: ['analysisAgentRef'],
             properties: {
               analysisAgentRef: {
@@ -1137,7 +1137,7 @@ export const openApiSchemas: Record<
               hashAddresses: {
                 type: 'boolean',
                 description:
-                  'Replace MAC and IP addresses with a keyed hash (HMAC-SHA-256), so records stay joinable but not identifiable. On unless set to false (issue 20).',
+                  'Replace MAC and IP addresses with a keyed hash (HMAC-SHA-256), so records stay joinable but not identifiable. Defaults to true; set false to export the addresses as stored.',
                 default: true,
               },
               hashKeySecretRef: {
@@ -1522,7 +1522,7 @@ export const openApiSchemas: Record<
               configMap: {
                 type: 'object',
                 description:
-                  'A binaryData key of a ConfigMap in the same namespace (models up to about 1 MiB).',
+                  'A binaryData key of a ConfigMap in the same namespace (models up to about 1 MiB). The ConfigMap must carry the label edgewarden.io/model-source: "true"; one without it is never read, and the rollout is refused with reason SourceNotLabelled.',
                 required: ['name', 'key'],
                 properties: {
                   name: {
@@ -1552,7 +1552,7 @@ export const openApiSchemas: Record<
               secret: {
                 type: 'object',
                 description:
-                  'A key of a Secret in the same namespace holding the ONNX bytes (models up to about 1 MiB).',
+                  'A key of a Secret in the same namespace holding the ONNX bytes (models up to about 1 MiB). The Secret must carry the label edgewarden.io/model-source: "true"; one without it is never read, and the rollout is refused with reason SourceNotLabelled.',
                 required: ['name', 'key'],
                 properties: {
                   name: {
@@ -1582,8 +1582,15 @@ export const openApiSchemas: Record<
               http: {
                 type: 'object',
                 description:
-                  'An HTTP(S) URL the agents download the model from, checked against its sha256.',
+                  "An HTTP(S) URL the agents download the model from, checked against its sha256. A manifestUrl needs its manifestSha256 as the model's URL needs its sha256.",
                 required: ['url', 'sha256'],
+                'x-kubernetes-validations': [
+                  {
+                    rule: 'has(self.manifestUrl) == has(self.manifestSha256)',
+                    message: 'manifestUrl and manifestSha256 go together; set both or neither',
+                    fieldPath: '.manifestSha256',
+                  },
+                ],
                 properties: {
                   url: {
                     type: 'string',
@@ -1602,9 +1609,17 @@ export const openApiSchemas: Record<
                   manifestUrl: {
                     type: 'string',
                     description:
-                      "URL of the model's manifest.json, downloaded by the agents as the model is. Optional; see configMap.manifestKey.",
+                      "URL of the model's manifest.json, downloaded by the agents as the model is. Optional; see configMap.manifestKey. Needs manifestSha256.",
                     maxLength: 2048,
                     pattern: '^https?://[^\\s]+$',
+                  },
+                  manifestSha256: {
+                    type: 'string',
+                    description:
+                      "Hex SHA-256 of the manifest.json at manifestUrl, required with it: the manifest sets the model's threshold and output scale, so a download whose bytes differ is refused (reason DigestMismatch) and the model serving keeps serving.",
+                    minLength: 64,
+                    maxLength: 64,
+                    pattern: '^[a-f0-9]{64}$',
                   },
                 },
               },
@@ -1910,7 +1925,7 @@ export const openApiSchemas: Record<
                   configMap: {
                     type: 'object',
                     description:
-                      'A binaryData key of a ConfigMap in the same namespace (models up to about 1 MiB).',
+                      'A binaryData key of a ConfigMap in the same namespace (models up to about 1 MiB). The ConfigMap must carry the label edgewarden.io/model-source: "true"; one without it is never read, and the rollout is refused with reason SourceNotLabelled.',
                     required: ['name', 'key'],
                     properties: {
                       name: {
@@ -1941,7 +1956,7 @@ export const openApiSchemas: Record<
                   secret: {
                     type: 'object',
                     description:
-                      'A key of a Secret in the same namespace holding the ONNX bytes (models up to about 1 MiB).',
+                      'A key of a Secret in the same namespace holding the ONNX bytes (models up to about 1 MiB). The Secret must carry the label edgewarden.io/model-source: "true"; one without it is never read, and the rollout is refused with reason SourceNotLabelled.',
                     required: ['name', 'key'],
                     properties: {
                       name: {
@@ -1972,8 +1987,15 @@ export const openApiSchemas: Record<
                   http: {
                     type: 'object',
                     description:
-                      'An HTTP(S) URL the agents download the model from, checked against its sha256.',
+                      "An HTTP(S) URL the agents download the model from, checked against its sha256. A manifestUrl needs its manifestSha256 as the model's URL needs its sha256.",
                     required: ['url', 'sha256'],
+                    'x-kubernetes-validations': [
+                      {
+                        rule: 'has(self.manifestUrl) == has(self.manifestSha256)',
+                        message: 'manifestUrl and manifestSha256 go together; set both or neither',
+                        fieldPath: '.manifestSha256',
+                      },
+                    ],
                     properties: {
                       url: {
                         type: 'string',
@@ -1993,9 +2015,17 @@ export const openApiSchemas: Record<
                       manifestUrl: {
                         type: 'string',
                         description:
-                          "URL of the model's manifest.json, downloaded by the agents as the model is. Optional; see configMap.manifestKey.",
+                          "URL of the model's manifest.json, downloaded by the agents as the model is. Optional; see configMap.manifestKey. Needs manifestSha256.",
                         maxLength: 2048,
                         pattern: '^https?://[^\\s]+$',
+                      },
+                      manifestSha256: {
+                        type: 'string',
+                        description:
+                          "Hex SHA-256 of the manifest.json at manifestUrl, required with it: the manifest sets the model's threshold and output scale, so a download whose bytes differ is refused (reason DigestMismatch) and the model serving keeps serving.",
+                        minLength: 64,
+                        maxLength: 64,
+                        pattern: '^[a-f0-9]{64}$',
                       },
                     },
                   },

@@ -110,12 +110,12 @@ export interface AnalysisAgentSpecSource {
    */
   caSecretRef?: AnalysisAgentSpecSourceCaSecretRef;
   /**
-   * Table and column mapping to start from. log_entries: edgewarden's collector table. SystemEvents: rsyslog ompgsql. messages: syslog-ng sql() defaults. custom: name the table and columns yourself. table and columns override the preset.
+   * Table and column mapping to start from. log_entries: edgewarden's collector table. SystemEvents: rsyslog ompgsql. messages: syslog-ng sql() defaults. custom: name the table and columns yourself. table and columns override the preset. A table other than the presets' must be allowed by the administrator (the operator's --allowed-source-tables), else the agent is refused with a condition.
    * @default "log_entries"
    */
   preset?: 'log_entries' | 'SystemEvents' | 'messages' | 'custom';
   /**
-   * Table to read, optionally schema-qualified (schema.table). Overrides the preset's table.
+   * Table to read, optionally schema-qualified (schema.table). Overrides the preset's table. A table other than the presets' must be allowed by the administrator (the operator's --allowed-source-tables).
    */
   table?: string;
   /**
@@ -653,7 +653,7 @@ export interface ExportJob {
  */
 export interface ExportJobSpec {
   /**
-   * Where the logs are: read as the named AnalysisAgent reads them (its Secret, TLS settings, table and columns). Needed when dataTypes has logs. Anomalies come from the anomaly stores of the namespace's AnalysisAgents (filters.agents narrows them).
+   * Where the logs are: read as the named AnalysisAgent reads them (its Secret, TLS settings, table and columns, so the same allowed tables). Needed when dataTypes has logs. Anomalies come from the anomaly stores of the namespace's AnalysisAgents (filters.agents narrows them).
    */
   source?: ExportJobSpecSource;
   /**
@@ -714,7 +714,7 @@ export interface ExportJobSpec {
 }
 
 /**
- * Where the logs are: read as the named AnalysisAgent reads them (its Secret, TLS settings, table and columns). Needed when dataTypes has logs. Anomalies come from the anomaly stores of the namespace's AnalysisAgents (filters.agents narrows them).
+ * Where the logs are: read as the named AnalysisAgent reads them (its Secret, TLS settings, table and columns, so the same allowed tables). Needed when dataTypes has logs. Anomalies come from the anomaly stores of the namespace's AnalysisAgents (filters.agents narrows them).
  */
 export interface ExportJobSpecSource {
   /**
@@ -788,7 +788,7 @@ export interface ExportJobSpecTransform {
    */
   timestamps?: 'utc' | 'keep';
   /**
-   * Replace MAC and IP addresses with a keyed hash (HMAC-SHA-256), so records stay joinable but not identifiable. On unless set to false (issue 20).
+   * Replace MAC and IP addresses with a keyed hash (HMAC-SHA-256), so records stay joinable but not identifiable. Defaults to true; set false to export the addresses as stored.
    * @default true
    */
   hashAddresses?: boolean;
@@ -1102,15 +1102,15 @@ export interface ModelDeploymentSpecSelectorMatchExpressionsItem {
  */
 export interface ModelDeploymentSpecSource {
   /**
-   * A binaryData key of a ConfigMap in the same namespace (models up to about 1 MiB).
+   * A binaryData key of a ConfigMap in the same namespace (models up to about 1 MiB). The ConfigMap must carry the label edgewarden.io/model-source: "true"; one without it is never read, and the rollout is refused with reason SourceNotLabelled.
    */
   configMap?: ModelDeploymentSpecSourceConfigMap;
   /**
-   * A key of a Secret in the same namespace holding the ONNX bytes (models up to about 1 MiB).
+   * A key of a Secret in the same namespace holding the ONNX bytes (models up to about 1 MiB). The Secret must carry the label edgewarden.io/model-source: "true"; one without it is never read, and the rollout is refused with reason SourceNotLabelled.
    */
   secret?: ModelDeploymentSpecSourceSecret;
   /**
-   * An HTTP(S) URL the agents download the model from, checked against its sha256.
+   * An HTTP(S) URL the agents download the model from, checked against its sha256. A manifestUrl needs its manifestSha256 as the model's URL needs its sha256.
    */
   http?: ModelDeploymentSpecSourceHttp;
   /**
@@ -1120,7 +1120,7 @@ export interface ModelDeploymentSpecSource {
 }
 
 /**
- * A binaryData key of a ConfigMap in the same namespace (models up to about 1 MiB).
+ * A binaryData key of a ConfigMap in the same namespace (models up to about 1 MiB). The ConfigMap must carry the label edgewarden.io/model-source: "true"; one without it is never read, and the rollout is refused with reason SourceNotLabelled.
  */
 export interface ModelDeploymentSpecSourceConfigMap {
   /**
@@ -1138,7 +1138,7 @@ export interface ModelDeploymentSpecSourceConfigMap {
 }
 
 /**
- * A key of a Secret in the same namespace holding the ONNX bytes (models up to about 1 MiB).
+ * A key of a Secret in the same namespace holding the ONNX bytes (models up to about 1 MiB). The Secret must carry the label edgewarden.io/model-source: "true"; one without it is never read, and the rollout is refused with reason SourceNotLabelled.
  */
 export interface ModelDeploymentSpecSourceSecret {
   /**
@@ -1156,7 +1156,7 @@ export interface ModelDeploymentSpecSourceSecret {
 }
 
 /**
- * An HTTP(S) URL the agents download the model from, checked against its sha256.
+ * An HTTP(S) URL the agents download the model from, checked against its sha256. A manifestUrl needs its manifestSha256 as the model's URL needs its sha256.
  */
 export interface ModelDeploymentSpecSourceHttp {
   /**
@@ -1168,9 +1168,13 @@ export interface ModelDeploymentSpecSourceHttp {
    */
   sha256: string;
   /**
-   * URL of the model's manifest.json, downloaded by the agents as the model is. Optional; see configMap.manifestKey.
+   * URL of the model's manifest.json, downloaded by the agents as the model is. Optional; see configMap.manifestKey. Needs manifestSha256.
    */
   manifestUrl?: string;
+  /**
+   * Hex SHA-256 of the manifest.json at manifestUrl, required with it: the manifest sets the model's threshold and output scale, so a download whose bytes differ is refused (reason DigestMismatch) and the model serving keeps serving.
+   */
+  manifestSha256?: string;
 }
 
 /**
@@ -1387,15 +1391,15 @@ export interface ModelDeploymentStatusStable {
  */
 export interface ModelDeploymentStatusStableSource {
   /**
-   * A binaryData key of a ConfigMap in the same namespace (models up to about 1 MiB).
+   * A binaryData key of a ConfigMap in the same namespace (models up to about 1 MiB). The ConfigMap must carry the label edgewarden.io/model-source: "true"; one without it is never read, and the rollout is refused with reason SourceNotLabelled.
    */
   configMap?: ModelDeploymentStatusStableSourceConfigMap;
   /**
-   * A key of a Secret in the same namespace holding the ONNX bytes (models up to about 1 MiB).
+   * A key of a Secret in the same namespace holding the ONNX bytes (models up to about 1 MiB). The Secret must carry the label edgewarden.io/model-source: "true"; one without it is never read, and the rollout is refused with reason SourceNotLabelled.
    */
   secret?: ModelDeploymentStatusStableSourceSecret;
   /**
-   * An HTTP(S) URL the agents download the model from, checked against its sha256.
+   * An HTTP(S) URL the agents download the model from, checked against its sha256. A manifestUrl needs its manifestSha256 as the model's URL needs its sha256.
    */
   http?: ModelDeploymentStatusStableSourceHttp;
   /**
@@ -1405,7 +1409,7 @@ export interface ModelDeploymentStatusStableSource {
 }
 
 /**
- * A binaryData key of a ConfigMap in the same namespace (models up to about 1 MiB).
+ * A binaryData key of a ConfigMap in the same namespace (models up to about 1 MiB). The ConfigMap must carry the label edgewarden.io/model-source: "true"; one without it is never read, and the rollout is refused with reason SourceNotLabelled.
  */
 export interface ModelDeploymentStatusStableSourceConfigMap {
   /**
@@ -1423,7 +1427,7 @@ export interface ModelDeploymentStatusStableSourceConfigMap {
 }
 
 /**
- * A key of a Secret in the same namespace holding the ONNX bytes (models up to about 1 MiB).
+ * A key of a Secret in the same namespace holding the ONNX bytes (models up to about 1 MiB). The Secret must carry the label edgewarden.io/model-source: "true"; one without it is never read, and the rollout is refused with reason SourceNotLabelled.
  */
 export interface ModelDeploymentStatusStableSourceSecret {
   /**
@@ -1441,7 +1445,7 @@ export interface ModelDeploymentStatusStableSourceSecret {
 }
 
 /**
- * An HTTP(S) URL the agents download the model from, checked against its sha256.
+ * An HTTP(S) URL the agents download the model from, checked against its sha256. A manifestUrl needs its manifestSha256 as the model's URL needs its sha256.
  */
 export interface ModelDeploymentStatusStableSourceHttp {
   /**
@@ -1453,9 +1457,13 @@ export interface ModelDeploymentStatusStableSourceHttp {
    */
   sha256: string;
   /**
-   * URL of the model's manifest.json, downloaded by the agents as the model is. Optional; see configMap.manifestKey.
+   * URL of the model's manifest.json, downloaded by the agents as the model is. Optional; see configMap.manifestKey. Needs manifestSha256.
    */
   manifestUrl?: string;
+  /**
+   * Hex SHA-256 of the manifest.json at manifestUrl, required with it: the manifest sets the model's threshold and output scale, so a download whose bytes differ is refused (reason DigestMismatch) and the model serving keeps serving.
+   */
+  manifestSha256?: string;
 }
 
 /**

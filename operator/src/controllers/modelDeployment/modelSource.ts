@@ -43,11 +43,17 @@ export async function modelSource(
   client: KubeClient,
   namespace: string,
   source: Stable['source'],
-): Promise<Pick<ModelOfferRequest, 'source' | 'manifest'>> {
+): Promise<Pick<ModelOfferRequest, 'source' | 'manifest' | 'manifestSha256'>> {
   if (source.http)
     return {
       source: { url: source.http.url },
-      ...(source.http.manifestUrl ? { manifest: { url: source.http.manifestUrl } } : {}),
+      ...(source.http.manifestUrl
+        ? {
+            manifest: { url: source.http.manifestUrl },
+            // Pinned by the schema beside manifestUrl; the agent refuses other bytes (issue 20).
+            ...(source.http.manifestSha256 ? { manifestSha256: source.http.manifestSha256 } : {}),
+          }
+        : {}),
     };
   if (source.persistentVolumeClaim) {
     const { claimName, path, manifestPath } = source.persistentVolumeClaim;

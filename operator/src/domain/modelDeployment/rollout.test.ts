@@ -4,6 +4,7 @@ import type { ServedModel } from '../../../../agent-runtime/src/contract/index.j
 import {
   canaryCount,
   judgeCanary,
+  offerOf,
   recordHistory,
   revisionOf,
   selects,
@@ -219,4 +220,17 @@ test('transitions: a spec that cannot work is InvalidSpec, a model that does not
   expect(transitionOf(r('Failed'), 'ChecksumMismatch')).toBe('BlockedByFailedLoad');
   expect(transitionOf(r('RolledBack'), 'AnomalyRateTooHigh')).toBe('RolledBack');
   expect(transitionOf(r('Halted'), 'AnomalyRateTooHigh')).toBe('InProgress');
+});
+
+test("offerOf carries the manifest's sha256 to the agent, beside the manifest", () => {
+  const offer = offerOf(
+    'dns',
+    { version: 'v2', features: ['lines'], sha256: 'a'.repeat(64) },
+    {
+      source: { url: 'https://m/x.onnx' },
+      manifest: { url: 'http://m/x.json' },
+      manifestSha256: 'b'.repeat(64),
+    },
+  );
+  expect(offer.manifestSha256).toBe('b'.repeat(64));
 });

@@ -228,7 +228,7 @@ export function stableOf(spec: ModelDeploymentSpec, sha256: string): Stable {
 export function offerOf(
   agent: string,
   model: { version: string; features: readonly string[]; threshold?: number; sha256?: string },
-  where: Pick<ModelOfferRequest, 'source' | 'manifest'>,
+  where: Pick<ModelOfferRequest, 'source' | 'manifest' | 'manifestSha256'>,
   dryRun = false,
 ): ModelOfferRequest {
   return {
@@ -239,6 +239,7 @@ export function offerOf(
     ...(model.sha256 ? { sha256: model.sha256 } : {}),
     source: where.source,
     ...(where.manifest ? { manifest: where.manifest } : {}),
+    ...(where.manifestSha256 ? { manifestSha256: where.manifestSha256 } : {}),
     ...(dryRun ? { dryRun } : {}),
   };
 }
