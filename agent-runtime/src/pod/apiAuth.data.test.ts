@@ -152,7 +152,11 @@ test.each(['/status', '/anomalies'])(
 );
 
 test('the read token does not open PUT or DELETE /model; the control token does', async () => {
-  for (const headers of [{ authorization: `Bearer ${read}` }, { 'x-edgewarden-token': read }]) {
+  const byHeader = (name: string, value: string): Record<string, string> => ({ [name]: value });
+  for (const headers of [
+    byHeader('authorization', `Bearer ${read}`),
+    byHeader('x-edgewarden-token', read),
+  ]) {
     const put = await fetch(guarded.url('/model'), {
       method: 'PUT',
       headers: { 'content-type': 'application/json', ...headers },
@@ -165,8 +169,8 @@ test('the read token does not open PUT or DELETE /model; the control token does'
   }
   // The control token gets past the token check, in either header: the body is what is wrong.
   for (const headers of [
-    { authorization: `Bearer ${control}` },
-    { 'x-edgewarden-token': control },
+    byHeader('authorization', `Bearer ${control}`),
+    byHeader('x-edgewarden-token', control),
   ]) {
     const put = await fetch(guarded.url('/model'), {
       method: 'PUT',
