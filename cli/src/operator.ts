@@ -2,6 +2,7 @@
 // in-cluster configuration or a kubeconfig.
 import { parseDuration } from '../../api/src/duration.js';
 import { parsePort, PortError } from '../../api/src/port.js';
+import { addressPolicy } from '../../agent-runtime/src/model/addressPolicy.js';
 import type { OperatorOptions } from '../../operator/src/main/operator.js';
 import { defineCommand, type Values } from './options.js';
 import { version } from './version.js';
@@ -22,6 +23,15 @@ const options = {
     type: 'string',
     value: 'IMAGE',
     help: 'image of the agent pods (default: $EDGEWARDEN_AGENT_IMAGE, else ghcr.io/edgewarden/edgewarden:<version>)',
+  },
+  'model-url-allow': {
+    type: 'string',
+    value: 'CIDR[,CIDR...]',
+    multiple: true,
+    help:
+      'address ranges besides public ones that ModelDeployment http URLs may reach (after DNS, ' +
+      'on every redirect): LAN model servers; repeatable (default: none, so loopback, link-local, ' +
+      'private and CGNAT addresses are refused)',
   },
   'image-pull-policy': {
     type: 'string',
@@ -93,6 +103,10 @@ function settings(values: Values<typeof options>): Settings | string {
   const healthPort = parsePort(values['health-port'], { option: '--health-port', allowZero: true });
   if (healthPort instanceof PortError) return healthPort.message;
   const policy = values['image-pull-policy'];
+  const modelUrlAllow = values['model-url-allow'].join(',');
+  const allowPolicy = addressPolicy(modelUrlAllow);
+  if ('invalid' in allowPolicy)
+    return `--model-url-allow: not an address or a CIDR range: "${allowPolicy.invalid}"`;
   if (policy !== 'Always' && policy !== 'IfNotPresent' && policy !== 'Never')
     return '--image-pull-policy: must be Always, IfNotPresent or Never';
   const lease = parseDuration(values['lease-duration']);
@@ -126,6 +140,7 @@ function settings(values: Values<typeof options>): Settings | string {
         process.env.EDGEWARDEN_AGENT_IMAGE ??
         `ghcr.io/edgewarden/edgewarden:${version()}`,
       imagePullPolicy: policy,
+      ...(allowPolicy.allow.length > 0 && { modelUrlAllow }),
     },
   };
 }

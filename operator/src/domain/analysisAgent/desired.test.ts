@@ -173,6 +173,19 @@ describe('whatever the spec', () => {
     expect(envOf(agent).some((e) => e.name === agentEnv.controlTokenSha256)).toBe(false);
   });
 
+  test('the model URL allowlist reaches the pods of agents with spec.model (issue 20, M1)', () => {
+    const lan = { ...settings, modelUrlAllow: '192.168.10.0/24,fd00:1::/64' };
+    const envWith = (agent: StoredAgent) =>
+      (agentChildren(agent, lan, []).statefulSet as unknown as StatefulSetShape).spec.template.spec
+        .containers[0]!.env;
+    expect(envWith(agentFrom(example)).find((e) => e.name === agentEnv.modelUrlAllow)).toEqual({
+      name: agentEnv.modelUrlAllow,
+      value: '192.168.10.0/24,fd00:1::/64',
+    });
+    expect(envWith(agentFrom(minimal)).some((e) => e.name === agentEnv.modelUrlAllow)).toBe(false);
+    expect(envOf(agentFrom(example)).some((e) => e.name === agentEnv.modelUrlAllow)).toBe(false);
+  });
+
   test('the environment uses only the agent contract’s names (and libpq’s and Node’s)', () => {
     const known = new Set<string>([
       ...Object.values(agentEnv),

@@ -24,6 +24,11 @@ export interface OperatorSettings {
   agentImage: string;
   imagePullPolicy: 'Always' | 'IfNotPresent' | 'Never';
   /**
+   * Ranges (comma-separated CIDRs) besides public addresses that model URLs may reach: LAN
+   * model servers (`--model-url-allow`, issue 20 M1). Unset: public addresses only.
+   */
+  modelUrlAllow?: string;
+  /**
    * The operator's key for model delivery: each agent's pods get the SHA-256 of their token
    * (an HMAC of the agent's uid), never the token. Unset: the pods refuse model offers.
    */
@@ -158,7 +163,12 @@ function agentContainer(
     image: settings.agentImage,
     imagePullPolicy: settings.imagePullPolicy,
     args: ['agent'],
-    env: agentEnvironment(agent, String(resources.limits.memory), settings.controlKey),
+    env: agentEnvironment(
+      agent,
+      String(resources.limits.memory),
+      settings.controlKey,
+      settings.modelUrlAllow,
+    ),
     ports: [{ name: 'http', containerPort: agentDefaults.port, protocol: 'TCP' }],
     readinessProbe: probe(agentPaths.ready, 10, 3),
     livenessProbe: probe(agentPaths.health, 20, 3),

@@ -18,6 +18,7 @@ export function agentEnvironment(
   agent: StoredAgent,
   memoryLimit: string | undefined,
   controlKey?: Uint8Array,
+  modelUrlAllow?: string,
 ): EnvVar[] {
   const spec = agent.spec;
   const name = (n: string): EnvVar => ({ name: n });
@@ -32,6 +33,9 @@ export function agentEnvironment(
   // The digests of its control and read tokens, always: without them its API refuses all but
   // the probes (issue 20, H2).
   if (controlKey) env.push(...agentTokenEnvironment(controlKey, agent.metadata.uid));
+  // The LAN ranges a model URL may reach besides public addresses (issue 20, M1).
+  if (modelUrlAllow && spec.model)
+    env.push({ ...name(agentEnv.modelUrlAllow), value: modelUrlAllow });
   if (spec.cache?.secretRef) env.push(urlFromSecret(agentEnv.redisUrl, spec.cache.secretRef));
   else if (spec.cache?.url) env.push({ ...name(agentEnv.redisUrl), value: spec.cache.url });
   const n = spec.notifications;
