@@ -3,7 +3,9 @@
 import { parseDuration } from '../../api/src/duration.js';
 import { parsePort, PortError } from '../../api/src/port.js';
 import { addressPolicy } from '../../agent-runtime/src/model/addressPolicy.js';
+import type { AgentNetworkPolicySettings } from '../../operator/src/domain/analysisAgent/networkPolicy.js';
 import type { OperatorOptions } from '../../operator/src/main/operator.js';
+import { parseMatchLabels } from './matchLabels.js';
 import { defineCommand, type Values } from './options.js';
 import { version } from './version.js';
 
@@ -86,12 +88,63 @@ const options = {
     default: '30s',
     help: "how often agents' /status is read while they run",
   },
+  'agent-network-policy': {
+    type: 'string',
+    value: 'BOOL',
+    default: 'true',
+    help:
+      "a NetworkPolicy for each AnalysisAgent: its pods' HTTP port only from the operator's pods, " +
+      'the export pods of its namespace and the metrics scrapers; false where the network enforces ' +
+      'no policies or the cluster brings its own',
+  },
+  'operator-pod-selector': {
+    type: 'string',
+    value: 'LABELS',
+    default: 'app.kubernetes.io/name=edgewarden,app.kubernetes.io/component=operator',
+    help: "labels of the operator's own pods (in $POD_NAMESPACE), which may reach the agents",
+  },
+  'metrics-scraper-namespace': {
+    type: 'string',
+    value: 'NS',
+    default: 'monitoring',
+    help: "namespace of the Prometheus that scrapes the agents' /metrics; empty: any namespace",
+  },
+  'metrics-scraper-selector': {
+    type: 'string',
+    value: 'LABELS',
+    default: 'app.kubernetes.io/name=prometheus',
+    help: "labels of the scraper's pods (kube-prometheus-stack's Prometheus has these); empty: any pod",
+  },
   v: { type: 'string', value: 'N', default: '0', help: 'log verbosity' },
 } as const;
 
 const NAMESPACE_NAME = /^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/;
 
 type Settings = Omit<OperatorOptions, 'log'>;
+
+/** Who may reach the agents (unset: no NetworkPolicy), or what is wrong with the options. */
+function networkPolicy(
+  values: Values<typeof options>,
+  podNamespace: string,
+): AgentNetworkPolicySettings | undefined | string {
+  const enabled = values['agent-network-policy'];
+  if (enabled !== 'true' && enabled !== 'false') return '--agent-network-policy: true or false';
+  if (enabled === 'false') return undefined;
+  const operatorPodLabels = parseMatchLabels(values['operator-pod-selector']);
+  if (typeof operatorPodLabels === 'string') return `--operator-pod-selector: ${operatorPodLabels}`;
+  const scraperPodLabels = parseMatchLabels(values['metrics-scraper-selector']);
+  if (typeof scraperPodLabels === 'string')
+    return `--metrics-scraper-selector: ${scraperPodLabels}`;
+  const scraperNamespace = values['metrics-scraper-namespace'];
+  if (scraperNamespace !== '' && !NAMESPACE_NAME.test(scraperNamespace))
+    return `--metrics-scraper-namespace: not a namespace name: "${scraperNamespace}"`;
+  return {
+    operatorNamespace: podNamespace,
+    operatorPodLabels,
+    ...(scraperNamespace === '' ? {} : { scraperNamespace }),
+    scraperPodLabels,
+  };
+}
 
 /** The operator's settings from its options, or what is wrong with them. */
 function settings(values: Values<typeof options>): Settings | string {
@@ -121,6 +174,8 @@ function settings(values: Values<typeof options>): Settings | string {
   const verbosity = Number(values.v);
   if (!Number.isInteger(verbosity) || verbosity < 0) return '--v: a level of 0 or more';
   const podNamespace = process.env.POD_NAMESPACE ?? 'default';
+  const agentNetworkPolicy = networkPolicy(values, podNamespace);
+  if (typeof agentNetworkPolicy === 'string') return agentNetworkPolicy;
   return {
     kubeconfig: values.kubeconfig,
     namespaces,
@@ -141,6 +196,7 @@ function settings(values: Values<typeof options>): Settings | string {
         `ghcr.io/edgewarden/edgewarden:${version()}`,
       imagePullPolicy: policy,
       ...(allowPolicy.allow.length > 0 && { modelUrlAllow }),
+      ...(agentNetworkPolicy && { networkPolicy: agentNetworkPolicy }),
     },
   };
 }

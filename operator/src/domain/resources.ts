@@ -19,6 +19,7 @@ export const RESOURCES = {
   service: namespaced('v1', 'Service', 'services'),
   configMap: namespaced('v1', 'ConfigMap', 'configmaps'),
   serviceAccount: namespaced('v1', 'ServiceAccount', 'serviceaccounts'),
+  networkPolicy: namespaced('networking.k8s.io/v1', 'NetworkPolicy', 'networkpolicies'),
   pod: namespaced('v1', 'Pod', 'pods'),
   secret: namespaced('v1', 'Secret', 'secrets'),
   claim: namespaced('v1', 'PersistentVolumeClaim', 'persistentvolumeclaims'),

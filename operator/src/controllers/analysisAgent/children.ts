@@ -8,7 +8,7 @@ import { RESOURCES } from '../../domain/resources.js';
 import { INPUT_HASH_ANNOTATION, inputHash } from '../../runtime/hash.js';
 import type { Cache } from '../../runtime/informer.js';
 import { ApiError, type KubeObject, type Resource } from '../../runtime/kubeClient.js';
-import { refuseForeign } from '../../runtime/ownership.js';
+import { controlledBy, refuseForeign, type ChildPlace } from '../../runtime/ownership.js';
 import { TerminalError } from '../../runtime/terminalError.js';
 import type { AgentContext } from './context.js';
 
@@ -40,17 +40,33 @@ async function applyChild(
 }
 
 /**
- * Applies the agent's children: first those its pods need, then the StatefulSet; whether the
- * StatefulSet changed. A missing Secret does not stop them: the pods wait for it. An object in
- * the place of any of them that the agent does not control stops them all (ChildConflictError):
- * pods must not run with another's ConfigMap or ServiceAccount.
+ * The NetworkPolicy when the operator makes none (`--agent-network-policy=false`): one this
+ * agent controls, made while it did, is deleted; anyone else's is left alone.
+ */
+async function pruneNetworkPolicy(
+  ctx: AgentContext,
+  agent: StoredAgent & KubeObject,
+  name: string,
+): Promise<void> {
+  const current = ctx.networkPolicies.get(agent.metadata.namespace, name);
+  if (current && controlledBy(current, agent.metadata.uid))
+    await ctx.client.delete(RESOURCES.networkPolicy, agent.metadata.namespace, name);
+}
+
+/**
+ * Applies the agent's children: first those its pods need (the NetworkPolicy before any pod
+ * listens), then the StatefulSet; whether the StatefulSet changed. A missing Secret does not
+ * stop them: the pods wait for it. An object in the place of any of them that the agent does not
+ * control stops them all (ChildConflictError): pods must not run with another's ConfigMap or
+ * ServiceAccount, nor under a NetworkPolicy that is not theirs.
  */
 export async function applyAgentChildren(
   ctx: AgentContext,
   agent: StoredAgent & KubeObject,
   children: AgentChildren,
 ): Promise<boolean> {
-  await refuseForeign(ctx.client, agent, [
+  const policy = children.networkPolicy;
+  const places: ChildPlace[] = [
     {
       resource: RESOURCES.serviceAccount,
       cache: ctx.serviceAccounts,
@@ -59,10 +75,15 @@ export async function applyAgentChildren(
     { resource: RESOURCES.configMap, cache: ctx.configMaps, child: children.configMap },
     { resource: RESOURCES.service, cache: ctx.services, child: children.service },
     { resource: RESOURCES.statefulSet, cache: ctx.statefulSets, child: children.statefulSet },
-  ]);
+  ];
+  if (policy)
+    places.push({ resource: RESOURCES.networkPolicy, cache: ctx.networkPolicies, child: policy });
+  await refuseForeign(ctx.client, agent, places);
   await applyChild(ctx, RESOURCES.serviceAccount, ctx.serviceAccounts, children.serviceAccount);
   await applyChild(ctx, RESOURCES.configMap, ctx.configMaps, children.configMap);
   await applyChild(ctx, RESOURCES.service, ctx.services, children.service);
+  if (policy) await applyChild(ctx, RESOURCES.networkPolicy, ctx.networkPolicies, policy);
+  else await pruneNetworkPolicy(ctx, agent, children.statefulSet.metadata.name);
   return applyChild(ctx, RESOURCES.statefulSet, ctx.statefulSets, children.statefulSet);
 }
 

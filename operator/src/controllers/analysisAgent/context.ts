@@ -21,6 +21,7 @@ export interface AgentContext {
   services: Cache<KubeObject>;
   configMaps: Cache<KubeObject>;
   serviceAccounts: Cache<KubeObject>;
+  networkPolicies: Cache<KubeObject>;
   pods: Cache<AgentPod>;
   /** Pods with an agent's labels that its StatefulSet does not control: logged once each. */
   ignoredPods: IgnoredPods;

@@ -1,5 +1,6 @@
 // The AnalysisAgent controller as main registers it: its reconcile's context from the shared
-// informers, and what it watches. Its own kind; the children it owns; its pods, by their
+// informers, and what it watches. Its own kind; the children it owns (the NetworkPolicy too
+// when the operator makes none, so one it made before is seen and removed); its pods, by their
 // instance label; and the ModelDeployments its agents name (a claim source is mounted).
 import type { AgentPod } from '../../domain/agentPod.js';
 import { instanceKey } from '../../domain/agentPod.js';
@@ -34,6 +35,7 @@ export function analysisAgentController(
     services: env.informer(RESOURCES.service, MANAGED_CHILDREN),
     configMaps: env.informer(RESOURCES.configMap, MANAGED_CHILDREN),
     serviceAccounts: env.informer(RESOURCES.serviceAccount, MANAGED_CHILDREN),
+    networkPolicies: env.informer(RESOURCES.networkPolicy, MANAGED_CHILDREN),
     pods: env.informer(RESOURCES.pod, AGENT_PODS),
     ignoredPods: new IgnoredPods(),
     models: env.informer(RESOURCES.modelDeployment),
@@ -47,6 +49,7 @@ export function analysisAgentController(
     .owns(ctx.services, 'AnalysisAgent')
     .owns(ctx.configMaps, 'AnalysisAgent')
     .owns(ctx.serviceAccounts, 'AnalysisAgent')
+    .owns(ctx.networkPolicies, 'AnalysisAgent')
     .maps(ctx.pods, instanceKey)
     .maps(ctx.models, (m) =>
       ctx.agents

@@ -1,6 +1,7 @@
 // What an AnalysisAgent should be in the cluster, as a pure function of its spec and the
 // operator's settings: a ServiceAccount, a ConfigMap holding the agent's configuration, a
-// headless Service, and a StatefulSet of agent pods.
+// headless Service, a StatefulSet of agent pods, and (unless the operator is told not to) a
+// NetworkPolicy that lets only the operator, export pods and scrapers reach them.
 //
 // A StatefulSet, not a Deployment: the API promises that each pod analyses a disjoint share
 // of the devices and keeps its own claim, which needs a stable pod index (the shard) and
@@ -14,6 +15,7 @@ import { childName, labelsFor, ownerReference, type Child } from '../children.js
 import { containerSecurityContext, podSecurityContext, sourceVolumes } from '../podParts.js';
 import { CONFIG_DIR, CONFIG_FILE, agentConfigFile, podConfigHash } from './configFile.js';
 import { agentEnvironment } from './environment.js';
+import { agentNetworkPolicy, type AgentNetworkPolicySettings } from './networkPolicy.js';
 import { desiredReplicas } from './replicas.js';
 import type { StoredAgent } from './storedAgent.js';
 
@@ -38,6 +40,8 @@ export interface OperatorSettings {
    * parseAllowedSourceTables); unset or empty: the presets' tables only (issue 20, M4).
    */
   allowedSourceTables?: readonly string[];
+  /** Who may reach the agents' pods; unset: no NetworkPolicy (`--agent-network-policy=false`). */
+  networkPolicy?: AgentNetworkPolicySettings;
 }
 
 export const AGENT_COMPONENT = 'agent';
@@ -50,7 +54,7 @@ type Resources = { requests: Record<string, string>; limits: Record<string, stri
 export const DEFAULT_RESOURCES = openApiSchemas.AnalysisAgent.properties!.spec!.properties!
   .resources!.default as Resources;
 
-/** The metadata all four children share: one name, the agent's labels, the agent as owner. */
+/** The metadata all the children share: one name, the agent's labels, the agent as owner. */
 type ChildMeta = {
   name: string;
   namespace: string;
@@ -63,6 +67,8 @@ export interface AgentChildren {
   configMap: Child;
   service: Child;
   statefulSet: Child;
+  /** Only when the operator's settings ask for one. */
+  networkPolicy?: Child;
 }
 
 /** Requests and limits: the spec's, over the CRD's default for whatever it leaves out. */
@@ -294,5 +300,8 @@ export function agentChildren(
       },
     },
     statefulSet: agentStatefulSet(agent, settings, meta, modelClaims),
+    ...(settings.networkPolicy && {
+      networkPolicy: agentNetworkPolicy(meta, agentSelector(agent), settings.networkPolicy),
+    }),
   };
 }
