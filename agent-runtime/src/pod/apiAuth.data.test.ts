@@ -144,7 +144,7 @@ test.each(['/status', '/anomalies'])(
     }
     const rows = (await (
       await get(guarded, route, { 'x-edgewarden-token': read })
-    ).json()) as unknown;
+    ).json());
     if (route === '/anomalies') expect(rows).toHaveLength(1);
     else expect(rows).toMatchObject({ pod: 'guarded-0' });
   },

@@ -21,6 +21,7 @@ import { isRunningPod } from '../../runtime/pods.js';
 import { isTerminal, type TerminalError } from '../../runtime/terminalError.js';
 import { cleanUp, setFinalizers } from './cleanup.js';
 import { createOnce, ensurePlan } from './plan.js';
+import { ensureTokenSecret } from './tokens.js';
 import type { ExportContext, ExportPod } from './context.js';
 import { writeExportStatus } from './status.js';
 
@@ -71,7 +72,10 @@ async function observeExport(
   const cached = ctx.jobs.get(job.metadata.namespace, desired.metadata.name);
   // A Job of that name the export does not control is not its Job (createOnce says so).
   const current = cached && controlledBy(cached, job.metadata.uid) ? cached : undefined;
-  if (!current) await createOnce(ctx, job, RESOURCES.job, desired as KubeObject);
+  if (!current) {
+    await ensureTokenSecret(ctx, job, plan); // the agents' read tokens, mounted by the pod
+    await createOnce(ctx, job, RESOURCES.job, desired as KubeObject);
+  }
   const pods = podsOf(ctx, job.metadata.namespace, desired.metadata.name);
   return {
     ttlSecondsAfterFinished: job.spec.ttlSecondsAfterFinished,

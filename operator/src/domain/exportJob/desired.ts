@@ -3,7 +3,9 @@
 // settings: a ConfigMap holding the export plan (made once: the window and the pods are
 // fixed when the export starts, so a retried pod exports the same rows) and a Job running
 // `edgewarden export` in a restricted pod that mounts the destination claim. The same pod
-// spec with `--clean` removes the files when the ExportJob expires.
+// spec with `--clean` removes the files when the ExportJob expires. An export that reads
+// anomalies gets the read tokens of their agents in a Secret of its own, mounted as files
+// (issue 20, H2): never an environment value, never in its plan or status.
 import type {
   AnalysisAgentSpec,
   ExportJob,
@@ -45,6 +47,12 @@ export const CLEANUP_COMPONENT = 'export-cleanup';
 /** Held while an ExportJob with a TTL has files to remove. */
 export const FILES_FINALIZER = 'edgewarden.io/export-files';
 const PLAN_FILE = 'plan.json';
+/** Read and readable by the pod's group (its fsGroup) only. */
+const TOKEN_FILE_MODE = 0o440;
+
+/** The name of the Secret holding the read tokens of the agents an ExportJob reads. */
+export const agentTokensSecretName = (job: StoredExportJob): string =>
+  childName(job.metadata.name, 'agent-tokens');
 export const EXPORT_CONTAINER_RESOURCES = {
   requests: { cpu: '100m', memory: '96Mi' },
   limits: { cpu: '1', memory: '256Mi' },
@@ -116,6 +124,11 @@ function exportVolumes(
     const ca = sourceVolumes(plan.logs.source);
     volumes.push(...ca.volumes);
     mounts.push(...ca.mounts);
+  }
+  if (!clean && plan.anomalies?.length) {
+    const secretName = childName(plan.name, 'agent-tokens');
+    volumes.push({ name: 'agent-tokens', secret: { secretName, defaultMode: TOKEN_FILE_MODE } });
+    mounts.push({ name: 'agent-tokens', mountPath: exportDefaults.agentTokens, readOnly: true });
   }
   return { volumes, mounts };
 }
@@ -247,6 +260,31 @@ export function exportChildren(
         template: exportPodTemplate(spec, plan, settings, { plan: planName, labels }, clean),
       },
     },
+  };
+}
+
+/**
+ * The Secret of the read tokens of the agents an export reads anomalies from, a key per agent
+ * (the file the exporter reads: exportDefaults.agentTokens/<agent>), owned by the ExportJob.
+ * `tokens`: agent name -> its read token (agentTokens.ts readToken).
+ */
+export function exportTokenSecret(job: StoredExportJob, tokens: Record<string, string>): Child {
+  const data = Object.fromEntries(
+    Object.entries(tokens)
+      .sort(([a], [b]) => a.localeCompare(b))
+      .map(([agent, token]) => [agent, Buffer.from(token).toString('base64')]),
+  );
+  return {
+    apiVersion: 'v1',
+    kind: 'Secret',
+    metadata: {
+      name: agentTokensSecretName(job),
+      namespace: job.metadata.namespace,
+      labels: labelsFor(job.metadata.name, EXPORT_COMPONENT),
+      ownerReferences: [ownerReference(job)],
+    },
+    type: 'Opaque',
+    data,
   };
 }
 

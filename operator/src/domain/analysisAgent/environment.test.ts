@@ -1,0 +1,37 @@
+// Issue 20, H2: every agent pod is told the digests of its control and read tokens (not only
+// an agent with spec.model), never the tokens themselves.
+import { agentEnv, controlTokenDigest } from '../../../../agent-runtime/src/contract/index.js';
+import { controlToken, readToken } from '../agentTokens.js';
+import { agentEnvironment } from './environment.js';
+import type { StoredAgent } from './storedAgent.js';
+
+const agent = {
+  apiVersion: 'edgewarden.io/v1alpha1',
+  kind: 'AnalysisAgent',
+  metadata: { name: 'dns', namespace: 'net', uid: 'uid-dns' },
+  spec: {
+    agent: 'dns',
+    interval: '1m',
+    source: { secretRef: { name: 'db' }, sslMode: 'verify-full', preset: 'log_entries' },
+  },
+} as unknown as StoredAgent;
+const key = new Uint8Array(32).fill(9);
+
+test('the digests of both tokens, with or without spec.model; the tokens never', () => {
+  for (const a of [agent, { ...agent, spec: { ...agent.spec, model: { name: 'm' } } }]) {
+    const env = agentEnvironment(a, '256Mi', key);
+    const value = (name: string) => env.find((e) => e.name === name)?.value;
+    expect(value(agentEnv.controlTokenSha256)).toBe(
+      controlTokenDigest(controlToken(key, 'uid-dns')),
+    );
+    expect(value(agentEnv.readTokenSha256)).toBe(controlTokenDigest(readToken(key, 'uid-dns')));
+    const text = JSON.stringify(env);
+    expect(text).not.toContain(controlToken(key, 'uid-dns'));
+    expect(text).not.toContain(readToken(key, 'uid-dns'));
+  }
+});
+
+test('without the operator key (a rendering with no operator) no digest is set', () => {
+  const env = agentEnvironment(agent, '256Mi');
+  expect(env.map((e) => e.name)).not.toContain(agentEnv.readTokenSha256);
+});
