@@ -225,7 +225,9 @@ beforeAll(async () => {
   await modelConfigMap('auth-corrupt', new Uint8Array(randomBytes(600)));
   await modelConfigMap('auth-narrow', logisticRegressionOnnx([0, 0, 0], -6));
 
-  operator = startOperator(namespace, ['--poll', POLL]);
+  // The model registry is on the node's (private) address: allowlisted, as a LAN model server
+  // is (issue 20, M1), or agents refuse to download from it.
+  operator = startOperator(namespace, ['--poll', POLL, '--model-url-allow', hostAddress]);
   await eventually('the operator to sync its caches', () =>
     Promise.resolve(operator.log().includes('caches synced') ? true : undefined),
   );
@@ -494,7 +496,7 @@ test('an operator killed mid-rollout: the new one resumes the canary and complet
   operator.proc.kill('SIGKILL');
   await new Promise((r) => operator.proc.once('exit', r));
   expect(await served()).toBe('v3'); // the canary pod keeps what it was given
-  operator = startOperator(namespace, ['--poll', POLL]);
+  operator = startOperator(namespace, ['--poll', POLL, '--model-url-allow', hostAddress!]);
   const done = await statusWhere(
     'v3 completed by the new operator',
     (m) => m.status?.activeVersion === 'v3' && m.status.transition === 'UpToDate',
