@@ -12,6 +12,7 @@ import {
   type PodObservation,
 } from '../../domain/analysisAgent/status.js';
 import { RESOURCES } from '../../domain/resources.js';
+import { sourceTableDecision } from '../../domain/sourceTables.js';
 import { mergeConditions, type Condition } from '../../runtime/conditions.js';
 import type { ReconcileResult } from '../../runtime/controller.js';
 import type { KubeObject } from '../../runtime/kubeClient.js';
@@ -98,16 +99,21 @@ async function writeAgentStatus(
 
 /**
  * Applies the children; a child the server refuses for good, or objects in their places, are
- * returned, to be recorded.
+ * returned, to be recorded. So is a source table the administrator does not allow (issue 20,
+ * M4): the children are applied as if paused, so no pod reads it, and one that ran is scaled to
+ * zero (its claims stay). Not thrown: the status follows the pods going.
  */
 async function applyOrReject(
   ctx: AgentContext,
   agent: StoredAgent & KubeObject,
-): Promise<{ rolled: boolean; rejected?: Rejection; statefulSet: string }> {
-  const children = agentChildren(agent, ctx.settings, modelClaims(ctx, agent));
+): Promise<{ rolled: boolean; rejected?: Rejection; refused?: Rejection; statefulSet: string }> {
+  const table = sourceTableDecision(agent.spec.source, ctx.settings.allowedSourceTables ?? []);
+  const refused = table.allowed ? undefined : Object.assign(new Error(table.message), table);
+  const runnable = refused ? { ...agent, spec: { ...agent.spec, paused: true } } : agent;
+  const children = agentChildren(runnable, ctx.settings, modelClaims(ctx, agent));
   const statefulSet = children.statefulSet.metadata.name;
   try {
-    return { rolled: await applyAgentChildren(ctx, agent, children), statefulSet };
+    return { rolled: await applyAgentChildren(ctx, agent, children), refused, statefulSet };
   } catch (error) {
     if (!isTerminal(error) && !(error instanceof ChildConflictError)) throw error;
     return { rolled: false, rejected: error as Rejection, statefulSet };
@@ -122,7 +128,7 @@ export async function reconcileAnalysisAgent(
   const agent = ctx.agents.get(namespace, name);
   if (!agent || agent.metadata.deletionTimestamp) return {}; // the garbage collector removes the children
   const missing = await missingSecrets(ctx, agent);
-  const { rolled, rejected, statefulSet: setName } = await applyOrReject(ctx, agent);
+  const { rolled, rejected, refused, statefulSet: setName } = await applyOrReject(ctx, agent);
   const statefulSet = ctx.statefulSets.get(namespace, setName);
   // Only pods its own StatefulSet controls: the labels alone are anyone's to copy.
   const labelled = agentPodsOf(ctx.pods.list(namespace), name);
@@ -135,7 +141,7 @@ export async function reconcileAnalysisAgent(
     pods: pods.map(observePod),
     ...(await askPods(ctx, pods, agent.metadata.uid)),
   };
-  await writeAgentStatus(ctx, agent, observation, rejected);
+  await writeAgentStatus(ctx, agent, observation, rejected ?? refused);
   // Recorded in Ready. A terminal error is not retried until the spec changes; a conflict is
   // retried with backoff (the object in the way is not ours, so no watch tells of its going).
   if (rejected) throw rejected;
