@@ -2,8 +2,9 @@
 // in-cluster configuration or a kubeconfig.
 import { parseDuration } from '../../api/src/duration.js';
 import { parsePort, PortError } from '../../api/src/port.js';
-import { addressPolicy } from '../../agent-runtime/src/model/addressPolicy.js';
 import type { AgentNetworkPolicySettings } from '../../operator/src/domain/analysisAgent/networkPolicy.js';
+import { parseAllowedSourceTables } from '../../operator/src/domain/sourceTables.js';
+import { addressPolicy } from '../../agent-runtime/src/model/addressPolicy.js';
 import type { OperatorOptions } from '../../operator/src/main/operator.js';
 import { parseMatchLabels } from './matchLabels.js';
 import { defineCommand, type Values } from './options.js';
@@ -115,6 +116,15 @@ const options = {
     default: 'app.kubernetes.io/name=prometheus',
     help: "labels of the scraper's pods (kube-prometheus-stack's Prometheus has these); empty: any pod",
   },
+  'allowed-source-tables': {
+    type: 'string',
+    value: 'SCHEMA.TABLE[,...]',
+    multiple: true,
+    help:
+      "tables beyond the presets' that AnalysisAgents (and ExportJobs through them) may read; " +
+      'repeatable; a name without a schema is in public; system schemas are never allowed ' +
+      '(default: none)',
+  },
   v: { type: 'string', value: 'N', default: '0', help: 'log verbosity' },
 } as const;
 
@@ -173,6 +183,10 @@ function settings(values: Values<typeof options>): Settings | string {
   if (badNamespace !== undefined) return `--namespace: not a namespace name: "${badNamespace}"`;
   const verbosity = Number(values.v);
   if (!Number.isInteger(verbosity) || verbosity < 0) return '--v: a level of 0 or more';
+  const allowedSourceTables = parseAllowedSourceTables(
+    values['allowed-source-tables'].flatMap((t) => t.split(',')),
+  );
+  if (typeof allowedSourceTables === 'string') return allowedSourceTables;
   const podNamespace = process.env.POD_NAMESPACE ?? 'default';
   const agentNetworkPolicy = networkPolicy(values, podNamespace);
   if (typeof agentNetworkPolicy === 'string') return agentNetworkPolicy;
@@ -196,6 +210,7 @@ function settings(values: Values<typeof options>): Settings | string {
         `ghcr.io/edgewarden/edgewarden:${version()}`,
       imagePullPolicy: policy,
       ...(allowPolicy.allow.length > 0 && { modelUrlAllow }),
+      allowedSourceTables,
       ...(agentNetworkPolicy && { networkPolicy: agentNetworkPolicy }),
     },
   };
