@@ -10,6 +10,7 @@ import {
   selects,
   serves,
   transitionOf,
+  TRANSIENT_REASONS,
   wantFor,
   type HistoryItem,
 } from './rollout.js';
@@ -217,6 +218,8 @@ test('transitions: a spec that cannot work is InvalidSpec, a model that does not
   expect(transitionOf(r('Progressing'), undefined)).toBe('InProgress');
   expect(transitionOf(r('Validating'), 'SourceNotFound')).toBe('InvalidSpec');
   expect(transitionOf(r('Failed'), 'FeatureMismatch')).toBe('InvalidSpec');
+  expect(transitionOf(r('Failed'), 'SourceAddressRefused')).toBe('InvalidSpec');
+  expect(TRANSIENT_REASONS.has('SourceAddressRefused')).toBe(false);
   expect(transitionOf(r('Failed'), 'ChecksumMismatch')).toBe('BlockedByFailedLoad');
   expect(transitionOf(r('RolledBack'), 'AnomalyRateTooHigh')).toBe('RolledBack');
   expect(transitionOf(r('Halted'), 'AnomalyRateTooHigh')).toBe('InProgress');

@@ -258,6 +258,8 @@ const SPEC_REASONS = new Set([
   'SourceNotLabelled',
   'FeatureMismatch',
   'ManifestInvalid',
+  // The http URL is on an address the agents refuse (issue 20, M1): the URL or the allowlist.
+  'SourceAddressRefused',
 ]);
 /** Failures of the source's object itself, which wait for it to be created or labelled. */
 const SOURCE_REASONS = new Set(['SourceNotFound', 'SourceNotLabelled']);
