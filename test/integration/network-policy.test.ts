@@ -1,0 +1,224 @@
+// Each AnalysisAgent gets a NetworkPolicy (issue 20, H2), against the real control plane with
+// `edgewarden operator` running as a process: in the agent's namespace, selecting its pods,
+// ingress on the agent's port only from the operator's pods, the export pods of the namespace and
+// the configured scrapers, controlled by the agent. A policy someone else made under its name is
+// not adopted (the agent says so, and makes no pods). `--agent-network-policy=false` makes none
+// and removes one the agent made before. The API server only stores policies: what enforces them
+// is the network (docs/security.md, "H2: network policies"); the test node's CNI bridge plugin
+// enforces none, so this suite checks the objects, not the traffic.
+import type { ChildProcess } from 'node:child_process';
+
+import {
+  createNamespace,
+  eventually,
+  installCrds,
+  kubectl,
+  kubectlJson,
+  kubectlRun,
+  startOperator,
+} from './kube.js';
+
+let namespace: string;
+let operator: { proc: ChildProcess; log: () => string } | undefined;
+
+interface Condition {
+  type: string;
+  status: string;
+  reason: string;
+  message: string;
+}
+interface Owned {
+  metadata: {
+    uid: string;
+    generation: number;
+    labels?: Record<string, string>;
+    ownerReferences?: { uid: string; controller?: boolean; kind: string; name: string }[];
+  };
+  spec?: Record<string, unknown>;
+  status?: { observedGeneration?: number; conditions?: Condition[] };
+}
+interface Peer {
+  namespaceSelector?: { matchLabels?: Record<string, string> };
+  podSelector?: { matchLabels?: Record<string, string> };
+}
+interface PolicySpec {
+  podSelector: { matchLabels: Record<string, string> };
+  policyTypes: string[];
+  ingress: { ports: { port: number | string; protocol: string }[]; from: Peer[] }[];
+  egress?: unknown;
+}
+
+const agentYaml = (name: string): string => `apiVersion: edgewarden.io/v1alpha1
+kind: AnalysisAgent
+metadata: { name: ${name}, namespace: ${namespace} }
+spec:
+  agent: dns
+  source:
+    secretRef: { name: np-db }
+  nodeSelector: { kubernetes.io/arch: arm64 }
+`;
+
+const get = (kind: string, name: string): Promise<Owned> =>
+  kubectlJson<Owned>(['get', kind, name, '-n', namespace]);
+
+const exists = async (kind: string, name: string): Promise<boolean> =>
+  (await kubectlRun(['get', kind, name, '-n', namespace])).code === 0;
+
+/** Waits until the operator has seen the agent's current generation and `check` holds. */
+const settled = (name: string, what: string, check: (o: Owned) => boolean) =>
+  eventually(
+    `analysisagent ${name}: ${what}`,
+    async () => {
+      const o = await get('analysisagent', name);
+      return o.status?.observedGeneration === o.metadata.generation && check(o) ? o : undefined;
+    },
+    60_000,
+  );
+
+async function start(args: string[] = []): Promise<void> {
+  operator = startOperator(namespace, args);
+  const log = operator.log;
+  await eventually('the operator to sync its caches', () =>
+    Promise.resolve(log().includes('caches synced') ? true : undefined),
+  );
+}
+
+async function stop(): Promise<void> {
+  const proc = operator?.proc;
+  operator = undefined;
+  if (!proc || proc.exitCode !== null) return;
+  proc.kill('SIGTERM');
+  await new Promise((r) => proc.once('exit', r));
+}
+
+beforeAll(async () => {
+  await installCrds();
+  namespace = await createNamespace('netpol');
+  await kubectl(['create', 'secret', 'generic', 'np-db', '-n', namespace, '--from-literal=url=x']);
+  await start();
+}, 90_000);
+
+afterAll(async () => {
+  await stop();
+  if (namespace) await kubectlRun(['delete', 'namespace', namespace, '--wait=false']);
+});
+
+test("an AnalysisAgent gets a NetworkPolicy of its own, on its pods' port", async () => {
+  await kubectl(['apply', '-f', '-'], agentYaml('np'));
+  const policy = await eventually(
+    'the NetworkPolicy np-agent',
+    async () =>
+      (await exists('networkpolicy', 'np-agent')) ? get('networkpolicy', 'np-agent') : undefined,
+    60_000,
+  );
+  const agent = await get('analysisagent', 'np');
+  expect(policy.metadata.ownerReferences).toEqual([
+    expect.objectContaining({
+      kind: 'AnalysisAgent',
+      name: 'np',
+      uid: agent.metadata.uid,
+      controller: true,
+    }),
+  ]);
+  // The operator's informers see it (its labels), so a deleted or edited policy is put back.
+  expect(policy.metadata.labels).toMatchObject({
+    'app.kubernetes.io/managed-by': 'edgewarden-operator',
+    'app.kubernetes.io/instance': 'np',
+  });
+
+  const spec = policy.spec as unknown as PolicySpec;
+  expect(spec.podSelector.matchLabels).toEqual({
+    'app.kubernetes.io/instance': 'np',
+    'app.kubernetes.io/component': 'agent',
+  });
+  // The selector is the StatefulSet's: the policy covers exactly the agent's pods.
+  const set = await get('statefulset', 'np-agent');
+  expect((set.spec as { selector: { matchLabels: unknown } }).selector.matchLabels).toEqual(
+    spec.podSelector.matchLabels,
+  );
+  expect(spec.policyTypes).toEqual(['Ingress']); // egress stays open: databases, model URLs
+  expect(spec.egress).toBeUndefined();
+  expect(spec.ingress).toHaveLength(1);
+  expect(spec.ingress[0]!.ports).toEqual([{ port: 8080, protocol: 'TCP' }]);
+  expect(spec.ingress[0]!.from).toEqual([
+    {
+      namespaceSelector: {
+        matchLabels: { 'kubernetes.io/metadata.name': process.env.POD_NAMESPACE ?? 'default' },
+      },
+      podSelector: {
+        matchLabels: {
+          'app.kubernetes.io/name': 'edgewarden',
+          'app.kubernetes.io/component': 'operator',
+        },
+      },
+    },
+    {
+      podSelector: {
+        matchLabels: {
+          'app.kubernetes.io/managed-by': 'edgewarden-operator',
+          'app.kubernetes.io/component': 'export',
+        },
+      },
+    },
+    {
+      namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': 'monitoring' } },
+      podSelector: { matchLabels: { 'app.kubernetes.io/name': 'prometheus' } },
+    },
+  ]);
+
+  // Deleted by hand, it comes back: the operator owns and watches it like the other children.
+  await kubectl(['delete', 'networkpolicy', 'np-agent', '-n', namespace]);
+  await eventually(
+    'the NetworkPolicy np-agent again',
+    async () => ((await exists('networkpolicy', 'np-agent')) ? true : undefined),
+    60_000,
+  );
+}, 180_000);
+
+test('a NetworkPolicy someone else made under its name is not adopted', async () => {
+  const foreign = {
+    apiVersion: 'networking.k8s.io/v1',
+    kind: 'NetworkPolicy',
+    metadata: { name: 'fp-agent', namespace },
+    spec: { podSelector: { matchLabels: { mine: 'yes' } }, policyTypes: ['Ingress'] },
+  };
+  await kubectl(['apply', '-f', '-'], JSON.stringify(foreign));
+  await kubectl(['apply', '-f', '-'], agentYaml('fp'));
+
+  const blocked = await settled('fp', 'a Ready condition', (a) =>
+    Boolean(a.status?.conditions?.some((c) => c.type === 'Ready')),
+  );
+  const ready = blocked.status!.conditions!.find((c) => c.type === 'Ready')!;
+  expect(ready).toMatchObject({ status: 'False', reason: 'ChildConflict' });
+  expect(ready.message).toContain('NetworkPolicy "fp-agent" already exists');
+  const theirs = await get('networkpolicy', 'fp-agent');
+  expect(theirs.metadata.ownerReferences).toBeUndefined();
+  expect(theirs.spec).toMatchObject(foreign.spec);
+  // Refused whole: no pods run under a policy that is not their agent's.
+  expect(await exists('statefulset', 'fp-agent')).toBe(false);
+  await kubectl(['delete', 'analysisagent', 'fp', '-n', namespace, '--wait=true']);
+  await new Promise((r) => setTimeout(r, 3000)); // the garbage collector's time
+  expect((await get('networkpolicy', 'fp-agent')).metadata.ownerReferences).toBeUndefined();
+}, 180_000);
+
+test('--agent-network-policy=false makes none, and removes the ones it made', async () => {
+  await stop();
+  await start(['--agent-network-policy=false']);
+  // The policy the agent made under the default goes: the operator no longer keeps it up to date.
+  await eventually(
+    'np-agent to be removed',
+    async () => ((await exists('networkpolicy', 'np-agent')) ? undefined : true),
+    60_000,
+  );
+  // A policy that is not the agent's stays (fp's agent is gone; the policy was never its own).
+  expect(await exists('networkpolicy', 'fp-agent')).toBe(true);
+
+  await kubectl(['apply', '-f', '-'], agentYaml('plain'));
+  await eventually(
+    'the StatefulSet plain-agent',
+    async () => ((await exists('statefulset', 'plain-agent')) ? true : undefined),
+    60_000,
+  );
+  await settled('plain', 'status', () => true);
+  expect(await exists('networkpolicy', 'plain-agent')).toBe(false);
+}, 180_000);
