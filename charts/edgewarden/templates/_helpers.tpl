@@ -73,10 +73,11 @@ app.kubernetes.io/component: operator
 - apiGroups: ['']
   resources: [pods]
   verbs: [get, list, watch]
-# Secrets: whether a referenced one exists (metadata only), a ModelDeployment's Secret source.
+# Secrets: whether a referenced one exists (metadata only), a ModelDeployment's Secret source;
+# create: an ExportJob's <name>-agent-tokens (its agents' read tokens), never updated or listed.
 - apiGroups: ['']
   resources: [secrets]
-  verbs: [get]
+  verbs: [get, create]
 - apiGroups: ['']
   resources: [persistentvolumeclaims]
   verbs: [get]
