@@ -104,6 +104,9 @@ export async function missingSecrets(
       );
     } catch (error) {
       if (error instanceof ApiError && error.notFound) missing.push(ref);
+      // Not granted here (a cluster-wide install reads no Secrets: docs/security.md): the pod
+      // says it instead, as the kubelet's CreateContainerConfigError (`secret "x" not found`).
+      else if (error instanceof ApiError && error.status === 403) return missing;
       else throw error;
     }
   }

@@ -34,6 +34,14 @@ async function sourceLabels(
     return meta.metadata.labels ?? {};
   } catch (error) {
     if (error instanceof ApiError && error.notFound) return undefined;
+    // A Secret in a namespace where the operator may read none (a cluster-wide install grants no
+    // Secret reads; docs/security.md): retried each poll, as the grant may come.
+    if (error instanceof ApiError && error.status === 403)
+      throw new OfferRefused(
+        'SourceForbidden',
+        `the operator may not read ${resource.kind} ${name} in ${namespace}: list the namespace in the chart's operator.secretNamespaces, or use a ConfigMap source`,
+        0,
+      );
     throw error;
   }
 }

@@ -248,6 +248,7 @@ export function offerOf(
 export const TRANSIENT_REASONS = new Set([
   'SourceNotFound',
   'SourceNotLabelled',
+  'SourceForbidden',
   'DownloadFailed',
   'AgentUnreachable',
   'DeliveryDisabled',
