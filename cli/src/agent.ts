@@ -14,7 +14,16 @@ const configuration = `Configuration (checked at start; a bad value stops it wit
   ${agentEnv.dataDir.padEnd(22)} folder of the SQLite store (default ${agentDefaults.dataDir})
   ${agentEnv.modelDir.padEnd(22)} model folder, hot-reloaded (default ${agentDefaults.modelDir})
   ${agentEnv.port.padEnd(22)} HTTP port (default ${agentDefaults.port})
-  ${agentEnv.pod.padEnd(22)} the pod's name, for status keys`;
+  ${agentEnv.pod.padEnd(22)} the pod's name, for status keys
+  ${agentEnv.readTokenSha256}
+                         hex SHA-256 of the read token (GET /status, /anomalies)
+  ${agentEnv.controlTokenSha256}
+                         hex SHA-256 of the control token (every route)
+  ${agentEnv.apiAuth}    none: /status, /anomalies, /metrics open (an agent run by hand);
+                         default token: with no digest above they refuse every request
+  ${agentEnv.metricsAuth}
+                         token: /metrics needs the read or the control token (default open)
+A token goes as Authorization: Bearer <token> or X-Edgewarden-Token: <token> (docs/security.md).`;
 
 async function run(): Promise<number> {
   let runner: AgentRunner;
@@ -43,7 +52,7 @@ export const agentCommand = defineCommand({
   synopsis: ['edgewarden agent'],
   about: `Runs one analysis agent: every interval it reads new log lines from PostgreSQL, analyses
 them, and stores anomalies in its SQLite store; it serves /healthz, /readyz, /metrics,
-/status and /anomalies over HTTP. SIGTERM lets a running cycle finish, then exits.
+/status and /anomalies over HTTP (/status and /anomalies with a token, see below). SIGTERM lets a running cycle finish, then exits.
 It takes no arguments: its configuration is by environment.`,
   options: {},
   more: configuration,
