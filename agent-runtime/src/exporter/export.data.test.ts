@@ -487,6 +487,27 @@ test('an unknown column, an unknown table, an empty time range: exit 3 with the 
   expect(existsSync(badColumn.out) ? await readdir(badColumn.out) : []).toEqual([]);
 });
 
+test('a system schema is never exported, even by a hand-run export (issue 20, M4)', async () => {
+  const peek = planOf(
+    {},
+    {
+      logs: {
+        source: {
+          secretRef: { name: 'pg' },
+          preset: 'custom',
+          table: 'pg_catalog.pg_stat_activity',
+          columns: { timestamp: 'query_start', message: 'query' },
+        },
+      },
+    },
+  );
+  const run = await finish(peek);
+  expect(run.code).toBe(3);
+  expect(run.report.error).toMatchObject({ reason: 'SourceTableNotAllowed' });
+  expect(run.report.error!.message).toContain('pg_catalog.pg_stat_activity');
+  expect(existsSync(peek.out) ? await readdir(peek.out) : []).toEqual([]);
+});
+
 test('hashAddresses: every MAC and IP replaced by its keyed hash, the same address alike', async () => {
   const key = 'export-test-key';
   const plan = planOf({

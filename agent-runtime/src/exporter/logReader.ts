@@ -13,6 +13,7 @@ import {
   programExpression,
   quoteIdentifier as q,
   sslOption,
+  tableIdentifier,
 } from '../source/postgresSource.js';
 import type { Preset } from '../source/presets.js';
 import { LEVELS } from '../parse/priority.js';
@@ -66,6 +67,8 @@ const badSpec = (reason: string, message: string): ExportFailure =>
 export class LogReader {
   private client: pg.Client | undefined;
   private readonly select: string;
+  /** The table as SQL; a system schema is refused before anything is read (issue 20, M4). */
+  private readonly table: string;
   private readonly where: string;
   private readonly order: string;
   private readonly params: unknown[];
@@ -78,6 +81,11 @@ export class LogReader {
 
   constructor(private readonly options: LogReaderOptions) {
     const cols = options.mapping.columns;
+    try {
+      this.table = tableIdentifier(options.mapping.table);
+    } catch (error) {
+      throw badSpec('SourceTableNotAllowed', (error as Error).message);
+    }
     this.hasId = cols.id !== undefined;
     const text = (c: string | undefined): string => (c ? `${q(c)}::text` : 'NULL');
     this.select = [
@@ -207,7 +215,7 @@ export class LogReader {
       try {
         const found = await client.query<{ oid: string | null }>(
           'SELECT to_regclass($1)::oid::text AS oid',
-          [q(table)],
+          [this.table],
         );
         const oid = found.rows[0]?.oid;
         if (!oid)
@@ -257,7 +265,7 @@ export class LogReader {
     return this.retrying('reading', async () => {
       await this.declare();
       const counted = await this.client!.query<{ n: string }>(
-        `SELECT count(*)::text AS n FROM ${q(this.options.mapping.table)} WHERE ${this.where}`,
+        `SELECT count(*)::text AS n FROM ${this.table} WHERE ${this.where}`,
         this.params,
       );
       return Number(counted.rows[0]!.n);
@@ -283,7 +291,7 @@ export class LogReader {
       this.toSkip = key.skip ?? 0;
     }
     await client.query(
-      `DECLARE ew_export NO SCROLL CURSOR FOR SELECT ${this.select} FROM ${q(this.options.mapping.table)} WHERE ${this.where}${after} ORDER BY ${this.order}`,
+      `DECLARE ew_export NO SCROLL CURSOR FOR SELECT ${this.select} FROM ${this.table} WHERE ${this.where}${after} ORDER BY ${this.order}`,
       params,
     );
   }

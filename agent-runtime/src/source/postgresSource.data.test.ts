@@ -395,6 +395,25 @@ describe('connections', () => {
     await expect(admin.query('SELECT count(*) FROM log_entries')).resolves.toBeDefined();
   });
 
+  test('a system schema is never read, whoever wrote the configuration (issue 20, M4)', async () => {
+    const columns = { timestamp: 'query_start', message: 'query' };
+    for (const table of ['pg_catalog.pg_stat_activity', 'pg_stat_activity']) {
+      const refusal = async (): Promise<unknown> => {
+        const s = source({ mapping: resolveMapping('custom', table, columns) });
+        try {
+          await s.read(s.beginning());
+          return undefined;
+        } finally {
+          await s.close();
+        }
+      };
+      await expect(refusal()).rejects.toMatchObject({
+        retryable: false,
+        message: expect.stringContaining(`table "${table}"`) as string,
+      });
+    }
+  });
+
   test('sslmode verify-full checks the certificate and the host name; a wrong CA or password is refused', async () => {
     const read = async (c: Partial<PostgresConnection>): Promise<unknown> => {
       const s = new PostgresSource({

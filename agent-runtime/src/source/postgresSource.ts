@@ -19,7 +19,7 @@ export { logRecordOf, type RawLogRow } from './logRow.js';
 export { poolConfig, sslOption } from './postgresConnection.js';
 export { isRetryable, SourceError } from './sourceError.js';
 export type { PostgresConnection, SourceOptions, SslMode } from './sourceOptions.js';
-export { programExpression, quoteIdentifier } from './sourceQueries.js';
+export { programExpression, quoteIdentifier, tableIdentifier } from './sourceQueries.js';
 
 export interface Batch {
   lines: ObservedLine[];

@@ -4,6 +4,7 @@
 // raw into the text.
 import pg from 'pg';
 
+import { parseSourceTable } from '../contract/sourceTable.js';
 import type { Preset } from './presets.js';
 import { SourceError } from './sourceError.js';
 import type { SourceOptions } from './sourceOptions.js';
@@ -17,6 +18,16 @@ export const quoteIdentifier = (identifier: string): string =>
     .map((part) => pg.escapeIdentifier(part))
     .join('.');
 const q = quoteIdentifier;
+
+/**
+ * The source's table as SQL: parsed as the operator parses it (contract/sourceTable.ts), so a
+ * system schema (pg_catalog, information_schema, pg_toast) is refused here too, whoever wrote the
+ * configuration (issue 20, M4); each part quoted as written. Throws SourceTableRefused.
+ */
+export function tableIdentifier(table: string): string {
+  const { schema, table: name } = parseSourceTable(table);
+  return schema === undefined ? q(name) : `${q(schema)}.${q(name)}`;
+}
 
 /** The SQL expression of a row's program name (a whole tag, "dnsmasq[728]:", cut to its name). */
 export function programExpression(mapping: Preset): string {
@@ -57,7 +68,11 @@ export class SourceQueries {
     this.mode = options.watermark ?? (cols.id ? 'id' : 'timestamp');
     if (this.mode === 'id' && !cols.id)
       throw new SourceError('watermark id needs an id column in the mapping', false);
-    this.table = q(options.mapping.table);
+    try {
+      this.table = tableIdentifier(options.mapping.table);
+    } catch (error) {
+      throw new SourceError((error as Error).message, false, error);
+    }
     this.wmColumn = this.mode === 'id' ? q(cols.id!) : q(cols.timestamp);
     this.cast = this.mode === 'id' ? '::numeric' : '::timestamptz';
     const expr = (c: string | undefined): string => (c ? `${q(c)}::text` : 'NULL');
