@@ -45,6 +45,18 @@ app.kubernetes.io/component: operator
 {{- printf "%s:%s" .Values.image.repository (default .Chart.AppVersion .Values.image.tag) }}
 {{- end }}
 
+{{/*
+Reading Secrets (issue 20): whether the Secrets an AnalysisAgent names exist (metadata only) and
+a ModelDeployment's Secret source (its bytes). RBAC has no metadata-only, label- or
+prefix-scoped get, so this is never in the ClusterRole: only in the Roles of a namespaced
+install and of operator.secretNamespaces (docs/security.md, "Lows: Secrets").
+*/}}
+{{- define "edgewarden.secretReadRules" -}}
+- apiGroups: ['']
+  resources: [secrets]
+  verbs: [get]
+{{- end }}
+
 {{/* The rules the operator needs in each namespace it watches. */}}
 {{- define "edgewarden.watchRules" -}}
 - apiGroups: [edgewarden.io]
@@ -73,11 +85,11 @@ app.kubernetes.io/component: operator
 - apiGroups: ['']
   resources: [pods]
   verbs: [get, list, watch]
-# Secrets: whether a referenced one exists (metadata only), a ModelDeployment's Secret source;
-# create: an ExportJob's <name>-agent-tokens (its agents' read tokens), never updated or listed.
+# Secrets: create only, an ExportJob's <name>-agent-tokens (its agents' read tokens), never
+# updated or listed. Reading Secrets is edgewarden.secretReadRules, per namespace only.
 - apiGroups: ['']
   resources: [secrets]
-  verbs: [get, create]
+  verbs: [create]
 - apiGroups: ['']
   resources: [persistentvolumeclaims]
   verbs: [get]
