@@ -10,8 +10,6 @@ import path from 'node:path';
 import { promisify } from 'node:util';
 import { parseAllDocuments, stringify } from 'yaml';
 
-import { labelsFor } from '../../operator/src/domain/children.js';
-import { EXPORT_COMPONENT } from '../../operator/src/domain/exportJob/desired.js';
 import { OPERATOR_NODE_OPTIONS } from '../../operator/src/main/operator.js';
 import { promtool } from '../services/promtool.js';
 import { eventually, helmRun, kubectl, kubectlJson, kubectlRun, repoRoot } from './kube.js';
@@ -181,35 +179,42 @@ test('manifests/edgewarden.yaml installs into a restricted namespace, and the op
   }
 });
 
-test('NetworkPolicies let the operator, the namespace’s export pods and the scrapers reach the agents', async () => {
-  const docs = await render(['--set', 'networkPolicy.enabled=true']);
-  const agents = docs.find(
-    (d) => d.kind === 'NetworkPolicy' && d.metadata.name.endsWith('-agents'),
-  );
-  type Peer = {
-    podSelector?: { matchLabels: Record<string, string> };
-    namespaceSelector?: unknown;
+test("the agents' NetworkPolicies are the operator's: the chart passes its pods' labels and the scrapers", async () => {
+  // Who the operator's policies admit is tested where they are made
+  // (operator/src/domain/analysisAgent/networkPolicy.test.ts, test/integration/network-policy.test.ts);
+  // the chart tells the operator who its own pods are, and lets it manage the policies.
+  const docs = await render([]);
+  const deployment = docs.find((d) => d.kind === 'Deployment')!.spec as {
+    selector: { matchLabels: Record<string, string> };
   };
-  const ingress = (agents!.spec as { ingress: { from: Peer[] }[] }).ingress;
-  const peers = ingress.flatMap((r) => r.from);
-  // The labels the operator gives an ExportJob's pod select it (it pages each agent's /anomalies).
-  const exportPod = labelsFor('weekly', EXPORT_COMPONENT);
-  expect(
-    peers.some(
-      (p) =>
-        p.podSelector &&
-        !p.namespaceSelector &&
-        Object.entries(p.podSelector.matchLabels).every(([k, v]) => exportPod[k] === v),
-    ),
-  ).toBe(true);
-  // The agents' own pods, and anything else in the namespace, are not let in.
-  const agentPod = labelsFor('dns', 'agent');
-  expect(
-    peers.some(
-      (p) =>
-        p.podSelector &&
-        !p.namespaceSelector &&
-        Object.entries(p.podSelector.matchLabels).every(([k, v]) => agentPod[k] === v),
-    ),
-  ).toBe(false);
+  const args = operatorContainer(docs).args;
+  const selector = Object.entries(deployment.selector.matchLabels)
+    .map(([k, v]) => `${k}=${v}`)
+    .sort();
+  const option = (name: string) =>
+    args
+      .find((a) => a.startsWith(`--${name}=`))
+      ?.split('=')
+      .slice(1)
+      .join('=');
+  expect(option('agent-network-policy')).toBe('true');
+  expect(option('operator-pod-selector')!.split(',').sort()).toEqual(selector);
+  expect(option('metrics-scraper-namespace')).toBe('monitoring');
+  expect(option('metrics-scraper-selector')).toBe('app.kubernetes.io/name=prometheus');
+  const role = docs.find((d) => d.kind === 'ClusterRole')!;
+  expect(role.rules).toContainEqual({
+    apiGroups: ['networking.k8s.io'],
+    resources: ['networkpolicies'],
+    verbs: ['get', 'list', 'watch', 'create', 'update', 'patch', 'delete'],
+  });
+  // No agent policy of the chart's own; the operator's pod gets one when asked.
+  expect(docs.some((d) => d.kind === 'NetworkPolicy')).toBe(false);
+  const guarded = await render(['--set', 'networkPolicy.enabled=true']);
+  expect(guarded.filter((d) => d.kind === 'NetworkPolicy').map((d) => d.metadata.name)).toEqual([
+    'ew-edgewarden-operator',
+  ]);
+
+  const off = operatorContainer(await render(['--set', 'networkPolicy.agents.enabled=false'])).args;
+  expect(off).toContain('--agent-network-policy=false');
+  expect(off.some((a) => a.startsWith('--operator-pod-selector'))).toBe(false);
 });

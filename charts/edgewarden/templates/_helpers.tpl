@@ -33,6 +33,15 @@ app.kubernetes.io/instance: {{ .Release.Name }}
 app.kubernetes.io/component: operator
 {{- end }}
 
+{{/* A map of labels as the operator's label options take them: k=v,k=v (keys sorted). */}}
+{{- define "edgewarden.labelArg" -}}
+{{- $pairs := list }}
+{{- range $k, $v := . }}
+{{- $pairs = append $pairs (printf "%s=%s" $k $v) }}
+{{- end }}
+{{- join "," $pairs }}
+{{- end }}
+
 {{- define "edgewarden.serviceAccountName" -}}
 {{- if .Values.serviceAccount.create }}
 {{- default (include "edgewarden.fullname" .) .Values.serviceAccount.name }}
@@ -82,6 +91,12 @@ install and of operator.secretNamespaces (docs/security.md, "Lows: Secrets").
 - apiGroups: [batch]
   resources: [jobs]
   verbs: [get, list, watch, create]
+# Each AnalysisAgent's NetworkPolicy (issue 20, H2), applied server-side like the other
+# children; deleted when --agent-network-policy=false (the list and watch stay: the operator
+# still looks for the ones it made, to remove them).
+- apiGroups: [networking.k8s.io]
+  resources: [networkpolicies]
+  verbs: [get, list, watch, create, update, patch, delete]
 - apiGroups: ['']
   resources: [pods]
   verbs: [get, list, watch]

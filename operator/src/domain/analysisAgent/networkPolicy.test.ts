@@ -110,6 +110,32 @@ test("the export peer selects the pods of the operator's export Jobs", () => {
   expect(labelsFor('weekly-review', EXPORT_COMPONENT)).toMatchObject(EXPORT_POD_LABELS);
 });
 
+// Moved from test/integration/chart.test.ts with the policy (the chart made it before the
+// operator did): the same assertions, on the operator's policy.
+test('NetworkPolicies let the operator, the namespace’s export pods and the scrapers reach the agents', () => {
+  const peers = children(example).policy!.spec.ingress.flatMap((r) => r.from);
+  // The labels the operator gives an ExportJob's pod select it (it pages each agent's /anomalies).
+  const exportPod = labelsFor('weekly', EXPORT_COMPONENT);
+  expect(
+    peers.some(
+      (p) =>
+        p.podSelector &&
+        !p.namespaceSelector &&
+        Object.entries(p.podSelector.matchLabels).every(([k, v]) => exportPod[k] === v),
+    ),
+  ).toBe(true);
+  // The agents' own pods, and anything else in the namespace, are not let in.
+  const agentPod = labelsFor('dns', 'agent');
+  expect(
+    peers.some(
+      (p) =>
+        p.podSelector &&
+        !p.namespaceSelector &&
+        Object.entries(p.podSelector.matchLabels).every(([k, v]) => agentPod[k] === v),
+    ),
+  ).toBe(false);
+});
+
 test('scrapers in any namespace, and no policy when the operator makes none', () => {
   const anywhere = { ...networkPolicy, scraperNamespace: undefined };
   const { policy } = children(example, { ...settings, networkPolicy: anywhere });
