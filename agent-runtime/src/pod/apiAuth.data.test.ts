@@ -142,9 +142,7 @@ test.each(['/status', '/anomalies'])(
       const header = await get(guarded, route, { 'X-Edgewarden-Token': token });
       expect(header.status).toBe(200);
     }
-    const rows = (await (
-      await get(guarded, route, { 'x-edgewarden-token': read })
-    ).json());
+    const rows = await (await get(guarded, route, { 'x-edgewarden-token': read })).json();
     if (route === '/anomalies') expect(rows).toHaveLength(1);
     else expect(rows).toMatchObject({ pod: 'guarded-0' });
   },
