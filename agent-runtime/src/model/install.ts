@@ -1,9 +1,13 @@
 // Installing a model offered to a running agent (the ModelDeployment rollout's delivery): the
-// bytes are checked against their sha256, written under versions/<id>/ (a hash of the manifest
-// made from the offer, checksum included), loaded and trial-scored by onnxruntime, and only then made current by
-// an atomic switch of the `current` symlink, which the model watcher serves. A refused offer
-// changes nothing that serves: the previous version goes on scoring, and the error names the
-// reason (ChecksumMismatch, InvalidModel, InputShapeMismatch, FeatureMismatch, ManifestInvalid).
+// bytes are checked against their sha256, their graph against the operators and sizes our
+// models keep to (graphChecks.ts), written under versions/<id>/ (a hash of the manifest made
+// from the offer, checksum included), loaded and trial-scored by onnxruntime in a validator
+// process with a memory and a time limit (validator.ts), then loaded by the agent, and only
+// then made current by an atomic switch of the `current` symlink, which the model watcher
+// serves. A refused offer changes nothing that serves: the previous version goes on scoring,
+// and the error names the reason (ChecksumMismatch, InvalidModel, InputShapeMismatch,
+// FeatureMismatch, ManifestInvalid, UnsupportedModel, ModelExceedsLimits,
+// ValidationExceededLimits).
 // An offer may bring the model's own manifest.json (its output mapping, training summary and
 // provenance): the manifest served is then that one, with the offer's version and threshold,
 // so a rolled-out model scores as it does from its folder and is checked for drift.
@@ -22,8 +26,11 @@ import {
 } from 'node:fs/promises';
 import path from 'node:path';
 
+import type { GoldenResult } from './golden.js';
+import { checkGraph } from './graphChecks.js';
 import { checkManifest, ModelError, type ModelManifest } from './manifest.js';
 import { LoadedModel } from './model.js';
+import { validateInChild, type ValidatorLimits } from './validator.js';
 
 /** What the operator offers an agent, its bytes fetched. */
 export interface ModelOffer {
@@ -54,13 +61,15 @@ export interface InstallOptions {
   dryRun?: boolean;
   /** The threshold when neither the offer nor its manifest sets one (spec.thresholds.score). */
   defaultThreshold?: number;
+  /** The validator process's limits (validator.ts's VALIDATOR_LIMITS unless set). */
+  validatorLimits?: ValidatorLimits;
 }
 
 export interface InstallResult {
   /** The loaded model, made current (unset for a dry run). */
   model?: LoadedModel;
   sha256: string;
-  golden: { rows: number; flagged: number };
+  golden: GoldenResult;
 }
 
 /** Versions kept on disk besides the current one (a model is at most 32 MiB; the volume 128). */
@@ -98,6 +107,8 @@ export async function installModel(
       `model ${offer.version}: sha256 ${sha256} does not match the expected ${offer.sha256}`,
     );
   const trained = trainedManifest(offer, sha256);
+  // Before onnxruntime sees the bytes, anywhere: no operator or size our models do not use.
+  checkGraph(offer.bytes, `model ${offer.version}`);
   const threshold = offer.threshold ?? trained?.threshold ?? options.defaultThreshold;
   const manifest = checkManifest(
     {
@@ -118,22 +129,24 @@ export async function installModel(
   const dir = path.join(versions, id);
   const staging = path.join(versions, `.incoming-${process.pid}-${Date.now()}`);
   await mkdir(staging, { recursive: true });
-  let model: LoadedModel;
-  let golden: InstallResult['golden'];
+  let model: LoadedModel | undefined;
+  let golden: GoldenResult;
   try {
     await writeFile(path.join(staging, 'model.onnx'), offer.bytes);
     await writeFile(path.join(staging, 'manifest.json'), manifestText);
-    model = await LoadedModel.load(staging);
-    golden = await scoreGolden(model, options.golden).catch(async (error: unknown) => {
-      await model.retire();
-      throw error;
-    });
+    // onnxruntime sees the model first in the validator process; the agent loads it only after.
+    golden = await validateInChild(
+      staging,
+      options.golden,
+      `model ${offer.version}`,
+      options.validatorLimits,
+    );
+    if (!options.dryRun) model = await LoadedModel.load(staging);
   } catch (error) {
     await rm(staging, { recursive: true, force: true });
     throw error;
   }
-  if (options.dryRun) {
-    await model.retire();
+  if (!model) {
     await rm(staging, { recursive: true, force: true });
     return { sha256, golden };
   }
@@ -180,25 +193,6 @@ function trainedManifest(offer: ModelOffer, sha256: string): ModelManifest | und
 /** Serves no model: removes the `current` link (the versions stay until pruned). */
 export async function uninstallModel(modelDir: string): Promise<void> {
   await rm(path.join(modelDir, CURRENT_LINK), { force: true });
-}
-
-/** Scores the golden rows and an all-zero one; every score must be a finite number. */
-async function scoreGolden(
-  model: LoadedModel,
-  rows: readonly Readonly<Record<string, number>>[],
-): Promise<InstallResult['golden']> {
-  const sample = [...rows.map((r) => model.row(r)), model.manifest.features.map(() => 0)];
-  const scores = await model.score(sample);
-  const bad = scores.findIndex((s) => !Number.isFinite(s));
-  if (scores.length !== sample.length || bad >= 0)
-    throw new ModelError(
-      'InvalidModel',
-      `model ${model.manifest.version}: no finite score for golden row ${bad >= 0 ? bad : scores.length} of ${sample.length}`,
-    );
-  return {
-    rows: sample.length,
-    flagged: scores.filter((s) => s >= model.manifest.threshold).length,
-  };
 }
 
 /** Removes old versions but the newest few (by directory time), never the current one. */

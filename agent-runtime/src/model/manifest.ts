@@ -48,6 +48,9 @@ export type ModelFailureReason =
   | 'InvalidModel'
   | 'InputShapeMismatch'
   | 'FeatureMismatch'
+  | 'UnsupportedModel'
+  | 'ModelExceedsLimits'
+  | 'ValidationExceededLimits'
   | 'DownloadFailed'
   | 'SourceAddressRefused';
 

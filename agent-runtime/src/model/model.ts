@@ -1,12 +1,16 @@
 // ONNX anomaly models: a directory with `model.onnx` and `manifest.json` (manifest.ts). A
 // model is refused unless its bytes match the manifest's sha256 and it takes one row of
 // exactly the manifest's features and gives one score per row (from the manifest's `output`,
-// or its first). Inference runs in batches through onnxruntime-node.
+// or its first), and unless its graph keeps to the operators and sizes graphChecks.ts allows
+// (checked on the bytes, before onnxruntime sees them). Inference runs in batches through
+// onnxruntime-node. An offered model is loaded here only after the validator process
+// (validator.ts) has loaded it within its limits.
 import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import ort from 'onnxruntime-node';
 
+import { checkGraph } from './graphChecks.js';
 import { checkManifest, ModelError, type ModelManifest } from './manifest.js';
 
 export { ModelError, type ModelFailureReason, type ModelManifest } from './manifest.js';
@@ -26,8 +30,14 @@ export class LoadedModel {
     private readonly outputName: string,
   ) {}
 
-  /** Loads and verifies the model in `dir`; throws ModelError naming what is wrong. */
-  static async load(dir: string): Promise<LoadedModel> {
+  /**
+   * Loads and verifies the model in `dir`; throws ModelError naming what is wrong. `session`
+   * adds onnxruntime session options (the validator process turns the memory arena off).
+   */
+  static async load(
+    dir: string,
+    session: ort.InferenceSession.SessionOptions = {},
+  ): Promise<LoadedModel> {
     const manifestFile = path.join(dir, 'manifest.json');
     let raw: unknown;
     try {
@@ -48,9 +58,20 @@ export class LoadedModel {
         'ChecksumMismatch',
         `${modelFile}: sha256 ${sha256} does not match the manifest's ${manifest.sha256}`,
       );
+    checkGraph(bytes, modelFile);
+    return LoadedModel.open(manifest, modelFile, bytes, session);
+  }
+
+  private static async open(
+    manifest: ModelManifest,
+    modelFile: string,
+    bytes: Uint8Array,
+    options: ort.InferenceSession.SessionOptions,
+  ): Promise<LoadedModel> {
     let session: ort.InferenceSession;
     try {
       session = await ort.InferenceSession.create(bytes, {
+        ...options,
         intraOpNumThreads: 1,
         interOpNumThreads: 1,
       });
