@@ -98,7 +98,7 @@ export function validateInChild(
       else resolve(result!);
     };
     const exceeded = (why: string): ModelError =>
-      new ModelError('ValidationExceededLimits', `${what}: ${why}; the model is refused`);
+      new ModelError('ValidationExceededLimits', `${what}: ${why}`);
     const kill = (why: string): void => {
       over ??= why;
       child.kill('SIGKILL');

@@ -19,7 +19,7 @@ import {
   type ObservedRollout,
   type Request,
 } from './pass.js';
-import { planRollout } from './plan.js';
+import { planRollout, VALIDATION_ATTEMPTS } from './plan.js';
 import { revisionOf, type Rollout, type Stable, type StoredModelDeployment } from './rollout.js';
 import { modelDeploymentStatus } from './status.js';
 
@@ -128,6 +128,11 @@ const progressing =
     rollout: rolloutOf(spec, { startedAt: ago(30), ...rollout }),
   });
 const onV1 = (i: number) => serving('v1', { windows: 100 + i, flagged: 4 });
+/** The agent's answer when its validator process went past a limit or died (issue 20, M2). */
+const overLimits = {
+  reason: 'ValidationExceededLimits',
+  message: 'model v2: validating it took 198 MiB (the limit is 192 MiB)',
+};
 
 const cases: Record<string, Case> = {
   'first-rollout-asks-a-dry-run': { md: deployment(), pods: pods(2) },
@@ -212,6 +217,40 @@ const cases: Record<string, Case> = {
       },
     ],
     asked: ['validate dns-agent-0 v2 '],
+  },
+  'validation-exceeded-limits-retried': {
+    md: deployment(),
+    pods: pods(2, onV1),
+    kept: validating,
+    answers: [{ request: validateOn('dns-agent-0'), failure: overLimits }],
+    asked: ['validate dns-agent-0 v2 '],
+  },
+  'validation-exceeded-limits-third-time-refused-for-good': {
+    md: deployment(),
+    pods: pods(2, onV1),
+    kept: (spec) => ({
+      ...validating(spec),
+      lastFailure: {
+        ...overLimits,
+        message: `${overLimits.message} (validation attempt 2 of ${VALIDATION_ATTEMPTS})`,
+        time: ago(1),
+      },
+    }),
+    answers: [{ request: validateOn('dns-agent-0'), failure: overLimits }],
+    asked: ['validate dns-agent-0 v2 '],
+  },
+  'validation-refused-for-good-offers-nothing-more': {
+    md: deployment(),
+    pods: pods(2, onV1),
+    kept: (spec) => ({
+      ...validating(spec),
+      rollout: { ...validating(spec).rollout!, phase: 'Failed' },
+      lastFailure: {
+        ...overLimits,
+        message: `${overLimits.message} (validation attempt 3 of ${VALIDATION_ATTEMPTS})`,
+        time: ago(1),
+      },
+    }),
   },
   'missing-source-retried': {
     md: deployment(),
@@ -439,3 +478,30 @@ test.each(Object.keys(cases))(
     expect(again).toEqual({ ...plan, events: [] });
   },
 );
+
+test('a validation that takes the validator past its limits, pass after pass: refused for good at the third, then no more offers', () => {
+  const md = deployment();
+  let observed = observedOf({ md, pods: pods(2, onV1), kept: validating });
+  const phases: string[] = [];
+  let dryRuns = 0;
+  for (let pass = 0; pass < 6; pass++) {
+    // One pass: plan, the validator answers each dry run over its limits, plan again.
+    let plan = planRollout(md, observed, NOW);
+    while (plan.validation) {
+      dryRuns++;
+      observed = afterAnswers(observed, plan, [{ request: plan.validation, failure: overLimits }]);
+      plan = planRollout(md, observed, NOW);
+    }
+    expect(plan.offers).toEqual([]);
+    phases.push(plan.rollout.phase);
+    observed = {
+      ...observedOf({ md, pods: pods(2, onV1) }),
+      kept: afterAnswers(observed, plan, []).kept,
+    };
+  }
+  expect(dryRuns).toBe(VALIDATION_ATTEMPTS);
+  expect(phases).toEqual(['Validating', 'Validating', 'Failed', 'Failed', 'Failed', 'Failed']);
+  const plan = planRollout(md, observed, NOW);
+  expect(plan.history[0]).toMatchObject({ version: 'v2', outcome: 'Refused' });
+  expect(plan.lastFailure?.message).toBe(`${overLimits.message} (validation attempt 3 of 3)`);
+});

@@ -99,10 +99,59 @@ function validated(
 }
 
 /**
+ * Dry runs that failed in a way a retry may cure or may not: the agent's validator process
+ * went past its memory or time limit, or died (ValidationExceededLimits; a busy node can make
+ * a good model slow). Retried, but a revision that fails so VALIDATION_ATTEMPTS times is
+ * refused for good (issue 20, M2): a model that takes its validator down is not offered for
+ * ever. The count is kept at the end of lastFailure's message, "(validation attempt 2 of 3)":
+ * the status has no field for it, and a new revision starts a new rollout with no lastFailure.
+ */
+export const VALIDATION_ATTEMPTS = 3;
+const COUNTED_REASONS = new Set(['ValidationExceededLimits']);
+const ATTEMPT = / \(validation attempt (\d+) of \d+\)$/;
+
+/** The dry runs of this revision that failed so far, as lastFailure counts them. */
+function attemptsOf(failure: Partial<Failure> | undefined): number {
+  if (!failure?.reason || !COUNTED_REASONS.has(failure.reason)) return 0;
+  return Number(ATTEMPT.exec(failure.message ?? '')?.[1] ?? 0);
+}
+
+/** A counted failure of the dry run: retried, then, at the last attempt, refused for good. */
+function attemptFailed(inputs: PassInputs, draft: Draft, failure: RequestFailure): Draft {
+  const { spec, now } = inputs;
+  const attempt = attemptsOf(draft.lastFailure) + 1;
+  const last = attempt >= VALIDATION_ATTEMPTS;
+  const kept = {
+    reason: failure.reason,
+    message: `${failure.message.replace(ATTEMPT, '')} (validation attempt ${attempt} of ${VALIDATION_ATTEMPTS})`,
+    time: now,
+  };
+  const serving = draft.stable
+    ? `${draft.stable.version} keeps serving`
+    : 'the agents keep running on their rules';
+  return {
+    ...draft,
+    lastFailure: kept,
+    rollout: last ? { ...draft.rollout, phase: 'Failed' } : draft.rollout,
+    history: last ? historyWith(inputs, draft, 'Refused', kept) : draft.history,
+    events: [
+      ...draft.events,
+      {
+        type: 'Warning',
+        reason: kept.reason,
+        message: `${spec.version} ${last ? `refused for good after ${attempt} failed validations` : 'not validated yet (retried every poll)'}: ${kept.message}; ${serving}`,
+      },
+    ],
+  };
+}
+
+/**
  * The dry run's failure: a refusal ends the rollout (Failed); a failure a later pass may cure
- * is retried every poll. The same failure again keeps its first time and is no new Event.
+ * is retried every poll, a counted one (attemptFailed) only so many times. The same failure
+ * again keeps its first time and is no new Event.
  */
 function notValidated(inputs: PassInputs, draft: Draft, failure: RequestFailure): Draft {
+  if (COUNTED_REASONS.has(failure.reason)) return attemptFailed(inputs, draft, failure);
   const { spec, now } = inputs;
   const wasSame = sameFailure(draft.lastFailure, failure);
   const kept = wasSame ? draft.lastFailure! : { ...failure, time: now };
