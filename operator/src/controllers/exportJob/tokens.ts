@@ -6,9 +6,9 @@ import type { ExportPlan } from '../../../../agent-runtime/src/contract/export.j
 import { readToken } from '../../domain/agentTokens.js';
 import { exportTokenSecret, type StoredExportJob } from '../../domain/exportJob/desired.js';
 import { RESOURCES } from '../../domain/resources.js';
-import type { KubeObject } from '../../runtime/kubeClient.js';
+import { ApiError, type KubeObject } from '../../runtime/kubeClient.js';
+import { ChildConflictError, inTheWay } from '../../runtime/ownership.js';
 import type { ExportContext } from './context.js';
-import { createOnce } from './plan.js';
 
 /** Agent name -> read token, for each agent of the plan that is still there. */
 export function planReadTokens(
@@ -33,6 +33,24 @@ export async function ensureTokenSecret(
   plan: ExportPlan,
 ): Promise<void> {
   if (!plan.anomalies?.length) return;
-  const secret = exportTokenSecret(job, planReadTokens(ctx, job, plan));
-  await createOnce(ctx, job, RESOURCES.secret, secret as KubeObject);
+  const secret = exportTokenSecret(job, planReadTokens(ctx, job, plan)) as KubeObject;
+  try {
+    await ctx.client.create(RESOURCES.secret, secret);
+  } catch (error) {
+    if (!(error instanceof ApiError && error.conflict)) throw error;
+    let other;
+    try {
+      other = await inTheWay(ctx.client, job.metadata.uid, {
+        resource: RESOURCES.secret,
+        child: secret,
+      });
+    } catch (check) {
+      // A cluster-wide install reads no Secrets (docs/security.md, Lows — Secrets): the owner
+      // check's GET is refused. The Secret is most likely a pass before's whose Job was not
+      // made; nothing is written to it (nothing adopted), the pod only mounts it.
+      if (check instanceof ApiError && check.status === 403) return;
+      throw check;
+    }
+    if (other) throw new ChildConflictError([other], 'ExportJob');
+  }
 }
