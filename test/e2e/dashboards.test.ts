@@ -60,6 +60,7 @@ import {
   substitute,
   timeVariables,
 } from './grafana.js';
+import { podGet } from './agentApi.js';
 import { nodeInPod } from './inPod.js';
 import { podLogs, runningPod, type NodePod } from './pods.js';
 import {
@@ -225,10 +226,10 @@ interface AgentStatusView {
   lastCycleTime?: string;
   linesAnalyzed: number;
 }
+// Through the API server's pod proxy with the agent's read token (issue 20, H2: /status is
+// authenticated), as a user reads it.
 const agentStatus = async (pod: NodePod): Promise<AgentStatusView> =>
-  (await (
-    await fetch(`${agentUrl(pod)}/status`, { signal: AbortSignal.timeout(5000) })
-  ).json()) as AgentStatusView;
+  JSON.parse(await podGet(namespace, pod.metadata.name, '/status')) as AgentStatusView;
 
 const query = (q: string): Promise<Series[]> => instantQuery(prometheus!.url, q);
 

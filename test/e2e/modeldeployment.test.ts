@@ -37,8 +37,9 @@ import {
   startOperator,
   eventually,
 } from '../integration/kube.js';
+import { podGet } from './agentApi.js';
 import { containerProcess } from './inPod.js';
-import { getPod, podLogs, runningPod, type NodePod } from './pods.js';
+import { getPod, podLogs, runningPod } from './pods.js';
 
 interface Condition {
   type: string;
@@ -81,8 +82,6 @@ let namespace: string;
 let postgres: PostgresServer;
 let admin: pg.Client;
 let operator: { proc: ChildProcess; log: () => string };
-/** The agent's HTTP API, at its pod IP. */
-let agentUrl: string;
 let files: Server;
 let filesUrl: string;
 let dir: string;
@@ -109,17 +108,10 @@ async function agentIdentity(): Promise<{
 
 const md = (): Promise<ModelDeploymentView> =>
   kubectlJson<ModelDeploymentView>(['get', 'modeldeployment', 'auth-model', '-n', namespace]);
-/** The agent's address: its pod IP and the port of its `http` container port. */
-function agentAddress(pod: NodePod): string {
-  const agent = pod.spec.containers.find((c) => c.name === 'agent');
-  const port = agent?.ports?.find((p) => p.name === 'http')?.containerPort;
-  if (!port) throw new Error(`pod ${pod.metadata.name} has no agent container with an http port`);
-  return `http://${pod.status!.podIP}:${port}`;
-}
+// Through the API server's pod proxy with the agent's read token (issue 20, H2: /status is
+// authenticated).
 const agentStatus = async (): Promise<AgentStatusView> =>
-  (await (
-    await fetch(`${agentUrl}/status`, { signal: AbortSignal.timeout(5000) })
-  ).json()) as AgentStatusView;
+  JSON.parse(await podGet(namespace, AGENT_POD, '/status')) as AgentStatusView;
 const served = async (): Promise<string | undefined> => (await agentStatus()).model?.version;
 const condition = (m: ModelDeploymentView, type: string): Condition | undefined =>
   m.status?.conditions?.find((c) => c.type === type);
@@ -247,9 +239,8 @@ beforeAll(async () => {
       },
     }),
   );
-  // The StatefulSet's pod, run by the node; the agent answers at its pod IP.
-  const pod = await runningPod(namespace, AGENT_POD);
-  agentUrl = agentAddress(pod);
+  // The StatefulSet's pod, run by the node.
+  await runningPod(namespace, AGENT_POD);
   // The pod holds the digest of its token, never the token itself: read in the environment
   // the kubelet gave the agent's running process.
   const { env } = await containerProcess(namespace, AGENT_POD, 'agent');
