@@ -2,82 +2,33 @@
 // ModelDeployment naming a Secret key as `manifestKey` would make it, offered to a real
 // `edgewarden agent` process. Its refusal, its /status and its log name the reason, the field,
 // the size and our hash, and never any of the Secret's text.
-import { spawn } from 'node:child_process';
-import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 
+import {
+  modelAgentSetup,
+  startModelAgent,
+  type ModelAgentSetup,
+} from '../../../test/fixtures/modelAgentProcess.js';
 import { logisticRegressionOnnx } from '../../../test/fixtures/onnx.js';
-import { controlTokenDigest } from '../contract/index.js';
-import { startPostgres, type PostgresServer } from '../../../test/services/postgres.js';
 
-const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
 const SECRET = 'hunter2-SuperSecret!';
 /** Any 6 characters in a row of the secret would be a leak. */
 const pieces = Array.from({ length: SECRET.length - 5 }, (_, i) => SECRET.slice(i, i + 6));
 const leaks = (text: string): string[] => pieces.filter((p) => text.includes(p));
 
-let server: PostgresServer;
-let dir: string;
+let setup: ModelAgentSetup;
 
 beforeAll(async () => {
-  server = await startPostgres();
-  dir = await mkdtemp(path.join(tmpdir(), 'edgewarden-h1-'));
-  await writeFile(path.join(dir, 'ca.crt'), server.ca);
-  await writeFile(
-    path.join(dir, 'agent.yaml'),
-    `apiVersion: edgewarden.io/v1alpha1
-kind: AnalysisAgent
-metadata: { name: ssh-guard }
-spec:
-  agent: auth
-  interval: 10s
-  source:
-    secretRef: { name: unused-here }
-    sslMode: verify-full
-    preset: log_entries
-  model: { name: auth-model }
-`,
-  );
-  await mkdir(path.join(dir, 'model'), { recursive: true });
+  setup = await modelAgentSetup('edgewarden-h1-');
 });
 
 afterAll(async () => {
-  await server?.remove();
-  await rm(dir, { recursive: true, force: true });
+  await setup?.remove();
 });
 
 test('a manifest or model that is a Secret: refused by reason, and none of its text is answered, served or logged', async () => {
-  const token = 'operator-derived-token';
-  const proc = spawn('node', [path.join(root, 'bin/edgewarden.js'), 'agent'], {
-    env: {
-      ...process.env,
-      EDGEWARDEN_CONFIG: path.join(dir, 'agent.yaml'),
-      EDGEWARDEN_PG_URL: `postgresql://reader:reader-secret@localhost:${server.port}/postgres`,
-      EDGEWARDEN_PG_CA_FILE: path.join(dir, 'ca.crt'),
-      EDGEWARDEN_DATA_DIR: path.join(dir, 'data'),
-      EDGEWARDEN_MODEL_DIR: path.join(dir, 'model'),
-      EDGEWARDEN_HTTP_PORT: '0',
-      POD_NAME: 'ssh-guard-0',
-      EDGEWARDEN_CONTROL_TOKEN_SHA256: controlTokenDigest(token),
-      // Run as by hand: /status, /anomalies open (issue 20, H2; apiAuth.data.test checks the tokens).
-      EDGEWARDEN_API_AUTH: 'none',
-    },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let output = '';
-  proc.stdout.on('data', (d: Buffer) => (output += d.toString()));
-  proc.stderr.on('data', (d: Buffer) => (output += d.toString()));
-  const exited = new Promise((r) => proc.on('exit', r));
+  const agent = await startModelAgent(setup);
+  const { url } = agent;
   try {
-    let port: string | undefined;
-    for (let i = 0; i < 200 && !port; i++) {
-      port = /serving on port (\d+)/.exec(output)?.[1];
-      if (!port) await new Promise((r) => setTimeout(r, 200));
-    }
-    expect(port).toBeDefined();
-    const url = (p: string): string => `http://127.0.0.1:${port}${p}`;
     const bytes = logisticRegressionOnnx([0, 0, 0], 6);
     const base64 = (s: string | Uint8Array): string => Buffer.from(s).toString('base64');
     const offer = {
@@ -87,14 +38,7 @@ test('a manifest or model that is a Secret: refused by reason, and none of its t
       threshold: 0.9,
       source: { inline: base64(bytes) },
     };
-    const put = async (body: unknown) => {
-      const answer = await fetch(url('/model'), {
-        method: 'PUT',
-        headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
-        body: JSON.stringify(body),
-      });
-      return { status: answer.status, text: await answer.text() };
-    };
+    const put = agent.offer;
 
     const cases = [
       // The Secret's value as the manifest: not JSON (JSON.parse quoted it).
@@ -128,11 +72,10 @@ test('a manifest or model that is a Secret: refused by reason, and none of its t
       model: { lastFailure: { reason: 'InvalidModel' } },
     });
     expect(leaks(status)).toEqual([]);
-    expect(output).toContain('model refused');
-    expect(leaks(output)).toEqual([]);
+    expect(agent.output()).toContain('model refused');
+    expect(leaks(agent.output())).toEqual([]);
   } finally {
-    proc.kill('SIGTERM');
-    await exited;
+    await agent.stop();
   }
-  expect(leaks(output)).toEqual([]);
+  expect(leaks(agent.output())).toEqual([]);
 });

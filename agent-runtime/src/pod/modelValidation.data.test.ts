@@ -2,48 +2,26 @@
 // offered to a real `edgewarden agent` process. The agent's own memory stays where it was (its
 // VmHWM, the peak the kernel keeps, read from /proc), each offer is refused with its reason,
 // the agent keeps serving the model it served, and a normal model still validates.
-import { spawn } from 'node:child_process';
-import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { readFile } from 'node:fs/promises';
 
+import {
+  modelAgentSetup,
+  startModelAgent,
+  type ModelAgentSetup,
+} from '../../../test/fixtures/modelAgentProcess.js';
 import { logisticRegressionOnnx } from '../../../test/fixtures/onnx.js';
 import { broadcastBomb, constantOfShapeBomb } from '../../../test/fixtures/onnxBombs.js';
-import { controlTokenDigest } from '../contract/index.js';
-import { startPostgres, type PostgresServer } from '../../../test/services/postgres.js';
 
-const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
 const MiB = 1024 * 1024;
 
-let server: PostgresServer;
-let dir: string;
+let setup: ModelAgentSetup;
 
 beforeAll(async () => {
-  server = await startPostgres();
-  dir = await mkdtemp(path.join(tmpdir(), 'edgewarden-m2-'));
-  await writeFile(path.join(dir, 'ca.crt'), server.ca);
-  await writeFile(
-    path.join(dir, 'agent.yaml'),
-    `apiVersion: edgewarden.io/v1alpha1
-kind: AnalysisAgent
-metadata: { name: ssh-guard }
-spec:
-  agent: auth
-  interval: 10s
-  source:
-    secretRef: { name: unused-here }
-    sslMode: verify-full
-    preset: log_entries
-  model: { name: auth-model }
-`,
-  );
-  await mkdir(path.join(dir, 'model'), { recursive: true });
+  setup = await modelAgentSetup('edgewarden-m2-');
 });
 
 afterAll(async () => {
-  await server?.remove();
-  await rm(dir, { recursive: true, force: true });
+  await setup?.remove();
 });
 
 /** A process's memory from /proc/<pid>/status, in bytes. */
@@ -55,51 +33,24 @@ async function memoryOf(pid: number): Promise<{ rss: number; peak: number }> {
 }
 
 test('a model that makes onnxruntime allocate a gigabyte is refused, and the agent stays small and serving', async () => {
-  const token = 'operator-derived-token';
-  const proc = spawn(process.execPath, [path.join(root, 'bin/edgewarden.js'), 'agent'], {
-    env: {
-      ...process.env,
-      EDGEWARDEN_CONFIG: path.join(dir, 'agent.yaml'),
-      EDGEWARDEN_PG_URL: `postgresql://reader:reader-secret@localhost:${server.port}/postgres`,
-      EDGEWARDEN_PG_CA_FILE: path.join(dir, 'ca.crt'),
-      EDGEWARDEN_DATA_DIR: path.join(dir, 'data'),
-      EDGEWARDEN_MODEL_DIR: path.join(dir, 'model'),
-      EDGEWARDEN_HTTP_PORT: '0',
-      POD_NAME: 'ssh-guard-0',
-      EDGEWARDEN_CONTROL_TOKEN_SHA256: controlTokenDigest(token),
-      EDGEWARDEN_API_AUTH: 'none',
-    },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let output = '';
-  proc.stdout.on('data', (d: Buffer) => (output += d.toString()));
-  proc.stderr.on('data', (d: Buffer) => (output += d.toString()));
-  const exited = new Promise((r) => proc.on('exit', r));
+  const agent = await startModelAgent(setup);
+  const { proc, url } = agent;
   try {
-    let port: string | undefined;
-    for (let i = 0; i < 200 && !port; i++) {
-      port = /serving on port (\d+)/.exec(output)?.[1];
-      if (!port) await new Promise((r) => setTimeout(r, 200));
-    }
-    expect(port).toBeDefined();
-    const url = (p: string): string => `http://127.0.0.1:${port}${p}`;
     const features = ['failures', 'successes', 'failure_sources'];
     const offer = (version: string, bytes: Uint8Array, dryRun: boolean) =>
-      fetch(url('/model'), {
-        method: 'PUT',
-        headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
-        body: JSON.stringify({
+      agent
+        .offer({
           version,
           agent: 'auth',
           features: version.startsWith('bomb') ? features.slice(0, 2) : features,
           threshold: 0.9,
           source: { inline: Buffer.from(bytes).toString('base64') },
           dryRun,
-        }),
-      }).then(async (r) => ({
-        status: r.status,
-        body: (await r.json()) as Record<string, unknown>,
-      }));
+        })
+        .then(({ status, text }) => ({
+          status,
+          body: JSON.parse(text) as Record<string, unknown>,
+        }));
     const served = async (): Promise<unknown> =>
       ((await (await fetch(url('/status'))).json()) as { model?: { version?: string } }).model
         ?.version;
@@ -146,7 +97,6 @@ test('a model that makes onnxruntime allocate a gigabyte is refused, and the age
     expect(await served()).toBe('v2');
     expect(proc.exitCode).toBeNull();
   } finally {
-    proc.kill('SIGTERM');
-    await exited;
+    await agent.stop();
   }
 }, 120_000);
