@@ -793,7 +793,7 @@ export const openApiSchemas: Record<
           conditions: {
             type: 'array',
             description:
-              'Ready, SourceReachable, ModelLoaded, ModelDrift, RulesAccepted and Degraded.',
+              'Ready, SourceReachable, ModelLoaded, ModelDrift, RulesAccepted, StoreRecovered and Degraded.',
             maxItems: 16,
             'x-kubernetes-list-type': 'map',
             'x-kubernetes-list-map-keys': ['type'],

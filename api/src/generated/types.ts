@@ -517,7 +517,7 @@ export interface AnalysisAgentStatus {
    */
   observedGeneration?: number;
   /**
-   * Ready, SourceReachable, ModelLoaded, ModelDrift, RulesAccepted and Degraded.
+   * Ready, SourceReachable, ModelLoaded, ModelDrift, RulesAccepted, StoreRecovered and Degraded.
    */
   conditions?: AnalysisAgentStatusConditionsItem[];
   /**

@@ -95,6 +95,11 @@ async function writeAgentStatus(
       ready.reason,
       ready.message,
     );
+  // And when a pod moved its store aside (issue 20, M5): the anomalies before are not served.
+  const recovered = conditions.find((c) => c.type === 'StoreRecovered');
+  const wasRecovered = previous.find((c) => c.type === 'StoreRecovered');
+  if (recovered?.status === 'True' && wasRecovered?.message !== recovered.message)
+    await ctx.events.record(agent, 'Warning', recovered.reason, recovered.message);
 }
 
 /**

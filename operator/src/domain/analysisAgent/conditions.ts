@@ -1,6 +1,6 @@
 // The AnalysisAgent's conditions, each a pure function of what is observed: Ready (the pods),
-// SourceReachable, ModelLoaded, ModelDrift and RulesAccepted (what the pods report), and
-// Degraded (running, but not as it should). agentConditions gives them in the order the
+// SourceReachable, ModelLoaded, ModelDrift, RulesAccepted and StoreRecovered (what the pods
+// report), and Degraded (running, but not as it should). agentConditions gives them in the order the
 // status lists them.
 import type { AgentObservation, AgentReport } from './observation.js';
 import { desiredReplicas } from './replicas.js';
@@ -35,6 +35,7 @@ export function agentConditions(o: AgentObservation): DesiredConditionOut[] {
     modelLoadedCondition(o),
     modelDriftCondition(o.reports, !!o.agent.spec.model),
     rulesAcceptedCondition(o.reports),
+    storeRecoveredCondition(o.reports),
     degradedCondition(o),
   ];
 }
@@ -198,6 +199,40 @@ function rulesAcceptedCondition(reports: AgentReport[]): DesiredConditionOut {
     status: 'Unknown',
     reason: 'NoAgentReports',
     message: 'no agent pod has reported its rules yet',
+  };
+}
+
+/**
+ * StoreRecovered: a running pod found its anomaly store unreadable at its start (damaged, or
+ * written by a newer edgewarden), moved it aside and started a fresh one (issue 20, M5). True
+ * is bad news: the anomalies stored before are in the moved file, not served. It names the
+ * file and the time, never SQLite's text (the pod's log has it).
+ */
+function storeRecoveredCondition(reports: AgentReport[]): DesiredConditionOut {
+  const recovered = reports.filter((r) => r.store);
+  if (recovered.length > 0) {
+    const { pod, store } = recovered[0]!;
+    const others = recovered.length > 1 ? `; and ${plural(recovered.length - 1, 'more pod')}` : '';
+    const why = store!.reason === 'NewerSchema' ? 'written by a newer edgewarden' : 'damaged';
+    return {
+      type: 'StoreRecovered',
+      status: 'True',
+      reason: store!.reason === 'NewerSchema' ? 'StoreNewerSchema' : 'StoreCorrupt',
+      message: `${pod}: its store was ${why}; moved aside to ${store!.movedTo} at ${store!.recoveredAt}, and a fresh store started${others}`,
+    };
+  }
+  if (reports.length === 0)
+    return {
+      type: 'StoreRecovered',
+      status: 'Unknown',
+      reason: 'NoAgentReports',
+      message: 'no agent pod has reported yet',
+    };
+  return {
+    type: 'StoreRecovered',
+    status: 'False',
+    reason: 'StoreIntact',
+    message: 'every pod opened its store as it was',
   };
 }
 

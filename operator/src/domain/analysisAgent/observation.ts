@@ -12,7 +12,8 @@ export type AgentReport = Pick<
   AgentStatus,
   'pod' | 'ready' | 'sourceReachable' | 'sourceError' | 'model' | 'lastCycleTime'
 > &
-  Pick<AgentStatus, 'linesAnalyzed' | 'start' | 'anomalies'> & {
+  Pick<AgentStatus, 'linesAnalyzed' | 'start' | 'anomalies'> &
+  Partial<Pick<AgentStatus, 'store'>> & {
     drift?: Pick<
       NonNullable<AgentStatus['drift']>,
       'judged' | 'detected' | 'drifted' | 'modelVersion'

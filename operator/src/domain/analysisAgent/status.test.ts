@@ -52,8 +52,52 @@ test('all well: ready, reachable, totals summed over the pods', () => {
     ['ModelLoaded', 'True', 'NoModelConfigured'],
     ['ModelDrift', 'Unknown', 'NoModelConfigured'],
     ['RulesAccepted', 'Unknown', 'NoAgentReports'],
+    ['StoreRecovered', 'False', 'StoreIntact'],
     ['Degraded', 'False', 'AsExpected'],
   ]);
+});
+
+test('a store moved aside at a start: StoreRecovered names the pod, the file and the time, not what SQLite said', () => {
+  const moved = (reason: 'Corrupt' | 'NewerSchema', at: string) => ({
+    recoveredAt: at,
+    reason,
+    message: 'file is not a database',
+    movedTo: `anomalies.db.${reason === 'Corrupt' ? 'corrupt' : 'newer'}-${at}`,
+  });
+  const one = cond(
+    observe({
+      reports: [
+        report('dns-agent-0'),
+        report('dns-agent-1', { store: moved('Corrupt', '2026-11-24T00:59:00Z') }),
+      ],
+    }),
+    'StoreRecovered',
+  );
+  expect(one).toEqual({
+    type: 'StoreRecovered',
+    status: 'True',
+    reason: 'StoreCorrupt',
+    message:
+      'dns-agent-1: its store was damaged; moved aside to anomalies.db.corrupt-2026-11-24T00:59:00Z at 2026-11-24T00:59:00Z, and a fresh store started',
+  });
+  const both = cond(
+    observe({
+      reports: [
+        report('dns-agent-0', { store: moved('NewerSchema', '2026-11-24T00:58:00Z') }),
+        report('dns-agent-1', { store: moved('Corrupt', '2026-11-24T00:59:00Z') }),
+      ],
+    }),
+    'StoreRecovered',
+  );
+  expect(both).toMatchObject({ status: 'True', reason: 'StoreNewerSchema' });
+  expect(both!.message).toMatch(
+    /^dns-agent-0: its store was written by a newer edgewarden; .*; and 1 more pod$/,
+  );
+  expect(JSON.stringify([one, both])).not.toContain('file is not a database');
+  expect(cond(observe({ reports: [] }), 'StoreRecovered')).toMatchObject({
+    status: 'Unknown',
+    reason: 'NoAgentReports',
+  });
 });
 
 test('rules: loaded, a refused change named with its pod, and the top rules summed over pods', () => {
