@@ -4,7 +4,6 @@
 // this test's: the operator polls every agent pod's GET /status (and would offer it the model,
 // with the agent's control token), so before the check this server was asked; now it never is,
 // and the operator logs the pod once.
-import type { ChildProcess } from 'node:child_process';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 
@@ -15,12 +14,11 @@ import {
   kubectl,
   kubectlJson,
   kubectlRun,
-  startOperator,
 } from './kube.js';
+import { runOperator, type RunningOperator } from './namespaceSuite.js';
 
 let namespace: string;
-let operator: ChildProcess;
-let operatorLog: () => string;
+let operator: RunningOperator | undefined;
 let server: Server;
 const asked: string[] = [];
 
@@ -32,19 +30,11 @@ beforeAll(async () => {
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   await installCrds();
   namespace = await createNamespace('impostor');
-  const started = startOperator(namespace);
-  operator = started.proc;
-  operatorLog = started.log;
-  await eventually('the operator to sync its caches', () =>
-    Promise.resolve(operatorLog().includes('caches synced') ? true : undefined),
-  );
+  operator = await runOperator(namespace);
 }, 90_000);
 
 afterAll(async () => {
-  if (operator && operator.exitCode === null) {
-    operator.kill('SIGTERM');
-    await new Promise((r) => operator.once('exit', r));
-  }
+  await operator?.stop();
   if (namespace) await kubectlRun(['delete', 'namespace', namespace, '--wait=false']);
   await new Promise((r) => server?.close(r));
 });
@@ -119,7 +109,8 @@ spec:
   await new Promise((r) => setTimeout(r, 10_000));
   expect(asked).toEqual([]);
   // It did see the pod: logged once, by name and controller.
-  const lines = operatorLog()
+  const lines = operator!
+    .log()
     .split('\n')
     .filter((l) => l.includes('ignored a pod') && l.includes('dns-agent-impostor'));
   expect(lines.length).toBeGreaterThanOrEqual(1);

@@ -3,28 +3,19 @@
 // an AnalysisAgent's or an ExportJob's children keep their data and get no owner reference (so
 // the garbage collector leaves them when the resource goes); the resource says which object is
 // in the way (a condition and a Warning Event); once it is removed, the children appear.
-import type { ChildProcess } from 'node:child_process';
 
+import { createNamespace, eventually, installCrds, kubectl, kubectlRun } from './kube.js';
 import {
-  createNamespace,
-  eventually,
-  installCrds,
-  kubectl,
-  kubectlJson,
-  kubectlRun,
-  startOperator,
-} from './kube.js';
+  conditionOf,
+  namespaceObjects,
+  runOperator,
+  type Condition,
+  type RunningOperator,
+} from './namespaceSuite.js';
 
 let namespace: string;
-let operator: ChildProcess;
-let operatorLog: () => string;
+let operator: RunningOperator | undefined;
 
-interface Condition {
-  type: string;
-  status: string;
-  reason: string;
-  message: string;
-}
 interface Owned {
   metadata: {
     uid: string;
@@ -57,35 +48,8 @@ spec:
     path: reviews
 `;
 
-const get = (kind: string, name: string): Promise<Owned> =>
-  kubectlJson<Owned>(['get', kind, name, '-n', namespace]);
-
-const exists = async (kind: string, name: string): Promise<boolean> =>
-  (await kubectlRun(['get', kind, name, '-n', namespace])).code === 0;
-
-const condition = (o: Owned, type: string): Condition | undefined =>
-  o.status?.conditions?.find((c) => c.type === type);
-
-/** Waits until the operator has seen the current generation and `check` holds. */
-const settled = (kind: string, name: string, what: string, check: (o: Owned) => boolean) =>
-  eventually(
-    `${kind} ${name}: ${what}`,
-    async () => {
-      const o = await get(kind, name);
-      return o.status?.observedGeneration === o.metadata.generation && check(o) ? o : undefined;
-    },
-    60_000,
-  );
-
-/** Waits for a Warning Event of `reason` on `name`. */
-const warned = (name: string, reason: string) =>
-  eventually(`a Warning ${reason} Event on ${name}`, async () => {
-    const events = await kubectlJson<{ items: { reason: string; type: string }[] }>([
-      ...['get', 'events', '-n', namespace],
-      ...['--field-selector', `involvedObject.name=${name}`],
-    ]);
-    return events.items.some((e) => e.reason === reason && e.type === 'Warning') || undefined;
-  });
+const { get, exists, settled, warned } = namespaceObjects<Owned>(() => namespace);
+const condition = conditionOf;
 
 /** The object is someone else's still: its data as made, no owner reference. */
 async function untouched(kind: string, name: string, data?: Record<string, string>) {
@@ -97,19 +61,11 @@ async function untouched(kind: string, name: string, data?: Record<string, strin
 beforeAll(async () => {
   await installCrds();
   namespace = await createNamespace('conflict');
-  const started = startOperator(namespace);
-  operator = started.proc;
-  operatorLog = started.log;
-  await eventually('the operator to sync its caches', () =>
-    Promise.resolve(operatorLog().includes('caches synced') ? true : undefined),
-  );
+  operator = await runOperator(namespace);
 }, 90_000);
 
 afterAll(async () => {
-  if (operator && operator.exitCode === null) {
-    operator.kill('SIGTERM');
-    await new Promise((r) => operator.once('exit', r));
-  }
+  await operator?.stop();
   if (namespace) await kubectlRun(['delete', 'namespace', namespace, '--wait=false']);
 });
 

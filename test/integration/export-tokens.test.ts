@@ -3,7 +3,6 @@
 // with spec.model), and an ExportJob that reads anomalies gets a Secret of its own holding its
 // agents' read tokens, owned by it, mounted read-only by its pod; no token is in a pod spec's
 // environment, in the plan or in the ExportJob's status.
-import type { ChildProcess } from 'node:child_process';
 import { createHash, createHmac } from 'node:crypto';
 
 import {
@@ -13,29 +12,20 @@ import {
   kubectl,
   kubectlJson,
   kubectlRun,
-  startOperator,
 } from './kube.js';
+import { runOperator, type RunningOperator } from './namespaceSuite.js';
 
 let namespace: string;
-let operator: ChildProcess;
-let operatorLog: () => string;
+let operator: RunningOperator | undefined;
 
 beforeAll(async () => {
   await installCrds();
   namespace = await createNamespace('tokens');
-  const started = startOperator(namespace, ['--control-key-namespace', namespace]);
-  operator = started.proc;
-  operatorLog = started.log;
-  await eventually('the operator to sync its caches', () =>
-    Promise.resolve(operatorLog().includes('caches synced') ? true : undefined),
-  );
+  operator = await runOperator(namespace, ['--control-key-namespace', namespace]);
 }, 90_000);
 
 afterAll(async () => {
-  if (operator && operator.exitCode === null) {
-    operator.kill('SIGTERM');
-    await new Promise((r) => operator.once('exit', r));
-  }
+  await operator?.stop();
   if (namespace) await kubectlRun(['delete', 'namespace', namespace, '--wait=false']);
 });
 
@@ -166,5 +156,5 @@ spec:
   ]);
   expect(elsewhere).not.toContain(read);
   expect(elsewhere).not.toContain(control);
-  expect(operatorLog()).not.toContain(read);
+  expect(operator!.log()).not.toContain(read);
 }, 180_000);

@@ -6,27 +6,18 @@
 // and removes one the agent made before. The API server only stores policies: what enforces them
 // is the network (docs/security.md, "H2: network policies"); the test node's CNI bridge plugin
 // enforces none, so this suite checks the objects, not the traffic.
-import type { ChildProcess } from 'node:child_process';
 
+import { createNamespace, eventually, installCrds, kubectl, kubectlRun } from './kube.js';
 import {
-  createNamespace,
-  eventually,
-  installCrds,
-  kubectl,
-  kubectlJson,
-  kubectlRun,
-  startOperator,
-} from './kube.js';
+  namespaceObjects,
+  runOperator,
+  type Condition,
+  type RunningOperator,
+} from './namespaceSuite.js';
 
 let namespace: string;
-let operator: { proc: ChildProcess; log: () => string } | undefined;
+let operator: RunningOperator | undefined;
 
-interface Condition {
-  type: string;
-  status: string;
-  reason: string;
-  message: string;
-}
 interface Owned {
   metadata: {
     uid: string;
@@ -58,37 +49,15 @@ spec:
   nodeSelector: { kubernetes.io/arch: arm64 }
 `;
 
-const get = (kind: string, name: string): Promise<Owned> =>
-  kubectlJson<Owned>(['get', kind, name, '-n', namespace]);
-
-const exists = async (kind: string, name: string): Promise<boolean> =>
-  (await kubectlRun(['get', kind, name, '-n', namespace])).code === 0;
-
-/** Waits until the operator has seen the agent's current generation and `check` holds. */
-const settled = (name: string, what: string, check: (o: Owned) => boolean) =>
-  eventually(
-    `analysisagent ${name}: ${what}`,
-    async () => {
-      const o = await get('analysisagent', name);
-      return o.status?.observedGeneration === o.metadata.generation && check(o) ? o : undefined;
-    },
-    60_000,
-  );
+const { get, exists, settled } = namespaceObjects<Owned>(() => namespace);
 
 async function start(args: string[] = []): Promise<void> {
-  operator = startOperator(namespace, args);
-  const log = operator.log;
-  await eventually('the operator to sync its caches', () =>
-    Promise.resolve(log().includes('caches synced') ? true : undefined),
-  );
+  operator = await runOperator(namespace, args);
 }
 
 async function stop(): Promise<void> {
-  const proc = operator?.proc;
+  await operator?.stop();
   operator = undefined;
-  if (!proc || proc.exitCode !== null) return;
-  proc.kill('SIGTERM');
-  await new Promise((r) => proc.once('exit', r));
 }
 
 beforeAll(async () => {
@@ -185,7 +154,7 @@ test('a NetworkPolicy someone else made under its name is not adopted', async ()
   await kubectl(['apply', '-f', '-'], JSON.stringify(foreign));
   await kubectl(['apply', '-f', '-'], agentYaml('fp'));
 
-  const blocked = await settled('fp', 'a Ready condition', (a) =>
+  const blocked = await settled('analysisagent', 'fp', 'a Ready condition', (a) =>
     Boolean(a.status?.conditions?.some((c) => c.type === 'Ready')),
   );
   const ready = blocked.status!.conditions!.find((c) => c.type === 'Ready')!;
@@ -219,6 +188,6 @@ test('--agent-network-policy=false makes none, and removes the ones it made', as
     async () => ((await exists('statefulset', 'plain-agent')) ? true : undefined),
     60_000,
   );
-  await settled('plain', 'status', () => true);
+  await settled('analysisagent', 'plain', 'status', () => true);
   expect(await exists('networkpolicy', 'plain-agent')).toBe(false);
 }, 180_000);

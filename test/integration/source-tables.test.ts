@@ -4,28 +4,19 @@
 // (Ready False, SourceTableNotAllowed, a Warning Event), one that ran is scaled to zero when its
 // table changes to it, an ExportJob reading logs through it fails for good without a Job; an
 // allowed table runs and exports.
-import type { ChildProcess } from 'node:child_process';
 
+import { createNamespace, eventually, installCrds, kubectl, kubectlRun } from './kube.js';
 import {
-  createNamespace,
-  eventually,
-  installCrds,
-  kubectl,
-  kubectlJson,
-  kubectlRun,
-  startOperator,
-} from './kube.js';
+  conditionOf,
+  namespaceObjects,
+  runOperator,
+  type Condition,
+  type RunningOperator,
+} from './namespaceSuite.js';
 
 let namespace: string;
-let operator: ChildProcess;
-let operatorLog: () => string;
+let operator: RunningOperator | undefined;
 
-interface Condition {
-  type: string;
-  status: string;
-  reason: string;
-  message: string;
-}
 interface Observed {
   metadata: { generation: number };
   spec?: { replicas?: number };
@@ -67,37 +58,8 @@ spec:
     path: reviews
 `;
 
-const get = (kind: string, name: string): Promise<Observed> =>
-  kubectlJson<Observed>(['get', kind, name, '-n', namespace]);
-
-const exists = async (kind: string, name: string): Promise<boolean> =>
-  (await kubectlRun(['get', kind, name, '-n', namespace])).code === 0;
-
-const condition = (o: Observed, type: string): Condition | undefined =>
-  o.status?.conditions?.find((c) => c.type === type);
-
-/** Waits until the operator has seen the current generation and `check` holds. */
-const settled = (kind: string, name: string, what: string, check: (o: Observed) => boolean) =>
-  eventually(
-    `${kind} ${name}: ${what}`,
-    async () => {
-      const o = await get(kind, name);
-      return o.status?.observedGeneration === o.metadata.generation && check(o) ? o : undefined;
-    },
-    60_000,
-  );
-
-/** Waits for a Warning Event of `reason` on `name`; its message. */
-const warned = (name: string, reason: string) =>
-  eventually(`a Warning ${reason} Event on ${name}`, async () => {
-    const events = await kubectlJson<{
-      items: { reason: string; type: string; message: string }[];
-    }>([
-      ...['get', 'events', '-n', namespace],
-      ...['--field-selector', `involvedObject.name=${name}`],
-    ]);
-    return events.items.find((e) => e.reason === reason && e.type === 'Warning')?.message;
-  });
+const { get, exists, settled, warned } = namespaceObjects<Observed>(() => namespace);
+const condition = conditionOf;
 
 const refusedTable = (c: Condition | undefined) => {
   expect(c).toMatchObject({ status: 'False', reason: 'SourceTableNotAllowed' });
@@ -112,19 +74,11 @@ beforeAll(async () => {
     '--from-literal=url=postgresql://reader@db.example/logs',
   ]);
   // Only the allowed table: listing a system one stops the operator at start (cli/src's tests).
-  const started = startOperator(namespace, [`--allowed-source-tables=${ALLOWED_TABLE}`]);
-  operator = started.proc;
-  operatorLog = started.log;
-  await eventually('the operator to sync its caches', () =>
-    Promise.resolve(operatorLog().includes('caches synced') ? true : undefined),
-  );
+  operator = await runOperator(namespace, [`--allowed-source-tables=${ALLOWED_TABLE}`]);
 }, 90_000);
 
 afterAll(async () => {
-  if (operator && operator.exitCode === null) {
-    operator.kill('SIGTERM');
-    await new Promise((r) => operator.once('exit', r));
-  }
+  await operator?.stop();
   if (namespace) await kubectlRun(['delete', 'namespace', namespace, '--wait=false']);
 });
 
