@@ -23,7 +23,9 @@ const configuration = `Configuration (checked at start; a bad value stops it wit
                          default token: with no digest above they refuse every request
   ${agentEnv.metricsAuth}
                          token: /metrics needs the read or the control token (default open)
-A token goes as Authorization: Bearer <token> or X-Edgewarden-Token: <token> (docs/security.md).`;
+A token goes as Authorization: Bearer <token> or X-Edgewarden-Token: <token> (docs/security.md).
+A secret setting (the PostgreSQL ones, Redis, Slack, webhook, SMTP) may instead name a file:
+<NAME>_FILE=/path (e.g. ${agentEnv.pgUrl}_FILE), as an agent pod is given them; the file wins.`;
 
 async function run(): Promise<number> {
   let runner: AgentRunner;

@@ -20,7 +20,9 @@ Configuration:
   ${agentEnv.pgUrl.padEnd(31)} postgresql://user:password@host:5432/database
                                   (or PGHOST, PGPORT, PGDATABASE, PGUSER, PGPASSWORD)
   ${agentEnv.pgCaFile.padEnd(31)} CA certificate (PEM) for sslMode verify-ca / verify-full
-  ${TERMINATION_MESSAGE_ENV.padEnd(31)} where the last progress goes (default ${exportDefaults.terminationMessage}, when it exists)`;
+  ${TERMINATION_MESSAGE_ENV.padEnd(31)} where the last progress goes (default ${exportDefaults.terminationMessage}, when it exists)
+A secret setting (the hash key, the PostgreSQL ones) may instead name a file: <NAME>_FILE=/path
+(e.g. ${exportEnv.hashKey}_FILE), as an export pod is given them; the file wins.`;
 
 const options = {
   clean: {

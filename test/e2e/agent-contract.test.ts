@@ -36,7 +36,7 @@ import {
   repoRoot,
   startOperator,
 } from '../integration/kube.js';
-import { containerProcess } from './inPod.js';
+import { containerProcess, nodeInPod } from './inPod.js';
 import { podLogs, runningPod, type EnvVar } from './pods.js';
 
 /** This machine as the node's pods reach it (jest-global-setup.mjs). */
@@ -155,12 +155,25 @@ test('the example AnalysisAgent, run from its pod spec, reports its findings in 
 
   // The pod the StatefulSet controller made from the operator's template, on its bound claim,
   // run by the kubelet: its process started from the image's entrypoint and the pod's args,
-  // the Secrets' values in its environment through the pod's references.
+  // the Secrets' values in files the kubelet mounted, which the environment names; no value in
+  // the environment itself (issue 20, Lows: secrets as files).
   const podSpec = await runningPod(namespace, 'dns-agent-0');
   const { argv, env } = await containerProcess(namespace, 'dns-agent-0', 'agent');
   expect(argv).toEqual(['/nodejs/bin/node', '/app/bin/edgewarden.js', 'agent']);
-  expect(env.EDGEWARDEN_PG_URL).toContain(`edgewarden_ro:ro-secret@${hostAddress}`);
-  expect(env.EDGEWARDEN_SLACK_URL).toMatch(/^http:\/\/[\d.]+:\d+\/services\//);
+  expect(env.EDGEWARDEN_PG_URL).toBeUndefined();
+  expect(env.EDGEWARDEN_SLACK_URL).toBeUndefined();
+  expect(JSON.stringify(env)).not.toContain('ro-secret');
+  const secretFiles = JSON.parse(
+    await nodeInPod(
+      namespace,
+      'dns-agent-0',
+      'agent',
+      "const fs = require('fs'); const read = (v) => fs.readFileSync(process.env[v], 'utf8');" +
+        " process.stdout.write(JSON.stringify({ pg: read('EDGEWARDEN_PG_URL_FILE'), slack: read('EDGEWARDEN_SLACK_URL_FILE') }));",
+    ),
+  ) as { pg: string; slack: string };
+  expect(secretFiles.pg).toContain(`edgewarden_ro:ro-secret@${hostAddress}`);
+  expect(secretFiles.slack).toMatch(/^http:\/\/[\d.]+:\d+\/services\//);
   expect(env.EDGEWARDEN_PG_CA_FILE).toBe('/etc/edgewarden/pg-ca/ca.crt');
   // Every variable the pod spec names (an optional key its Secret lacks, such as the URL
   // Secret's `host`, is left out by the kubelet), and beyond them only what the image and the

@@ -8,6 +8,7 @@ import { existsSync } from 'node:fs';
 import { writeFile } from 'node:fs/promises';
 
 import { exportDefaults, exportEnv, exportExit, type ExportProgress } from '../contract/export.js';
+import { withSecretFiles } from '../files/secretFiles.js';
 import { ensureWritableFolder, UnwritableFolderError } from '../files/writableFolder.js';
 import { readCheckpoint, removeCheckpoint, type Checkpoint } from './checkpoint.js';
 import { removeExportFiles } from './exportFileNames.js';
@@ -31,7 +32,7 @@ export class Exporter {
   private stopping = false;
   private closers: (() => Promise<void>)[] = [];
 
-  constructor(private readonly env: Env = process.env) {}
+  constructor(private env: Env = process.env) {}
 
   /** SIGTERM: finish the current batch, checkpoint, and stop (exit 1: the Job resumes it). */
   stop(): void {
@@ -48,6 +49,10 @@ export class Exporter {
     let code: number = exportExit.ok;
     try {
       server = await ProgressServer.listen(progressPort(this.env), () => this.live.progress);
+      // Secrets the pod was given as files (`<VARIABLE>_FILE`), read once (issue 20, Lows).
+      this.env = await withSecretFiles(this.env).catch((error: Error) => {
+        throw new ExportFailure('InvalidEnvironment', error.message, exportExit.badSpec);
+      });
       log.info(`serving on port ${server.port()}`);
       const place = exportPlace(this.env);
       const settings = settingsOf(await readPlan(place.planFile));

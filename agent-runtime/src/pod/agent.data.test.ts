@@ -351,6 +351,49 @@ test('rows loaded before a new agent starts are not read, and /status and the lo
   expect(await agent.exited).toBe(0);
 });
 
+test('the source Secret as files, as a pod mounts it (libpq parts, each <NAME>_FILE): read at start, the file wins', async () => {
+  const secretDir = path.join(dir, 'secret-files');
+  await mkdir(secretDir, { recursive: true });
+  // As `kubectl create secret --from-file` stores them: a final newline each.
+  const keys = { host: 'localhost', port: String(server.port), database: 'postgres' };
+  for (const [key, value] of Object.entries({
+    ...keys,
+    username: 'reader',
+    password: 'reader-secret',
+  }))
+    await writeFile(path.join(secretDir, key), `${value}\n`);
+  const agent = startAgent(
+    agentEnv({
+      EDGEWARDEN_PG_URL: undefined,
+      PGHOST_FILE: path.join(secretDir, 'host'),
+      PGPORT_FILE: path.join(secretDir, 'port'),
+      PGDATABASE_FILE: path.join(secretDir, 'database'),
+      PGUSER_FILE: path.join(secretDir, 'username'),
+      PGPASSWORD_FILE: path.join(secretDir, 'password'),
+      // A stale value in the environment: the file wins.
+      PGPASSWORD: 'not-the-password',
+      EDGEWARDEN_DATA_DIR: path.join(dir, 'data-secret-files'),
+    }),
+  );
+  try {
+    const port = await until('the agent to listen', () =>
+      Promise.resolve(/serving on port (\d+)/.exec(agent.output())?.[1]),
+    );
+    const status = await until('a cycle that read the source', async () => {
+      const s = (await (await fetch(`http://127.0.0.1:${port}/status`)).json()) as {
+        sourceReachable: boolean;
+        lastCycleTime?: string;
+      };
+      return s.lastCycleTime ? s : undefined;
+    });
+    expect(status.sourceReachable).toBe(true);
+    expect(agent.output()).not.toContain('reader-secret');
+  } finally {
+    agent.proc.kill('SIGTERM');
+  }
+  expect(await agent.exited).toBe(0);
+});
+
 test.each([
   [{ EDGEWARDEN_PG_URL: undefined }, 'no database connection: set EDGEWARDEN_PG_URL'],
   [{ EDGEWARDEN_PG_URL: 'mysql://x@y/z' }, 'EDGEWARDEN_PG_URL: must start with postgresql://'],
@@ -360,6 +403,8 @@ test.each([
     'EDGEWARDEN_CONFIG: cannot read /nonexistent/agent.yaml',
   ],
   [{ EDGEWARDEN_PG_CA_FILE: '/nonexistent/ca.crt' }, 'EDGEWARDEN_PG_CA_FILE: cannot read'],
+  // A secret setting's file that cannot be read: named with its path, never a value.
+  [{ PGPASSWORD_FILE: '/' }, 'PGPASSWORD_FILE: cannot read / (EISDIR)'],
   [
     { EDGEWARDEN_WEBHOOK_URL: undefined },
     'EDGEWARDEN_WEBHOOK_URL: not set, but the spec asks for this notification channel',

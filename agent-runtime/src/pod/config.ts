@@ -8,6 +8,7 @@ import type { AnalysisAgentSpec } from '../../../api/src/generated/types.js';
 import { parsePort, PortError } from '../../../api/src/port.js';
 import { ResourceValidator } from '../../../api/src/validate.js';
 import { agentDefaults, agentEnv } from '../contract/index.js';
+import { withSecretFiles } from '../files/secretFiles.js';
 import { addressPolicy, type AddressPolicy } from '../model/addressPolicy.js';
 import type { ApiAccess } from '../http/tokens.js';
 import type { PostgresConnection, SslMode } from '../source/postgresSource.js';
@@ -250,7 +251,11 @@ function serviceSettingsFrom(env: Env) {
   };
 }
 
-export async function loadConfig(env: Env = process.env): Promise<AgentConfig> {
+export async function loadConfig(given: Env = process.env): Promise<AgentConfig> {
+  // Secrets the pod was given as files (`<VARIABLE>_FILE`), read once here (issue 20, Lows).
+  const env = await withSecretFiles(given).catch((error: Error) => {
+    throw new ConfigError(error.message);
+  });
   const file = env[agentEnv.config] ?? agentDefaults.config;
   const { name, spec } = await readManifest(file);
   const settings = specSettings(spec);

@@ -1,8 +1,9 @@
-// Pod parts that agent and export pods share: reading the PostgreSQL source (its Secret by
-// reference, its CA mounted), the restricted security contexts, and V8's heap sized to the
+// Pod parts that agent and export pods share: Secrets as mounted files (the PostgreSQL
+// source's and others), the source's CA mounted, the restricted security contexts, and V8's heap sized to the
 // container. Names of variables come from the agent runtime's contract.
 import type { AnalysisAgentSpec } from '../../../api/src/generated/types.js';
 import { agentEnv } from '../../../agent-runtime/src/contract/index.js';
+import { FILE_SUFFIX, SECRETS_DIR } from '../../../agent-runtime/src/contract/secretFiles.js';
 import { quantityBytes } from '../../../api/src/quantity.js';
 import { heapMegabytes } from './heapSize.js';
 
@@ -13,33 +14,66 @@ type Volume = Record<string, unknown>;
 export const RUN_AS = 65532;
 const PG_CA_DIR = '/etc/edgewarden/pg-ca';
 
-export const fromSecret = (
-  name: string,
-  secret: string,
-  key: string,
-  optional = false,
-): EnvVar => ({
-  name,
-  valueFrom: { secretKeyRef: { name: secret, key, ...(optional ? { optional: true } : {}) } },
-});
+/**
+ * A Secret's key that a pod reads as a file (issue 20, Lows: secrets as files, not environment
+ * variables): the variable it fills, the Secret, the key.
+ */
+export interface SecretKeyFile {
+  variable: string;
+  secret: string;
+  key: string;
+}
 
-/** The source Secret (either `url` or libpq's parts, each optional) and the CA file's path. */
-export function sourceEnvironment(source: AnalysisAgentSpec['source']): EnvVar[] {
+/** Where a Secret's key is mounted: a folder per Secret, a file per key. */
+const secretFilePath = (ref: SecretKeyFile): string => `${SECRETS_DIR}/${ref.secret}/${ref.key}`;
+
+/**
+ * Read by the owner and the pod's group (fsGroup) only: the image's user is not root, and a
+ * Secret volume's files belong to root with the group fsGroup.
+ */
+const SECRET_FILE_MODE = 0o440;
+
+/** `<VARIABLE>_FILE` naming each key's file; the values stay in the Secrets. */
+export const secretFileEnvironment = (refs: SecretKeyFile[]): EnvVar[] =>
+  refs.map((ref) => ({ name: `${ref.variable}${FILE_SUFFIX}`, value: secretFilePath(ref) }));
+
+/**
+ * One read-only volume per Secret the refs name (all its keys: a key the Secret lacks is a
+ * missing file, which the runtime reads as unset, as an optional key was), mounted where
+ * secretFileEnvironment points.
+ */
+export function secretFileVolumes(refs: SecretKeyFile[]): { volumes: Volume[]; mounts: Volume[] } {
+  const secrets = [...new Set(refs.map((r) => r.secret))];
+  return {
+    volumes: secrets.map((secretName, i) => ({
+      name: `secret-${i}`,
+      secret: { secretName, defaultMode: SECRET_FILE_MODE },
+    })),
+    mounts: secrets.map((secret, i) => ({
+      name: `secret-${i}`,
+      mountPath: `${SECRETS_DIR}/${secret}`,
+      readOnly: true,
+    })),
+  };
+}
+
+/** The source Secret's keys: either `url` or libpq's parts, each optional. */
+export function sourceSecretFiles(source: AnalysisAgentSpec['source']): SecretKeyFile[] {
   const secret = source.secretRef.name;
-  const env = [
-    fromSecret(agentEnv.pgUrl, secret, 'url', true),
-    fromSecret('PGHOST', secret, 'host', true),
-    fromSecret('PGPORT', secret, 'port', true),
-    fromSecret('PGDATABASE', secret, 'database', true),
-    fromSecret('PGUSER', secret, 'username', true),
-    fromSecret('PGPASSWORD', secret, 'password', true),
-  ];
-  if (source.caSecretRef)
-    env.push({
-      name: agentEnv.pgCaFile,
-      value: `${PG_CA_DIR}/${source.caSecretRef.key ?? 'ca.crt'}`,
-    });
-  return env;
+  return [
+    [agentEnv.pgUrl, 'url'],
+    ['PGHOST', 'host'],
+    ['PGPORT', 'port'],
+    ['PGDATABASE', 'database'],
+    ['PGUSER', 'username'],
+    ['PGPASSWORD', 'password'],
+  ].map(([variable, key]) => ({ variable: variable!, secret, key: key! }));
+}
+
+/** The CA file's path, when the source names a CA Secret (mounted by sourceVolumes). */
+export function sourceCaEnvironment(source: AnalysisAgentSpec['source']): EnvVar[] {
+  if (!source.caSecretRef) return [];
+  return [{ name: agentEnv.pgCaFile, value: `${PG_CA_DIR}/${source.caSecretRef.key ?? 'ca.crt'}` }];
 }
 
 /** The CA Secret as a read-only volume, when the source names one. */

@@ -12,6 +12,7 @@ import {
   agentEnv,
   controlTokenDigest,
 } from '../../../../agent-runtime/src/contract/index.js';
+import { secretVariables } from '../../../../agent-runtime/src/contract/secretFiles.js';
 import { controlToken } from '../modelDeployment/rollout.js';
 import { agentChildren, type StoredAgent } from './desired.js';
 
@@ -130,21 +131,31 @@ describe('whatever the spec', () => {
     }
   });
 
-  test('secrets are referenced, never copied: the ConfigMap holds names, not values', () => {
+  test('secrets are mounted as files, never copied: the ConfigMap holds names, not values', () => {
     const agent = agentFrom(example);
     const config = (
       agentChildren(agent, settings).configMap as unknown as { data: Record<string, string> }
     ).data['agent.yaml']!;
     expect(config).toContain('router-logs-db');
     const env = envOf(agent);
-    expect(env.find((e) => e.name === agentEnv.pgUrl)?.valueFrom?.secretKeyRef).toEqual({
-      name: 'router-logs-db',
-      key: 'url',
-      optional: true,
-    });
+    // Secrets as files (issue 20, Lows): the variable names the mounted key; no value, no
+    // reference in the environment.
+    expect(env.find((e) => e.name === `${agentEnv.pgUrl}_FILE`)?.value).toBe(
+      '/etc/edgewarden/secrets/router-logs-db/url',
+    );
+    expect(env.some((e) => e.valueFrom?.secretKeyRef)).toBe(false);
     for (const e of env)
-      if (/URL|PASSWORD|USER/.test(e.name) && e.name !== agentEnv.redisUrl)
+      if (
+        /URL|PASSWORD|USER/.test(e.name) &&
+        e.name !== agentEnv.redisUrl &&
+        !e.name.endsWith('_FILE')
+      )
         expect(e.value).toBeUndefined();
+    const pod = sts(agent).spec.template.spec;
+    expect(pod.volumes).toContainEqual({
+      name: 'secret-0',
+      secret: { secretName: 'router-logs-db', defaultMode: 0o440 },
+    });
   });
 
   test('model delivery: the pods hold the digest of their token, never the token; claims mount read-only', () => {
@@ -186,14 +197,10 @@ describe('whatever the spec', () => {
     expect(envOf(agentFrom(example)).some((e) => e.name === agentEnv.modelUrlAllow)).toBe(false);
   });
 
-  test('the environment uses only the agent contract’s names (and libpq’s and Node’s)', () => {
+  test('the environment uses only the agent contract’s names (its secret files’ too, and Node’s)', () => {
     const known = new Set<string>([
       ...Object.values(agentEnv),
-      'PGHOST',
-      'PGPORT',
-      'PGDATABASE',
-      'PGUSER',
-      'PGPASSWORD',
+      ...secretVariables.map((v) => `${v}_FILE`),
       'NODE_OPTIONS',
     ]);
     for (const agent of specs) for (const e of envOf(agent)) expect(known).toContain(e.name);

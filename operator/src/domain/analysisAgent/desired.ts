@@ -12,9 +12,14 @@
 import { openApiSchemas } from '../../../../api/src/generated/schemas.js';
 import { agentDefaults, agentPaths } from '../../../../agent-runtime/src/contract/index.js';
 import { childName, labelsFor, ownerReference, type Child } from '../children.js';
-import { containerSecurityContext, podSecurityContext, sourceVolumes } from '../podParts.js';
+import {
+  containerSecurityContext,
+  podSecurityContext,
+  secretFileVolumes,
+  sourceVolumes,
+} from '../podParts.js';
 import { CONFIG_DIR, CONFIG_FILE, agentConfigFile, podConfigHash } from './configFile.js';
-import { agentEnvironment } from './environment.js';
+import { agentEnvironment, agentSecretFiles } from './environment.js';
 import { agentNetworkPolicy, type AgentNetworkPolicySettings } from './networkPolicy.js';
 import { desiredReplicas } from './replicas.js';
 import type { StoredAgent } from './storedAgent.js';
@@ -147,6 +152,10 @@ function agentVolumes(
   const ca = sourceVolumes(spec.source);
   volumes.push(...ca.volumes);
   mounts.push(...ca.mounts);
+  // The Secrets the agent reads, as files (the environment names their paths).
+  const secrets = secretFileVolumes(agentSecretFiles(spec));
+  volumes.push(...secrets.volumes);
+  mounts.push(...secrets.mounts);
   return { volumes, mounts };
 }
 

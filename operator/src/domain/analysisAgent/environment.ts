@@ -1,19 +1,53 @@
 // The environment of an agent pod's container: the agent runtime contract's variables, the
-// source, cache and notification Secrets by reference (never their values), the digests of
+// files of the source, cache and notification Secrets (never their values), the digests of
 // its API tokens, the shard of a pod among several, and V8's heap sized to the container's
 // memory limit.
 import { agentDefaults, agentEnv } from '../../../../agent-runtime/src/contract/index.js';
 import { agentTokenEnvironment } from '../agentTokens.js';
-import { fromSecret, heapEnvironment, sourceEnvironment, type EnvVar } from '../podParts.js';
+import {
+  heapEnvironment,
+  secretFileEnvironment,
+  sourceCaEnvironment,
+  sourceSecretFiles,
+  type EnvVar,
+  type SecretKeyFile,
+} from '../podParts.js';
 import { CONFIG_DIR, CONFIG_FILE } from './configFile.js';
 import { desiredReplicas } from './replicas.js';
 import type { StoredAgent } from './storedAgent.js';
 
 /** A URL from a Secret's key, `url` unless the reference names another. */
-const urlFromSecret = (variable: string, ref: { name: string; key?: string }): EnvVar =>
-  fromSecret(variable, ref.name, ref.key ?? 'url');
+const urlFile = (variable: string, ref: { name: string; key?: string }): SecretKeyFile => ({
+  variable,
+  secret: ref.name,
+  key: ref.key ?? 'url',
+});
 
-/** The pod's environment: the contract's variables, secrets by reference. */
+/**
+ * The Secrets' keys the agent reads, as files (issue 20, Lows): the source's, the cache's and
+ * the notifications'. desired.ts mounts the same list (secretFileVolumes).
+ */
+export function agentSecretFiles(spec: StoredAgent['spec']): SecretKeyFile[] {
+  const files = sourceSecretFiles(spec.source);
+  if (spec.cache?.secretRef) files.push(urlFile(agentEnv.redisUrl, spec.cache.secretRef));
+  const n = spec.notifications;
+  if (n?.slack) files.push(urlFile(agentEnv.slackUrl, n.slack.webhookSecretRef));
+  if (n?.webhook) files.push(urlFile(agentEnv.webhookUrl, n.webhook.urlSecretRef));
+  if (n?.email) {
+    const secret = n.email.smtpSecretRef.name;
+    for (const [variable, key] of [
+      [agentEnv.smtpHost, 'host'],
+      [agentEnv.smtpPort, 'port'],
+      [agentEnv.smtpUsername, 'username'],
+      [agentEnv.smtpPassword, 'password'],
+      [agentEnv.smtpTls, 'tls'],
+    ] as const)
+      files.push({ variable, secret, key });
+  }
+  return files;
+}
+
+/** The pod's environment: the contract's variables, the Secrets' files. */
 export function agentEnvironment(
   agent: StoredAgent,
   memoryLimit: string | undefined,
@@ -28,7 +62,8 @@ export function agentEnvironment(
     { ...name(agentEnv.modelDir), value: agentDefaults.modelDir },
     { ...name(agentEnv.port), value: String(agentDefaults.port) },
     { ...name(agentEnv.pod), valueFrom: { fieldRef: { fieldPath: 'metadata.name' } } },
-    ...sourceEnvironment(spec.source),
+    ...sourceCaEnvironment(spec.source),
+    ...secretFileEnvironment(agentSecretFiles(spec)),
   ];
   // The digests of its control and read tokens, always: without them its API refuses all but
   // the probes (issue 20, H2).
@@ -36,21 +71,8 @@ export function agentEnvironment(
   // The LAN ranges a model URL may reach besides public addresses (issue 20, M1).
   if (modelUrlAllow && spec.model)
     env.push({ ...name(agentEnv.modelUrlAllow), value: modelUrlAllow });
-  if (spec.cache?.secretRef) env.push(urlFromSecret(agentEnv.redisUrl, spec.cache.secretRef));
-  else if (spec.cache?.url) env.push({ ...name(agentEnv.redisUrl), value: spec.cache.url });
-  const n = spec.notifications;
-  if (n?.slack) env.push(urlFromSecret(agentEnv.slackUrl, n.slack.webhookSecretRef));
-  if (n?.webhook) env.push(urlFromSecret(agentEnv.webhookUrl, n.webhook.urlSecretRef));
-  if (n?.email) {
-    const secret = n.email.smtpSecretRef.name;
-    env.push(
-      fromSecret(agentEnv.smtpHost, secret, 'host'),
-      fromSecret(agentEnv.smtpPort, secret, 'port', true),
-      fromSecret(agentEnv.smtpUsername, secret, 'username', true),
-      fromSecret(agentEnv.smtpPassword, secret, 'password', true),
-      fromSecret(agentEnv.smtpTls, secret, 'tls', true),
-    );
-  }
+  if (!spec.cache?.secretRef && spec.cache?.url)
+    env.push({ ...name(agentEnv.redisUrl), value: spec.cache.url });
   const replicas = desiredReplicas(spec);
   if (replicas > 1)
     env.push(

@@ -23,12 +23,15 @@ import {
 import { childName, labelsFor, ownerReference, type Child } from '../children.js';
 import {
   containerSecurityContext,
-  fromSecret,
   heapEnvironment,
   podSecurityContext,
-  sourceEnvironment,
+  secretFileEnvironment,
+  secretFileVolumes,
+  sourceCaEnvironment,
+  sourceSecretFiles,
   sourceVolumes,
   type EnvVar,
+  type SecretKeyFile,
 } from '../podParts.js';
 import type { OperatorSettings } from '../analysisAgent/desired.js';
 
@@ -125,6 +128,11 @@ function exportVolumes(
     volumes.push(...ca.volumes);
     mounts.push(...ca.mounts);
   }
+  if (!clean) {
+    const secrets = secretFileVolumes(exportSecretFiles(spec, plan));
+    volumes.push(...secrets.volumes);
+    mounts.push(...secrets.mounts);
+  }
   if (!clean && plan.anomalies?.length) {
     const secretName = childName(plan.name, 'agent-tokens');
     volumes.push({ name: 'agent-tokens', secret: { secretName, defaultMode: TOKEN_FILE_MODE } });
@@ -134,8 +142,20 @@ function exportVolumes(
 }
 
 /**
- * The container's environment: the contract's variables; to export (not to clean), the source
- * and the hashing key as Secret references, and V8's heap sized to the container.
+ * The Secrets' keys an export reads, as files (issue 20, Lows): the logs' source's, and the
+ * hashing key. exportVolumes mounts the same list.
+ */
+function exportSecretFiles(spec: ExportJobSpec, plan: ExportPlan): SecretKeyFile[] {
+  const files = plan.logs ? sourceSecretFiles(plan.logs.source) : [];
+  const hashKey = spec.transform?.hashKeySecretRef;
+  if (spec.transform?.hashAddresses && hashKey)
+    files.push({ variable: exportEnv.hashKey, secret: hashKey.name, key: hashKey.key ?? 'key' });
+  return files;
+}
+
+/**
+ * The container's environment: the contract's variables; to export (not to clean), the files
+ * of the source's and the hashing key's Secrets, and V8's heap sized to the container.
  */
 function exportEnvironment(spec: ExportJobSpec, plan: ExportPlan, clean: boolean): EnvVar[] {
   const env: EnvVar[] = [
@@ -145,10 +165,8 @@ function exportEnvironment(spec: ExportJobSpec, plan: ExportPlan, clean: boolean
     { name: 'POD_NAME', valueFrom: { fieldRef: { fieldPath: 'metadata.name' } } },
   ];
   if (clean) return env;
-  if (plan.logs) env.push(...sourceEnvironment(plan.logs.source));
-  const hashKey = spec.transform?.hashKeySecretRef;
-  if (spec.transform?.hashAddresses && hashKey)
-    env.push(fromSecret(exportEnv.hashKey, hashKey.name, hashKey.key ?? 'key'));
+  if (plan.logs) env.push(...sourceCaEnvironment(plan.logs.source));
+  env.push(...secretFileEnvironment(exportSecretFiles(spec, plan)));
   env.push(...heapEnvironment(EXPORT_CONTAINER_RESOURCES.limits.memory));
   return env;
 }

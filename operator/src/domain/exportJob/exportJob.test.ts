@@ -71,6 +71,7 @@ type JobShape = {
           args: string[];
           env: { name: string; value?: string; valueFrom?: unknown }[];
           securityContext: Record<string, unknown>;
+          volumeMounts: Record<string, unknown>[];
         }[];
         volumes: Record<string, unknown>[];
       };
@@ -78,7 +79,7 @@ type JobShape = {
   };
 };
 
-test('the Job: restricted, fails fast on a bad spec, secrets only by reference, the claim mounted', () => {
+test('the Job: restricted, fails fast on a bad spec, secrets only as mounted files, the claim mounted', () => {
   const plan = exportPlan(job, { from: 'a', to: 'b' }, source, []);
   const { job: j, configMap } = exportChildren(job, plan, settings);
   const k = j as unknown as JobShape;
@@ -101,13 +102,31 @@ test('the Job: restricted, fails fast on a bad spec, secrets only by reference, 
   });
   const env = pod.containers[0]!.env;
   expect(env.find((e) => e.name === 'EDGEWARDEN_EXPORT_DIR')?.value).toBe('/export/reviews/weekly');
-  expect(env.find((e) => e.name === 'EDGEWARDEN_EXPORT_HASH_KEY')?.valueFrom).toEqual({
-    secretKeyRef: { name: 'export-key', key: 'key' },
-  });
-  expect(env.find((e) => e.name === 'EDGEWARDEN_PG_URL')?.valueFrom).toEqual({
-    secretKeyRef: { name: 'router-logs-db', key: 'url', optional: true },
-  });
-  for (const e of env) if (/URL|PASSWORD|KEY/.test(e.name)) expect(e.value).toBeUndefined();
+  // Secrets as files (issue 20, Lows): the variables name the mounted keys, no value is copied.
+  expect(env.find((e) => e.name === 'EDGEWARDEN_EXPORT_HASH_KEY_FILE')?.value).toBe(
+    '/etc/edgewarden/secrets/export-key/key',
+  );
+  expect(env.find((e) => e.name === 'EDGEWARDEN_PG_URL_FILE')?.value).toBe(
+    '/etc/edgewarden/secrets/router-logs-db/url',
+  );
+  expect(
+    env.some((e) => e.valueFrom !== undefined && 'secretKeyRef' in (e.valueFrom as object)),
+  ).toBe(false);
+  expect(pod.volumes).toEqual(
+    expect.arrayContaining([
+      { name: 'secret-0', secret: { secretName: 'router-logs-db', defaultMode: 0o440 } },
+      { name: 'secret-1', secret: { secretName: 'export-key', defaultMode: 0o440 } },
+    ]),
+  );
+  expect(pod.containers[0]!.volumeMounts).toEqual(
+    expect.arrayContaining([
+      { name: 'secret-0', mountPath: '/etc/edgewarden/secrets/router-logs-db', readOnly: true },
+      { name: 'secret-1', mountPath: '/etc/edgewarden/secrets/export-key', readOnly: true },
+    ]),
+  );
+  for (const e of env)
+    if (/URL|PASSWORD|KEY/.test(e.name) && !e.name.endsWith('_FILE'))
+      expect(e.value).toBeUndefined();
   expect(pod.volumes).toContainEqual({
     name: 'destination',
     persistentVolumeClaim: { claimName: 'exports' },
