@@ -155,6 +155,9 @@ export class AnalysisLoop {
   private async committed(result: CycleResult): Promise<number> {
     const { metrics, agent, settings } = this.parts;
     this.take(result.produced);
+    // In the same turn as take(): /status reads the drift live, so /metrics must not lag it
+    // while the alerts below are awaited (a scrape between the two disagreed).
+    this.parts.drift.publish(metrics);
     this.failures = { inARow: 0, code: undefined };
     metrics.consecutiveFailures.set({ agent }, 0);
     if (result.start) log.info(`edgewarden agent: ${describeStart(result.start)}`);
@@ -167,7 +170,6 @@ export class AnalysisLoop {
     if (this.newestLineTime !== undefined)
       metrics.lag.set({ agent }, Math.max(0, (Date.now() - this.newestLineTime) / 1000));
     await this.alert(result.anomalies);
-    this.parts.drift.publish(metrics);
     this.parts.store.prune();
     // Under CPU or memory pressure, wait longer rather than pile up work.
     const guard = await this.parts.guard.afterCycle();
