@@ -57,6 +57,16 @@ export const agentEnv = {
    * control token opens those too. With neither digest set those routes refuse every request.
    */
   readTokenSha256: 'EDGEWARDEN_READ_TOKEN_SHA256',
+  /**
+   * Hex SHA-256 of the triage token: POST /anomalies/:id/status (kubectl edgewarden ack, resolve,
+   * false-positive), and the read routes. The control token opens it too.
+   */
+  triageTokenSha256: 'EDGEWARDEN_TRIAGE_TOKEN_SHA256',
+  /**
+   * Alertmanager's base URL (http://alertmanager.monitoring:9093), from spec.notifications.alertmanager
+   * or the operator's --alertmanager-url; unset: no Alertmanager. The URL may carry credentials.
+   */
+  alertmanagerUrl: 'EDGEWARDEN_ALERTMANAGER_URL',
   /** "none": /status, /anomalies and /metrics need no token (a hand-run agent); default "token". */
   apiAuth: 'EDGEWARDEN_API_AUTH',
   /** "token": /metrics needs the read or the control token too; default "open". */
