@@ -1,7 +1,9 @@
 // The tokens of an agent's HTTP API (issue 20, H2), both HMACs of the agent's uid under the
 // operator's control key, with distinct labels: the control token (every route; the operator's
-// own, modelDeployment/rollout.ts) and the read token (GET /status and GET /anomalies: the
-// export pods, and users who read an agent). Agent pods hold only their SHA-256 digests.
+// own, modelDeployment/rollout.ts), the read token (GET /status and GET /anomalies: the
+// export pods, and users who read an agent) and the triage token (issue 21: POST
+// /anomalies/:id/status and the read routes, for users who triage). Agent pods hold only their
+// SHA-256 digests.
 import { createHmac } from 'node:crypto';
 
 import {
@@ -18,6 +20,11 @@ export function readToken(key: Uint8Array, agentUid: string): string {
   return createHmac('sha256', key).update(`edgewarden-read:${agentUid}`).digest('hex');
 }
 
+/** The triage token of one agent's pods: like readToken, under another label. */
+export function triageToken(key: Uint8Array, agentUid: string): string {
+  return createHmac('sha256', key).update(`edgewarden-triage:${agentUid}`).digest('hex');
+}
+
 /** The environment that tells an agent pod its tokens: their digests, never the tokens. */
 export function agentTokenEnvironment(
   key: Uint8Array,
@@ -29,6 +36,7 @@ export function agentTokenEnvironment(
       value: controlTokenDigest(controlToken(key, agentUid)),
     },
     { name: agentEnv.readTokenSha256, value: controlTokenDigest(readToken(key, agentUid)) },
+    { name: agentEnv.triageTokenSha256, value: controlTokenDigest(triageToken(key, agentUid)) },
   ];
 }
 

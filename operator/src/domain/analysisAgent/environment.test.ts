@@ -1,7 +1,7 @@
 // Issue 20, H2: every agent pod is told the digests of its control and read tokens (not only
-// an agent with spec.model), never the tokens themselves.
+// an agent with spec.model), never the tokens themselves; issue 21: and of its triage token.
 import { agentEnv, controlTokenDigest } from '../../../../agent-runtime/src/contract/index.js';
-import { controlToken, readToken } from '../agentTokens.js';
+import { controlToken, readToken, triageToken } from '../agentTokens.js';
 import { agentEnvironment } from './environment.js';
 import type { StoredAgent } from './storedAgent.js';
 
@@ -17,7 +17,7 @@ const agent = {
 } as unknown as StoredAgent;
 const key = new Uint8Array(32).fill(9);
 
-test('the digests of both tokens, with or without spec.model; the tokens never', () => {
+test('the digests of the three tokens, with or without spec.model; the tokens never', () => {
   for (const a of [agent, { ...agent, spec: { ...agent.spec, model: { name: 'm' } } }]) {
     const env = agentEnvironment(a, '256Mi', key);
     const value = (name: string) => env.find((e) => e.name === name)?.value;
@@ -25,13 +25,16 @@ test('the digests of both tokens, with or without spec.model; the tokens never',
       controlTokenDigest(controlToken(key, 'uid-dns')),
     );
     expect(value(agentEnv.readTokenSha256)).toBe(controlTokenDigest(readToken(key, 'uid-dns')));
+    expect(value(agentEnv.triageTokenSha256)).toBe(controlTokenDigest(triageToken(key, 'uid-dns')));
     const text = JSON.stringify(env);
     expect(text).not.toContain(controlToken(key, 'uid-dns'));
     expect(text).not.toContain(readToken(key, 'uid-dns'));
+    expect(text).not.toContain(triageToken(key, 'uid-dns'));
   }
 });
 
 test('without the operator key (a rendering with no operator) no digest is set', () => {
   const env = agentEnvironment(agent, '256Mi');
   expect(env.map((e) => e.name)).not.toContain(agentEnv.readTokenSha256);
+  expect(env.map((e) => e.name)).not.toContain(agentEnv.triageTokenSha256);
 });

@@ -65,7 +65,7 @@ export function agentEnvironment(
     ...sourceCaEnvironment(spec.source),
     ...secretFileEnvironment(agentSecretFiles(spec)),
   ];
-  // The digests of its control and read tokens, always: without them its API refuses all but
+  // The digests of its control, read and triage tokens, always: without them its API refuses all but
   // the probes (issue 20, H2).
   if (controlKey) env.push(...agentTokenEnvironment(controlKey, agent.metadata.uid));
   // The LAN ranges a model URL may reach besides public addresses (issue 20, M1).
