@@ -456,6 +456,68 @@ export const openApiSchemas: Record<
                   },
                 },
               },
+              suppressions: {
+                type: 'array',
+                description:
+                  'Findings of one rule not to report for a narrow scope (a device, a source address or network, a user) until a time, usually proposed by `kubectl edgewarden false-positive`. A suppressed finding is neither stored nor alerted; it is counted in edgewarden_anomalies_suppressed_total. To turn a rule off everywhere use disabled.',
+                maxItems: 100,
+                items: {
+                  type: 'object',
+                  required: ['rule', 'expires'],
+                  'x-kubernetes-validations': [
+                    {
+                      rule: 'has(self.device) || has(self.source) || has(self.user)',
+                      message:
+                        'a suppression sets at least one of device, source, user (to turn a rule off, use rules.disabled)',
+                    },
+                  ],
+                  properties: {
+                    rule: {
+                      type: 'string',
+                      description: 'The id of the rule whose findings are suppressed.',
+                      minLength: 1,
+                      maxLength: 100,
+                      pattern: '^[a-z0-9]+([.-][a-z0-9]+)*$',
+                    },
+                    device: {
+                      type: 'string',
+                      description: 'Only findings on this device (host name or address).',
+                      minLength: 1,
+                      maxLength: 253,
+                    },
+                    source: {
+                      type: 'string',
+                      description:
+                        'Only findings whose source capture is this address or inside this CIDR network (IPv4 or IPv6).',
+                      maxLength: 64,
+                      pattern: '^[0-9A-Fa-f:.]+(/[0-9]{1,3})?$',
+                    },
+                    user: {
+                      type: 'string',
+                      description: 'Only findings whose user capture is this user name.',
+                      minLength: 1,
+                      maxLength: 256,
+                    },
+                    expires: {
+                      type: 'string',
+                      format: 'date-time',
+                      description:
+                        'When the suppression ends (RFC 3339); from then on the rule reports these findings again.',
+                    },
+                    reason: {
+                      type: 'string',
+                      description:
+                        'Why the findings are suppressed, for the people who read the spec.',
+                      maxLength: 256,
+                    },
+                    createdBy: {
+                      type: 'string',
+                      description: 'Who proposed the suppression.',
+                      maxLength: 256,
+                    },
+                  },
+                },
+              },
               configMaps: {
                 type: 'array',
                 description:
@@ -615,6 +677,75 @@ export const openApiSchemas: Record<
                     minItems: 1,
                     maxItems: 16,
                     items: { type: 'string', maxLength: 254, pattern: '^[^@\\s]+@[^@\\s]+$' },
+                  },
+                },
+              },
+              alertmanager: {
+                type: 'object',
+                description:
+                  "Prometheus Alertmanager (API v2) that receives every anomaly at or above thresholds.alertSeverity as an alert, firing while it is open and resolved when it is resolved or suppressed; a silence there marks the anomaly suppressed. Without url or urlSecretRef the operator's --alertmanager-url (chart alertmanager.url) is used.",
+                'x-kubernetes-validations': [
+                  {
+                    rule: '!(has(self.url) && has(self.urlSecretRef))',
+                    message: 'set at most one of alertmanager.url or alertmanager.urlSecretRef',
+                  },
+                ],
+                properties: {
+                  url: {
+                    type: 'string',
+                    description:
+                      "Alertmanager's address without credentials, for example http://alertmanager-operated.monitoring:9093.",
+                    maxLength: 2048,
+                    'x-kubernetes-validations': [
+                      {
+                        rule: "self.startsWith('http://') || self.startsWith('https://')",
+                        message: 'alertmanager.url must start with http:// or https://',
+                      },
+                    ],
+                  },
+                  urlSecretRef: {
+                    type: 'object',
+                    description:
+                      "Secret key holding Alertmanager's URL, credentials included. Key defaults to url.",
+                    required: ['name'],
+                    properties: {
+                      name: {
+                        type: 'string',
+                        description: 'Name of the Secret, in the same namespace as this resource.',
+                        minLength: 1,
+                        maxLength: 253,
+                        pattern:
+                          '^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$',
+                      },
+                      key: {
+                        type: 'string',
+                        description:
+                          "Key within the Secret. Defaults to the key named in the field's description.",
+                        minLength: 1,
+                        maxLength: 253,
+                        pattern: '^[-._a-zA-Z0-9]+$',
+                      },
+                    },
+                  },
+                  resolveAfter: {
+                    type: 'string',
+                    description:
+                      'An open anomaly not seen again for this long is resolved in Alertmanager (its status in the agent\'s store is unchanged). Default "1h".',
+                    maxLength: 32,
+                    pattern: '^([0-9]+(\\.[0-9]+)?(ms|s|m|h))+$',
+                    default: '1h',
+                  },
+                  runbookBaseUrl: {
+                    type: 'string',
+                    description:
+                      "Base of each alert's runbook_url annotation, followed by '#' and the rule's id. Unset links to the rule's section of docs/rules.md.",
+                    maxLength: 2048,
+                    'x-kubernetes-validations': [
+                      {
+                        rule: "self.startsWith('http://') || self.startsWith('https://')",
+                        message: 'alertmanager.runbookBaseUrl must start with http:// or https://',
+                      },
+                    ],
                   },
                 },
               },

@@ -267,6 +267,10 @@ export interface AnalysisAgentSpecRules {
    */
   allow?: AnalysisAgentSpecRulesAllow;
   /**
+   * Findings of one rule not to report for a narrow scope (a device, a source address or network, a user) until a time, usually proposed by `kubectl edgewarden false-positive`. A suppressed finding is neither stored nor alerted; it is counted in edgewarden_anomalies_suppressed_total. To turn a rule off everywhere use disabled.
+   */
+  suppressions?: AnalysisAgentSpecRulesSuppressionsItem[];
+  /**
    * ConfigMaps in this namespace holding rule packs of your own (keys ending in .yaml). Editing one applies within a cycle of the kubelet updating the mounted files (about a minute); adding or removing a reference restarts the agent's pods.
    */
   configMaps?: AnalysisAgentSpecRulesConfigMapsItem[];
@@ -311,6 +315,37 @@ export interface AnalysisAgentSpecRulesAllow {
    * User names a rule's user capture is never reported for.
    */
   users?: string[];
+}
+
+export interface AnalysisAgentSpecRulesSuppressionsItem {
+  /**
+   * The id of the rule whose findings are suppressed.
+   */
+  rule: string;
+  /**
+   * Only findings on this device (host name or address).
+   */
+  device?: string;
+  /**
+   * Only findings whose source capture is this address or inside this CIDR network (IPv4 or IPv6).
+   */
+  source?: string;
+  /**
+   * Only findings whose user capture is this user name.
+   */
+  user?: string;
+  /**
+   * When the suppression ends (RFC 3339); from then on the rule reports these findings again.
+   */
+  expires: string;
+  /**
+   * Why the findings are suppressed, for the people who read the spec.
+   */
+  reason?: string;
+  /**
+   * Who proposed the suppression.
+   */
+  createdBy?: string;
 }
 
 export interface AnalysisAgentSpecRulesConfigMapsItem {
@@ -358,6 +393,10 @@ export interface AnalysisAgentSpecNotifications {
    * E-mail through an SMTP server.
    */
   email?: AnalysisAgentSpecNotificationsEmail;
+  /**
+   * Prometheus Alertmanager (API v2) that receives every anomaly at or above thresholds.alertSeverity as an alert, firing while it is open and resolved when it is resolved or suppressed; a silence there marks the anomaly suppressed. Without url or urlSecretRef the operator's --alertmanager-url (chart alertmanager.url) is used.
+   */
+  alertmanager?: AnalysisAgentSpecNotificationsAlertmanager;
   /**
    * Least time between two alerts for the same device and anomaly kind. Default "15m".
    * @default "15m"
@@ -439,6 +478,43 @@ export interface AnalysisAgentSpecNotificationsEmailSmtpSecretRef {
    * Name of the Secret, in the same namespace as this resource.
    */
   name: string;
+}
+
+/**
+ * Prometheus Alertmanager (API v2) that receives every anomaly at or above thresholds.alertSeverity as an alert, firing while it is open and resolved when it is resolved or suppressed; a silence there marks the anomaly suppressed. Without url or urlSecretRef the operator's --alertmanager-url (chart alertmanager.url) is used.
+ */
+export interface AnalysisAgentSpecNotificationsAlertmanager {
+  /**
+   * Alertmanager's address without credentials, for example http://alertmanager-operated.monitoring:9093.
+   */
+  url?: string;
+  /**
+   * Secret key holding Alertmanager's URL, credentials included. Key defaults to url.
+   */
+  urlSecretRef?: AnalysisAgentSpecNotificationsAlertmanagerUrlSecretRef;
+  /**
+   * An open anomaly not seen again for this long is resolved in Alertmanager (its status in the agent's store is unchanged). Default "1h".
+   * @default "1h"
+   */
+  resolveAfter?: string;
+  /**
+   * Base of each alert's runbook_url annotation, followed by '#' and the rule's id. Unset links to the rule's section of docs/rules.md.
+   */
+  runbookBaseUrl?: string;
+}
+
+/**
+ * Secret key holding Alertmanager's URL, credentials included. Key defaults to url.
+ */
+export interface AnalysisAgentSpecNotificationsAlertmanagerUrlSecretRef {
+  /**
+   * Name of the Secret, in the same namespace as this resource.
+   */
+  name: string;
+  /**
+   * Key within the Secret. Defaults to the key named in the field's description.
+   */
+  key?: string;
 }
 
 /**
