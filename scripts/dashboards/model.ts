@@ -11,7 +11,8 @@ export interface Target {
 
 export interface Panel {
   id: number;
-  type: 'row' | 'timeseries' | 'stat' | 'bargauge' | 'table';
+  /** alertGroups: Grafana's Alert groups panel, which reads an Alertmanager, not Prometheus. */
+  type: 'row' | 'timeseries' | 'stat' | 'bargauge' | 'table' | 'alertGroups';
   title: string;
   description?: string;
   gridPos: { h: number; w: number; x: number; y: number };

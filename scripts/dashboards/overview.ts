@@ -1,6 +1,7 @@
 // The overview: every agent of every kind together, a row per question an operator asks first
 // (is everything up, what does each agent read, what is found, which models serve, which
 // routers are heard). The `namespace` variable narrows it to some namespaces.
+import { openAnomaliesPanel } from './alertmanager.js';
 import { dashboard, labelVariable } from './frame.js';
 import { newLayout, row, type Layout } from './layout.js';
 import type { Dashboard } from './model.js';
@@ -161,6 +162,41 @@ function overviewAnomaliesRow(layout: Layout): void {
   });
 }
 
+/**
+ * Triage: the anomalies open in Alertmanager, and which rules people mark wrong. The agents
+ * publish edgewarden_rule_anomalies{rule, status} from their stores (the last 7 days) and count
+ * the findings a spec.rules.suppressions entry dropped in edgewarden_anomalies_suppressed_total.
+ */
+function overviewTriageRow(layout: Layout): void {
+  row(layout, 'Triage');
+  openAnomaliesPanel(layout);
+  const rules = (status = '') =>
+    `sum by (rule) (edgewarden_rule_anomalies{${inNamespace}${status ? `, status="${status}"` : ''}})`;
+  panel(layout, 'bargauge', {
+    title: 'False-positive share, by rule (7 days)',
+    description:
+      "Of each rule's anomalies of the last 7 days, the share marked false_positive (kubectl edgewarden false-positive), highest first. A rule near the top misleads: tune it (spec.rules.overrides) or suppress its pattern (spec.rules.suppressions); the alert EdgewardenNoisyRule fires past half of at least 5 triaged.",
+    w: 12,
+    unit: 'percentunit',
+    min: 0,
+    max: 1,
+    targets: [{ expr: `sort_desc(${rules('false_positive')} / ${rules()})`, legend: '{{rule}}' }],
+  });
+  panel(layout, 'timeseries', {
+    title: 'Suppressed matches per second, by rule',
+    description:
+      'Findings a suppression (spec.rules.suppressions) matched: neither stored nor alerted, only counted. A suppression that never matches can go; one that matches a lot hides a pattern worth a look.',
+    w: 12,
+    min: 0,
+    targets: [
+      {
+        expr: `sum by (rule) (${rate('edgewarden_anomalies_suppressed_total')})`,
+        legend: '{{rule}}',
+      },
+    ],
+  });
+}
+
 /** The model versions in service and how far their features drift. */
 function overviewModelsRow(layout: Layout): void {
   row(layout, 'Models');
@@ -237,12 +273,13 @@ export function overview(): Dashboard {
   overviewNowRow(layout);
   overviewAgentsRow(layout);
   overviewAnomaliesRow(layout);
+  overviewTriageRow(layout);
   overviewModelsRow(layout);
   overviewDevicesRow(layout);
   return dashboard(
     'edgewarden-overview',
     'edgewarden / Overview',
-    'Every edgewarden agent: pods, lines read, anomalies by agent, severity and device, models and drift.',
+    'Every edgewarden agent: pods, lines read, anomalies by agent, severity and device, the open anomalies in Alertmanager, false positives and suppressions by rule, models and drift.',
     [labelVariable('namespace', 'Namespace', 'label_values(edgewarden_ready, namespace)')],
     layout,
   );

@@ -13,6 +13,12 @@ import { collectDefaultMetrics, Registry } from 'prom-client';
 import { stringify } from 'yaml';
 
 import { agentNames, builtInAgents } from '../../agent-runtime/src/agents/registry.js';
+import {
+  ALERTMANAGER_DATA_SOURCE,
+  alertmanagerFilters,
+  openAnomaliesMatchers,
+  panelLabelFilter,
+} from '../../scripts/dashboards/alertmanager.js';
 import { dashboards } from '../../scripts/dashboards/index.js';
 import type { Dashboard } from '../../scripts/dashboards/model.js';
 import { DASHBOARD_DIR, dashboardDrift } from '../../scripts/gen-dashboards.js';
@@ -108,6 +114,36 @@ test('an overview, the operator and one dashboard per built-in agent, with uniqu
   }
 });
 
+test("only the overview has an Alertmanager panel: the agents' anomaly alerts, from the named data source", () => {
+  const lists = all.flatMap(({ dashboard: d }) =>
+    d.panels.filter((p) => p.type === 'alertGroups').map((p) => ({ uid: d.uid, p })),
+  );
+  expect(lists.map((l) => l.uid)).toEqual(['edgewarden-overview']);
+  const { p } = lists[0]!;
+  // Grafana's Alert groups panel: no queries; its options name the data source and the filter.
+  expect(p.targets).toBeUndefined();
+  expect(p.options).toEqual({
+    alertmanager: ALERTMANAGER_DATA_SOURCE,
+    expandAll: true,
+    labels: 'alertname=EdgewardenAnomaly',
+  });
+  // No dashboard variable in its options: Grafana would not replace it (grafana#41767, #43611).
+  expect(JSON.stringify(p.options)).not.toContain('$');
+});
+
+test("the open anomalies' matchers, as the panel and as Alertmanager's API write them", () => {
+  expect(panelLabelFilter(openAnomaliesMatchers)).toBe('alertname=EdgewardenAnomaly');
+  expect(alertmanagerFilters(openAnomaliesMatchers)).toEqual(['alertname="EdgewardenAnomaly"']);
+  const every = [
+    { name: 'a', value: 'x', isRegex: false, isEqual: true },
+    { name: 'b', value: 'x|y', isRegex: true, isEqual: true },
+    { name: 'c', value: 'x', isRegex: false, isEqual: false },
+    { name: 'd', value: 'x.*', isRegex: true, isEqual: false },
+  ];
+  expect(panelLabelFilter(every)).toBe('a=x,b=~x|y,c!=x,d!~x.*');
+  expect(alertmanagerFilters(every)).toEqual(['a="x"', 'b=~"x|y"', 'c!="x"', 'd!~"x.*"']);
+});
+
 describe.each(all.map((f) => [f.dashboard.uid, f.dashboard] as [string, Dashboard]))(
   'dashboard %s',
   (_uid, d) => {
@@ -117,11 +153,13 @@ describe.each(all.map((f) => [f.dashboard.uid, f.dashboard] as [string, Dashboar
       for (const p of d.panels) {
         expect(p.gridPos.x + p.gridPos.w).toBeLessThanOrEqual(24);
         if (p.type === 'row') continue;
+        expect(p.description).toBeTruthy();
+        // The Alert groups panel reads an Alertmanager, not Prometheus (the test below).
+        if (p.type === 'alertGroups') continue;
         expect({ title: p.title, targets: (p.targets?.length ?? 0) > 0 }).toEqual({
           title: p.title,
           targets: true,
         });
-        expect(p.description).toBeTruthy();
         expect(p.datasource).toEqual({ type: 'prometheus', uid: '${datasource}' });
       }
       expect(d.templating.list[0]).toMatchObject({
