@@ -3,7 +3,8 @@ import type { Anomaly } from '../../agent-runtime/src/agents/types.js';
 
 const SEVERITY = ['', 'info', 'low', 'medium', 'high', 'critical'];
 
-export function anomalyTable(anomalies: readonly Anomaly[]): string {
+/** Takes found or stored anomalies alike (a stored one's captures may be null). */
+export function anomalyTable(anomalies: readonly Omit<Anomaly, 'captures'>[]): string {
   if (anomalies.length === 0) return 'No anomalies found.';
   const rows = [...anomalies]
     .sort((a, b) => a.windowStart.localeCompare(b.windowStart) || b.severity - a.severity)

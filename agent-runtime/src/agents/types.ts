@@ -37,6 +37,11 @@ export interface Anomaly {
   rule?: string;
   /** What to do about it, from the rule. */
   remediation?: string;
+  /**
+   * The rule's groupBy captures that made the finding (e.g. {source: '203.0.113.7'}): what a
+   * suppression or an alert label can be scoped by. Strings only, at most 8, each <= 256 chars.
+   */
+  captures?: Record<string, string>;
 }
 
 /** What an agent's rule reports; the engine adds agent, device and window. */

@@ -30,6 +30,11 @@ const rows: StoredAnomaly[] = Array.from({ length: 1_234 }, (_, i) => ({
   occurrences: 1,
   lastSeen: '',
   status: 'open',
+  note: null,
+  statusBy: null,
+  statusAt: null,
+  captures: null,
+  alertState: null,
 }));
 const store = {
   list: (f: AnomalyFilter) =>

@@ -2,6 +2,25 @@
 import { pageQuery, storedAnomalyOf, type Row } from './anomalyQuery.js';
 
 describe('pageQuery', () => {
+  test('status, rule, device and type filter by exact match, each a parameter', () => {
+    const { sql, params } = pageQuery({
+      status: ['open', 'acknowledged'],
+      rule: 'auth.ssh-brute-force',
+      device: 'gw',
+      type: 'brute_force',
+    });
+    expect(sql).toContain(
+      'status IN (@status0, @status1) AND rule = @rule AND device_id = @device AND anomaly_type = @type',
+    );
+    expect(params).toMatchObject({
+      status0: 'open',
+      status1: 'acknowledged',
+      rule: 'auth.ssh-brute-force',
+      device: 'gw',
+      type: 'brute_force',
+    });
+  });
+
   test('newest first by default, every bound a parameter', () => {
     const { sql, params } = pageQuery({});
     expect(sql).toBe(
@@ -46,10 +65,19 @@ test('storedAnomalyOf: JSON columns parsed, rule and remediation only when store
     status: 'open',
     rule: null,
     remediation: null,
+    resolution_notes: null,
+    status_by: null,
+    status_at: null,
+    captures: null,
+    alert_state: null,
   };
   const stored = storedAnomalyOf(row);
   expect(stored).toMatchObject({ agent: 'auth', features: { failures: 12 }, evidence: [1, 'x'] });
   expect('rule' in stored).toBe(false);
+  expect(stored).toMatchObject({ note: null, statusBy: null, captures: null, alertState: null });
+  expect(
+    storedAnomalyOf({ ...row, captures: '{"source":"203.0.113.7"}', alert_state: 'firing' }),
+  ).toMatchObject({ captures: { source: '203.0.113.7' }, alertState: 'firing' });
   expect(storedAnomalyOf({ ...row, rule: 'auth.brute', remediation: 'r' })).toMatchObject({
     rule: 'auth.brute',
     remediation: 'r',

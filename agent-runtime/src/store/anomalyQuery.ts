@@ -1,14 +1,25 @@
 // The anomalies table as the store's readers see it: a row as an anomaly, and the page query
 // of list().
 import type { Anomaly } from '../agents/types.js';
+import type { AnomalyStatus } from './anomalyStatus.js';
 
-export interface StoredAnomaly extends Anomaly {
+export interface StoredAnomaly extends Omit<Anomaly, 'captures'> {
   id: number;
   /** The anomaly's time in the store (its first window's end): what list() orders and pages by. */
   timestamp: string;
   occurrences: number;
   lastSeen: string;
-  status: string;
+  status: AnomalyStatus;
+  /** What whoever set the status said about it; null when nothing was said. */
+  note: string | null;
+  /** Who set the status (a user's name, `alertmanager`); null for a new anomaly. */
+  statusBy: string | null;
+  /** When the status was last set (RFC 3339); null for a new anomaly. */
+  statusAt: string | null;
+  /** The rule's groupBy captures of the finding (e.g. {source: '203.0.113.7'}); null when none. */
+  captures: Record<string, string> | null;
+  /** What was last sent to Alertmanager for it; null when nothing was. */
+  alertState: 'firing' | 'resolved' | null;
 }
 
 export interface Row {
@@ -30,6 +41,11 @@ export interface Row {
   status: string;
   rule: string | null;
   remediation: string | null;
+  resolution_notes: string | null;
+  status_by: string | null;
+  status_at: string | null;
+  captures: string | null;
+  alert_state: string | null;
 }
 
 export interface AnomalyFilter {
@@ -43,6 +59,32 @@ export interface AnomalyFilter {
   order?: 'asc' | 'desc';
   /** Continue after this anomaly (in the chosen order). */
   after?: { timestamp: string; id: number };
+  /** Only anomalies in one of these statuses. */
+  status?: readonly string[];
+  /** Only anomalies of this rule, device or type (exact match each). */
+  rule?: string;
+  device?: string;
+  type?: string;
+}
+
+/** The filter's exact matches as WHERE terms: status in the list, rule, device, type. */
+function exactMatches(filter: AnomalyFilter, params: Record<string, string | number>): string[] {
+  const where: string[] = [];
+  if (filter.status !== undefined) {
+    const names = filter.status.map((s, i) => {
+      params[`status${i}`] = s;
+      return `@status${i}`;
+    });
+    where.push(names.length ? `status IN (${names.join(', ')})` : '0');
+  }
+  const columns = { rule: 'rule', device: 'device_id', type: 'anomaly_type' } as const;
+  for (const key of ['rule', 'device', 'type'] as const) {
+    const value = filter[key];
+    if (value === undefined) continue;
+    where.push(`${columns[key]} = @${key}`);
+    params[key] = value;
+  }
+  return where;
 }
 
 /**
@@ -64,6 +106,7 @@ export function pageQuery(filter: AnomalyFilter): {
     where.push('timestamp < @until');
     params.until = filter.until;
   }
+  where.push(...exactMatches(filter, params));
   if (filter.after !== undefined) {
     where.push(
       asc
@@ -98,7 +141,12 @@ export function storedAnomalyOf(r: Row): StoredAnomaly {
     windowEnd: r.window_end,
     occurrences: r.occurrences,
     lastSeen: r.last_seen,
-    status: r.status,
+    status: r.status as AnomalyStatus,
+    note: r.resolution_notes ?? null,
+    statusBy: r.status_by ?? null,
+    statusAt: r.status_at ?? null,
+    captures: r.captures ? (JSON.parse(r.captures) as Record<string, string>) : null,
+    alertState: (r.alert_state ?? null) as StoredAnomaly['alertState'],
     ...(r.rule === null ? {} : { rule: r.rule }),
     ...(r.remediation === null ? {} : { remediation: r.remediation }),
   };

@@ -41,7 +41,7 @@ test('a new file is migrated, in WAL mode, and keeps what it stored across reope
   expect(store.record([anomaly('2026-11-23T10:05:00Z')])).toEqual({ added: 1, repeated: 0 });
   store.close();
   const raw = new Database(file, { readonly: true });
-  expect(raw.pragma('user_version', { simple: true })).toBe(6);
+  expect(raw.pragma('user_version', { simple: true })).toBe(7);
   expect(raw.pragma('journal_mode', { simple: true })).toBe('wal');
   raw.close();
   const again = new AnomalyStore(file, options);
@@ -201,8 +201,12 @@ test('a store written before rules existed gains the columns and keeps its rows'
   const store = new AnomalyStore(file, options);
   store.record([anomaly('2026-11-23T10:00:00Z')]);
   store.close();
-  // Back to schema version 5, as an agent before rule packs left it.
+  // Back to schema version 5, as an agent before rule packs left it (version 7's columns too).
   const raw = new Database(file);
+  raw.exec(`DROP INDEX anomalies_status;
+    ALTER TABLE anomalies DROP COLUMN status_by; ALTER TABLE anomalies DROP COLUMN status_at;
+    ALTER TABLE anomalies DROP COLUMN captures; ALTER TABLE anomalies DROP COLUMN alert_state;
+    ALTER TABLE anomalies DROP COLUMN alert_ends_at`);
   raw.exec('ALTER TABLE anomalies DROP COLUMN rule; ALTER TABLE anomalies DROP COLUMN remediation');
   raw.pragma('user_version = 5');
   raw.close();

@@ -1,7 +1,7 @@
 // The local anomaly store of an agent pod (or of `edgewarden demo`): one SQLite file in WAL
 // mode, with the design's anomalies table, schema migrations, de-duplication (a repeat of the
-// same agent, device and type within the cooldown raises a count on the open anomaly instead
-// of adding a row), retention by age and by count, and watermarks saved in the same
+// same agent, device and type within the cooldown raises a count on the open or acknowledged
+// anomaly instead of adding a row), the anomaly lifecycle (anomalyTriage.ts, alertLedger.ts), retention by age and by count, and watermarks saved in the same
 // transaction as the anomalies they produced, so a restart neither repeats nor skips a line.
 import Database from 'better-sqlite3';
 
@@ -14,12 +14,21 @@ import {
   type Row,
   type StoredAnomaly,
 } from './anomalyQuery.js';
+import { alertableAnomalies, markAlertsSent, markAnomalySilenced } from './alertLedger.js';
+import {
+  getAnomaly,
+  setAnomalyStatus,
+  triageCountsOf,
+  type StatusChange,
+  type StatusChangeResult,
+} from './anomalyTriage.js';
 import { checkIntegrity, migrate } from './migrations.js';
 
 export type { AnomalyFilter, StoredAnomaly } from './anomalyQuery.js';
+export type { StatusChange, StatusChangeResult } from './anomalyTriage.js';
 
 export interface StoreOptions {
-  /** Repeats of an open anomaly within this many ms are counted on it, not stored anew. */
+  /** Repeats of an open or acknowledged anomaly within this many ms are counted on it, not stored anew. */
   cooldownMs: number;
   /** Anomalies older than this are deleted by prune(). */
   retentionMs: number;
@@ -53,21 +62,23 @@ export class AnomalyStore {
     }
     this.findOpen = this.db.prepare(
       `SELECT id, severity, evidence, features FROM anomalies
-       WHERE agent_name = ? AND device_id = ? AND anomaly_type = ? AND status = 'open' AND last_seen >= ?
+       WHERE agent_name = ? AND device_id = ? AND anomaly_type = ?
+         AND status IN ('open', 'acknowledged') AND last_seen >= ?
        ORDER BY last_seen DESC LIMIT 1`,
     );
     this.insert = this.db.prepare(
       `INSERT INTO anomalies (agent_name, device_id, timestamp, anomaly_type, severity, confidence, score,
          description, features, evidence, window_start, window_end, last_seen, created_at, updated_at,
-         rule, remediation)
+         rule, remediation, captures)
        VALUES (@agent, @device, @timestamp, @type, @severity, @confidence, @score, @description, @features,
-         @evidence, @windowStart, @windowEnd, @timestamp, @now, @now, @rule, @remediation)`,
+         @evidence, @windowStart, @windowEnd, @timestamp, @now, @now, @rule, @remediation, @captures)`,
     );
     this.bump = this.db.prepare(
       `UPDATE anomalies SET occurrences = occurrences + 1, last_seen = @timestamp, window_end = @windowEnd,
          severity = MAX(severity, @severity), confidence = MAX(confidence, @confidence), score = MAX(score, @score),
          description = @description, features = @features, evidence = @evidence, updated_at = @now, synced = 0,
-         rule = COALESCE(@rule, rule), remediation = COALESCE(@remediation, remediation)
+         rule = COALESCE(@rule, rule), remediation = COALESCE(@remediation, remediation),
+         captures = COALESCE(@captures, captures)
        WHERE id = @id`,
     );
     this.saveWatermark = this.db.prepare(
@@ -109,6 +120,7 @@ export class AnomalyStore {
           now,
           rule: a.rule ?? null,
           remediation: a.remediation ?? null,
+          captures: a.captures ? JSON.stringify(a.captures) : null,
         };
         if (open) {
           const evidence = [...(JSON.parse(open.evidence) as unknown[]), ...a.evidence].slice(
@@ -230,6 +242,36 @@ export class AnomalyStore {
   list(filter: AnomalyFilter = {}): StoredAnomaly[] {
     const { sql, params } = pageQuery(filter);
     return (this.db.prepare(sql).all(params) as Row[]).map(storedAnomalyOf);
+  }
+
+  /** One anomaly by id; undefined when there is none (never was, or pruned). */
+  get(id: number): StoredAnomaly | undefined {
+    return getAnomaly(this.db, id);
+  }
+
+  /** Changes an anomaly's status as the lifecycle allows (404 unknown id, 409 not allowed). */
+  setStatus(id: number, change: StatusChange, now = new Date()): StatusChangeResult {
+    return setAnomalyStatus(this.db, id, change, now);
+  }
+
+  /** Anomalies since `since` by rule and status (for edgewarden_rule_anomalies). */
+  triageCounts(since: Date): { rule: string; status: string; anomalies: number }[] {
+    return triageCountsOf(this.db, since);
+  }
+
+  /** Anomalies to send to Alertmanager: open or acknowledged, or last sent firing; oldest first. */
+  alertable(minSeverity: number, limit = 500): StoredAnomaly[] {
+    return alertableAnomalies(this.db, minSeverity, limit);
+  }
+
+  /** Records what was sent to Alertmanager for `ids` (one transaction). */
+  markAlerts(ids: number[], state: 'firing' | 'resolved', endsAt: string): void {
+    markAlertsSent(this.db, ids, state, endsAt);
+  }
+
+  /** An Alertmanager silence matches the anomaly: open or acknowledged becomes suppressed. */
+  markSilenced(id: number, silenceIds: string[], now = new Date()): void {
+    markAnomalySilenced(this.db, id, silenceIds, now);
   }
 
   /** The rules behind most anomalies of the 24 hours before `now`, most first. */

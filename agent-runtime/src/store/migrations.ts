@@ -69,6 +69,15 @@ const MIGRATIONS: readonly string[] = [
   // findings of an agent's own code and for rows stored before rules existed.
   `ALTER TABLE anomalies ADD COLUMN rule TEXT;
    ALTER TABLE anomalies ADD COLUMN remediation TEXT`,
+  // The anomaly's lifecycle (issue 21): who set its status and when (the note goes in the
+  // resolution_notes column version 1 made), the rule's captures as JSON, and what was last sent
+  // to Alertmanager for it. Existing rows stay 'open', with none of these.
+  `ALTER TABLE anomalies ADD COLUMN status_by TEXT;
+   ALTER TABLE anomalies ADD COLUMN status_at TEXT;
+   ALTER TABLE anomalies ADD COLUMN captures TEXT;
+   ALTER TABLE anomalies ADD COLUMN alert_state TEXT;
+   ALTER TABLE anomalies ADD COLUMN alert_ends_at TEXT;
+   CREATE INDEX anomalies_status ON anomalies (status, severity)`,
 ];
 
 /** The store was written by a newer edgewarden: this one cannot read it, and must not overwrite it. */
