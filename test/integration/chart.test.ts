@@ -64,7 +64,10 @@ test('helm lint and template pass for every values file in ci/', async () => {
 
 test('the defaults: a ClusterRole, the CRDs kept on uninstall, the V8 flags of the code', async () => {
   const docs = await render([]);
+  // The operator's ClusterRole, and edgewarden-viewer and edgewarden-triager (issue 21).
   expect(kinds(docs)).toEqual([
+    'ClusterRole',
+    'ClusterRole',
     'ClusterRole',
     'ClusterRoleBinding',
     'CustomResourceDefinition',
@@ -89,7 +92,11 @@ test('the defaults: a ClusterRole, the CRDs kept on uninstall, the V8 flags of t
 
 test('two replicas and two namespaces: leader election, a PDB, Roles only where it watches', async () => {
   const docs = await render(['-f', path.join(chart, 'ci/namespaced-ha-values.yaml')]);
-  expect(docs.some((d) => d.kind === 'ClusterRole')).toBe(false);
+  // No ClusterRole of the operator's: only the users' edgewarden-viewer and -triager (issue 21).
+  expect(docs.filter((d) => d.kind === 'ClusterRole').map((d) => d.metadata.name)).toEqual([
+    'edgewarden-viewer',
+    'edgewarden-triager',
+  ]);
   const roles = docs.filter((d) => d.kind === 'Role').map((d) => d.metadata.namespace);
   expect(roles.sort()).toEqual(['edgewarden-system', 'home-net', 'shop-net']);
   expect(docs.some((d) => d.kind === 'PodDisruptionBudget')).toBe(true);
@@ -201,7 +208,7 @@ test("the agents' NetworkPolicies are the operator's: the chart passes its pods'
   expect(option('operator-pod-selector')!.split(',').sort()).toEqual(selector);
   expect(option('metrics-scraper-namespace')).toBe('monitoring');
   expect(option('metrics-scraper-selector')).toBe('app.kubernetes.io/name=prometheus');
-  const role = docs.find((d) => d.kind === 'ClusterRole')!;
+  const role = docs.find((d) => d.kind === 'ClusterRole' && d.metadata.name.startsWith('ew-'))!;
   expect(role.rules).toContainEqual({
     apiGroups: ['networking.k8s.io'],
     resources: ['networkpolicies'],

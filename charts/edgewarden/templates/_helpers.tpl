@@ -66,6 +66,32 @@ install and of operator.secretNamespaces (docs/security.md, "Lows: Secrets").
   verbs: [get]
 {{- end }}
 
+{{/* What edgewarden-viewer grants, and edgewarden-triager with it (rbac-users.yaml). */}}
+{{- define "edgewarden.viewerRules" -}}
+- apiGroups: [edgewarden.io]
+  resources:
+    - analysisagents
+    - analysisagents/status
+    - modeldeployments
+    - modeldeployments/status
+    - exportjobs
+    - exportjobs/status
+  verbs: [get, list, watch]
+- apiGroups: ['']
+  resources: [pods]
+  verbs: [get, list]
+- apiGroups: ['']
+  resources: [pods/proxy]
+  verbs: [get]
+- apiGroups: ['']
+  resources: [secrets]
+  resourceNames: [edgewarden-viewer-tokens]
+  verbs: [get]
+- apiGroups: ['']
+  resources: [events]
+  verbs: [list]
+{{- end }}
+
 {{/* The rules the operator needs in each namespace it watches. */}}
 {{- define "edgewarden.watchRules" -}}
 - apiGroups: [edgewarden.io]
@@ -105,6 +131,12 @@ install and of operator.secretNamespaces (docs/security.md, "Lows: Secrets").
 - apiGroups: ['']
   resources: [secrets]
   verbs: [create]
+# Each namespace's token Secrets for kubectl edgewarden (issue 21), by name: the operator reads
+# and rewrites only these two, as its agents come and go.
+- apiGroups: ['']
+  resources: [secrets]
+  resourceNames: [edgewarden-viewer-tokens, edgewarden-triager-tokens]
+  verbs: [get, update, patch]
 - apiGroups: ['']
   resources: [persistentvolumeclaims]
   verbs: [get]
