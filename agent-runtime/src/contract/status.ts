@@ -80,6 +80,8 @@ export interface RulesState {
   reloads: number;
   /** Why the latest change was refused; unset once a change is accepted. */
   error?: string;
+  /** spec.rules.suppressions in force now, and those past their expiry (ignored). */
+  suppressions?: { active: number; expired: number };
 }
 
 /**

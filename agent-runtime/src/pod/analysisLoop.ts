@@ -22,6 +22,7 @@ import type { GoldenSample } from './goldenSample.js';
 import {
   countAnomalies,
   countNotifications,
+  countSuppressed,
   publishDevices,
   reportModel,
   startRuleSeries,
@@ -105,6 +106,8 @@ export class AnalysisLoop {
       agent,
       rules.map((r) => r.id),
     );
+    const suppressed = book.current.suppressions.list.map((s) => [s.spec.rule, 0] as const);
+    countSuppressed(metrics, agent, new Map(suppressed));
   }
 
   /** edgewarden_model_info: the version served now. */
@@ -131,6 +134,7 @@ export class AnalysisLoop {
         backfillMs: settings.backfillMs,
         backfill: settings.backfill,
         storeSeverity: settings.storeSeverity,
+        suppressions: this.parts.book.current.suppressions,
       });
       return await this.committed(result);
     } catch (error) {
@@ -166,6 +170,7 @@ export class AnalysisLoop {
     metrics.unparsed.inc({ agent }, result.unreadable);
     publishDevices(metrics, agent, this.parts.devices, result.newestByDevice);
     countAnomalies(metrics, this.parts.devices, result.anomalies);
+    countSuppressed(metrics, agent, result.suppressed);
     if (result.newestLineTime !== undefined) this.newestLineTime = result.newestLineTime;
     if (this.newestLineTime !== undefined)
       metrics.lag.set({ agent }, Math.max(0, (Date.now() - this.newestLineTime) / 1000));

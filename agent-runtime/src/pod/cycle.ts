@@ -18,6 +18,7 @@ import { SKIPPED_ROWS_COUNTED, type SourceStart } from '../contract/index.js';
 import type { WindowScorer } from '../model/windowScorer.js';
 import type { PostgresSource } from '../source/postgresSource.js';
 import { componentLog } from '../log.js';
+import type { Suppressions } from '../rules/suppressions.js';
 import type { AnomalyStore } from '../store/anomalyStore.js';
 import type { CycleOutputs, Produced } from './cycleOutputs.js';
 
@@ -44,6 +45,8 @@ export interface CycleContext {
   storeSeverity?: number;
   /** Where the engine's closed windows and the scorer's batches gather during the cycle. */
   outputs?: CycleOutputs;
+  /** spec.rules.suppressions in force: a covered anomaly is neither stored nor returned. */
+  suppressions?: Suppressions;
 }
 
 const log = componentLog('agent');
@@ -53,6 +56,8 @@ export interface CycleResult {
   /** Rows skipped as unreadable. */
   unreadable: number;
   anomalies: Anomaly[];
+  /** Anomalies a suppression covered (dropped), by rule id, to be counted. */
+  suppressed: Map<string, number>;
   watermark: string;
   caughtUp: boolean;
   startedAt: string;
@@ -161,7 +166,11 @@ async function analyseAndCommit(ctx: CycleContext): Promise<CycleResult> {
   }
   anomalies.push(...ctx.engine.flush());
   anomalies.push(...(await ctx.scorer.score()));
-  const kept = anomalies.filter((a) => a.severity >= (ctx.storeSeverity ?? 1));
+  const severe = anomalies.filter((a) => a.severity >= (ctx.storeSeverity ?? 1));
+  const { kept, suppressed } = ctx.suppressions?.partition(severe, new Date()) ?? {
+    kept: severe,
+    suppressed: new Map<string, number>(),
+  };
   // Before the watermark: a crash between the two leaves no watermark, and the next run
   // starts (and records its start) again.
   if (first) ctx.store.recordStart(ctx.sourceKey, first.start);
@@ -176,6 +185,7 @@ async function analyseAndCommit(ctx: CycleContext): Promise<CycleResult> {
     lines,
     unreadable,
     anomalies: kept,
+    suppressed,
     watermark,
     caughtUp,
     startedAt,

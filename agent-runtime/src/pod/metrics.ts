@@ -139,6 +139,12 @@ function servingMetrics(r: Registry) {
       labelNames: ['agent'],
       registers: [r],
     }),
+    anomaliesSuppressed: new Counter({
+      name: 'edgewarden_anomalies_suppressed_total',
+      help: 'Anomalies a suppression of spec.rules.suppressions covered: neither stored nor alerted, by rule id.',
+      labelNames: ['agent', 'rule'],
+      registers: [r],
+    }),
     ready: new Gauge({
       name: 'edgewarden_ready',
       help: '1 when the agent is ready (source reachable, cycles committing, model loaded if configured).',
@@ -213,6 +219,15 @@ export function countNotifications(
 /** Each rule's anomaly counter from 0, so a rate or increase() sees its first anomaly. */
 export function startRuleSeries(m: AgentMetrics, agent: string, rules: readonly string[]): void {
   for (const rule of rules) m.ruleAnomalies.inc({ agent, rule }, 0);
+}
+
+/** Adds the anomalies each rule had suppressed (0 starts a rule's series). */
+export function countSuppressed(
+  m: AgentMetrics,
+  agent: string,
+  suppressed: ReadonlyMap<string, number>,
+): void {
+  for (const [rule, anomalies] of suppressed) m.anomaliesSuppressed.inc({ agent, rule }, anomalies);
 }
 
 /** edgewarden_model_info: the version served now, if any. */

@@ -22,7 +22,7 @@ const log = componentLog('agent');
 export class RulesReloader {
   private fingerprint = '';
   private builtIn: PackSource[] | undefined;
-  readonly state: RulesState = { rules: 0, packs: [], reloads: 0 };
+  private readonly loaded: RulesState = { rules: 0, packs: [], reloads: 0 };
 
   constructor(
     private readonly book: RuleBook,
@@ -31,6 +31,11 @@ export class RulesReloader {
     /** Called after the rules were replaced (the engine re-reads which programs its agents read). */
     private readonly onReplaced: () => void,
   ) {}
+
+  /** The rules in force, and their suppressions counted as of now (one may expire any time). */
+  get state(): RulesState {
+    return { ...this.loaded, suppressions: this.book.current.suppressions.count(new Date()) };
+  }
 
   /**
    * Reads the configuration and the user's packs; replaces the rules if either changed. Only
@@ -65,14 +70,14 @@ export class RulesReloader {
       this.book.replace(buildRuleSet(compiled, tuning));
       this.fingerprint = fingerprint;
       const enabled = this.book.current.all.filter((r) => r.enabled);
-      Object.assign(this.state, {
+      Object.assign(this.loaded, {
         rules: enabled.length,
         packs: [...new Set(compiled.map((r) => r.pack))].sort(),
-        reloads: this.state.reloads + 1,
+        reloads: this.loaded.reloads + 1,
         error: undefined,
       });
       this.onReplaced();
-      log.info('rules loaded', { rules: enabled.length, packs: this.state.packs.length });
+      log.info('rules loaded', { rules: enabled.length, packs: this.loaded.packs.length });
       return 'replaced';
     } catch (error) {
       return this.refuse((error as Error).message, fingerprint);
@@ -84,7 +89,7 @@ export class RulesReloader {
     if (fingerprint !== this.fingerprint)
       log.error(`edgewarden agent: rules refused, the rules in force go on: ${message}`, message);
     this.fingerprint = fingerprint;
-    this.state.error = message;
+    this.loaded.error = message;
     return 'refused';
   }
 

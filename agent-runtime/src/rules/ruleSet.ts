@@ -1,12 +1,15 @@
 // The rules an agent runs, as the engine needs them: the packs' rules with the AnalysisAgent's
 // tuning applied (rules turned off or on, thresholds and windows overridden), indexed by agent
-// and program, and the allowlist. Pure: built from compiled rules and the spec's `rules`.
-import { BlockList, isIP } from 'node:net';
+// and program, the allowlist and the suppressions. Pure: built from compiled rules and the
+// spec's `rules`.
+import { BlockList } from 'node:net';
 
 import { parseDuration } from '../../../api/src/duration.js';
 import type { AnalysisAgentSpec } from '../../../api/src/generated/types.js';
 import type { AgentName } from '../agents/types.js';
 import { RuleError, type CompiledRule, type Detector } from './ruleTypes.js';
+import { addNetwork, sourceInside, sourceNetwork } from './sourceNetworks.js';
+import { Suppressions } from './suppressions.js';
 
 /** spec.rules of an AnalysisAgent (api/schema/analysisagent.yaml). */
 export type RulesTuning = NonNullable<AnalysisAgentSpec['rules']>;
@@ -31,21 +34,9 @@ export class Allowlist {
   readonly empty: boolean;
 
   constructor(allow: RulesTuning['allow'] = {}) {
-    (allow.sources ?? []).forEach((entry, i) => {
-      const field = `spec.rules.allow.sources[${i}]`;
-      const [address, bits, extra] = entry.split('/');
-      const family = isIP(address ?? '');
-      const prefix = bits === undefined ? undefined : Number(bits);
-      if (
-        family === 0 ||
-        extra !== undefined ||
-        (prefix !== undefined && (!/^\d+$/.test(bits!) || prefix > (family === 4 ? 32 : 128)))
-      )
-        throw new RuleError('allowlist', field, `"${entry}" is not an address or a CIDR network`);
-      const type = family === 4 ? 'ipv4' : 'ipv6';
-      if (prefix === undefined) this.sources.addAddress(address!, type);
-      else this.sources.addSubnet(address!, prefix, type);
-    });
+    (allow.sources ?? []).forEach((entry, i) =>
+      addNetwork(this.sources, sourceNetwork(entry, 'allowlist', `spec.rules.allow.sources[${i}]`)),
+    );
     this.devices = new Set(allow.devices ?? []);
     this.users = new Set(allow.users ?? []);
     this.empty = !allow.sources?.length && this.devices.size === 0 && this.users.size === 0;
@@ -59,10 +50,7 @@ export class Allowlist {
   captures(captures: Readonly<Record<string, string | undefined>>): boolean {
     const user = captures.user;
     if (user !== undefined && this.users.has(user)) return true;
-    const source = captures.source?.replace(/^\[|\]$/g, '');
-    if (source === undefined) return false;
-    const family = isIP(source);
-    return family !== 0 && this.sources.check(source, family === 4 ? 'ipv4' : 'ipv6');
+    return sourceInside(this.sources, captures.source);
   }
 }
 
@@ -71,6 +59,8 @@ export interface RuleSet {
   all: CompiledRule[];
   byAgent: Map<AgentName, AgentRules>;
   allow: Allowlist;
+  /** spec.rules.suppressions, compiled: findings not to report, applied after the engine. */
+  suppressions: Suppressions;
 }
 
 export function buildRuleSet(compiled: readonly CompiledRule[], tuning: RulesTuning = {}): RuleSet {
@@ -127,7 +117,12 @@ export function buildRuleSet(compiled: readonly CompiledRule[], tuning: RulesTun
       if (!any) entry.byProgram.set(p, [...(entry.byProgram.get(p) ?? []), rule]);
     }
   }
-  return { all, byAgent, allow: new Allowlist(tuning.allow) };
+  return {
+    all,
+    byAgent,
+    allow: new Allowlist(tuning.allow),
+    suppressions: new Suppressions(tuning.suppressions),
+  };
 }
 
 function override(
