@@ -44,6 +44,10 @@ test.each([
   [{ after: '2026-11-23T10:00:00Z,x' }, /after/],
   [{ after: 'nope,42' }, /after/],
   [{ limit: '0' }, /limit/],
+  [{ status: 'open,closed' }, /^status: a comma list of open, acknowledged/],
+  [{ status: '' }, /^status/],
+  [{ rule: 'x'.repeat(257) }, /^rule: one value of at most 256/],
+  [{ device: ['a', 'b'] }, /^device/],
 ])('%j is refused, naming the parameter', (query, message) => {
   const q = parseAnomalyQuery(query);
   expect(q.ok).toBe(false);
@@ -59,4 +63,23 @@ test('a limit over ANOMALY_PAGE_LIMIT is clamped to it, not refused', () => {
     limit: ANOMALY_PAGE_LIMIT,
   });
   expect(parseAnomalyQuery({ limit: '1.5' }).ok).toBe(false);
+});
+
+test('status, rule, device and type filters are passed on only when given', () => {
+  expect(
+    parseAnomalyQuery({
+      status: 'open,acknowledged',
+      rule: 'auth.ssh-brute-force',
+      device: 'gw',
+      type: 'brute_force',
+    }),
+  ).toMatchObject({
+    ok: true,
+    status: ['open', 'acknowledged'],
+    rule: 'auth.ssh-brute-force',
+    device: 'gw',
+    type: 'brute_force',
+  });
+  expect(parseAnomalyQuery({ device: 'x'.repeat(256) })).toMatchObject({ ok: true });
+  expect('status' in parseAnomalyQuery({})).toBe(false);
 });

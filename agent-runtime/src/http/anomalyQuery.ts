@@ -8,9 +8,14 @@
 //   after        keyset cursor "timestamp,id": the page continues strictly after that anomaly
 //                in the chosen order (the last one of the previous page), so paging neither
 //                skips nor repeats a row while the agent adds new ones.
+//   status       comma list of statuses (open, acknowledged, resolved, false_positive, suppressed)
+//   rule, device, type   exact match each
+// Each filter is at most MAX_FILTER_CHARS characters and given once.
 // Without until, order and after the answer is what it always was: the newest first.
 // A full page (as many anomalies as the limit served) carries the `after` cursor of the next in
 // ANOMALY_NEXT_HEADER; a page without it is the last.
+
+import { ANOMALY_STATUSES, isAnomalyStatus, type AnomalyStatus } from '../store/anomalyStatus.js';
 
 const SEVERITY_RANK: Record<string, number> = { info: 1, low: 2, medium: 3, high: 4, critical: 5 };
 
@@ -23,8 +28,19 @@ export const ANOMALY_PAGE_LIMIT = 500;
 /** Response header with the `after` cursor of the next page, set when the page is full. */
 export const ANOMALY_NEXT_HEADER = 'X-Edgewarden-Next-Cursor';
 
+/** Longest value of a status, rule, device or type filter. */
+export const MAX_FILTER_CHARS = 256;
+
+/** The exact-match filters of GET /anomalies. */
+export interface AnomalyMatch {
+  status?: AnomalyStatus[];
+  rule?: string;
+  device?: string;
+  type?: string;
+}
+
 export type AnomalyQuery =
-  | {
+  | ({
       ok: true;
       since?: string;
       until?: string;
@@ -32,8 +48,28 @@ export type AnomalyQuery =
       limit: number;
       order: 'asc' | 'desc';
       after?: { timestamp: string; id: number };
-    }
+    } & AnomalyMatch)
   | { ok: false; error: string };
+
+/** The status, rule, device and type filters, each only when given; or what is wrong with one. */
+function parseMatch(query: Record<string, unknown>): AnomalyMatch | { error: string } {
+  const match: AnomalyMatch = {};
+  for (const name of ['status', 'rule', 'device', 'type'] as const) {
+    const value = query[name];
+    if (value === undefined) continue;
+    if (typeof value !== 'string' || value.length > MAX_FILTER_CHARS)
+      return { error: `${name}: one value of at most ${MAX_FILTER_CHARS} characters` };
+    if (name !== 'status') {
+      match[name] = value;
+      continue;
+    }
+    const statuses = value.split(',');
+    if (!statuses.every(isAnomalyStatus))
+      return { error: `status: a comma list of ${ANOMALY_STATUSES.join(', ')}` };
+    match.status = statuses;
+  }
+  return match;
+}
 
 const isTime = (s: string): boolean =>
   /^\d{4}-\d{2}-\d{2}T/.test(s) && !Number.isNaN(Date.parse(s));
@@ -50,6 +86,8 @@ export function parseAnomalyQuery(query: Record<string, unknown>): AnomalyQuery 
   const limit = Number(query.limit ?? 100);
   const min = text('minSeverity') ?? '1';
   const minSeverity = SEVERITY_RANK[min] ?? Number(min);
+  const match = parseMatch(query);
+  if ('error' in match) return { ok: false, error: match.error };
   if (since !== undefined && Number.isNaN(Date.parse(since)))
     return { ok: false, error: 'since: not an RFC 3339 time' };
   if (until !== undefined && !isTime(until))
@@ -89,6 +127,7 @@ export function parseAnomalyQuery(query: Record<string, unknown>): AnomalyQuery 
     limit: Math.min(limit, ANOMALY_PAGE_LIMIT),
     order: orderText,
     ...(after ? { after } : {}),
+    ...match,
   };
 }
 

@@ -7,6 +7,7 @@ import { answerUnread } from './boundedBody.js';
 import {
   checkNotReadToken,
   checkReadAccess,
+  checkTriageAccess,
   presentedToken,
   readNeedsToken,
   type AccessAnswer,
@@ -32,6 +33,12 @@ export function requireReadToken(
     if (!readNeedsToken(access, options.metrics)) return next();
     answer(req, res, next, checkReadAccess(access, presentedToken(req.headers)));
   };
+}
+
+/** The triage route (POST /anomalies/:id/status): the triage or the control token, nothing else. */
+export function requireTriageToken(access: ApiAccess): RequestHandler {
+  return (req, res, next) =>
+    answer(req, res, next, checkTriageAccess(access, presentedToken(req.headers)));
 }
 
 /** A control route: refuses the read token; the route checks the control token itself. */

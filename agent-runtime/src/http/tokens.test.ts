@@ -3,6 +3,7 @@ import {
   authorized,
   checkNotReadToken,
   checkReadAccess,
+  checkTriageAccess,
   presentedToken,
   readNeedsToken,
   tokenMatches,
@@ -66,4 +67,39 @@ test('which reads need a token: all unless opted out; /metrics only when told so
   expect(readNeedsToken({ ...access, metricsNeedToken: true }, true)).toBe(true);
   expect(readNeedsToken({ open: true })).toBe(false);
   expect(readNeedsToken({ open: true, metricsNeedToken: true }, true)).toBe(false);
+});
+
+describe('the triage token (issue 21)', () => {
+  const triage = 'the-triage-token';
+  const all: ApiAccess = { ...access, triageSha256: controlTokenDigest(triage) };
+
+  test('opens the triage route and the read routes; the control token opens the triage route too', () => {
+    expect(checkTriageAccess(all, triage)).toEqual({ ok: true });
+    expect(checkTriageAccess(all, control)).toEqual({ ok: true });
+    expect(checkReadAccess(all, triage)).toEqual({ ok: true });
+    expect(checkReadAccess({ triageSha256: all.triageSha256 }, triage)).toEqual({ ok: true });
+  });
+
+  test('the triage route: 401 without a token, 403 for the read token or any other', () => {
+    expect(checkTriageAccess(all, undefined)).toMatchObject({ ok: false, code: 401 });
+    expect(checkTriageAccess(all, read)).toMatchObject({
+      ok: false,
+      code: 403,
+      body: { message: 'the read token does not open this route' },
+    });
+    expect(checkTriageAccess(all, 'wrong')).toMatchObject({ ok: false, code: 403 });
+    // Without a triage digest only the control token triages; without either, none does.
+    expect(checkTriageAccess(access, triage)).toMatchObject({ ok: false, code: 403 });
+    const none = checkTriageAccess({ readSha256: access.readSha256 }, 'x');
+    expect(JSON.stringify(none)).toContain('EDGEWARDEN_TRIAGE_TOKEN_SHA256');
+  });
+
+  test('the control routes refuse the triage token 403', () => {
+    expect(checkNotReadToken(all, triage)).toMatchObject({
+      ok: false,
+      code: 403,
+      body: { message: 'the triage token does not open this route' },
+    });
+    expect(checkNotReadToken(all, control)).toEqual({ ok: true });
+  });
 });

@@ -1,7 +1,8 @@
-// Who may use the agent's HTTP API (issue 20, H2). Two tokens, both derived by the operator
-// from its control key and the agent's uid; the pod is given only their SHA-256 digests:
-// the control token (every route: the operator's GET /status, PUT and DELETE /model) and the
-// read token (GET /status and GET /anomalies only: export pods, users). A token travels as
+// Who may use the agent's HTTP API (issue 20, H2; issue 21). Three tokens, all derived by the
+// operator from its control key and the agent's uid; the pod is given only their SHA-256
+// digests: the control token (every route: the operator's GET /status, PUT and DELETE /model),
+// the read token (GET /status and GET /anomalies[/:id] only: export pods, users) and the triage
+// token (the read routes and POST /anomalies/:id/status: users who triage). A token travels as
 // `Authorization: Bearer <token>` or in X-Edgewarden-Token, which the API server's pod and
 // service proxy passes on (it strips Authorization). Decided from the headers alone, before
 // any work. Digests are compared in constant time.
@@ -18,6 +19,8 @@ export interface ApiAccess {
   controlSha256?: string;
   /** Hex SHA-256 of the read token. */
   readSha256?: string;
+  /** Hex SHA-256 of the triage token (issue 21). */
+  triageSha256?: string;
   /**
    * The read routes (and /metrics) need no token: the explicit opt-out of a hand-run agent
    * (EDGEWARDEN_API_AUTH=none). Mutating routes need the control token all the same.
@@ -65,35 +68,67 @@ export function authorized(header: string | undefined, expectedSha256: string): 
 
 const unconfigured = `this agent was started without ${agentEnv.controlTokenSha256} or ${agentEnv.readTokenSha256}`;
 
+/** The answer to a request without a token. */
+function missingToken(configured: boolean): AccessAnswer {
+  return refusal(
+    401,
+    'Unauthorized',
+    configured
+      ? `a token is required (Authorization: Bearer, or ${TOKEN_HEADER})`
+      : `a token is required, and ${unconfigured}`,
+  );
+}
+
 /**
  * Whether a request presenting `token` may use a read route (GET /status, /anomalies; /metrics
- * when it needs a token): 401 without a token, 403 with one that is neither the read nor the
- * control token. An agent with no digest configured refuses every token (fails closed) and
- * says why.
+ * when it needs a token): 401 without a token, 403 with one that is neither the read, the
+ * triage nor the control token. An agent with no digest configured refuses every token (fails
+ * closed) and says why.
  */
 export function checkReadAccess(access: ApiAccess, token: string | undefined): AccessAnswer {
-  const configured = Boolean(access.controlSha256 || access.readSha256);
-  if (token === undefined)
-    return refusal(
-      401,
-      'Unauthorized',
-      configured
-        ? `a token is required (Authorization: Bearer, or ${TOKEN_HEADER})`
-        : `a token is required, and ${unconfigured}`,
-    );
-  if (tokenMatches(token, access.controlSha256) || tokenMatches(token, access.readSha256))
+  const configured = Boolean(access.controlSha256 || access.readSha256 || access.triageSha256);
+  if (token === undefined) return missingToken(configured);
+  if (
+    tokenMatches(token, access.controlSha256) ||
+    tokenMatches(token, access.readSha256) ||
+    tokenMatches(token, access.triageSha256)
+  )
     return { ok: true };
   return refusal(403, 'Forbidden', configured ? 'the token is not valid here' : unconfigured);
 }
 
 /**
+ * Whether a request presenting `token` may change an anomaly's status (POST
+ * /anomalies/:id/status): the triage or the control token; 401 without a token, 403 with the
+ * read token or any other. Needed even by an agent opted out of read tokens (API_AUTH=none).
+ */
+export function checkTriageAccess(access: ApiAccess, token: string | undefined): AccessAnswer {
+  const configured = Boolean(access.controlSha256 || access.triageSha256);
+  if (token === undefined) return missingToken(configured);
+  if (tokenMatches(token, access.controlSha256) || tokenMatches(token, access.triageSha256))
+    return { ok: true };
+  if (tokenMatches(token, access.readSha256))
+    return refusal(403, 'Forbidden', 'the read token does not open this route');
+  return refusal(
+    403,
+    'Forbidden',
+    configured
+      ? 'the token is not valid here'
+      : `this agent was started without ${agentEnv.triageTokenSha256} or ${agentEnv.controlTokenSha256}`,
+  );
+}
+
+/**
  * Whether a request presenting `token` may go on to a route that needs the control token
- * (PUT and DELETE /model): the read token is refused 403 here; any other token goes on to the
+ * (PUT and DELETE /model): the read and triage tokens are refused 403 here; any other goes on to the
  * route's own check, which answers 401 unless it is the control token (model/delivery.ts).
  */
 export function checkNotReadToken(access: ApiAccess, token: string | undefined): AccessAnswer {
-  if (tokenMatches(token, access.readSha256) && !tokenMatches(token, access.controlSha256))
+  if (tokenMatches(token, access.controlSha256)) return { ok: true };
+  if (tokenMatches(token, access.readSha256))
     return refusal(403, 'Forbidden', 'the read token does not open this route');
+  if (tokenMatches(token, access.triageSha256))
+    return refusal(403, 'Forbidden', 'the triage token does not open this route');
   return { ok: true };
 }
 

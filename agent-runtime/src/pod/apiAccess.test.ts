@@ -30,3 +30,12 @@ test('a bad value stops the agent with a message naming the key', () => {
   );
   expect(() => accessFrom({ EDGEWARDEN_METRICS_AUTH: 'yes' })).toThrow(/EDGEWARDEN_METRICS_AUTH/);
 });
+
+test('the triage token’s digest (issue 21), checked like the others', () => {
+  const triage = 'b'.repeat(64);
+  expect(accessFrom({ EDGEWARDEN_TRIAGE_TOKEN_SHA256: triage }).triageSha256).toBe(triage);
+  expect(accessFrom({}).triageSha256).toBeUndefined();
+  expect(() => accessFrom({ EDGEWARDEN_TRIAGE_TOKEN_SHA256: 'B'.repeat(64) })).toThrow(
+    /EDGEWARDEN_TRIAGE_TOKEN_SHA256: must be 64 lowercase hex digits/,
+  );
+});

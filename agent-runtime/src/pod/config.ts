@@ -211,6 +211,7 @@ export function accessFrom(env: Env): ApiAccess {
   return {
     controlSha256: digestFrom(env, agentEnv.controlTokenSha256),
     readSha256: digestFrom(env, agentEnv.readTokenSha256),
+    triageSha256: digestFrom(env, agentEnv.triageTokenSha256),
     open: choiceFrom(env, agentEnv.apiAuth, ['token', 'none'] as const) === 'none',
     metricsNeedToken: choiceFrom(env, agentEnv.metricsAuth, ['open', 'token'] as const) === 'token',
   };

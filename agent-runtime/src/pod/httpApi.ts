@@ -5,17 +5,25 @@
 // which it reads only up to MAX_OFFER_BODY_BYTES (issue 20, H3; docs/security.md). Every
 // route but the probes needs a token, checked first (H2): /status and /anomalies the read or
 // the control token, /model the control token (the read token refused here, the rest by the
-// delivery's own check), /metrics one only when the agent is told so. A token travels as a
-// bearer token or in X-Edgewarden-Token (http/tokens.ts).
+// delivery's own check), /metrics one only when the agent is told so. GET /anomalies/:id reads
+// one anomaly (a read token); POST /anomalies/:id/status changes its status (issue 21: the
+// triage or the control token, the read token refused 403). A token travels as a bearer token
+// or in X-Edgewarden-Token (http/tokens.ts).
 import type { Server } from 'node:http';
 import express from 'express';
 import type { Registry } from 'prom-client';
 
 import { agentPaths, type AgentStatus } from '../contract/index.js';
 import { serveAnomalies } from '../http/anomaliesRoute.js';
+import { serveAnomaly, serveStatusChange } from '../http/anomalyRoutes.js';
 import { answerUnread, MAX_OFFER_BODY_BYTES, readJsonBody } from '../http/boundedBody.js';
 import { inFlightLimit } from '../http/inFlight.js';
-import { bearerOf, refuseReadToken, requireReadToken } from '../http/requireToken.js';
+import {
+  bearerOf,
+  refuseReadToken,
+  requireReadToken,
+  requireTriageToken,
+} from '../http/requireToken.js';
 import type { ApiAccess } from '../http/tokens.js';
 import type { AnomalyStore } from '../store/anomalyStore.js';
 import type { ModelDelivery } from './modelDelivery.js';
@@ -70,6 +78,13 @@ function routes(api: AgentApi): express.Express {
     res.status(answer.code).json(answer.body);
   });
   app.get(agentPaths.anomalies, read, inFlightLimit(), serveAnomalies(api.store));
+  app.get(`${agentPaths.anomalies}/:id`, read, serveAnomaly(api.store));
+  app.post(
+    `${agentPaths.anomalies}/:id/status`,
+    requireTriageToken(api.access),
+    inFlightLimit(),
+    serveStatusChange(api.store),
+  );
   return app;
 }
 
