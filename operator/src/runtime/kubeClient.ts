@@ -95,9 +95,31 @@ export class KubeClient {
       query?: Record<string, string>;
     } = {},
   ): Promise<T> {
+    const body = options.body === undefined ? undefined : JSON.stringify(options.body);
+    const { status, text, url } = await this.send(method, path, { ...options, body });
+    if (status >= 200 && status < 300) return (text ? JSON.parse(text) : undefined) as T;
+    throw apiError(status, text, `${method} ${url.pathname}`);
+  }
+
+  /**
+   * One request with the body as given (text), any status answered as it is, with the
+   * response's headers: for what is not a Kubernetes object (an agent pod's API through the
+   * API server's pod proxy, `kubectl edgewarden`). A 401 drops cached credentials, as request's.
+   */
+  async send(
+    method: string,
+    path: string,
+    options: {
+      body?: string;
+      contentType?: string;
+      accept?: string;
+      query?: Record<string, string>;
+      headers?: Record<string, string>;
+    } = {},
+  ): Promise<{ status: number; headers: http.IncomingHttpHeaders; text: string; url: URL }> {
     const url = new URL(path, this.connection.server);
     for (const [k, v] of Object.entries(options.query ?? {})) url.searchParams.set(k, v);
-    const body = options.body === undefined ? undefined : JSON.stringify(options.body);
+    const body = options.body;
     const { headers, ...tls } = await this.connection.requestOptions();
     const opts: https.RequestOptions = {
       ...tls,
@@ -105,6 +127,7 @@ export class KubeClient {
       ...hostAndPort(url),
       path: `${url.pathname}${url.search}`,
       headers: {
+        ...options.headers,
         ...headers,
         Accept: options.accept ?? 'application/json',
         ...(body !== undefined
@@ -117,23 +140,26 @@ export class KubeClient {
       timeout: 30_000,
     };
     const transport = url.protocol === 'https:' ? https : http;
-    const { status, text } = await new Promise<{ status: number; text: string }>(
-      (resolve, reject) => {
-        const req = transport.request(opts, (res) => {
-          let data = '';
-          res.setEncoding('utf8');
-          res.on('data', (d: string) => (data += d));
-          res.on('end', () => resolve({ status: res.statusCode ?? 0, text: data }));
-          res.on('error', reject);
-        });
-        req.on('timeout', () => req.destroy(new Error(`${method} ${url.pathname}: timed out`)));
-        req.on('error', reject);
-        req.end(body);
-      },
-    );
-    if (status >= 200 && status < 300) return (text ? JSON.parse(text) : undefined) as T;
-    if (status === 401) this.connection.invalidateCredentials();
-    throw apiError(status, text, `${method} ${url.pathname}`);
+    const answer = await new Promise<{
+      status: number;
+      headers: http.IncomingHttpHeaders;
+      text: string;
+    }>((resolve, reject) => {
+      const req = transport.request(opts, (res) => {
+        let data = '';
+        res.setEncoding('utf8');
+        res.on('data', (d: string) => (data += d));
+        res.on('end', () =>
+          resolve({ status: res.statusCode ?? 0, headers: res.headers, text: data }),
+        );
+        res.on('error', reject);
+      });
+      req.on('timeout', () => req.destroy(new Error(`${method} ${url.pathname}: timed out`)));
+      req.on('error', reject);
+      req.end(body);
+    });
+    if (answer.status === 401) this.connection.invalidateCredentials();
+    return { ...answer, url };
   }
 
   get<T extends KubeObject>(r: Resource, namespace: string | undefined, name: string): Promise<T> {

@@ -49,8 +49,11 @@ interface KubeconfigPlace {
   resolve(p: string): string;
 }
 
-/** A kubeconfig file's current context, as a connection. */
-export async function loadKubeConfigFile(file: string): Promise<Connection> {
+/** A kubeconfig file's current context (or the context named), as a connection. */
+export async function loadKubeConfigFile(
+  file: string,
+  options: { context?: string } = {},
+): Promise<Connection> {
   const config = await readKubeconfig(file);
   const base = path.dirname(path.resolve(file));
   const place: KubeconfigPlace = {
@@ -58,7 +61,7 @@ export async function loadKubeConfigFile(file: string): Promise<Connection> {
     base,
     resolve: (p: string): string => (path.isAbsolute(p) ? p : path.join(base, p)),
   };
-  const { context, cluster, user } = currentContext(config, place.where);
+  const { context, cluster, user } = currentContext(config, place.where, options.context);
   const clusterWhere = `${place.where}: cluster "${context.cluster}"`;
   const { server, tls } = await clusterTls(cluster, clusterWhere, place);
   const userWhere = `${place.where}: user "${context.user ?? ''}"`;
@@ -75,6 +78,15 @@ export async function loadKubeConfigFile(file: string): Promise<Connection> {
     tls: { ...tls, cert, key },
     credentials,
   });
+}
+
+/** The namespace the context (the current one, or the one named) sets, if any: kubectl's default -n. */
+export async function kubeConfigNamespace(
+  file: string,
+  context?: string,
+): Promise<string | undefined> {
+  const found = currentContext(await readKubeconfig(file), `kubeconfig ${file}`, context);
+  return found.context.namespace || undefined;
 }
 
 /** The file as a map, or an error saying it is not YAML, or empty. */
@@ -94,15 +106,16 @@ async function readKubeconfig(file: string): Promise<Record<string, unknown>> {
 function currentContext(
   config: Record<string, unknown>,
   where: string,
+  named?: string,
 ): {
-  context: { cluster?: string; user?: string };
+  context: { cluster?: string; user?: string; namespace?: string };
   cluster: KubeconfigCluster;
   user: KubeconfigUser;
 } {
-  const contextName = config['current-context'];
+  const contextName = named ?? config['current-context'];
   if (typeof contextName !== 'string' || contextName === '')
     throw new Error(`${where}: no current-context`);
-  const context = entry<{ cluster?: string; user?: string }>(
+  const context = entry<{ cluster?: string; user?: string; namespace?: string }>(
     config.contexts,
     'context',
     contextName,
