@@ -25,6 +25,8 @@ export const secretVariables = [
   agentEnv.redisUrl,
   agentEnv.slackUrl,
   agentEnv.webhookUrl,
+  // The Secret of spec.notifications.alertmanager.urlSecretRef (a URL with credentials).
+  agentEnv.alertmanagerUrl,
   agentEnv.smtpHost,
   agentEnv.smtpPort,
   agentEnv.smtpUsername,

@@ -27,7 +27,9 @@ export interface AlertmanagerSyncOptions extends AlertPlanSettings {
 }
 
 export interface SyncReport {
+  /** Alerts posted firing (renewals included), of which `started` were not firing before. */
   firing: number;
+  started: number;
   resolved: number;
   /** Anomalies marked suppressed because a silence holds their alert. */
   silenced: number;
@@ -44,8 +46,9 @@ export class AlertmanagerSync {
 
   /** One round with Alertmanager; its failures are in the report. */
   async sync(now = new Date()): Promise<SyncReport> {
-    const plan = planAlerts(this.ledger.alertable(this.options.minSeverity), now, this.options);
-    const report: SyncReport = { firing: 0, resolved: 0, silenced: 0 };
+    const rows = this.ledger.alertable(this.options.minSeverity);
+    const plan = planAlerts(rows, now, this.options);
+    const report: SyncReport = { firing: 0, started: 0, resolved: 0, silenced: 0 };
     const alerts = [...plan.firing, ...plan.resolved].map((p) => p.alert);
     if (alerts.length === 0) return report;
     try {
@@ -69,6 +72,8 @@ export class AlertmanagerSync {
         plan.resolvedEndsAt,
       );
     report.firing = plan.firing.length;
+    const wasFiring = new Set(rows.filter((r) => r.alertState === 'firing').map((r) => r.id));
+    report.started = plan.firing.filter((p) => !wasFiring.has(p.id)).length;
     report.resolved = plan.resolved.length;
     if (plan.firing.length === 0) return report;
     try {

@@ -18,6 +18,8 @@ import { componentLog } from '../log.js';
 import type { LoadedModel } from '../model/model.js';
 import { ModelWatcher } from '../model/modelWatcher.js';
 import { WindowScorer } from '../model/windowScorer.js';
+import { AlertmanagerClient } from '../notify/alertmanagerClient.js';
+import { AlertmanagerSync } from '../notify/alertmanagerSync.js';
 import { Notifier } from '../notify/notifier.js';
 import { RuleBook, withRules } from '../rules/withRules.js';
 import { PostgresSource } from '../source/postgresSource.js';
@@ -89,6 +91,21 @@ function openStore({ dataDir, settings }: AgentConfig): {
       { reason: r.reason, dataDir },
     );
   return opened;
+}
+
+/** The Alertmanager step, when the spec or the operator names an Alertmanager. */
+function alertmanagerOf(config: AgentConfig, store: AnomalyStore): AlertmanagerSync | undefined {
+  const { alertmanagerUrl: url, settings } = config;
+  if (!url) return undefined;
+  return new AlertmanagerSync(store, new AlertmanagerClient({ url }), {
+    namespace: config.namespace,
+    agentName: config.name,
+    pod: config.pod,
+    intervalMs: settings.intervalMs,
+    resolveAfterMs: settings.alertmanager.resolveAfterMs,
+    runbookBaseUrl: settings.alertmanager.runbookBaseUrl,
+    minSeverity: settings.alertSeverity,
+  });
 }
 
 function metricsOf(registry: Registry, agent: AgentName): AgentMetrics {
@@ -231,6 +248,7 @@ export class AgentRunner {
       metrics: this.metrics,
       devices,
       notifier: this.notifier,
+      alertmanager: alertmanagerOf(this.config, this.store),
       guard: this.guard,
       cache: this.cache,
     });

@@ -10,6 +10,7 @@ import type { RedisCache } from '../cache/redisCache.js';
 import type { ModelWatcher } from '../model/modelWatcher.js';
 import type { WindowScorer } from '../model/windowScorer.js';
 import { componentLog } from '../log.js';
+import type { AlertmanagerSync } from '../notify/alertmanagerSync.js';
 import type { Notifier } from '../notify/notifier.js';
 import type { RuleBook } from '../rules/withRules.js';
 import { SourceError, type PostgresSource } from '../source/postgresSource.js';
@@ -53,6 +54,8 @@ export interface LoopParts {
   metrics: AgentMetrics;
   devices: DeviceSeries;
   notifier: Notifier;
+  /** Alerts to Alertmanager from the store, after each committed cycle; unset: no Alertmanager. */
+  alertmanager: AlertmanagerSync | undefined;
   guard: ResourceGuard;
   cache: RedisCache | undefined;
 }
@@ -215,6 +218,32 @@ export class AnalysisLoop {
     countNotifications(metrics, agent, notifier.channels(), report);
     for (const f of report.failures)
       log.error('notification failed', f.error, { channel: f.channel });
+    await this.syncAlertmanager();
+  }
+
+  /** Alertmanager's alerts brought in line with the store; counted like the other channels. */
+  private async syncAlertmanager(): Promise<void> {
+    const { alertmanager, metrics, agent } = this.parts;
+    if (!alertmanager) return;
+    const count = (outcome: 'sent' | 'failed', n: number): void => {
+      if (n > 0) metrics.notifications.inc({ agent, channel: 'alertmanager', outcome }, n);
+    };
+    try {
+      const report = await alertmanager.sync();
+      // Sent: alerts that started or resolved; the renewals of firing ones every cycle are not news.
+      count('sent', report.started + report.resolved);
+      if (report.failure) {
+        count('failed', Math.max(1, report.failure.alerts));
+        log.error('alertmanager: sync failed', report.failure.error, {
+          channel: 'alertmanager',
+          step: report.failure.step,
+        });
+      }
+    } catch (error) {
+      // The store's own failure (a full disk): the next cycle tries again.
+      count('failed', 1);
+      log.error('alertmanager: sync failed', error, { channel: 'alertmanager' });
+    }
   }
 
   /** The model info, readiness, and the status in Redis (which expires after three intervals). */

@@ -24,6 +24,8 @@ export class ConfigError extends Error {
 
 export interface AgentConfig {
   name: string;
+  /** The AnalysisAgent's namespace (from its manifest); empty for an agent run by hand. */
+  namespace: string;
   /** The configuration file, re-read before each cycle for spec.rules. */
   configFile: string;
   /** Folder of the user's rule packs (spec.rules.configMaps, mounted). */
@@ -52,6 +54,8 @@ export interface AgentConfig {
     webhookUrl?: string;
     email?: { smtpUrl: string; from: string; to: string[] };
   };
+  /** Alertmanager's URL (credentials may be in it); unset: no Alertmanager. */
+  alertmanagerUrl?: string;
 }
 
 type Env = Readonly<Record<string, string | undefined>>;
@@ -133,7 +137,9 @@ export async function loadConnection(env: Env, sslMode: SslMode): Promise<Postgr
 
 /** The AnalysisAgent manifest in `file`: read, checked against the CRD's schema (which also
  * fills in its defaults, as the API server does), and of the right kind. */
-async function readManifest(file: string): Promise<{ name: string; spec: AnalysisAgentSpec }> {
+async function readManifest(
+  file: string,
+): Promise<{ name: string; namespace: string; spec: AnalysisAgentSpec }> {
   let document: unknown;
   try {
     document = parse(await readFile(file, 'utf8'));
@@ -145,12 +151,16 @@ async function readManifest(file: string): Promise<{ name: string; spec: Analysi
     throw new ConfigError(`${file}: ${issues.map((i) => `${i.field}: ${i.message}`).join('; ')}`);
   const resource = document as {
     kind: string;
-    metadata?: { name?: string };
+    metadata?: { name?: string; namespace?: string };
     spec: AnalysisAgentSpec;
   };
   if (resource.kind !== 'AnalysisAgent')
     throw new ConfigError(`${file}: kind: must be AnalysisAgent, not ${resource.kind}`);
-  return { name: resource.metadata?.name ?? resource.spec.agent, spec: resource.spec };
+  return {
+    name: resource.metadata?.name ?? resource.spec.agent,
+    namespace: resource.metadata?.namespace ?? '',
+    spec: resource.spec,
+  };
 }
 
 /** Each channel the spec asks for needs its secret-held URL; one given without the spec is ignored. */
@@ -258,7 +268,7 @@ export async function loadConfig(given: Env = process.env): Promise<AgentConfig>
     throw new ConfigError(error.message);
   });
   const file = env[agentEnv.config] ?? agentDefaults.config;
-  const { name, spec } = await readManifest(file);
+  const { name, namespace, spec } = await readManifest(file);
   const settings = specSettings(spec);
   const connection = await loadConnection(env, settings.sslMode);
   const service = serviceSettingsFrom(env);
@@ -266,11 +276,24 @@ export async function loadConfig(given: Env = process.env): Promise<AgentConfig>
     ...service,
     configFile: file,
     name,
+    namespace,
     spec,
     settings,
     connection,
     notifications: notificationsFrom(env, spec),
+    alertmanagerUrl: alertmanagerUrlFrom(env, settings),
   };
+}
+
+/** The spec's alertmanager.url, else EDGEWARDEN_ALERTMANAGER_URL (--alertmanager-url, urlSecretRef). */
+function alertmanagerUrlFrom(env: Env, settings: SpecSettings): string | undefined {
+  if (settings.alertmanager.url) return settings.alertmanager.url;
+  const value = env[agentEnv.alertmanagerUrl] || undefined;
+  if (value !== undefined && !/^https?:\/\/[^/?#]/.test(value))
+    throw new ConfigError(
+      `${agentEnv.alertmanagerUrl}: must be a URL like http://alertmanager.monitoring:9093`,
+    );
+  return value;
 }
 
 /** The SMTP URL from the Secret's parts (host, port, username, password, tls), each escaped. */

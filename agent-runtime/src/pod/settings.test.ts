@@ -18,6 +18,7 @@ test("an agent's settings take the CRD's defaults where the spec says nothing", 
     retentionMs: 720 * 3_600_000,
     cacheKeyPrefix: 'edgewarden:',
     sourceKey: 'log_entries:',
+    alertmanager: { resolveAfterMs: 3_600_000 },
   });
 });
 
@@ -47,4 +48,22 @@ test('what the spec says wins, and the spec is left as it is', () => {
     sourceKey: 'SystemEvents:syslog.events',
   });
   expect(given).toEqual(before);
+});
+
+test("Alertmanager's settings come from spec.notifications.alertmanager, resolveAfter defaulted", () => {
+  const given = spec({
+    notifications: {
+      alertmanager: {
+        url: 'http://alertmanager.monitoring:9093',
+        runbookBaseUrl: 'https://wiki.example.net/runbooks',
+      },
+    },
+  });
+  expect(specSettings(given).alertmanager).toEqual({
+    url: 'http://alertmanager.monitoring:9093',
+    resolveAfterMs: 3_600_000,
+    runbookBaseUrl: 'https://wiki.example.net/runbooks',
+  });
+  const later = spec({ notifications: { alertmanager: { resolveAfter: '30m' } } });
+  expect(specSettings(later).alertmanager).toEqual({ resolveAfterMs: 30 * 60_000 });
 });

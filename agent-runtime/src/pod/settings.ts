@@ -1,10 +1,14 @@
 // What a running agent takes from its AnalysisAgent spec, with every default the CRD declares
 // filled in from the schema itself (api/src/defaults.ts), so that no default is written here a
 // second time. Absent `notifications` and `cache` count as empty: their fields' defaults (the
-// alert cooldown, which also spaces stored repeats, and the Redis key prefix) still apply.
+// alert cooldown, which also spaces stored repeats, Alertmanager's resolveAfter, and the Redis
+// key prefix) still apply.
 import { withSchemaDefaults } from '../../../api/src/defaults.js';
 import { parseDuration } from '../../../api/src/duration.js';
-import type { AnalysisAgentSpec } from '../../../api/src/generated/types.js';
+import type {
+  AnalysisAgentSpec,
+  AnalysisAgentSpecNotifications,
+} from '../../../api/src/generated/types.js';
 import { severityRank } from '../http/anomalyQuery.js';
 import type { SslMode } from '../source/postgresSource.js';
 import type { PresetName } from '../source/presets.js';
@@ -28,13 +32,16 @@ export interface SpecSettings {
   cacheKeyPrefix: string;
   /** Names the source's watermark (and the rest of its progress) in the anomaly store. */
   sourceKey: string;
+  /** spec.notifications.alertmanager: its url (the env's EDGEWARDEN_ALERTMANAGER_URL otherwise). */
+  alertmanager: { url?: string; resolveAfterMs: number; runbookBaseUrl?: string };
 }
 
 /** The spec's settings, defaults filled from the schema; the spec itself is left as it is. */
 export function specSettings(spec: AnalysisAgentSpec): SpecSettings {
   const filled = withSchemaDefaults('AnalysisAgent', {
     ...spec,
-    notifications: spec.notifications ?? {},
+    // alertmanager too, so resolveAfter's default applies to the operator's --alertmanager-url.
+    notifications: { ...spec.notifications, alertmanager: spec.notifications?.alertmanager ?? {} },
     cache: spec.cache ?? {},
   });
   const { source, thresholds, notifications, storage, cache } = filled;
@@ -55,5 +62,16 @@ export function specSettings(spec: AnalysisAgentSpec): SpecSettings {
     retentionMs: duration(storage!.retention),
     cacheKeyPrefix: cache.keyPrefix!,
     sourceKey: `${source.preset!}:${source.table ?? ''}`,
+    alertmanager: alertmanagerSettings(notifications.alertmanager),
+  };
+}
+
+function alertmanagerSettings(
+  am: NonNullable<AnalysisAgentSpecNotifications['alertmanager']>,
+): SpecSettings['alertmanager'] {
+  return {
+    ...(am.url !== undefined ? { url: am.url } : {}),
+    resolveAfterMs: parseDuration(am.resolveAfter!)!,
+    ...(am.runbookBaseUrl !== undefined ? { runbookBaseUrl: am.runbookBaseUrl } : {}),
   };
 }
