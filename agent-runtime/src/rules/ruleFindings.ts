@@ -60,7 +60,27 @@ function findingOf(ctx: RunContext, rule: CompiledRule, f: Fire, window: WindowI
     evidence: [...f.refs],
     rule: rule.id,
     remediation: fill(rule.remediation, f.captures, fields),
+    ...groupCaptures(d, f.captures),
   };
+}
+
+/**
+ * The captures the finding is grouped by (e.g. {source: '203.0.113.7'}): what a suppression and
+ * an alert are scoped by. Strings only, at most 8, each cut to 256 characters.
+ */
+function groupCaptures(
+  d: CompiledRule['detector'],
+  captures: Captures,
+): { captures?: Record<string, string> } {
+  const names = d.kind === 'novelty' ? d.key : 'groupBy' in d ? d.groupBy : [];
+  const entries = names
+    .map((name) => [name, captures[name]] as const)
+    .filter((e): e is readonly [string, string] => typeof e[1] === 'string')
+    .slice(0, 8)
+    .map(([name, value]) => [name, value.slice(0, 256)]);
+  return entries.length > 0
+    ? { captures: Object.fromEntries(entries) as Record<string, string> }
+    : {};
 }
 
 /** `{name}` from the captures, then the detector's own fields; unknown names stay as written. */
