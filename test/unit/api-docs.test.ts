@@ -195,6 +195,9 @@ test('every condition type and reason an AnalysisAgent can show is explained', a
       'operator/src/domain/analysisAgent/conditions.ts',
       'operator/src/controllers/analysisAgent/reconcile.ts',
       'operator/src/runtime/ownership.ts',
+      // The Events of anomalies and of a token Secret in the way (issue 21).
+      'operator/src/domain/analysisAgent/anomalyEvents.ts',
+      'operator/src/controllers/analysisAgent/tokenSecrets.ts',
     ],
     // ModelLoaded=False carries the loader's reason of a pod that serves no model.
     await modelFailureReasons(),

@@ -11,6 +11,7 @@ import { analysisAgentController } from '../controllers/analysisAgent/controller
 import { exportJobController } from '../controllers/exportJob/controller.js';
 import { modelDeploymentController } from '../controllers/modelDeployment/controller.js';
 import { offerModel, unloadModel } from '../controllers/modelDeployment/delivery.js';
+import { fetchAnomalyPage } from '../domain/agentAnomalies.js';
 import { fetchAgentStatus, fetchExportProgress } from '../domain/agentPodClient.js';
 import { controlToken } from '../domain/agentTokens.js';
 import type { OperatorSettings } from '../domain/analysisAgent/desired.js';
@@ -79,8 +80,19 @@ function operatorControllers(
       undefined,
       agentUid === undefined ? undefined : controlToken(controlKey, agentUid),
     );
+  // GET /anomalies with the control token too: the Events of new anomalies (issue 21).
+  const fetchAnomalies = (
+    pod: Parameters<typeof fetchAnomalyPage>[0],
+    agentUid: string,
+    query: Record<string, string>,
+  ) => fetchAnomalyPage(pod, agentDefaults.port, controlToken(controlKey, agentUid), query);
   return [
-    analysisAgentController(env, { settings, pollMs: options.pollMs, fetchStatus }),
+    analysisAgentController(env, {
+      settings,
+      pollMs: options.pollMs,
+      fetchStatus,
+      fetchAnomalies,
+    }),
     modelDeploymentController(env, {
       controlKey,
       pollMs: options.pollMs,

@@ -3,6 +3,7 @@
 // when the operator makes none, so one it made before is seen and removed); its pods, by their
 // instance label; and the ModelDeployments its agents name (a claim source is mounted).
 import type { AgentPod } from '../../domain/agentPod.js';
+import type { AnomalyPage } from '../../domain/agentAnomalies.js';
 import { instanceKey } from '../../domain/agentPod.js';
 import type { OperatorSettings } from '../../domain/analysisAgent/desired.js';
 import type { AgentReport } from '../../domain/analysisAgent/status.js';
@@ -19,6 +20,12 @@ export interface AnalysisAgentOptions {
   /** Status polls of agent pods, while they run. */
   pollMs: number;
   fetchStatus(pod: AgentPod, agentUid?: string): Promise<AgentReport>;
+  /** One page of a pod's GET /anomalies, for the Events of new anomalies (issue 21). */
+  fetchAnomalies?(
+    pod: AgentPod,
+    agentUid: string,
+    query: Record<string, string>,
+  ): Promise<AnomalyPage>;
 }
 
 export function analysisAgentController(
@@ -39,6 +46,8 @@ export function analysisAgentController(
     pods: env.informer(RESOURCES.pod, AGENT_PODS),
     ignoredPods: new IgnoredPods(),
     models: env.informer(RESOURCES.modelDeployment),
+    anomalyEvents: new Map(),
+    startedAt: env.now(),
     now: env.now,
   };
   const reconcile = (namespace: string, name: string) =>

@@ -21,7 +21,9 @@ import { writeStatusIfChanged } from '../../runtime/statusWrite.js';
 import { ChildConflictError } from '../../runtime/ownership.js';
 import { isTerminal } from '../../runtime/terminalError.js';
 import { applyAgentChildren, missingSecrets, modelClaims } from './children.js';
+import { forgetAnomalyEvents, recordAnomalyEvents } from './anomalyEvents.js';
 import type { AgentContext } from './context.js';
+import { syncTokenSecrets } from './tokenSecrets.js';
 
 function observePod(pod: AgentPod): PodObservation {
   const ready =
@@ -131,7 +133,12 @@ export async function reconcileAnalysisAgent(
   name: string,
 ): Promise<ReconcileResult> {
   const agent = ctx.agents.get(namespace, name);
-  if (!agent || agent.metadata.deletionTimestamp) return {}; // the garbage collector removes the children
+  if (!agent || agent.metadata.deletionTimestamp) {
+    // The garbage collector removes the children; its keys in the token Secrets go now.
+    forgetAnomalyEvents(ctx, namespace, name);
+    await syncTokenSecrets(ctx, namespace);
+    return {};
+  }
   const missing = await missingSecrets(ctx, agent);
   const { rolled, rejected, refused, statefulSet: setName } = await applyOrReject(ctx, agent);
   const statefulSet = ctx.statefulSets.get(namespace, setName);
@@ -147,6 +154,8 @@ export async function reconcileAnalysisAgent(
     ...(await askPods(ctx, pods, agent.metadata.uid)),
   };
   await writeAgentStatus(ctx, agent, observation, rejected ?? refused);
+  await syncTokenSecrets(ctx, namespace, agent);
+  await recordAnomalyEvents(ctx, agent, pods.filter(isRunningPod));
   // Recorded in Ready. A terminal error is not retried until the spec changes; a conflict is
   // retried with backoff (the object in the way is not ours, so no watch tells of its going).
   if (rejected) throw rejected;
