@@ -170,8 +170,9 @@ function overviewAnomaliesRow(layout: Layout): void {
 function overviewTriageRow(layout: Layout): void {
   row(layout, 'Triage');
   openAnomaliesPanel(layout);
+  // The last value each pod set in the range: a pod that went (scaled down, paused) still counts.
   const rules = (status = '') =>
-    `sum by (rule) (edgewarden_rule_anomalies{${inNamespace}${status ? `, status="${status}"` : ''}})`;
+    `sum by (rule) (last_over_time(edgewarden_rule_anomalies{${inNamespace}${status ? `, status="${status}"` : ''}}[$__range]))`;
   panel(layout, 'bargauge', {
     title: 'False-positive share, by rule (7 days)',
     description:
