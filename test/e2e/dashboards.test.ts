@@ -7,8 +7,12 @@
 // runs to completion. A real Prometheus (3.x, built from the Go module proxy) finds the agent
 // pods with kubernetes_sd_configs (the API server's pod list) and scrapes them at their pod
 // IPs through the chart's PodMonitor relabelling, and the operator with its ServiceMonitor's
-// labels, every second. What the pods connect to (PostgreSQL, the Slack receiver) listens on
-// the node's address, where the pods reach this machine (EDGEWARDEN_E2E_HOST_ADDRESS).
+// labels, every second. What the pods connect to (PostgreSQL, the Slack receiver, a real
+// Alertmanager: Debian's prometheus-alertmanager) listens on the node's address, where the pods
+// reach this machine (EDGEWARDEN_E2E_HOST_ADDRESS). Every agent sends its anomalies to that
+// Alertmanager (spec.notifications.alertmanager.url); the auth agent suppresses the SSH brute
+// force on one router (spec.rules.suppressions), and one of its anomalies is marked a false
+// positive through its API, so the overview's Triage row has something to show.
 //
 // Then every dashboard the chart renders (dashboards.enabled, ConfigMaps found by the Grafana
 // sidecar's label in the API server) is read as Grafana reads it: its variables resolved by
@@ -16,10 +20,17 @@
 // whole run. Each must return data (a series with a value that is a number); a failure names
 // the dashboard, the panel and the query. Some panels are checked for what they must show: the
 // injected attacks' types by agent, the model versions, the device attacked, the export's phase.
+// The overview's open-anomalies panel (Grafana's Alert groups panel) runs no Prometheus query:
+// its matcher is run against the Alertmanager while each agent runs, and must list its attacks.
 import type { ChildProcess } from 'node:child_process';
 import { chmod, mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import {
+  connect,
+  createServer as createTcpServer,
+  type AddressInfo,
+  type Server as TcpServer,
+} from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import type pg from 'pg';
@@ -30,6 +41,11 @@ import type { AgentName } from '../../agent-runtime/src/agents/types.js';
 import { logreadTime, scenarios } from '../../agent-runtime/src/demo/attacks.js';
 import { SyslogParser } from '../../agent-runtime/src/parse/syslog.js';
 import { train } from '../../agent-runtime/src/trainer/train.js';
+import {
+  alertmanagerFilters,
+  openAnomaliesMatchers,
+  panelLabelFilter,
+} from '../../scripts/dashboards/alertmanager.js';
 import type { Dashboard } from '../../scripts/dashboards/model.js';
 import {
   applyObject,
@@ -46,6 +62,7 @@ import {
   startOperator,
   eventually,
 } from '../integration/kube.js';
+import { startAlertmanager, type AlertmanagerServer } from '../services/alertmanager.js';
 import {
   adminClient,
   createLogTable,
@@ -60,7 +77,7 @@ import {
   substitute,
   timeVariables,
 } from './grafana.js';
-import { podGet } from './agentApi.js';
+import { podGet, podPostTriage, storedAnomalies } from './agentApi.js';
 import { nodeInPod } from './inPod.js';
 import { podLogs, runningPod, type NodePod } from './pods.js';
 import {
@@ -90,6 +107,10 @@ const ROUTERS: [string, number][] = [
 ];
 /** The router the attacks land on. */
 const ATTACKED = 'gw-shop';
+/** The router the auth agent's suppression covers: the SSH brute force lands here too, suppressed. */
+const SUPPRESSED = 'ap-garden';
+/** The rule the SSH brute force scenario trips (agent-runtime/rules/auth.yaml). */
+const BRUTE_FORCE_RULE = 'auth.dropbear-brute-force';
 
 /** This machine's address as the pods see it: the test node's (jest-global-setup.mjs). */
 const hostAddress = process.env.EDGEWARDEN_E2E_HOST_ADDRESS;
@@ -101,6 +122,12 @@ let admin: pg.Client;
 let operator: { proc: ChildProcess; log: () => string };
 let prometheus: PrometheusServer | undefined;
 let receiver: Server;
+let alertmanager: AlertmanagerServer;
+/** The Alertmanager's port on the node's address, relayed to its loopback one. */
+let alertmanagerRelay: TcpServer;
+let alertmanagerUrl: string;
+/** What the open-anomalies panel's matcher found in the Alertmanager, by agent, while it ran. */
+const alertmanagerShown = new Map<AgentName, AlertmanagerAlert[]>();
 let background: NodeJS.Timeout | undefined;
 let work: string;
 const pvName = `e2e-exports-pv-${process.pid}`;
@@ -233,6 +260,39 @@ const agentStatus = async (pod: NodePod): Promise<AgentStatusView> =>
 
 const query = (q: string): Promise<Series[]> => instantQuery(prometheus!.url, q);
 
+interface AlertmanagerAlert {
+  labels: Record<string, string>;
+  status: { state: string };
+}
+
+/**
+ * The active alerts the open-anomalies panel lists: its matchers as Alertmanager's own filter
+ * (GET /api/v2/alerts?filter=...), as Grafana's Alert groups panel matches them in the browser.
+ */
+async function openAnomalyAlerts(): Promise<AlertmanagerAlert[]> {
+  const params = new URLSearchParams({ active: 'true' });
+  for (const f of alertmanagerFilters(openAnomaliesMatchers)) params.append('filter', f);
+  const res = await fetch(`${alertmanager.url}/api/v2/alerts?${params.toString()}`);
+  if (!res.ok) throw new Error(`Alertmanager: HTTP ${res.status}: ${await res.text()}`);
+  return (await res.json()) as AlertmanagerAlert[];
+}
+
+/**
+ * Relays the node's address to the Alertmanager on loopback (test/services/alertmanager.ts
+ * listens on 127.0.0.1 only), so the agent pods reach it as they reach PostgreSQL.
+ */
+async function relayToAlertmanager(port: number): Promise<TcpServer> {
+  const relay = createTcpServer((socket) => {
+    const upstream = connect(port, '127.0.0.1');
+    socket.pipe(upstream).pipe(socket);
+    const end = () => (socket.destroy(), upstream.destroy());
+    socket.on('error', end);
+    upstream.on('error', end);
+  });
+  await new Promise<void>((r) => relay.listen(0, hostAddress, () => r()));
+  return relay;
+}
+
 /** Waits until Prometheus answers `q` with a series, with the agent pod's log on failure. */
 async function scraped(what: string, q: string, pod?: string, timeoutMs = 90_000) {
   return eventually(
@@ -279,6 +339,9 @@ beforeAll(async () => {
     });
   });
   await new Promise<void>((r) => receiver.listen(0, hostAddress, () => r()));
+  alertmanager = await startAlertmanager();
+  alertmanagerRelay = await relayToAlertmanager(alertmanager.port);
+  alertmanagerUrl = `http://${hostAddress}:${(alertmanagerRelay.address() as AddressInfo).port}`;
   // The Secrets name this machine as the pods reach it.
   await createSecret(
     namespace,
@@ -403,6 +466,8 @@ afterAll(async () => {
   }
   await prometheus?.stop();
   await new Promise((r) => receiver?.close(r));
+  await new Promise((r) => alertmanagerRelay?.close(r));
+  await alertmanager?.close();
   await admin?.end().catch(() => undefined);
   await postgres?.remove();
   // The namespace's pods go with it: the kubelet stops them.
@@ -437,7 +502,25 @@ describe.each(agentNames.map((n) => [n]))('the %s agent', (agent) => {
         },
         model: { name: `${agent}-model` },
         thresholds: { storeSeverity: 'info', alertSeverity: 'info' },
-        notifications: { slack: { webhookSecretRef: { name: 'edgewarden-slack' } } },
+        notifications: {
+          slack: { webhookSecretRef: { name: 'edgewarden-slack' } },
+          alertmanager: { url: alertmanagerUrl },
+        },
+        // The SSH brute force on SUPPRESSED is suppressed: counted, not stored or alerted.
+        ...(agent === 'auth'
+          ? {
+              rules: {
+                suppressions: [
+                  {
+                    rule: BRUTE_FORCE_RULE,
+                    device: SUPPRESSED,
+                    expires: new Date(Date.now() + 86_400_000).toISOString(),
+                    reason: 'e2e: the suppressed matches panel',
+                  },
+                ],
+              },
+            }
+          : {}),
       },
     });
     // The node runs the pod the scheduler puts on it; the agent answers at its pod IP.
@@ -481,12 +564,17 @@ describe.each(agentNames.map((n) => [n]))('the %s agent', (agent) => {
       let a = 1;
       return () => ((a = (a * 48271) % 2147483647) - 1) / 2147483646;
     })();
-    for (const s of scenarios.filter((x) => agent === 'template' || x.agent === agent))
-      await insert(
+    const attack = (s: (typeof scenarios)[number], device: string) =>
+      insert(
         s
           .lines(random)
-          .map(([, rest]) => ({ device: ATTACKED, ...row(`${logreadTime(Date.now())} ${rest}`) })),
+          .map(([, rest]) => ({ device, ...row(`${logreadTime(Date.now())} ${rest}`) })),
       );
+    for (const s of scenarios.filter((x) => agent === 'template' || x.agent === agent))
+      await attack(s, ATTACKED);
+    // And the SSH brute force on the router the auth agent's suppression covers.
+    if (agent === 'auth')
+      for (const s of scenarios.filter((x) => x.agent === 'auth')) await attack(s, SUPPRESSED);
 
     const sel = `namespace="${namespace}", pod="${podName}", agent="${agent}"`;
     const found = await scraped(
@@ -524,6 +612,12 @@ describe.each(agentNames.map((n) => [n]))('the %s agent', (agent) => {
       `increase(edgewarden_inference_duration_seconds_count{${sel}}[20s]) > 0`,
       `increase(edgewarden_cycle_duration_seconds_count{${sel}}[20s]) > 0`,
       `up{namespace="${namespace}", pod="${podName}", container="agent"} == 1`,
+      ...(agent === 'auth'
+        ? [
+            `edgewarden_anomalies_suppressed_total{${sel}, rule="${BRUTE_FORCE_RULE}"} > 0`,
+            `edgewarden_rule_anomalies{${sel}, rule="${BRUTE_FORCE_RULE}", status="open"} > 0`,
+          ]
+        : []),
     ])
       await scraped(`${agent}: ${q}`, q, podName);
     // A counter needs two samples for rate() and increase(): the pod runs on until every
@@ -532,6 +626,7 @@ describe.each(agentNames.map((n) => [n]))('the %s agent', (agent) => {
       'edgewarden_anomalies_total',
       'edgewarden_device_anomalies_total',
       'edgewarden_notifications_total',
+      ...(agent === 'auth' ? ['edgewarden_anomalies_suppressed_total'] : []),
     ])
       await scraped(
         `${agent}: ten samples of each ${metric} series`,
@@ -539,6 +634,60 @@ describe.each(agentNames.map((n) => [n]))('the %s agent', (agent) => {
         podName,
       );
   });
+
+  test("its attacks fire in Alertmanager, where the overview's open-anomalies matcher finds them", async () => {
+    const mine = await eventually(
+      `${agent}: its attacks' anomalies firing in Alertmanager`,
+      async () => {
+        const alerts = (await openAnomalyAlerts()).filter(
+          (a) => a.labels.namespace === namespace && a.labels.agent === name,
+        );
+        const types = new Set(alerts.map((a) => a.labels.type!));
+        return alerts.some((a) => a.labels.device === ATTACKED) &&
+          expectedTypes(agent).every((any) => any.some((t) => types.has(t)))
+          ? alerts
+          : undefined;
+      },
+      90_000,
+    ).catch(async (error: Error) => {
+      const alerts = await openAnomalyAlerts().catch((e: Error) => e.message);
+      throw new Error(
+        `${error.message}\nalertmanager has: ${JSON.stringify(alerts).slice(0, 2000)}\n${alertmanager.log().slice(-2000)}\nagent:\n${await podLog([podName])}`,
+      );
+    });
+    for (const a of mine) {
+      expect(a.labels.alertname).toBe('EdgewardenAnomaly');
+      expect(a.labels.agent_kind).toBe(agent);
+      expect(a.status.state).toBe('active');
+    }
+    // The suppressed brute force raised none.
+    if (agent === 'auth')
+      expect(
+        mine.filter((a) => a.labels.device === SUPPRESSED && a.labels.rule === BRUTE_FORCE_RULE),
+      ).toEqual([]);
+    alertmanagerShown.set(agent, mine);
+  });
+
+  if (agent === 'auth')
+    test('an anomaly marked a false positive through its API counts in the per-rule gauge', async () => {
+      const target = (await storedAnomalies(namespace, podName)).find(
+        (a) => a.rule === BRUTE_FORCE_RULE && a.device === ATTACKED,
+      );
+      expect(target).toBeDefined();
+      const updated = JSON.parse(
+        await podPostTriage(namespace, podName, `/anomalies/${target!.id}/status`, {
+          status: 'false_positive',
+          note: 'e2e: the false-positive panel',
+          by: 'e2e',
+        }),
+      ) as { status: string };
+      expect(updated.status).toBe('false_positive');
+      await scraped(
+        'the false positive in edgewarden_rule_anomalies',
+        `edgewarden_rule_anomalies{namespace="${namespace}", pod="${podName}", rule="${BRUTE_FORCE_RULE}", status="false_positive"} >= 1`,
+        podName,
+      );
+    });
 
   if (agent === 'auth')
     test('a ModelDeployment rolls a new model out to it, and the operator reports the transition', async () => {
@@ -732,6 +881,21 @@ const hasData = (series: Series[]): boolean =>
     (s.values ?? (s.value ? [s.value] : [])).some(([, v]) => !Number.isNaN(Number(v))),
   );
 
+/**
+ * A panel without Prometheus queries: only the overview's Alert groups panel may be one, its
+ * filter the matchers run against the Alertmanager above, and those found every agent's attacks.
+ */
+function alertGroupsProblems(d: Dashboard, p: Dashboard['panels'][number]): string[] {
+  const where = `${d.title} / "${p.title}"`;
+  if (p.type !== 'alertGroups' || d.uid !== 'edgewarden-overview') return [`${where}: no queries`];
+  const labels = (p.options as { labels?: string } | undefined)?.labels;
+  const wanted = panelLabelFilter(openAnomaliesMatchers);
+  if (labels !== wanted) return [`${where}: filter ${labels}, the test ran ${wanted}`];
+  return agentNames
+    .filter((a) => !(alertmanagerShown.get(a)?.length ?? 0))
+    .map((a) => `${where}: nothing of the ${a} agent found in Alertmanager`);
+}
+
 test('every panel of every dashboard returns data', async () => {
   // A few scrapes after the last event, so the last rates have two samples.
   await new Promise((r) => setTimeout(r, 3 * STEP_SECONDS * 1000));
@@ -766,7 +930,9 @@ test('every panel of every dashboard returns data', async () => {
         values[v.name] = '__none__';
       } else values[v.name] = formatValues([...new Set(found)]);
     }
-    for (const p of d.panels)
+    for (const p of d.panels) {
+      if (p.type !== 'row' && (p.targets ?? []).length === 0)
+        dead.push(...alertGroupsProblems(d, p));
       for (const t of p.targets ?? []) {
         const expr = substitute(t.expr, values);
         const series = t.instant
@@ -775,6 +941,7 @@ test('every panel of every dashboard returns data', async () => {
         checked.push({ dashboard: d.title, panel: p.title, expr, series });
         if (!hasData(series)) dead.push(`${d.title} / "${p.title}" (${t.refId}): ${expr}`);
       }
+    }
   }
   console.log(
     `${dashboards.length} dashboards, ${checked.length} panel queries run over ${end - start} s of data`,
@@ -815,6 +982,9 @@ test('the overview shows every agent, the attacks by agent and type, the attacke
     new Set(ROUTERS.map(([d]) => d)),
   );
   expect(notifications.length).toBeGreaterThan(0);
+  expect(shown(o, 'False-positive share, by rule (7 days)', 'rule')).toContain(BRUTE_FORCE_RULE);
+  expect(shown(o, 'Suppressed matches per second, by rule', 'rule')).toContain(BRUTE_FORCE_RULE);
+  expect([...alertmanagerShown.keys()].sort()).toEqual([...agentNames].sort());
 });
 
 test("each agent's dashboard shows its own attacks and models", () => {
