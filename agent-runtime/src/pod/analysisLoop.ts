@@ -25,6 +25,7 @@ import {
   countNotifications,
   countSuppressed,
   publishDevices,
+  publishTriage,
   reportModel,
   startRuleSeries,
   type AgentMetrics,
@@ -59,6 +60,9 @@ export interface LoopParts {
   guard: ResourceGuard;
   cache: RedisCache | undefined;
 }
+
+/** The period edgewarden_rule_anomalies counts over. */
+const TRIAGE_MS = 7 * 86_400_000;
 
 const log = componentLog('agent');
 
@@ -179,6 +183,8 @@ export class AnalysisLoop {
       metrics.lag.set({ agent }, Math.max(0, (Date.now() - this.newestLineTime) / 1000));
     await this.alert(result.anomalies);
     this.parts.store.prune();
+    // After the alerts: a silence found there may have suppressed some.
+    publishTriage(metrics, agent, this.parts.store.triageCounts(new Date(Date.now() - TRIAGE_MS)));
     // Under CPU or memory pressure, wait longer rather than pile up work.
     const guard = await this.parts.guard.afterCycle();
     metrics.stretch.set({ agent }, guard.stretch);

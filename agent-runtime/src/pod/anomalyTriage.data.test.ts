@@ -15,6 +15,7 @@ import {
   type ModelAgentProcess,
   type ModelAgentSetup,
 } from '../../../test/fixtures/modelAgentProcess.js';
+import { adminClient, createLogTable } from '../../../test/services/postgres.js';
 
 const READ = 'operator-derived-read-token';
 const TRIAGE = 'operator-derived-triage-token';
@@ -29,6 +30,10 @@ let agent: ModelAgentProcess;
 
 beforeAll(async () => {
   setup = await modelAgentSetup('edgewarden-triage-');
+  // The collector's table, empty, and its reader: cycles commit (and publish the gauge).
+  const admin = await adminClient(setup.server);
+  await createLogTable(admin);
+  await admin.end();
   // Two anomalies already in the store the agent will open.
   await mkdir(path.join(setup.dir, 'data'));
   const store = new AnomalyStore(path.join(setup.dir, 'data', 'anomalies.db'), {
@@ -147,4 +152,16 @@ test('list, acknowledge with the triage token, refusals by scope and transition,
   expect(((await both.json()) as StoredAnomaly[]).map((a) => a.status)).toEqual(['false_positive']);
   const badFilter = await get('/anomalies?status=closed', READ);
   expect(badFilter.status).toBe(400);
+  // After a committed cycle the gauge counts the rule's anomalies by status.
+  const series =
+    /^edgewarden_rule_anomalies\{[^}]*rule="auth.ssh-brute-force",status="acknowledged"\} 1$/m;
+  const deadline = Date.now() + 40_000;
+  let metrics = '';
+  while (!series.test(metrics) && Date.now() < deadline) {
+    await new Promise((r) => setTimeout(r, 250));
+    metrics = await (await get('/metrics', READ)).text();
+  }
+  expect(metrics).toMatch(series);
+  // Rule-less anomalies have no series; nothing else is counted.
+  expect(metrics.match(/^edgewarden_rule_anomalies\{/gm)).toHaveLength(1);
 }, 120_000);

@@ -139,6 +139,12 @@ function servingMetrics(r: Registry) {
       labelNames: ['agent'],
       registers: [r],
     }),
+    ruleTriage: new Gauge({
+      name: 'edgewarden_rule_anomalies',
+      help: 'Stored anomalies of the last 7 days by rule and status (open, acknowledged, resolved, false_positive, suppressed): a noisy rule shows as false positives.',
+      labelNames: ['agent', 'rule', 'status'],
+      registers: [r],
+    }),
     anomaliesSuppressed: new Counter({
       name: 'edgewarden_anomalies_suppressed_total',
       help: 'Anomalies a suppression of spec.rules.suppressions covered: neither stored nor alerted, by rule id.',
@@ -228,6 +234,20 @@ export function countSuppressed(
   suppressed: ReadonlyMap<string, number>,
 ): void {
   for (const [rule, anomalies] of suppressed) m.anomaliesSuppressed.inc({ agent, rule }, anomalies);
+}
+
+/**
+ * edgewarden_rule_anomalies from the store's counts by rule and status; reset first, so a rule
+ * or status with no anomaly left in the period has no series.
+ */
+export function publishTriage(
+  m: AgentMetrics,
+  agent: string,
+  counts: readonly { rule: string; status: string; anomalies: number }[],
+): void {
+  m.ruleTriage.reset();
+  for (const { rule, status, anomalies } of counts)
+    m.ruleTriage.set({ agent, rule, status }, anomalies);
 }
 
 /** edgewarden_model_info: the version served now, if any. */
