@@ -80,10 +80,17 @@ test('--serve: the demo store behind the agent endpoints', async () => {
     const url = (p: string): string => `http://127.0.0.1:${server.port}${p}`;
     expect((await fetch(url('/healthz'))).status).toBe(200);
     const high = (await (await fetch(url('/anomalies?minSeverity=high'))).json()) as {
+      id: number;
       severity: number;
+      status: string;
     }[];
     expect(high.length).toBeGreaterThanOrEqual(7);
-    expect(high.every((a) => a.severity >= 4)).toBe(true);
+    expect(high.every((a) => a.severity >= 4 && a.status === 'open')).toBe(true);
+    expect(await (await fetch(url(`/anomalies/${high[0]!.id}`))).json()).toEqual(high[0]);
+    expect((await fetch(url('/anomalies/999999'))).status).toBe(404);
+    // Read only: the demo has no tokens, so no triage route.
+    const post = await fetch(url(`/anomalies/${high[0]!.id}/status`), { method: 'POST' });
+    expect(post.status).toBe(404);
     const status = (await (await fetch(url('/status'))).json()) as {
       recall: number;
       attacks: { foundBy: string | null }[];

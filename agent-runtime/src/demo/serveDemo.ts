@@ -1,13 +1,14 @@
 // `edgewarden demo --serve`: the demo's store behind the same HTTP endpoints an agent serves
-// (/healthz, /readyz, /status, /anomalies, /metrics), so a dashboard, Prometheus or curl can
-// be pointed at it. It serves the run's own open store (in memory, the only copy), which the
-// run's caller closes.
+// (/healthz, /readyz, /status, /anomalies, /anomalies/<id>, /metrics), so a dashboard,
+// Prometheus or curl can be pointed at it. It serves the run's own open store (in memory, the
+// only copy), which the run's caller closes. It reads only: it has no tokens, so no triage.
 import type { Server } from 'node:http';
 import express from 'express';
 import { collectDefaultMetrics } from 'prom-client';
 
 import { agentPaths } from '../contract/index.js';
 import { serveAnomalies } from '../http/anomaliesRoute.js';
+import { serveAnomaly } from '../http/anomalyRoutes.js';
 import type { DemoResult } from './runDemo.js';
 
 export interface DemoServer {
@@ -45,6 +46,7 @@ export async function serveDemo(result: DemoResult, port: number): Promise<DemoS
     res.type(registry.contentType).send(await registry.metrics());
   });
   app.get(agentPaths.anomalies, serveAnomalies(store));
+  app.get(`${agentPaths.anomalies}/:id`, serveAnomaly(store));
   const server: Server = await new Promise((resolve, reject) => {
     const s = app.listen(port, '127.0.0.1', () => resolve(s));
     s.once('error', reject);
