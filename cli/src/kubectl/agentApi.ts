@@ -50,8 +50,10 @@ export function refusal(t: PodTarget, method: string, status: number, text: stri
     if (status === 403) return `forbidden: you may not ${verb} pods/proxy in ${t.namespace}`;
     return `pod ${t.pod} in ${t.namespace}: the API server answered ${status}: ${body.message ?? body.reason ?? ''}`;
   }
+  // The agent's refusals are {reason, message} (older ones {error}).
   const said =
-    body.message ?? body.error ?? (text && !text.startsWith('<') ? text.slice(0, 200) : '');
+    [body.reason, body.message ?? body.error].filter(Boolean).join(': ') ||
+    (text && !text.startsWith('<') ? text.slice(0, 200) : '');
   if (status === 401 || status === 403)
     return `pod ${t.pod} in ${t.namespace} refused the token (${status}${said ? `: ${said}` : ''}): the operator may not have updated the namespace's token Secrets yet`;
   return `pod ${t.pod} in ${t.namespace}: HTTP ${status}${said ? `: ${said}` : ''}`;

@@ -7,9 +7,9 @@ import { describeAnomaly } from './describe.js';
 import { documentText } from './output.js';
 
 export const anomalyCommand: CommandRun = async (c) => {
-  const { id, target } = await anomalyTarget(c, 'viewer');
+  const { id, agent, target } = await anomalyTarget(c, 'viewer');
   const anomaly = await podAnomaly(c.client, target, id.id);
-  const listed = { namespace: c.namespace, analysisAgent: id.agent, pod: id.pod, anomaly };
+  const listed = { namespace: c.namespace, analysisAgent: agent, pod: id.pod, anomaly };
   const format = c.flags.output;
   c.io.out(
     format === 'json' || format === 'yaml'

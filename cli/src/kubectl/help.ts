@@ -31,7 +31,7 @@ ${CONNECTION}`,
 
 Usage: kubectl edgewarden anomaly ID [-n NAMESPACE] [-o json|yaml]
 
-ID is <pod>:<id>, as the ID column of \`anomalies\` shows it (auth-0:17).
+ID is <pod>:<id>, as the ID column of \`anomalies\` shows it (auth-agent-0:17).
 
 ${CONNECTION}`,
   ack: `Mark an anomaly acknowledged (someone is looking at it).

@@ -3,7 +3,7 @@
 // false positive, then a suppression of what it matched written into the AnalysisAgent
 // (--no-suppress: only marked; --dry-run: nothing changed, the patch printed).
 import { podAnomaly, setAnomalyStatus } from './agentApi.js';
-import { formatAnomalyId, type AnomalyId } from './anomalyId.js';
+import { formatAnomalyId } from './anomalyId.js';
 import { anomalyTarget } from './anomalyTarget.js';
 import { anomalyItem } from './anomalyRows.js';
 import { userName } from './cluster.js';
@@ -32,7 +32,7 @@ export function triageCommand(command: keyof typeof NEW_STATUS): CommandRun {
     const expiresMs = parseSpan(c.flags.expires ?? DEFAULT_EXPIRES);
     if (expiresMs === undefined)
       throw new CommandError(`--expires: "${c.flags.expires}" is not a span (7d, 30d)`);
-    const { id, target } = await anomalyTarget(c, 'triager');
+    const { id, agent, target } = await anomalyTarget(c, 'triager');
     const by = await userName(c.client);
     const name = formatAnomalyId(id.pod, id.id);
     let anomaly: WireAnomaly;
@@ -49,21 +49,21 @@ export function triageCommand(command: keyof typeof NEW_STATUS): CommandRun {
       if (format === 'json' || format === 'yaml')
         c.io.out(
           documentText(
-            anomalyItem({ namespace: c.namespace, analysisAgent: id.agent, pod: id.pod, anomaly }),
+            anomalyItem({ namespace: c.namespace, analysisAgent: agent, pod: id.pod, anomaly }),
             format,
           ),
         );
       else c.io.out(`anomaly ${name} ${status.replace('_', ' ')}`);
     }
     if (command !== 'false-positive' || c.flags.noSuppress) return 0;
-    return suppress(c, id, anomaly, { expiresMs, by, note });
+    return suppress(c, agent, anomaly, { expiresMs, by, note });
   };
 }
 
 /** The suppression a false positive proposes, written (or, --dry-run, printed). */
 async function suppress(
   c: RunContext,
-  id: AnomalyId,
+  agent: string,
   anomaly: WireAnomaly,
   o: { expiresMs: number; by: string; note?: string },
 ): Promise<number> {
@@ -78,11 +78,11 @@ async function suppress(
     c.io.err(`no suppression proposed: ${proposal.reason}`);
     return 0;
   }
-  const result = await applySuppression(c.client, c.namespace, id.agent, proposal.suppression, {
+  const result = await applySuppression(c.client, c.namespace, agent, proposal.suppression, {
     dryRun: c.flags.dryRun,
     now,
   });
-  const where = `analysisagent.edgewarden.io/${id.agent}`;
+  const where = `analysisagent.edgewarden.io/${agent}`;
   if (result.kind === 'present')
     c.io.out(
       `${where}: a suppression of the same scope is there already (until ${result.existing.expires}); unchanged`,
