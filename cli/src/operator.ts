@@ -125,10 +125,37 @@ const options = {
       'repeatable; a name without a schema is in public; system schemas are never allowed ' +
       '(default: none)',
   },
+  'alertmanager-url': {
+    type: 'string',
+    value: 'URL',
+    default: '',
+    help:
+      'Alertmanager (API v2) for AnalysisAgents whose spec.notifications.alertmanager names none, ' +
+      'e.g. http://alertmanager-operated.monitoring:9093 (default: none)',
+  },
   v: { type: 'string', value: 'N', default: '0', help: 'log verbosity' },
 } as const;
 
 const NAMESPACE_NAME = /^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/;
+
+/**
+ * --alertmanager-url: empty (none), or an http(s) URL without credentials (it is put in pod
+ * specs, which many may read: a URL with credentials belongs in the AnalysisAgent's urlSecretRef).
+ */
+function alertmanagerUrl(text: string): { url?: string } | string {
+  if (text === '') return {};
+  let url: URL;
+  try {
+    url = new URL(text);
+  } catch {
+    return `--alertmanager-url: not a URL: "${text}"`;
+  }
+  if (url.protocol !== 'http:' && url.protocol !== 'https:')
+    return '--alertmanager-url: an http or https URL';
+  if (url.username || url.password)
+    return "--alertmanager-url: no credentials in it (pod specs show it); use the AnalysisAgent's spec.notifications.alertmanager.urlSecretRef";
+  return { url: text };
+}
 
 type Settings = Omit<OperatorOptions, 'log'>;
 
@@ -190,6 +217,8 @@ function settings(values: Values<typeof options>): Settings | string {
   const podNamespace = process.env.POD_NAMESPACE ?? 'default';
   const agentNetworkPolicy = networkPolicy(values, podNamespace);
   if (typeof agentNetworkPolicy === 'string') return agentNetworkPolicy;
+  const alertmanager = alertmanagerUrl(values['alertmanager-url']);
+  if (typeof alertmanager === 'string') return alertmanager;
   return {
     kubeconfig: values.kubeconfig,
     namespaces,
@@ -212,6 +241,7 @@ function settings(values: Values<typeof options>): Settings | string {
       ...(allowPolicy.allow.length > 0 && { modelUrlAllow }),
       allowedSourceTables,
       ...(agentNetworkPolicy && { networkPolicy: agentNetworkPolicy }),
+      ...(alertmanager.url && { alertmanagerUrl: alertmanager.url }),
     },
   };
 }

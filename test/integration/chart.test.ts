@@ -225,3 +225,16 @@ test("the agents' NetworkPolicies are the operator's: the chart passes its pods'
   expect(off).toContain('--agent-network-policy=false');
   expect(off.some((a) => a.startsWith('--operator-pod-selector'))).toBe(false);
 });
+
+test('alertmanager.url: passed as --alertmanager-url; none by default; credentials refused', async () => {
+  expect(operatorContainer(await render([])).args.join(' ')).not.toContain('--alertmanager-url');
+  const url = 'http://alertmanager-operated.monitoring:9093';
+  const args = operatorContainer(await render(['--set', `alertmanager.url=${url}`])).args;
+  expect(args).toContain(`--alertmanager-url=${url}`);
+  const secret = await helmRun([
+    ...['template', 'ew', chart, ...KUBE],
+    ...['--set', 'alertmanager.url=http://admin:pw@am:9093'],
+  ]);
+  expect(secret.code).not.toBe(0);
+  expect(secret.stderr).toContain("at '/alertmanager/url'");
+});

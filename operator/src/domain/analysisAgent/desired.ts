@@ -47,6 +47,11 @@ export interface OperatorSettings {
   allowedSourceTables?: readonly string[];
   /** Who may reach the agents' pods; unset: no NetworkPolicy (`--agent-network-policy=false`). */
   networkPolicy?: AgentNetworkPolicySettings;
+  /**
+   * Alertmanager's URL for agents whose spec names none (`--alertmanager-url`, issue 21);
+   * unset: such agents send no alerts to Alertmanager.
+   */
+  alertmanagerUrl?: string;
 }
 
 export const AGENT_COMPONENT = 'agent';
@@ -183,6 +188,7 @@ function agentContainer(
       String(resources.limits.memory),
       settings.controlKey,
       settings.modelUrlAllow,
+      settings.alertmanagerUrl,
     ),
     ports: [{ name: 'http', containerPort: agentDefaults.port, protocol: 'TCP' }],
     readinessProbe: probe(agentPaths.ready, 10, 3),

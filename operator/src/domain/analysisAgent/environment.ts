@@ -33,6 +33,9 @@ export function agentSecretFiles(spec: StoredAgent['spec']): SecretKeyFile[] {
   const n = spec.notifications;
   if (n?.slack) files.push(urlFile(agentEnv.slackUrl, n.slack.webhookSecretRef));
   if (n?.webhook) files.push(urlFile(agentEnv.webhookUrl, n.webhook.urlSecretRef));
+  // Alertmanager's URL with credentials (issue 21); a plain `url` the agent reads from its config.
+  if (n?.alertmanager?.urlSecretRef)
+    files.push(urlFile(agentEnv.alertmanagerUrl, n.alertmanager.urlSecretRef));
   if (n?.email) {
     const secret = n.email.smtpSecretRef.name;
     for (const [variable, key] of [
@@ -47,12 +50,23 @@ export function agentSecretFiles(spec: StoredAgent['spec']): SecretKeyFile[] {
   return files;
 }
 
+/**
+ * The operator's Alertmanager (--alertmanager-url, issue 21) for an agent whose spec names none
+ * (neither url nor urlSecretRef); the spec's own wins.
+ */
+function defaultAlertmanager(spec: StoredAgent['spec'], url: string | undefined): EnvVar[] {
+  const am = spec.notifications?.alertmanager;
+  if (!url || am?.url || am?.urlSecretRef) return [];
+  return [{ name: agentEnv.alertmanagerUrl, value: url }];
+}
+
 /** The pod's environment: the contract's variables, the Secrets' files. */
 export function agentEnvironment(
   agent: StoredAgent,
   memoryLimit: string | undefined,
   controlKey?: Uint8Array,
   modelUrlAllow?: string,
+  alertmanagerUrl?: string,
 ): EnvVar[] {
   const spec = agent.spec;
   const name = (n: string): EnvVar => ({ name: n });
@@ -64,6 +78,7 @@ export function agentEnvironment(
     { ...name(agentEnv.pod), valueFrom: { fieldRef: { fieldPath: 'metadata.name' } } },
     ...sourceCaEnvironment(spec.source),
     ...secretFileEnvironment(agentSecretFiles(spec)),
+    ...defaultAlertmanager(spec, alertmanagerUrl),
   ];
   // The digests of its control, read and triage tokens, always: without them its API refuses all but
   // the probes (issue 20, H2).

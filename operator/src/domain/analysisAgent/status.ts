@@ -40,6 +40,11 @@ export function referencedSecrets(agent: StoredAgent): { name: string; field: st
       name: n.email.smtpSecretRef.name,
       field: 'spec.notifications.email.smtpSecretRef',
     });
+  if (n?.alertmanager?.urlSecretRef)
+    refs.push({
+      name: n.alertmanager.urlSecretRef.name,
+      field: 'spec.notifications.alertmanager.urlSecretRef',
+    });
   return refs;
 }
 
