@@ -11,7 +11,12 @@ export const agentsCommand: CommandRun = async (c) => {
   const agents = await listAgents(c.client, scope(c));
   const format = c.flags.output;
   if (format === 'json' || format === 'yaml') {
-    c.io.out(documentText(listOf(agents), format));
+    // As kubectl get: without metadata.managedFields.
+    const items = agents.map((a) => ({
+      ...a,
+      metadata: { ...a.metadata, managedFields: undefined },
+    }));
+    c.io.out(documentText(listOf(items), format));
     return 0;
   }
   if (agents.length === 0) {
