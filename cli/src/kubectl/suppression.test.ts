@@ -96,3 +96,15 @@ test('the same scope, not expired, is not doubled; an expired one is; 100 is the
     suppressionPatch({ metadata: {}, spec: { rules: { suppressions: full } } }, s, now),
   ).toEqual({ kind: 'full' });
 });
+
+test('a source capture the schema would refuse (a host name, a scoped IPv6 address) is left out', () => {
+  const o = { now, expiresMs: DAY, user: 'carol' };
+  const scoped = (source: string): unknown =>
+    proposeSuppression({ rule: 'auth.x', device: 'gw-1', captures: { source } }, o);
+  for (const source of ['scanner.example.org', 'fe80::1%br-lan'])
+    expect(scoped(source)).toEqual({
+      ok: true,
+      suppression: expect.not.objectContaining({ source: expect.anything() }) as unknown,
+    });
+  expect(scoped('[2001:db8::7]')).toMatchObject({ suppression: { source: '2001:db8::7' } });
+});

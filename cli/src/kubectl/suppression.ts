@@ -3,6 +3,8 @@
 // the source address and user its rule grouped by (captures) — until an expiry; and the JSON
 // patch that appends it. Pure: the patch tests the object's resourceVersion, so an AnalysisAgent
 // changed between the read and the write is refused rather than overwritten.
+import { isIP } from 'node:net';
+
 import type { WireAnomaly } from './wire.js';
 
 /** As the CRD holds them (spec.rules.suppressions, maxItems 100). */
@@ -38,13 +40,23 @@ export function proposeSuppression(
     suppression: {
       rule: anomaly.rule,
       device: anomaly.device,
-      ...(captures.source ? { source: captures.source } : {}),
+      ...(addressOf(captures.source) ? { source: addressOf(captures.source) } : {}),
       ...(captures.user ? { user: captures.user } : {}),
       expires,
       ...(o.note ? { reason: o.note.slice(0, TEXT_LIMIT) } : {}),
       createdBy: o.user.slice(0, TEXT_LIMIT),
     },
   };
+}
+
+/**
+ * The capture as the schema's source takes it (an address, brackets dropped), or undefined: a
+ * rule's source capture may be a host name or a scoped IPv6 address (fe80::1%br-lan), which the
+ * API server would refuse, so the suppression is then scoped without it.
+ */
+function addressOf(source: string | undefined): string | undefined {
+  const address = source?.replace(/^\[|\]$/g, '');
+  return address && !address.includes('%') && isIP(address) !== 0 ? address : undefined;
 }
 
 /** The AnalysisAgent fields the patch is computed from. */
