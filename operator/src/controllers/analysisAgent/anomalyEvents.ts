@@ -2,7 +2,7 @@
 // running pod's anomalies at or above spec.thresholds.alertSeverity after its cursor (with the
 // control token, a few pages at most: a backlog is read over the next passes), lets the pure
 // core (domain/analysisAgent/anomalyEvents.ts) decide the Events and records them. A pod that
-// does not answer is skipped (its /status read says so in the Ready condition); its cursor stays.
+// does not answer is skipped (its /status read says so in the conditions); its cursor stays.
 import { withSchemaDefaults } from '../../../../api/src/defaults.js';
 import { parseDuration } from '../../../../api/src/duration.js';
 import type { AnomalySummary } from '../../../../agent-runtime/src/contract/anomalies.js';
@@ -48,11 +48,17 @@ async function readPod(
   return { state, found };
 }
 
-/** Records the Events of the agent's new anomalies; never throws for an agent's answer. */
+/**
+ * Records the Events of the agent's new anomalies; never throws for an agent's answer. `pods`
+ * are the agent's pods (a cursor of one no longer among them is forgotten); only those that
+ * answered /status in this pass (`answered`) are read: one that did not would hold the pass up
+ * again, and keeps its cursor for the next.
+ */
 export async function recordAnomalyEvents(
   ctx: AgentContext,
   agent: StoredAgent & KubeObject,
   pods: AgentPod[],
+  answered: { pod: string }[],
 ): Promise<void> {
   if (!ctx.fetchAnomalies) return;
   const key = `${agent.metadata.namespace}/${agent.metadata.name}`;
@@ -67,7 +73,8 @@ export async function recordAnomalyEvents(
     pods.map((p) => p.metadata.name),
   );
   const found: { pod: string; anomaly: AnomalySummary }[] = [];
-  for (const pod of pods) {
+  const readable = new Set(answered.map((a) => a.pod));
+  for (const pod of pods.filter((p) => readable.has(p.metadata.name))) {
     const read = await readPod(ctx, agent, pod, { state, minSeverity, since });
     state = read.state;
     found.push(...read.found.map((anomaly) => ({ pod: pod.metadata.name, anomaly })));

@@ -155,7 +155,7 @@ export async function reconcileAnalysisAgent(
   };
   await writeAgentStatus(ctx, agent, observation, rejected ?? refused);
   await syncTokenSecrets(ctx, namespace, agent);
-  await recordAnomalyEvents(ctx, agent, pods.filter(isRunningPod));
+  await recordAnomalyEvents(ctx, agent, pods, observation.reports);
   // Recorded in Ready. A terminal error is not retried until the spec changes; a conflict is
   // retried with backoff (the object in the way is not ours, so no watch tells of its going).
   if (rejected) throw rejected;
