@@ -16,7 +16,7 @@ import type { AlertmanagerClient } from './alertmanagerClient.js';
 
 /** The store's alert ledger (AnomalyStore): what the sync reads and records. */
 export interface AlertLedger {
-  alertable(minSeverity: number): AlertableAnomaly[];
+  alertable(minSeverity: number, limit?: number, seenSince?: string): AlertableAnomaly[];
   markAlerts(ids: number[], state: 'firing' | 'resolved', endsAt: string): void;
   markSilenced(id: number, silenceIds: string[], now?: Date): void;
 }
@@ -46,7 +46,10 @@ export class AlertmanagerSync {
 
   /** One round with Alertmanager; its failures are in the report. */
   async sync(now = new Date()): Promise<SyncReport> {
-    const rows = this.ledger.alertable(this.options.minSeverity);
+    // Stale open anomalies were resolved once already: only those seen within resolveAfter,
+    // and those whose alert still fires, are read.
+    const seenSince = new Date(now.getTime() - this.options.resolveAfterMs).toISOString();
+    const rows = this.ledger.alertable(this.options.minSeverity, undefined, seenSince);
     const plan = planAlerts(rows, now, this.options);
     const report: SyncReport = { firing: 0, started: 0, resolved: 0, silenced: 0 };
     const alerts = [...plan.firing, ...plan.resolved].map((p) => p.alert);

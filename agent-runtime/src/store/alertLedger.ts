@@ -6,20 +6,23 @@ import { storedAnomalyOf, type Row, type StoredAnomaly } from './anomalyQuery.js
 
 /**
  * Anomalies at or above `minSeverity` that are open or acknowledged (their alert fires), or
- * whose alert was last sent firing (it must be resolved), oldest first.
+ * whose alert was last sent firing (it must be resolved), oldest first. With `seenSince`, an
+ * open or acknowledged one last seen before it is left out unless its alert fires: it went
+ * stale (resolveAfter) and was resolved once, and must not crowd newer ones out of `limit`.
  */
 export function alertableAnomalies(
   db: Database.Database,
   minSeverity: number,
   limit: number,
+  seenSince = '',
 ): StoredAnomaly[] {
   const rows = db
     .prepare(
       `SELECT * FROM anomalies WHERE severity >= ?
-         AND (status IN ('open', 'acknowledged') OR alert_state = 'firing')
+         AND (alert_state = 'firing' OR (status IN ('open', 'acknowledged') AND last_seen >= ?))
        ORDER BY timestamp ASC, id ASC LIMIT ?`,
     )
-    .all(minSeverity, limit) as Row[];
+    .all(minSeverity, seenSince, limit) as Row[];
   return rows.map(storedAnomalyOf);
 }
 

@@ -259,9 +259,12 @@ export class AnomalyStore {
     return triageCountsOf(this.db, since);
   }
 
-  /** Anomalies to send to Alertmanager: open or acknowledged, or last sent firing; oldest first. */
-  alertable(minSeverity: number, limit = 500): StoredAnomaly[] {
-    return alertableAnomalies(this.db, minSeverity, limit);
+  /**
+   * Anomalies to send to Alertmanager: open or acknowledged (seen since `seenSince`, when
+   * given), or last sent firing; oldest first.
+   */
+  alertable(minSeverity: number, limit = 500, seenSince?: string): StoredAnomaly[] {
+    return alertableAnomalies(this.db, minSeverity, limit, seenSince);
   }
 
   /** Records what was sent to Alertmanager for `ids` (one transaction). */

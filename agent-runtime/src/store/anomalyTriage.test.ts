@@ -247,3 +247,17 @@ test('the alert ledger: what is alertable, what was sent, and silences that supp
   store.markAlerts([second], 'resolved', NOW.toISOString());
   expect(store.alertable(3).map((a) => a.id)).toEqual([first]);
 });
+
+test('the alert ledger leaves out open anomalies gone stale once their alert was resolved', () => {
+  const stale = add('2026-11-23T08:00:00Z', { type: 'stale' });
+  const firingStale = add('2026-11-23T08:05:00Z', { type: 'firing-stale' });
+  const fresh = add('2026-11-23T11:30:00Z', { type: 'fresh' });
+  store.markAlerts([firingStale], 'firing', '2026-11-23T12:15:00.000Z');
+  const since = '2026-11-23T11:00:00.000Z';
+  // Seen before `since`: only the one whose alert still fires (it must be resolved).
+  expect(store.alertable(3, 500, since).map((a) => a.id)).toEqual([firingStale, fresh]);
+  store.markAlerts([firingStale], 'resolved', NOW.toISOString());
+  expect(store.alertable(3, 500, since).map((a) => a.id)).toEqual([fresh]);
+  // Without `since`, as before: every open one.
+  expect(store.alertable(3).map((a) => a.id)).toEqual([stale, firingStale, fresh]);
+});
