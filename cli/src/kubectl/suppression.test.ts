@@ -101,10 +101,10 @@ test('a source capture the schema would refuse (a host name, a scoped IPv6 addre
   const o = { now, expiresMs: DAY, user: 'carol' };
   const scoped = (source: string): unknown =>
     proposeSuppression({ rule: 'auth.x', device: 'gw-1', captures: { source } }, o);
-  for (const source of ['scanner.example.org', 'fe80::1%br-lan'])
-    expect(scoped(source)).toEqual({
-      ok: true,
-      suppression: expect.not.objectContaining({ source: expect.anything() }) as unknown,
-    });
+  for (const source of ['scanner.example.org', 'fe80::1%br-lan']) {
+    const proposal = scoped(source) as { ok: boolean; suppression: Record<string, unknown> };
+    expect(proposal.ok).toBe(true);
+    expect(proposal.suppression).not.toHaveProperty('source');
+  }
   expect(scoped('[2001:db8::7]')).toMatchObject({ suppression: { source: '2001:db8::7' } });
 });
