@@ -1,6 +1,6 @@
 // Addresses and CIDR networks (IPv4 or IPv6) as the spec gives them, for the allowlist and the
 // suppressions alike, and whether a rule's source capture falls inside them. Pure.
-import type { BlockList} from 'node:net';
+import type { BlockList } from 'node:net';
 import { isIP } from 'node:net';
 
 import { RuleError } from './ruleTypes.js';
