@@ -17,7 +17,12 @@
 //  5. The operator and an agent are killed while new logs (and a new attack) arrive: everything
 //     converges, the new attack is found once, no row is read twice or skipped, nothing stored
 //     is lost or doubled.
-//  6. helm uninstall: the operator's objects go; CRDs, resources, agents and their stores stay,
+//  6. kubectl edgewarden (the plugin, found by kubectl on the PATH, with the user's kubeconfig)
+//     lists the anomalies of this namespace and of a second site's, acknowledges one and marks
+//     one a false positive: its suppression lands in the AnalysisAgent's spec, and the same
+//     attack again is counted as suppressed, neither stored nor alerted. A user bound only to
+//     edgewarden-viewer can list but not triage.
+//  7. helm uninstall: the operator's objects go; CRDs, resources, agents and their stores stay,
 //     as charts/README.md says; deleting an AnalysisAgent then removes its children and keeps
 //     its claim.
 // The scenarios run in order and build on each other (one story); a failure names the step.
@@ -51,6 +56,7 @@ import {
 } from '../integration/kube.js';
 import { SUPERUSER_PASSWORD, startPostgres, type PostgresServer } from '../services/postgres.js';
 import { installChart, uninstallChart } from './chart.js';
+import { boundUserKubeconfig, plugin, pluginPath, pluginRun } from './plugin.js';
 import {
   podGet as agentPodGet,
   storedAnomalies as agentStoredAnomalies,
@@ -63,6 +69,9 @@ const image = process.env.EDGEWARDEN_E2E_IMAGE ?? 'docker.io/library/edgewarden:
 const RELEASE = 'edgewarden';
 const RELEASE_NS = 'edgewarden-system';
 const NS = `e2e-home-${process.pid}`;
+/** A second site's namespace, with an AnalysisAgent of its own (step 6). */
+const NS2 = `e2e-branch-${process.pid}`;
+const BRANCH_AGENT = 'edge-firewall';
 const READER_PASSWORD = 'reader-e2e-secret';
 /** The routers (fleetLog's router-N, renamed) and the one the attacks land on. */
 const ROUTERS = ['gw-home', 'gw-shop', 'ap-garden'];
@@ -129,6 +138,22 @@ function step(name: string, body: () => Promise<void>, timeoutMs: number): void 
     },
     timeoutMs,
   );
+}
+
+/** An item of `kubectl edgewarden anomalies -o json`: the stored anomaly and where it lives. */
+interface PluginAnomaly extends StoredAnomaly {
+  name: string;
+  namespace: string;
+  analysisAgent: string;
+  rule?: string | null;
+  status: string;
+  note?: string | null;
+  statusBy?: string | null;
+}
+
+/** `kubectl edgewarden <args> -o json`, parsed. */
+async function pluginJson<T = { items: PluginAnomaly[] }>(bin: string, args: string[]): Promise<T> {
+  return JSON.parse(await plugin(bin, [...args, '-o', 'json'])) as T;
 }
 
 const condition = (conditions: Condition[] | undefined, type: string): Condition | undefined =>
@@ -480,7 +505,7 @@ afterAll(async () => {
   await postgres?.remove();
   await rm(work, { recursive: true, force: true });
   // The story's namespaces, with whatever holds them.
-  await uninstallChart(RELEASE, RELEASE_NS, [NS]);
+  await uninstallChart(RELEASE, RELEASE_NS, [NS, NS2]);
 }, 180_000);
 
 // ---- 1 --------------------------------------------------------------------------------------
@@ -901,7 +926,183 @@ step(
 // ---- 6 --------------------------------------------------------------------------------------
 
 step(
-  '6. helm uninstall: the operator goes; CRDs, resources, agents and their stores stay',
+  '6. kubectl edgewarden: anomalies across two namespaces, triaged; a false positive suppresses its pattern; a viewer cannot triage',
+  async () => {
+    // A second site: a firewall agent of its own in another namespace, on the same collector,
+    // with a short interval so that the next cycle comes soon.
+    await kubectl(['create', 'namespace', NS2]);
+    await kubectl(['label', 'namespace', NS2, 'pod-security.kubernetes.io/enforce=restricted']);
+    await createSecret(
+      NS2,
+      'router-logs-db',
+      `--from-literal=url=postgresql://edgewarden_ro:${READER_PASSWORD}@${hostAddress}:${postgres.port}/syslog`,
+    );
+    await createSecret(
+      NS2,
+      'router-logs-db-ca',
+      `--from-file=ca.crt=${path.join(postgres.dir, 'ca.crt')}`,
+    );
+    await createSecret(
+      NS2,
+      'alerts-webhook',
+      `--from-literal=url=http://${hostAddress}:${(receiver.address() as AddressInfo).port}/alerts`,
+    );
+    const branch = agentSpec('firewall') as {
+      metadata: Record<string, unknown>;
+      spec: Record<string, unknown>;
+    };
+    branch.metadata = { name: BRANCH_AGENT, namespace: NS2 };
+    branch.spec = { ...branch.spec, interval: '10s' };
+    await applyObject(branch);
+    const rows = await rowCount();
+    await until(
+      `AnalysisAgent ${NS2}/${BRANCH_AGENT} Ready with every row analysed`,
+      async () => {
+        const a = await kubectlJson<AgentResource>([
+          'get',
+          'analysisagent',
+          BRANCH_AGENT,
+          '-n',
+          NS2,
+        ]);
+        return condition(a.status?.conditions, 'Ready')?.status === 'True' &&
+          a.status?.linesAnalyzed === rows
+          ? true
+          : undefined;
+      },
+      300_000,
+    );
+
+    // The plugin, found by kubectl on the PATH, lists both namespaces' anomalies.
+    const bin = await pluginPath(work);
+    const listed = (await pluginJson(bin, ['anomalies', '-A', '--status', 'all'])).items;
+    const scan = scenarios.find((s) => s.name === 'Port scan from the WAN')!;
+    const isScan = (a: PluginAnomaly): boolean =>
+      a.device === ATTACKED &&
+      a.type === 'port_scan' &&
+      a.evidence.some((id) => injected.get(scan.name)!.has(Number(id)));
+    const homeScan = listed.find((a) => a.namespace === NS && isScan(a));
+    const branchScan = listed.find((a) => a.namespace === NS2 && isScan(a));
+    const brute = listed.find(
+      (a) => a.namespace === NS && a.analysisAgent === 'auth' && a.type === 'brute_force',
+    );
+    expect({ homeScan: !!homeScan, branchScan: !!branchScan, brute: !!brute }).toEqual({
+      homeScan: true,
+      branchScan: true,
+      brute: true,
+    });
+    const table = await plugin(bin, ['anomalies', '-A']);
+    expect(table.split('\n')[0]).toMatch(
+      /^NAMESPACE\s+ID\s+AGENT\s+SEVERITY\s+TYPE\s+DEVICE\s+STATUS\s+AGE\s+DESCRIPTION$/,
+    );
+    expect(table).toContain(branchScan!.name);
+    const agentsTable = await plugin(bin, ['agents', '-A']);
+    expect(agentsTable).toMatch(new RegExp(`^${NS2}\\s+${BRANCH_AGENT}\\s+firewall\\s+yes`, 'm'));
+    const top = await plugin(bin, ['top', 'devices', '-A']);
+    expect(top).toMatch(new RegExp(`^${NS}\\s+${ATTACKED}\\s`, 'm'));
+    const transcript = [
+      `$ kubectl edgewarden anomalies -A\n${table}`,
+      `$ kubectl edgewarden agents -A\n${agentsTable}`,
+      `$ kubectl edgewarden top devices -A\n${top}`,
+    ];
+    // Acknowledged, with a note and who did it.
+    const ack = ['ack', brute!.name, '-n', NS, '--note', 'looking into it'];
+    transcript.push(`$ kubectl edgewarden ${ack.join(' ')}\n${await plugin(bin, ack)}`);
+    transcript.push(
+      `$ kubectl edgewarden anomaly ${brute!.name} -n ${NS}\n${await plugin(bin, ['anomaly', brute!.name, '-n', NS])}`,
+    );
+    const acked = await pluginJson<PluginAnomaly>(bin, ['anomaly', brute!.name, '-n', NS]);
+    expect(acked).toMatchObject({ status: 'acknowledged', note: 'looking into it' });
+    expect(acked.statusBy).toBeTruthy();
+
+    // A false positive in the second namespace: marked, and a suppression of its rule, router
+    // and source written into the AnalysisAgent's spec.
+    const falsePositive = [
+      ...['false-positive', branchScan!.name, '-n', NS2],
+      ...['--note', 'our own scanner'],
+    ];
+    transcript.push(
+      `$ kubectl edgewarden ${falsePositive.join(' ')}\n${await plugin(bin, falsePositive)}`,
+    );
+    const marked = await pluginJson<PluginAnomaly>(bin, ['anomaly', branchScan!.name, '-n', NS2]);
+    expect(marked.status).toBe('false_positive');
+    const spec = await kubectlJson<{
+      spec: { rules?: { suppressions?: Record<string, unknown>[] } };
+    }>(['get', 'analysisagent', BRANCH_AGENT, '-n', NS2]);
+    expect(spec.spec.rules?.suppressions).toEqual([
+      expect.objectContaining({
+        rule: branchScan!.rule,
+        device: ATTACKED,
+        source: '198.51.100.23',
+        reason: 'our own scanner',
+      }),
+    ]);
+    // In force in the agent (the kubelet updates its mounted configuration within a minute).
+    await until('the suppression in force in the branch agent', async () => {
+      const status = JSON.parse(await agentPodGet(NS2, `${BRANCH_AGENT}-agent-0`, '/status')) as {
+        rules?: { suppressions?: { active?: number } };
+      };
+      return (status.rules?.suppressions?.active ?? 0) >= 1 ? true : undefined;
+    });
+
+    // The same scan again: the next cycle counts it as suppressed, stores and alerts nothing.
+    const again = attackRows(scan, ATTACKED, Date.now() - 30_000, 900).map((r) => ({
+      ...r,
+      scenario: `${scan.name} (again)`,
+    }));
+    const alertsBefore = alerts.filter((x) => x.agentName === BRANCH_AGENT).length;
+    await insert(again);
+    const total = await rowCount();
+    await until(`${BRANCH_AGENT} to read the new rows`, async () => {
+      const a = await kubectlJson<AgentResource>(['get', 'analysisagent', BRANCH_AGENT, '-n', NS2]);
+      return a.status?.linesAnalyzed === total ? true : undefined;
+    });
+    const againIds = injected.get(`${scan.name} (again)`)!;
+    const branchStored = await agentStoredAnomalies(NS2, `${BRANCH_AGENT}-agent-0`);
+    expect(branchStored.filter((a) => a.evidence.some((id) => againIds.has(Number(id))))).toEqual(
+      [],
+    );
+    const metrics = await agentPodGet(NS2, `${BRANCH_AGENT}-agent-0`, '/metrics');
+    const suppressed = new RegExp(
+      `^edgewarden_anomalies_suppressed_total\\{[^}]*rule="${branchScan!.rule}"[^}]*\\} (\\d+)`,
+      'm',
+    ).exec(metrics);
+    expect(Number(suppressed?.[1] ?? 0)).toBeGreaterThan(0);
+    expect(alerts.filter((x) => x.agentName === BRANCH_AGENT).length).toBe(alertsBefore);
+
+    // A user bound only to edgewarden-viewer: may read through the proxy, may not triage.
+    const viewer = await boundUserKubeconfig(work, NS, 'triage-viewer', 'edgewarden-viewer');
+    const as = `--as=system:serviceaccount:${NS}:triage-viewer`;
+    expect((await kubectl(['auth', 'can-i', 'get', 'pods/proxy', '-n', NS, as])).trim()).toBe(
+      'yes',
+    );
+    const canCreate = await kubectlRun(['auth', 'can-i', 'create', 'pods/proxy', '-n', NS, as]);
+    expect({ code: canCreate.code, answer: canCreate.stdout.trim() }).toEqual({
+      code: 1,
+      answer: 'no',
+    });
+    const seen = await pluginRun(bin, ['anomalies', '-n', NS, '-o', 'json'], viewer);
+    expect(seen.code).toBe(0);
+    expect((JSON.parse(seen.stdout) as { items: PluginAnomaly[] }).items.length).toBeGreaterThan(0);
+    const refused = await pluginRun(bin, ['resolve', brute!.name, '-n', NS], viewer);
+    expect(refused.code).toBe(1);
+    expect(refused.stderr).toMatch(/forbidden/i);
+    const still = await pluginJson<PluginAnomaly>(bin, ['anomaly', brute!.name, '-n', NS]);
+    expect(still.status).toBe('acknowledged');
+    transcript.push(
+      `$ kubectl edgewarden resolve ${brute!.name} -n ${NS}   # as the viewer\n${refused.stderr}`,
+      `$ kubectl edgewarden anomalies -n ${NS2} --status all -o wide\n${await plugin(bin, ['anomalies', '-n', NS2, '--status', 'all', '-o', 'wide'])}`,
+    );
+    // What docs/operating.md quotes, kept outside the run's folder (which afterAll removes).
+    await writeFile(path.join(tmpdir(), 'edgewarden-e2e-plugin-output.txt'), transcript.join('\n'));
+  },
+  900_000,
+);
+
+// ---- 7 --------------------------------------------------------------------------------------
+
+step(
+  '7. helm uninstall: the operator goes; CRDs, resources, agents and their stores stay',
   async () => {
     await helm(['uninstall', RELEASE, '-n', RELEASE_NS, '--wait']);
     for (const kind of ['deployment', 'serviceaccount', 'service', 'role', 'rolebinding']) {
