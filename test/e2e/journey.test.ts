@@ -973,6 +973,26 @@ step(
       300_000,
     );
 
+    // The operator's Warning Event for an anomaly at alertSeverity newer than its start: step
+    // 5's late brute force, found after the operator was restarted.
+    interface EventShape {
+      message: string;
+      type: string;
+      involvedObject: { kind: string; name: string };
+    }
+    const detected = await until('an AnomalyDetected Event for the late brute force', async () => {
+      const { items } = await kubectlJson<{ items: EventShape[] }>([
+        ...['get', 'events', '-n', NS, '--field-selector', 'reason=AnomalyDetected'],
+      ]);
+      return items.find(
+        (e) => e.involvedObject.name === 'auth' && /brute_force on gw-home: /.test(e.message),
+      );
+    });
+    expect(detected).toMatchObject({ type: 'Warning', involvedObject: { kind: 'AnalysisAgent' } });
+    const eventsTable = await kubectl([
+      ...['get', 'events', '-n', NS, '--field-selector', 'reason=AnomalyDetected'],
+    ]);
+
     // The plugin, found by kubectl on the PATH, lists both namespaces' anomalies.
     const bin = await pluginPath(work);
     const listed = (await pluginJson(bin, ['anomalies', '-A', '--status', 'all'])).items;
@@ -1004,6 +1024,7 @@ step(
       `$ kubectl edgewarden anomalies -A\n${table}`,
       `$ kubectl edgewarden agents -A\n${agentsTable}`,
       `$ kubectl edgewarden top devices -A\n${top}`,
+      `$ kubectl get events -n ${NS} --field-selector reason=AnomalyDetected\n${eventsTable}`,
     ];
     // Acknowledged, with a note and who did it.
     const ack = ['ack', brute!.name, '-n', NS, '--note', 'looking into it'];
