@@ -2,11 +2,10 @@
 // plugin on its PATH as it finds any plugin (an executable named kubectl-edgewarden: here a
 // link to bin/kubectl-edgewarden.js, the link `npm i -g` makes), with the kubeconfig given: the
 // test's admin one, or a ServiceAccount's bound to one of the shipped ClusterRoles.
-import { spawn } from 'node:child_process';
 import { mkdir, symlink, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 
-import { kubectl, repoRoot, type Result } from '../integration/kube.js';
+import { kubectl, repoRoot, runTool, type Result } from '../integration/kube.js';
 
 /** A folder holding only the plugin's executable, as a PATH entry. */
 export async function pluginPath(dir: string): Promise<string> {
@@ -27,22 +26,10 @@ export function pluginRun(
   args: string[],
   kubeconfig = process.env.KUBECONFIG!,
 ): Promise<Result> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.env.EDGEWARDEN_KUBECTL!, ['edgewarden', ...args], {
-      cwd: repoRoot,
-      env: {
-        ...process.env,
-        PATH: `${pathDir}${path.delimiter}${process.env.PATH ?? ''}`,
-        KUBECONFIG: kubeconfig,
-      },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code: code ?? -1, stdout, stderr }));
+  return runTool(process.env.EDGEWARDEN_KUBECTL!, ['edgewarden', ...args], undefined, {
+    ...process.env,
+    PATH: `${pathDir}${path.delimiter}${process.env.PATH ?? ''}`,
+    KUBECONFIG: kubeconfig,
   });
 }
 

@@ -15,9 +15,15 @@ export interface Result {
   stderr: string;
 }
 
-function runTool(binary: string, args: string[], input?: string): Promise<Result> {
+/** Runs `binary` in the checkout with `env` (default: this process's); resolves whatever the exit code. */
+export function runTool(
+  binary: string,
+  args: string[],
+  input?: string,
+  env: NodeJS.ProcessEnv = process.env,
+): Promise<Result> {
   return new Promise((resolve, reject) => {
-    const child = spawn(binary, args, { cwd: repoRoot, env: process.env });
+    const child = spawn(binary, args, { cwd: repoRoot, env });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));

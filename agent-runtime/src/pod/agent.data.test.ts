@@ -18,6 +18,7 @@ import {
   adminClient,
   createLogTable,
 } from '../../../test/services/postgres.js';
+import { until } from '../../../test/fixtures/until.js';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
 let server: PostgresServer;
@@ -101,20 +102,6 @@ function startAgent(env: NodeJS.ProcessEnv): {
   proc.stdout.on('data', (d: Buffer) => (output += d.toString()));
   proc.stderr.on('data', (d: Buffer) => (output += d.toString()));
   return { proc, output: () => output, exited: new Promise((r) => proc.on('exit', r)) };
-}
-
-async function until<T>(
-  what: string,
-  check: () => Promise<T | undefined>,
-  timeoutMs = 40_000,
-): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await check().catch(() => undefined);
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 200));
-  }
 }
 
 const insertFailures = async (n: number, from: string): Promise<void> => {

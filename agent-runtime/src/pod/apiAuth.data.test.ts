@@ -13,6 +13,7 @@ import { fileURLToPath } from 'node:url';
 import { agentEnv, controlTokenDigest } from '../contract/index.js';
 import { AnomalyStore } from '../store/anomalyStore.js';
 import { startPostgres, type PostgresServer } from '../../../test/services/postgres.js';
+import { until } from '../../../test/fixtures/until.js';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
 const control = 'operator-derived-control-token';
@@ -39,16 +40,6 @@ spec:
     preset: log_entries
   model: { name: auth-model }
 `;
-
-async function until<T>(what: string, check: () => Promise<T | undefined>): Promise<T> {
-  const deadline = Date.now() + 40_000;
-  for (;;) {
-    const value = await check().catch(() => undefined);
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 200));
-  }
-}
 
 /** An agent with `env` on top of a working configuration, a stored anomaly in its store. */
 async function startAgent(name: string, env: Record<string, string>): Promise<RunningAgent> {

@@ -19,6 +19,7 @@ import {
   adminClient,
   createLogTable,
 } from '../../../test/services/postgres.js';
+import { until } from '../../../test/fixtures/until.js';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
 const token = 'operator-derived-token';
@@ -65,16 +66,6 @@ function seedStore(file: string): void {
     }),
   );
   store.close();
-}
-
-async function until<T>(what: string, check: () => Promise<T | undefined>): Promise<T> {
-  const deadline = Date.now() + 40_000;
-  for (;;) {
-    const value = await check().catch(() => undefined);
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 200));
-  }
 }
 
 /** The agent's resident set, in bytes. */

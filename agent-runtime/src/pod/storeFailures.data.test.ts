@@ -19,6 +19,7 @@ import {
   createLogTable,
 } from '../../../test/services/postgres.js';
 import { MAX_FAILED_CYCLES } from './analysisLoop.js';
+import { until } from '../../../test/fixtures/until.js';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
 let server: PostgresServer;
@@ -57,20 +58,6 @@ interface RunningAgent {
   output: () => string;
   url: (p: string) => string;
   stop: () => Promise<void>;
-}
-
-async function until<T>(
-  what: string,
-  check: () => Promise<T | undefined>,
-  timeoutMs = 40_000,
-): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await check().catch(() => undefined);
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 200));
-  }
 }
 
 /** Starts the agent on `dataDir`; resolves once it serves (or throws with its output). */

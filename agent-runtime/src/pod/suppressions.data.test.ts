@@ -15,6 +15,7 @@ import {
   type ModelAgentSetup,
 } from '../../../test/fixtures/modelAgentProcess.js';
 import { adminClient, createLogTable } from '../../../test/services/postgres.js';
+import { until } from '../../../test/fixtures/until.js';
 
 let setup: ModelAgentSetup;
 let admin: pg.Client;
@@ -52,20 +53,6 @@ afterAll(async () => {
   await admin?.end().catch(() => undefined);
   await setup?.remove();
 });
-
-async function until<T>(
-  what: string,
-  check: () => Promise<T | undefined>,
-  timeoutMs = 45_000,
-): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await check().catch(() => undefined);
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 200));
-  }
-}
 
 /** dropbear svr-authpasswd.c: "Bad password attempt for '%s' from %s". */
 async function failures(n: number, from: string, device = 'gw-home'): Promise<void> {

@@ -5,18 +5,11 @@
 // changed between the read and the write is refused rather than overwritten.
 import { isIP } from 'node:net';
 
+import type { AnalysisAgentSpecRulesSuppressionsItem } from '../../../api/src/generated/types.js';
 import type { WireAnomaly } from './wire.js';
 
 /** As the CRD holds them (spec.rules.suppressions, maxItems 100). */
-export interface Suppression {
-  rule: string;
-  device?: string;
-  source?: string;
-  user?: string;
-  expires: string;
-  reason?: string;
-  createdBy?: string;
-}
+export type Suppression = AnalysisAgentSpecRulesSuppressionsItem;
 
 export const MAX_SUPPRESSIONS = 100;
 const TEXT_LIMIT = 256;
