@@ -19,6 +19,7 @@ import {
   createLogTable,
 } from '../../../test/services/postgres.js';
 import { until } from '../../../test/fixtures/until.js';
+import { authAgentYaml } from '../../../test/fixtures/agentManifest.js';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
 let server: PostgresServer;
@@ -28,19 +29,10 @@ let receiver: Server;
 let hookUrl: string;
 const alerts: { agentName: string; anomaly: { type: string; device: string } }[] = [];
 
-const manifest = (extra = ''): string => `apiVersion: edgewarden.io/v1alpha1
-kind: AnalysisAgent
-metadata: { name: ssh-guard }
-spec:
-  agent: auth
-  interval: 10s
-  source:
-    secretRef: { name: unused-here }
-    sslMode: verify-full
-    preset: log_entries
-  notifications:
+const manifest = (extra = ''): string =>
+  authAgentYaml(`  notifications:
     webhook: { urlSecretRef: { name: alert-hook } }
-${extra}`;
+${extra}`);
 
 async function connectAdmin(): Promise<void> {
   admin = await adminClient(server);

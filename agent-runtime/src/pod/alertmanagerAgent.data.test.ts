@@ -17,22 +17,16 @@ import {
 import { until } from '../../../test/fixtures/until.js';
 import { startAlertmanager, type AlertmanagerServer } from '../../../test/services/alertmanager.js';
 import { adminClient, createLogTable } from '../../../test/services/postgres.js';
+import { authAgentYaml } from '../../../test/fixtures/agentManifest.js';
 
 const TRIAGE_TOKEN = 'operator-derived-triage-token';
 
 /** An AnalysisAgent of namespace home whose anomalies of severity low and up alert. */
-const MANIFEST = `apiVersion: edgewarden.io/v1alpha1
-kind: AnalysisAgent
-metadata: { name: ssh-guard, namespace: home }
-spec:
-  agent: auth
-  interval: 10s
-  source:
-    secretRef: { name: unused-here }
-    sslMode: verify-full
-    preset: log_entries
-  thresholds: { storeSeverity: low, alertSeverity: low }
-`;
+const MANIFEST = authAgentYaml(
+  `  thresholds: { storeSeverity: low, alertSeverity: low }
+`,
+  '{ name: ssh-guard, namespace: home }',
+);
 
 interface Alert {
   fingerprint: string;

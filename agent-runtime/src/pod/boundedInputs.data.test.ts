@@ -20,6 +20,7 @@ import {
   createLogTable,
 } from '../../../test/services/postgres.js';
 import { until } from '../../../test/fixtures/until.js';
+import { authAgentYaml } from '../../../test/fixtures/agentManifest.js';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
 const token = 'operator-derived-token';
@@ -30,18 +31,8 @@ let dir: string;
 let agent: { proc: ChildProcess; output: () => string; exited: Promise<number | null> };
 let url: (p: string) => string;
 
-const manifest = `apiVersion: edgewarden.io/v1alpha1
-kind: AnalysisAgent
-metadata: { name: ssh-guard }
-spec:
-  agent: auth
-  interval: 10s
-  source:
-    secretRef: { name: unused-here }
-    sslMode: verify-full
-    preset: log_entries
-  model: { name: auth-model }
-`;
+const manifest = authAgentYaml(`  model: { name: auth-model }
+`);
 
 /** STORED anomalies of the last hours in the agent's store, before it starts. */
 function seedStore(file: string): void {

@@ -20,23 +20,14 @@ import {
 } from '../../../test/services/postgres.js';
 import { MAX_FAILED_CYCLES } from './analysisLoop.js';
 import { until } from '../../../test/fixtures/until.js';
+import { authAgentYaml } from '../../../test/fixtures/agentManifest.js';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
 let server: PostgresServer;
 let dir: string;
 let admin: pg.Client;
 
-const MANIFEST = `apiVersion: edgewarden.io/v1alpha1
-kind: AnalysisAgent
-metadata: { name: ssh-guard }
-spec:
-  agent: auth
-  interval: 10s
-  source:
-    secretRef: { name: unused-here }
-    sslMode: verify-full
-    preset: log_entries
-`;
+const MANIFEST = authAgentYaml();
 
 beforeAll(async () => {
   server = await startPostgres();

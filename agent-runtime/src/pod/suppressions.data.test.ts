@@ -16,6 +16,7 @@ import {
 } from '../../../test/fixtures/modelAgentProcess.js';
 import { adminClient, createLogTable } from '../../../test/services/postgres.js';
 import { until } from '../../../test/fixtures/until.js';
+import { authAgentYaml } from '../../../test/fixtures/agentManifest.js';
 
 let setup: ModelAgentSetup;
 let admin: pg.Client;
@@ -23,17 +24,7 @@ let config: string;
 
 const RULE = 'auth.dropbear-brute-force';
 
-const manifest = (rules = ''): string => `apiVersion: edgewarden.io/v1alpha1
-kind: AnalysisAgent
-metadata: { name: ssh-guard }
-spec:
-  agent: auth
-  interval: 10s
-  source:
-    secretRef: { name: unused-here }
-    sslMode: verify-full
-    preset: log_entries
-${rules}`;
+const manifest = (rules = ''): string => authAgentYaml(rules);
 
 /** As the kubelet updates a mounted ConfigMap: the new file appears whole, never half-written. */
 async function writeAtomically(file: string, text: string): Promise<void> {
