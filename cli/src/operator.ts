@@ -116,6 +116,15 @@ const options = {
     default: 'app.kubernetes.io/name=prometheus',
     help: "labels of the scraper's pods (kube-prometheus-stack's Prometheus has these); empty: any pod",
   },
+  'api-proxy-cidr': {
+    type: 'string',
+    value: 'CIDR',
+    multiple: true,
+    help:
+      "networks the API server's pod proxy reaches agents from (the control-plane nodes' " +
+      'addresses), let through by the NetworkPolicy so kubectl edgewarden works on a cluster of ' +
+      "several nodes; repeatable (default: none; the agent's own node always passes)",
+  },
   'allowed-source-tables': {
     type: 'string',
     value: 'SCHEMA.TABLE[,...]',
@@ -175,11 +184,16 @@ function networkPolicy(
   const scraperNamespace = values['metrics-scraper-namespace'];
   if (scraperNamespace !== '' && !NAMESPACE_NAME.test(scraperNamespace))
     return `--metrics-scraper-namespace: not a namespace name: "${scraperNamespace}"`;
+  const proxy = addressPolicy(values['api-proxy-cidr'].join(','));
+  if ('invalid' in proxy)
+    return `--api-proxy-cidr: not an address or a CIDR range: "${proxy.invalid}"`;
+  const apiServerCidrs = proxy.allow.map(([address, bits]) => `${address.toString()}/${bits}`);
   return {
     operatorNamespace: podNamespace,
     operatorPodLabels,
     ...(scraperNamespace === '' ? {} : { scraperNamespace }),
     scraperPodLabels,
+    ...(apiServerCidrs.length > 0 && { apiServerCidrs }),
   };
 }
 

@@ -102,7 +102,12 @@ test('two replicas and two namespaces: leader election, a PDB, Roles only where 
   expect(docs.some((d) => d.kind === 'PodDisruptionBudget')).toBe(true);
   const c = operatorContainer(docs);
   expect(c.args).toEqual(
-    expect.arrayContaining(['--leader-elect', '--namespace=home-net', '--namespace=shop-net']),
+    expect.arrayContaining([
+      '--leader-elect',
+      '--namespace=home-net',
+      '--namespace=shop-net',
+      '--api-proxy-cidr=192.168.1.10/32',
+    ]),
   );
 });
 

@@ -170,6 +170,27 @@ test('a NetworkPolicy someone else made under its name is not adopted', async ()
   expect((await get('networkpolicy', 'fp-agent')).metadata.ownerReferences).toBeUndefined();
 }, 180_000);
 
+test("--api-proxy-cidr lets the API server's pod proxy in from those networks", async () => {
+  await stop();
+  await start(['--api-proxy-cidr=192.168.1.10', '--api-proxy-cidr=2001:db8:0:0::/64']);
+  const from = await eventually(
+    'the NetworkPolicy np-agent with the networks',
+    async () => {
+      const policy = await get('networkpolicy', 'np-agent');
+      const peers = (policy.spec as unknown as { ingress: { from: unknown[] }[] }).ingress[0]!.from;
+      return peers.length === 5 ? peers : undefined;
+    },
+    60_000,
+  );
+  // An address is a network of one; IPv6 written as the API server keeps it.
+  expect(from.slice(3)).toEqual([
+    { ipBlock: { cidr: '192.168.1.10/32' } },
+    { ipBlock: { cidr: '2001:db8::/64' } },
+  ]);
+  await stop();
+  await start();
+}, 180_000);
+
 test('--agent-network-policy=false makes none, and removes the ones it made', async () => {
   await stop();
   await start(['--agent-network-policy=false']);

@@ -152,3 +152,17 @@ test('scrapers in any namespace, and no policy when the operator makes none', ()
     'statefulSet',
   ]);
 });
+
+test("the API server's pod proxy from other nodes, when its networks are given", () => {
+  const apiServerCidrs = ['192.168.1.10/32', '2001:db8::/64'];
+  const { policy } = children(example, {
+    ...settings,
+    networkPolicy: { ...networkPolicy, apiServerCidrs },
+  });
+  expect(policy!.spec.ingress[0]!.from.slice(3)).toEqual([
+    { ipBlock: { cidr: '192.168.1.10/32' } },
+    { ipBlock: { cidr: '2001:db8::/64' } },
+  ]);
+  // None given: no ipBlock, so no address outside the cluster's pods is let in.
+  expect(JSON.stringify(children(example).policy)).not.toContain('ipBlock');
+});

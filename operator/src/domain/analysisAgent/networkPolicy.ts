@@ -1,6 +1,7 @@
 // The NetworkPolicy an AnalysisAgent's pods get (issue 20, H2): their HTTP port (/status,
 // /metrics, model delivery, the stored anomalies with addresses, MACs and user names) only from
-// the operator's pods, the export pods of their own namespace, and the configured scrapers.
+// the operator's pods, the export pods of their own namespace, the configured scrapers and, when
+// set, the networks the API server's pod proxy comes from (kubectl edgewarden, issue 21).
 // Ingress only: the agents reach PostgreSQL, Redis and model URLs wherever they are, so egress
 // stays open. The kubelet's probes come from the node, which NetworkPolicy implementations let
 // through whatever the policy says (kube-router, k3s's embedded controller, included).
@@ -17,6 +18,12 @@ export interface AgentNetworkPolicySettings {
   scraperNamespace?: string;
   /** Labels of the scraper pods; empty: every pod of the scrapers' namespace. */
   scraperPodLabels: Record<string, string>;
+  /**
+   * Networks (CIDRs) the API server's pod proxy comes from: the control-plane nodes' addresses
+   * on a cluster of several nodes, where `kubectl edgewarden` and `kubectl get --raw` reach an
+   * agent from another node than its own (the policy API lets the pod's own node through).
+   */
+  apiServerCidrs?: string[];
 }
 
 /** The label every namespace carries with its own name (set by the API server). */
@@ -50,6 +57,7 @@ function allowedPeers(settings: AgentNetworkPolicySettings): Record<string, unkn
         settings.scraperNamespace === undefined ? {} : inNamespace(settings.scraperNamespace),
       podSelector: { matchLabels: settings.scraperPodLabels },
     },
+    ...(settings.apiServerCidrs ?? []).map((cidr) => ({ ipBlock: { cidr } })),
   ];
 }
 
