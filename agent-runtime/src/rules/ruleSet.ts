@@ -82,6 +82,11 @@ export function buildRuleSet(compiled: readonly CompiledRule[], tuning: RulesTun
     rule.detector = override(rule.detector, o, `spec.rules.overrides[${i}]`, rule.id);
     if (o.severity !== undefined) rule.severity = o.severity as CompiledRule['severity'];
   });
+  // A suppression of a rule that does not exist would silence nothing, and say nothing: refused
+  // like the other tuning that names no rule (a typo, or a rule renamed by a pack update).
+  (tuning.suppressions ?? []).forEach((s, i) =>
+    known(s.rule, `spec.rules.suppressions[${i}].rule`),
+  );
   const all = [...tuned.values()];
   const byAgent = new Map<AgentName, AgentRules>();
   for (const rule of all) {

@@ -335,6 +335,10 @@ describe('refusals name the rule and the field', () => {
     expect(
       refused([bruteForce], { overrides: [{ rule: 'test.brute-force', within: '5m' }] }).message,
     ).toBe('rule test.brute-force: spec.rules.overrides[0].within: a count rule has no within');
+    const expires = '2030-01-01T00:00:00Z';
+    expect(
+      refused([bruteForce], { suppressions: [{ rule: 'nope', device: 'gw-1', expires }] }).message,
+    ).toBe('tuning: spec.rules.suppressions[0].rule: no rule has the id "nope"');
     expect(refused([bruteForce], { allow: { sources: ['10.0.0.0/33'] } }).message).toBe(
       'allowlist: spec.rules.allow.sources[0]: "10.0.0.0/33" is not an address or a CIDR network',
     );

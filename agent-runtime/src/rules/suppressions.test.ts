@@ -1,4 +1,5 @@
 import type { Anomaly } from '../agents/types.js';
+import { builtInRules } from './packFiles.js';
 import { buildRuleSet } from './ruleSet.js';
 import { RuleError } from './ruleTypes.js';
 import { Suppressions, type SuppressionSpec } from './suppressions.js';
@@ -141,15 +142,22 @@ test.each([
   expect((error as Error).message).toContain(`suppression: ${field}: `);
 });
 
-test('the rule set carries them, and a bad one refuses the whole tuning', () => {
-  const set = buildRuleSet([], {
+test('the rule set carries them, and a bad one refuses the whole tuning', async () => {
+  const shipped = await builtInRules();
+  const set = buildRuleSet(shipped, {
     suppressions: [{ rule: 'auth.dropbear-brute-force', device: 'gw-home', expires: LATER }],
   });
   expect(set.suppressions.suppressedBy(anomaly(), NOW)).toBeDefined();
-  expect(buildRuleSet([]).suppressions.list).toEqual([]);
+  expect(buildRuleSet(shipped).suppressions.list).toEqual([]);
   expect(() =>
-    buildRuleSet([], {
+    buildRuleSet(shipped, {
       suppressions: [{ rule: 'auth.dropbear-brute-force', source: '300.1.1.1', expires: LATER }],
     }),
   ).toThrow('spec.rules.suppressions[0].source: "300.1.1.1" is not an address or a CIDR network');
+  // A rule no pack defines (a typo, a renamed rule) would silence nothing: refused by its field.
+  expect(() =>
+    buildRuleSet(shipped, {
+      suppressions: [{ rule: 'auth.dropbear-bruteforce', device: 'gw-home', expires: LATER }],
+    }),
+  ).toThrow('spec.rules.suppressions[0].rule: no rule has the id "auth.dropbear-bruteforce"');
 });
