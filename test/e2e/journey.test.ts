@@ -1042,9 +1042,14 @@ step(
       ...['false-positive', branchScan!.name, '-n', NS2],
       ...['--note', 'our own scanner'],
     ];
-    transcript.push(
-      `$ kubectl edgewarden ${falsePositive.join(' ')}\n${await plugin(bin, falsePositive)}`,
+    const fpOutput = await plugin(bin, falsePositive);
+    expect(fpOutput).toMatch(
+      new RegExp(
+        `^analysisagent\\.edgewarden\\.io/${BRANCH_AGENT} patched: suppression of rule ${branchScan!.rule} on ${ATTACKED} from 198\\.51\\.100\\.23 until `,
+        'm',
+      ),
     );
+    transcript.push(`$ kubectl edgewarden ${falsePositive.join(' ')}\n${fpOutput}`);
     const marked = await pluginJson<PluginAnomaly>(bin, ['anomaly', branchScan!.name, '-n', NS2]);
     expect(marked.status).toBe('false_positive');
     const spec = await kubectlJson<{

@@ -9,7 +9,7 @@ import { anomalyItem } from './anomalyRows.js';
 import { userName } from './cluster.js';
 import { CommandError, type CommandRun, type RunContext } from './context.js';
 import { documentText } from './output.js';
-import { proposeSuppression } from './suppression.js';
+import { proposeSuppression, type Suppression } from './suppression.js';
 import { applySuppression } from './suppressionApply.js';
 import { parseSpan } from './time.js';
 import type { WireAnomaly } from './wire.js';
@@ -90,9 +90,17 @@ async function suppress(
   else if (result.kind === 'dry-run') {
     c.io.out(`${where} would be patched (application/json-patch+json, dry run):`);
     c.io.out(JSON.stringify(result.patch, null, 2));
-  } else
-    c.io.out(
-      `${where} patched: suppression of rule ${proposal.suppression.rule} on ${proposal.suppression.device} until ${proposal.suppression.expires}`,
-    );
+  } else c.io.out(`${where} patched: suppression of ${scopeOf(proposal.suppression)}`);
   return 0;
+}
+
+/** The scope a suppression covers, as the user reads it: rule, device, source, user, expiry. */
+function scopeOf(s: Suppression): string {
+  return [
+    `rule ${s.rule}`,
+    ...(s.device ? [`on ${s.device}`] : []),
+    ...(s.source ? [`from ${s.source}`] : []),
+    ...(s.user ? [`for user ${s.user}`] : []),
+    `until ${s.expires}`,
+  ].join(' ');
 }
