@@ -12,6 +12,7 @@ import type { Anomaly } from '../agents/types.js';
 import { AnomalyStore } from '../store/anomalyStore.js';
 import { AlertmanagerClient } from './alertmanagerClient.js';
 import { AlertmanagerSync } from './alertmanagerSync.js';
+import { anomalyEndingAt } from '../../../test/fixtures/anomaly.js';
 
 const MIN = 60_000;
 const INTERVAL = MIN;
@@ -47,23 +48,14 @@ afterEach(async () => {
 
 /** An anomaly that ended a minute ago (so it was seen within resolveAfter). */
 function anomaly(overrides: Partial<Anomaly> = {}): Anomaly {
-  const end = Date.now() - MIN;
-  return {
-    agent: 'auth',
-    device: 'gw',
-    type: 'brute_force',
-    severity: 4,
-    confidence: 0.9,
-    score: 0.7,
-    windowStart: new Date(end - 5 * MIN).toISOString(),
-    windowEnd: new Date(end).toISOString(),
+  return anomalyEndingAt(Date.now() - MIN, {
     description: '40 failed SSH logins from 203.0.113.7',
     features: { failures: 40 },
     evidence: Array.from({ length: 12 }, (_, i) => 500 + i),
     rule: 'auth.sshd-brute-force',
     remediation: 'Block 203.0.113.7 at the firewall.',
     ...overrides,
-  };
+  });
 }
 
 /** The sync of AnalysisAgent `agent` in namespace home, pod `<agent>-0`, alerting from severity 4. */

@@ -6,6 +6,7 @@ import Database from 'better-sqlite3';
 
 import type { Anomaly } from '../agents/types.js';
 import { AnomalyStore } from './anomalyStore.js';
+import { anomalyEndingAt } from '../../../test/fixtures/anomaly.js';
 
 const MIN = 60_000;
 const options = { cooldownMs: 15 * MIN, retentionMs: 30 * 24 * 60 * MIN, maxRows: 1000 };
@@ -18,23 +19,7 @@ beforeEach(async () => {
 });
 afterEach(async () => rm(dir, { recursive: true, force: true }));
 
-function anomaly(at: string, overrides: Partial<Anomaly> = {}): Anomaly {
-  const end = new Date(at);
-  return {
-    agent: 'auth',
-    device: 'gw',
-    type: 'brute_force',
-    severity: 4,
-    confidence: 0.9,
-    score: 0.7,
-    windowStart: new Date(end.getTime() - 5 * MIN).toISOString(),
-    windowEnd: end.toISOString(),
-    description: '12 failed logins from 203.0.113.5',
-    features: { failures: 12 },
-    evidence: [1, 2, 3],
-    ...overrides,
-  };
-}
+const anomaly = anomalyEndingAt;
 
 test('a new file is migrated, in WAL mode, and keeps what it stored across reopening', () => {
   const store = new AnomalyStore(file, options);
