@@ -1,12 +1,16 @@
 // Benchmark: `edgewarden export` against PostgreSQL's own COPY (SELECT ...) TO STDOUT of the
-// same rows (psql, into a file, over the same TLS connection), side by side in one run, on a
-// table of a million rows; and the exporter's peak RSS for 100,000 rows against 1,000,000.
+// same rows (psql, into a file, over the same TLS connection), and against the export of an
+// earlier commit (the "before", default 8120e74: the cursor FETCHed through node-postgres),
+// side by side in one run, on a table of a million rows; and the peak RSS of both exports for
+// a tenth of the rows against all of them (flat memory).
 //   npm run bench:export     (builds first)
-//   node bench/export.mjs [--rows N] [--runs N]
+//   node bench/export.mjs [--rows N] [--runs N] [--before REV]
 // It starts its own PostgreSQL (test/services/postgres.ts, from dist/) and seeds it with
-// generate_series. The exporter runs as in its pod: NODE_OPTIONS=--max-old-space-size=64 (a
-// quarter of the export Job's 256Mi memory limit), default batchSize (1000) and maxFileSize.
-import { spawnSync } from 'node:child_process';
+// generate_series. The "before" is built by bench/baseline.mjs in a git worktree under the
+// temporary folder and run with the same plan and environment. Both exporters run as in their
+// pod: NODE_OPTIONS=--max-old-space-size=64 (a quarter of the export Job's 256Mi memory
+// limit), default batchSize (1000) and maxFileSize. Runs are interleaved; times are medians.
+import { execFileSync, spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -14,6 +18,7 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+const { baselineBuild, BEFORE_ISSUE_22 } = await import('./baseline.mjs');
 const { startPostgres, adminClient, createLogTable } = await import(
   path.join(root, 'dist/test/services/postgres.js')
 );
@@ -22,8 +27,11 @@ const { values } = parseArgs({
   options: {
     rows: { type: 'string', default: '1000000' },
     runs: { type: 'string', default: '3' },
+    before: { type: 'string', default: BEFORE_ISSUE_22 },
   },
 });
+const before = await baselineBuild(values.before);
+const afterBin = path.join(root, 'bin/edgewarden.js');
 const total = Number(values.rows);
 const small = Math.round(total / 10);
 const runs = Number(values.runs);
@@ -81,7 +89,7 @@ try {
   }
 
   let n = 0;
-  function exportOnce(format, compression, rows) {
+  function exportOnce(format, compression, rows, bin = afterBin) {
     n++;
     const out = path.join(dir, `out-${n}`);
     const plan = {
@@ -104,7 +112,7 @@ try {
     };
     const planFile = path.join(dir, `plan-${n}.json`);
     writeFileSync(planFile, JSON.stringify(plan));
-    const result = timed('node', [path.join(root, 'bin/edgewarden.js'), 'export'], {
+    const result = timed('node', [bin, 'export'], {
       EDGEWARDEN_EXPORT_PLAN: planFile,
       EDGEWARDEN_EXPORT_DIR: out,
     });
@@ -139,69 +147,69 @@ try {
     return { ...result, bytes };
   }
 
-  /** The floor of any cursor-based export: the same cursor FETCHed through pg, rows dropped. */
-  function fetchOnly() {
-    const script = `import pg from 'pg';
-import { readFileSync } from 'node:fs';
-const client = new pg.Client({ host: 'localhost', port: ${server.port}, user: 'reader',
-  password: 'reader-secret', database: 'postgres',
-  ssl: { ca: readFileSync(${JSON.stringify(path.join(dir, 'ca.crt'))}, 'utf8') } });
-await client.connect();
-await client.query('BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY');
-await client.query(\`DECLARE c NO SCROLL CURSOR FOR SELECT timestamp::text, id::text, device_id::text,
-  process_name::text, log_level::text, message::text FROM log_entries
-  WHERE timestamp >= '${iso(START)}' AND timestamp < '${iso(START + total * STEP_MS)}' ORDER BY timestamp, id\`);
-let n = 0;
-for (;;) { const r = await client.query('FETCH 1000 FROM c'); if (r.rows.length === 0) break; n += r.rows.length; }
-if (n !== ${total}) throw new Error('fetched ' + n);
-await client.end();`;
-    return { ...timed('node', ['--input-type=module', '-e', script]), bytes: 0 };
-  }
-
   const variants = [
     ['jsonl', 'none'],
     ['jsonl', 'gzip'],
     ['csv', 'none'],
     ['json', 'none'],
   ];
-  const results = { copy: [], fetch: [] };
-  for (const [f, c] of variants) results[`${f}/${c}`] = [];
+  const results = { copy: [] };
+  for (const [f, c] of variants) results[`${f}/${c}`] = { after: [], before: [] };
   for (let i = 0; i < runs; i++) {
     // Interleaved, so every variant sees the same machine load.
     results.copy.push(copyOnce());
-    results.fetch.push(fetchOnly());
-    for (const [f, c] of variants) results[`${f}/${c}`].push(exportOnce(f, c, total));
+    for (const [f, c] of variants) {
+      results[`${f}/${c}`].after.push(exportOnce(f, c, total));
+      results[`${f}/${c}`].before.push(exportOnce(f, c, total, before.bin));
+    }
   }
-  const memory = { small: [], large: [] };
+  const memory = { after: { small: [], large: [] }, before: { small: [], large: [] } };
   for (let i = 0; i < runs; i++) {
-    memory.small.push(exportOnce('jsonl', 'none', small));
-    memory.large.push(exportOnce('jsonl', 'none', total));
+    for (const [which, bin] of [
+      ['after', afterBin],
+      ['before', before.bin],
+    ]) {
+      memory[which].small.push(exportOnce('jsonl', 'none', small, bin));
+      memory[which].large.push(exportOnce('jsonl', 'none', total, bin));
+    }
   }
 
   const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
-  const copyS = median(results.copy.map((r) => r.seconds));
+  const seconds = (rs) => median(rs.map((r) => r.seconds));
+  const copyS = seconds(results.copy);
+  const peak = (rs) => Math.max(...rs.map((r) => r.rssKb)) / 1024;
   const row = (name, rs, rows = total) => {
-    const s = median(rs.map((r) => r.seconds));
+    const s = seconds(rs);
     const mb = median(rs.map((r) => r.bytes)) / 1e6;
-    const rss = Math.max(...rs.map((r) => r.rssKb)) / 1024;
-    return `  ${name.padEnd(24)}${s.toFixed(2).padStart(7)} s ${Math.round(rows / s)
+    return `  ${name.padEnd(30)}${s.toFixed(2).padStart(7)} s ${Math.round(rows / s)
       .toLocaleString('en')
       .padStart(
         11,
-      )} rows/s ${(mb / s).toFixed(1).padStart(6)} MB/s ${mb.toFixed(0).padStart(5)} MB ${(s / copyS).toFixed(2).padStart(6)}x  peak RSS ${rss.toFixed(0)} MB`;
+      )} rows/s ${(mb / s).toFixed(1).padStart(6)} MB/s ${mb.toFixed(0).padStart(5)} MB ${(s / copyS).toFixed(2).padStart(6)}x  peak RSS ${peak(rs).toFixed(0)} MB`;
   };
-  const peak = (rs) => Math.max(...rs.map((r) => r.rssKb)) / 1024;
+  const label = ([f, c]) => `${f}${c === 'gzip' ? '+gzip' : ''}`;
+  const memoryLines = (which, name) => {
+    const m = memory[which];
+    const runsOf = (rs) => rs.map((r) => (r.rssKb / 1024).toFixed(0)).join(', ');
+    return `    ${name}: ${small.toLocaleString('en')} rows ${peak(m.small).toFixed(0)} MB (runs ${runsOf(m.small)}), ${total.toLocaleString('en')} rows ${peak(m.large).toFixed(0)} MB (runs ${runsOf(m.large)}); ratio ${(peak(m.large) / peak(m.small)).toFixed(2)}`;
+  };
+  const version = execFileSync('psql', ['--version'], { encoding: 'utf8' }).trim();
   console.log(`edgewarden export benchmark (${runs} interleaved runs each, medians; peak RSS is the highest run)
-  table: ${total.toLocaleString('en')} rows of log_entries (seeded in ${seedSeconds.toFixed(1)} s), PostgreSQL ${'15/16'} on loopback, TLS verify-full
-  ${''.padEnd(24)}   time        rate            throughput    output  vs COPY
+  table: ${total.toLocaleString('en')} rows of log_entries (seeded in ${seedSeconds.toFixed(1)} s), ${version}, loopback, TLS verify-full
+  after: this working tree; before: ${before.rev} (--before ${values.before})
+  ${''.padEnd(30)}   time        rate            throughput    output  vs COPY
 ${row('COPY TO STDOUT (psql)', results.copy)}
-${row('cursor FETCH only (pg)', results.fetch)}
-${variants.map(([f, c]) => row(`export ${f}${c === 'gzip' ? '+gzip' : ''}`, results[`${f}/${c}`])).join('\n')}
-  memory (jsonl, NODE_OPTIONS=--max-old-space-size=64):
-    ${small.toLocaleString('en')} rows: peak RSS ${peak(memory.small).toFixed(0)} MB (runs ${memory.small.map((r) => (r.rssKb / 1024).toFixed(0)).join(', ')})
-    ${total.toLocaleString('en')} rows: peak RSS ${peak(memory.large).toFixed(0)} MB (runs ${memory.large.map((r) => (r.rssKb / 1024).toFixed(0)).join(', ')})
-    ratio ${(peak(memory.large) / peak(memory.small)).toFixed(2)} (aim: at most 1.20)
-  per run (s): COPY ${results.copy.map((r) => r.seconds.toFixed(2)).join(' ')}; ${variants.map(([f, c]) => `${f}${c === 'gzip' ? '+gzip' : ''} ${results[`${f}/${c}`].map((r) => r.seconds.toFixed(2)).join(' ')}`).join('; ')}`);
+${variants
+  .flatMap((v) => [
+    row(`export ${label(v)} (after)`, results[v.join('/')].after),
+    row(`export ${label(v)} (before)`, results[v.join('/')].before),
+  ])
+  .join('\n')}
+  speed-up (before / after): ${variants.map((v) => `${label(v)} ${(seconds(results[v.join('/')].before) / seconds(results[v.join('/')].after)).toFixed(2)}x`).join(', ')}
+  memory (jsonl, NODE_OPTIONS=--max-old-space-size=64; aim: ratio at most 1.20):
+${memoryLines('after', 'after ')}
+${memoryLines('before', 'before')}
+  per run (s): COPY ${results.copy.map((r) => r.seconds.toFixed(2)).join(' ')}; ${variants.map((v) => `${label(v)} after ${results[v.join('/')].after.map((r) => r.seconds.toFixed(2)).join(' ')} before ${results[v.join('/')].before.map((r) => r.seconds.toFixed(2)).join(' ')}`).join('; ')}`);
 } finally {
   await server.remove();
   rmSync(dir, { recursive: true, force: true });
