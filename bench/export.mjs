@@ -2,7 +2,8 @@
 // same rows (psql, into a file, over the same TLS connection), and against the export of an
 // earlier commit (the "before", default 8120e74: the cursor FETCHed through node-postgres),
 // side by side in one run, on a table of a million rows; and the peak RSS of both exports for
-// a tenth of the rows against all of them (flat memory).
+// a tenth of the rows against all of them (flat memory). Also each LogReader alone (rows read
+// and dropped), to tell the read path from shaping and writing.
 //   npm run bench:export     (builds first)
 //   node bench/export.mjs [--rows N] [--runs N] [--before REV]
 // It starts its own PostgreSQL (test/services/postgres.ts, from dist/) and seeds it with
@@ -147,17 +148,40 @@ try {
     return { ...result, bytes };
   }
 
+  /**
+   * The reader alone (rows read and dropped): this tree's LogReader or the before's, from its
+   * dist/, over the same window, so the read path is measured apart from shaping and writing.
+   */
+  function readOnly(buildRoot) {
+    const script = `const { LogReader } = await import(${JSON.stringify(path.join(buildRoot, 'dist/agent-runtime/src/exporter/logReader.js'))});
+const { presets } = await import(${JSON.stringify(path.join(buildRoot, 'dist/agent-runtime/src/source/presets.js'))});
+const { readFileSync } = await import('node:fs');
+const reader = new LogReader({ connection: { host: 'localhost', port: ${server.port}, database: 'postgres',
+  user: 'reader', password: 'reader-secret', sslMode: 'verify-full',
+  ca: readFileSync(${JSON.stringify(path.join(dir, 'ca.crt'))}, 'utf8') },
+  mapping: presets.log_entries, from: '${iso(START)}', to: '${iso(START + total * STEP_MS)}', batchSize: 1000 });
+await reader.inspect();
+await reader.open(undefined);
+let n = 0;
+for (;;) { const rows = await reader.next(); if (rows.length === 0) break; n += rows.length; }
+await reader.close();
+if (n !== ${total}) throw new Error('read ' + n);`;
+    return { ...timed('node', ['--input-type=module', '-e', script]), bytes: 0 };
+  }
+
   const variants = [
     ['jsonl', 'none'],
     ['jsonl', 'gzip'],
     ['csv', 'none'],
     ['json', 'none'],
   ];
-  const results = { copy: [] };
+  const results = { copy: [], readAfter: [], readBefore: [] };
   for (const [f, c] of variants) results[`${f}/${c}`] = { after: [], before: [] };
   for (let i = 0; i < runs; i++) {
     // Interleaved, so every variant sees the same machine load.
     results.copy.push(copyOnce());
+    results.readAfter.push(readOnly(root));
+    results.readBefore.push(readOnly(before.root));
     for (const [f, c] of variants) {
       results[`${f}/${c}`].after.push(exportOnce(f, c, total));
       results[`${f}/${c}`].before.push(exportOnce(f, c, total, before.bin));
@@ -199,6 +223,8 @@ try {
   after: this working tree; before: ${before.rev} (--before ${values.before})
   ${''.padEnd(30)}   time        rate            throughput    output  vs COPY
 ${row('COPY TO STDOUT (psql)', results.copy)}
+${row('LogReader only (after: COPY)', results.readAfter)}
+${row('LogReader only (before)', results.readBefore)}
 ${variants
   .flatMap((v) => [
     row(`export ${label(v)} (after)`, results[v.join('/')].after),
@@ -209,7 +235,7 @@ ${variants
   memory (jsonl, NODE_OPTIONS=--max-old-space-size=64; aim: ratio at most 1.20):
 ${memoryLines('after', 'after ')}
 ${memoryLines('before', 'before')}
-  per run (s): COPY ${results.copy.map((r) => r.seconds.toFixed(2)).join(' ')}; ${variants.map((v) => `${label(v)} after ${results[v.join('/')].after.map((r) => r.seconds.toFixed(2)).join(' ')} before ${results[v.join('/')].before.map((r) => r.seconds.toFixed(2)).join(' ')}`).join('; ')}`);
+  per run (s): COPY ${results.copy.map((r) => r.seconds.toFixed(2)).join(' ')}; read after ${results.readAfter.map((r) => r.seconds.toFixed(2)).join(' ')} before ${results.readBefore.map((r) => r.seconds.toFixed(2)).join(' ')}; ${variants.map((v) => `${label(v)} after ${results[v.join('/')].after.map((r) => r.seconds.toFixed(2)).join(' ')} before ${results[v.join('/')].before.map((r) => r.seconds.toFixed(2)).join(' ')}`).join('; ')}`);
 } finally {
   await server.remove();
   rmSync(dir, { recursive: true, force: true });
