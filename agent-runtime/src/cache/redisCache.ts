@@ -2,7 +2,13 @@
 // `<prefix><agent>:<pod>:status|health|error|last_check`. It fails open: with Redis down,
 // commands fail at once (no offline queue, short timeouts), the agent computes what it would
 // have cached and carries on, and state() says Redis is unavailable and why.
-import { Redis } from 'ioredis';
+import { createRequire } from 'node:module';
+import type * as ioredis from 'ioredis';
+import type { Redis } from 'ioredis';
+
+// ioredis is required only by an agent with a cache configured (spec.cache): the others never
+// load it (issue 22, memory per pod).
+const require = createRequire(import.meta.url);
 
 export interface RedisCacheOptions {
   url: string;
@@ -34,7 +40,8 @@ export class RedisCache {
   private lastError: string | undefined = NOT_YET;
 
   constructor(private readonly options: RedisCacheOptions) {
-    this.client = new Redis(options.url, {
+    const { Redis: RedisClient } = require('ioredis') as typeof ioredis;
+    this.client = new RedisClient(options.url, {
       lazyConnect: true,
       connectTimeout: options.connectTimeoutMs ?? 2000,
       commandTimeout: options.commandTimeoutMs ?? 1000,

@@ -29,7 +29,8 @@ import path from 'node:path';
 import type { GoldenResult } from './golden.js';
 import { checkGraph } from './graphChecks.js';
 import { checkManifest, ModelError, type ModelManifest } from './manifest.js';
-import { LoadedModel } from './model.js';
+import { loadModel } from './loadModel.js';
+import type { LoadedModel } from './model.js';
 import { validateInChild, type ValidatorLimits } from './validator.js';
 
 /** What the operator offers an agent, its bytes fetched. */
@@ -141,7 +142,7 @@ export async function installModel(
       `model ${offer.version}`,
       options.validatorLimits,
     );
-    if (!options.dryRun) model = await LoadedModel.load(staging);
+    if (!options.dryRun) model = await loadModel(staging);
   } catch (error) {
     await rm(staging, { recursive: true, force: true });
     throw error;

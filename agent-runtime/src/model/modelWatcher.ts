@@ -7,7 +7,9 @@ import { readFile, stat } from 'node:fs/promises';
 import path from 'node:path';
 
 import { servedModelDir } from './install.js';
-import { LoadedModel, ModelError, type ModelFailureReason } from './model.js';
+import { loadModel } from './loadModel.js';
+import { ModelError, type ModelFailureReason } from './manifest.js';
+import type { LoadedModel } from './model.js';
 
 export interface ModelStatus {
   version?: string;
@@ -133,7 +135,7 @@ export class ModelWatcher {
     if (fingerprint === this.fingerprint) return;
     this.fingerprint = fingerprint;
     try {
-      await this.swap(await LoadedModel.load(await servedModelDir(this.dir)));
+      await this.swap(await loadModel(await servedModelDir(this.dir)));
     } catch (error) {
       this.recordFailure(error);
     }

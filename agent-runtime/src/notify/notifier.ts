@@ -2,10 +2,16 @@
 // each from a secret-held URL. An anomaly is sent when it is at least the alert severity and
 // its agent, device and type have not alerted within the cooldown. A channel that fails is
 // counted and logged without its URL (it may hold a token); it never stops the agent.
-import nodemailer, { type Transporter } from 'nodemailer';
+import { createRequire } from 'node:module';
+import type nodemailer from 'nodemailer';
+import type { Transporter } from 'nodemailer';
 import type SMTPTransport from 'nodemailer/lib/smtp-transport/index.js';
 
 import type { Anomaly } from '../agents/types.js';
+
+// nodemailer is required only by an agent that sends e-mail: the others never load its hundred
+// modules (issue 22, memory per pod).
+const require = createRequire(import.meta.url);
 
 export const SEVERITY_NAMES = ['', 'info', 'low', 'medium', 'high', 'critical'] as const;
 
@@ -47,7 +53,9 @@ export class Notifier {
           socketTimeout: timeout,
         }
       : undefined;
-    this.mail = smtp ? nodemailer.createTransport(smtp) : undefined;
+    this.mail = smtp
+      ? (require('nodemailer') as typeof nodemailer).createTransport(smtp)
+      : undefined;
   }
 
   channels(): Channel[] {
