@@ -88,12 +88,23 @@ export function sourceVolumes(source: AnalysisAgentSpec['source']): {
   };
 }
 
-/** NODE_OPTIONS sizing V8's heap to the memory limit (left alone it grows past what is live). */
+/**
+ * V8's young generation for the image's processes: 1 MB semi-spaces in place of Node's 16 MB.
+ * The agents' and exports' allocations are short-lived and small; the default young
+ * generation is sized for throughput and was the largest part of an agent pod's heap
+ * (bench/pi.mjs: heap 64-68 MB with 26 MB live; 33-37 MB with this; RSS 30 MB lower per pod).
+ */
+export const SEMI_SPACE_OPTION = '--max-semi-space-size=1';
+
+/**
+ * NODE_OPTIONS sizing V8's heap to the memory limit (left alone it grows past what is live),
+ * and its young generation to what the processes allocate (SEMI_SPACE_OPTION).
+ */
 export function heapEnvironment(memoryLimit: string | undefined): EnvVar[] {
   const heap = heapMegabytes(quantityBytes(memoryLimit));
   return heap === undefined
     ? []
-    : [{ name: 'NODE_OPTIONS', value: `--max-old-space-size=${heap}` }];
+    : [{ name: 'NODE_OPTIONS', value: `--max-old-space-size=${heap} ${SEMI_SPACE_OPTION}` }];
 }
 
 /** The `restricted` Pod Security Standard, with a read-only root filesystem. */

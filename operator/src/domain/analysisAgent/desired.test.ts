@@ -267,10 +267,10 @@ describe('whatever the spec', () => {
     ).toBe(hash(withPacks));
   });
 
-  test('the heap is sized to the memory limit', () => {
-    // a quarter of the example's 384Mi limit
+  test('the heap is sized to the memory limit, the young generation to the agent', () => {
+    // a quarter of the example's 384Mi limit, and 1 MB semi-spaces (bench/pi.mjs)
     expect(envOf(agentFrom(example)).find((e) => e.name === 'NODE_OPTIONS')?.value).toBe(
-      '--max-old-space-size=96',
+      '--max-old-space-size=96 --max-semi-space-size=1',
     );
   });
 });
