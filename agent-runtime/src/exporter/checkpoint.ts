@@ -1,5 +1,5 @@
-// The checkpoint: where a run is, written after every batch, so a killed or retried pod goes
-// on from the last complete batch. <dir>/.edgewarden-export/<uid>/checkpoint.json, written to
+// The checkpoint: where a run is, written about once a second at a flush point (exportRun.ts),
+// so a killed or retried pod goes on from there. <dir>/.edgewarden-export/<uid>/checkpoint.json, written to
 // a temporary file, synced, and renamed over the old one (then the folder synced): a reader
 // sees the old checkpoint or the new one, never a mix.
 import { closeSync, fsyncSync, openSync, renameSync, writeFileSync } from 'node:fs';
@@ -78,7 +78,7 @@ export async function writeAtomically(
   text: string,
   sync: { file: boolean; dir: boolean } = { file: true, dir: true },
 ): Promise<void> {
-  // Synchronous calls: a checkpoint is a few kilobytes, written after every batch, and four
+  // Synchronous calls: a checkpoint is a few kilobytes, written about once a second, and four
   // trips through libuv's thread pool cost more than the writes themselves.
   const temporary = path.join(path.dirname(file), `.${path.basename(file)}.tmp`);
   const fd = openSync(temporary, 'w');

@@ -63,6 +63,8 @@ export class FileSeries {
   private handle: FileHandle | undefined;
   private hash: Hash | undefined;
   private pending: string[] = [];
+  /** Bytes added (before compression) since the last flush. */
+  private pendingBytes = 0;
   private readonly tailBytes: number;
   /** Finished files whose rename waits for the checkpoint that records them. */
   private toRename: string[] = [];
@@ -162,6 +164,7 @@ export class FileSeries {
     this.hash = createHash('sha256');
     const head = this.encoder.head();
     this.pending.push(head);
+    this.pendingBytes += Buffer.byteLength(head);
     const file: OpenFile = { name, bytes: 0, uncompressed: Buffer.byteLength(head), records: 0 };
     this.state.current = file;
     return file;
@@ -181,6 +184,7 @@ export class FileSeries {
         .then(() => this.begin())
         .then(() => this.add(value));
     this.pending.push(text);
+    this.pendingBytes += size;
     file.uncompressed += size;
     file.records++;
     return undefined;
@@ -196,6 +200,7 @@ export class FileSeries {
     if (this.pending.length > 0) {
       let data = Buffer.from(this.pending.join(''));
       this.pending = [];
+      this.pendingBytes = 0;
       if (this.compress) data = await gzip(data);
       // Synchronously: one batch's bytes, where a trip through the thread pool costs more.
       let offset = 0;
@@ -203,7 +208,6 @@ export class FileSeries {
         offset += writeSync(this.handle!.fd, data, offset, data.length - offset);
       this.hash!.update(data);
       file.bytes += data.length;
-      file.sha256 = this.hash!.copy().digest('hex');
     }
     if (sync) await this.handle!.datasync();
   }
@@ -237,8 +241,21 @@ export class FileSeries {
     await fsyncDir(this.dir);
   }
 
-  /** The state to checkpoint (call after flush). */
+  /** Bytes added and not yet flushed (before compression): the run flushes past a threshold. */
+  buffered(): number {
+    return this.pendingBytes;
+  }
+
+  /** Whether files were finished since the last publish: their renames wait for a checkpoint. */
+  unpublished(): boolean {
+    return this.toRename.length > 0;
+  }
+
+  /** The state to checkpoint (call after flush), with the digest of the bytes flushed so far. */
   snapshot(): SeriesState {
+    const file = this.state.current;
+    // Digested here, once per checkpoint, rather than at every flush.
+    if (file && this.hash) file.sha256 = this.hash.copy().digest('hex');
     return structuredClone(this.state);
   }
 

@@ -1,6 +1,6 @@
 // `edgewarden export`, an ExportJob's pod: reads the plan, exports logs (PostgreSQL) and
 // anomalies (the agent pods' GET /anomalies) of [from, to) into files on the destination
-// volume, batch by batch, with a checkpoint after every batch (exportRun.ts); serves its
+// volume, batch by batch, with a checkpoint about once a second (exportRun.ts); serves its
 // progress; writes a manifest at the end and its last progress as the termination message.
 // This file is the program around a run: its environment, the checkpoint it starts from (go on,
 // report a complete export again, or start afresh), and how it ends.
@@ -34,7 +34,10 @@ export class Exporter {
 
   constructor(private env: Env = process.env) {}
 
-  /** SIGTERM: finish the current batch, checkpoint, and stop (exit 1: the Job resumes it). */
+  /**
+   * SIGTERM: go on to the next flush point (at most FLUSH_BYTES further), checkpoint there,
+   * and stop (exit 1: the Job resumes it).
+   */
   stop(): void {
     this.stopping = true;
   }
