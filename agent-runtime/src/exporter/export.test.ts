@@ -197,6 +197,43 @@ describe('file series', () => {
     expect(await readdir(dir)).toEqual(['e-logs-0001.jsonl.gz']); // the stray partial is gone
   });
 
+  test('killed between checkpoints (flushes and a finished file after it): the resumed series writes the bytes of an unbroken one', async () => {
+    // Flush points as the run makes them, every 3 records; a checkpoint only after the first.
+    const write = async (series: FileSeries, from: number, to: number): Promise<void> => {
+      for (let n = from; n < to; n++) {
+        await series.add(record(n));
+        if (n % 3 === 2) await series.flush(false);
+      }
+    };
+    const unbrokenDir = await mkdtemp(path.join(tmpdir(), 'edgewarden-unbroken-'));
+    try {
+      const unbroken = FileSeries.create(unbrokenDir, 'e-logs', encoder, true, 300);
+      await write(unbroken, 0, 16);
+      await unbroken.close();
+      await unbroken.publish();
+
+      const series = FileSeries.create(dir, 'e-logs', encoder, true, 300);
+      await write(series, 0, 3);
+      const checkpoint = series.snapshot();
+      await write(series, 3, 9); // two more flushes, and file 1 ends (300 bytes): no checkpoint
+      expect(series.unpublished()).toBe(true);
+      await series.abandon(); // killed
+
+      const resumed = await FileSeries.resume(dir, 'e-logs', encoder, true, 300, checkpoint);
+      expect(await readdir(dir)).toEqual([partialName('e-logs-0001.jsonl.gz')]);
+      await write(resumed, 3, 16);
+      await resumed.close();
+      await resumed.publish();
+      expect(resumed.files()).toEqual(unbroken.files());
+      for (const f of resumed.files())
+        expect(await readFile(path.join(dir, f.name))).toEqual(
+          await readFile(path.join(unbrokenDir, f.name)),
+        );
+    } finally {
+      await rm(unbrokenDir, { recursive: true, force: true });
+    }
+  });
+
   test('a partial file that lost bytes, or holds other bytes, is not resumed', async () => {
     const series = FileSeries.create(dir, 'e-logs', encoder, false, 1 << 20);
     for (let n = 0; n < 3; n++) await series.add(record(n));

@@ -1,8 +1,8 @@
 // The two sources of an export's records behind one shape, so that one loop writes both: the
-// logs (PostgreSQL, through a server-side cursor) and the anomalies (each agent pod's
-// GET /anomalies, by keyset cursor). Each counts what the window holds, hands out batches of
-// shaped records, and puts the place it reached into the checkpoint: a resumed run goes on
-// after the last batch a checkpoint recorded.
+// logs (PostgreSQL, through COPY (SELECT ...) TO STDOUT, logReader.ts) and the anomalies (each
+// agent pod's GET /anomalies, by keyset cursor). Each counts what the window holds, hands out
+// batches of shaped records, and puts the place it reached into the checkpoint: a resumed run
+// goes on after the last batch a checkpoint recorded.
 import { exportExit } from '../contract/export.js';
 import { anomalyCursor } from '../http/anomalyQuery.js';
 import { loadConnection } from '../pod/config.js';
