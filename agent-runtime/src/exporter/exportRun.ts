@@ -36,7 +36,7 @@ const SYNC_INTERVAL_MS = 1000;
  */
 const CHECKPOINT_INTERVAL_MS = 1000;
 /** Text buffered (before compression) before it is written to the file: bounded memory. */
-export const FLUSH_BYTES = 1 << 20;
+export const FLUSH_BYTES = 256 << 10;
 
 export interface RunContext {
   settings: ExportSettings;
