@@ -15,6 +15,7 @@ const CACHE_LIMIT = 50_000;
 //   isIPv6 so that times like 10:00:00 are left alone;
 //   a dotted IPv4 (checked by isIPv4), followed by anything but more digits: "1.2.3.4:22" and
 //   "1.2.3.4." match, a version "1.2.3.4.5" does not.
+// No alternative matches the empty string, so an exec loop always moves on.
 // Each alternative begins with a hex digit or a colon: the lookahead in front says so once,
 // and lets the engine pass over other characters without trying the lookbehinds (a fifth
 // less time in the regex, which is most of hashing's time).
@@ -42,12 +43,23 @@ export class AddressHasher {
   /** The string with every address replaced by its hash. */
   string(text: string): string {
     if (!MAYBE.test(text)) return text;
-    return text.replace(ADDRESS, (match: string, mac?: string, v6?: string, v4?: string) => {
-      if (mac) return this.hash('mac', mac.toLowerCase());
-      if (v6) return isIPv6(v6) && /[0-9a-f]/i.test(v6) ? this.hash('ip', canonicalV6(v6)) : match;
-      if (v4) return isIPv4(v4) ? this.hash('ip', v4) : match;
-      return match;
-    });
+    // An exec loop rather than replace() with a function: twice as fast on log messages.
+    ADDRESS.lastIndex = 0;
+    let out = '';
+    let done = 0;
+    for (let m = ADDRESS.exec(text); m !== null; m = ADDRESS.exec(text)) {
+      out += text.slice(done, m.index) + this.replacement(m[0], m[1], m[2], m[3]);
+      done = ADDRESS.lastIndex;
+    }
+    return done === 0 ? text : out + text.slice(done);
+  }
+
+  /** What one match becomes: its hash, or itself when it is no address after all. */
+  private replacement(match: string, mac?: string, v6?: string, v4?: string): string {
+    if (mac) return this.hash('mac', mac.toLowerCase());
+    if (v6) return isIPv6(v6) && /[0-9a-f]/i.test(v6) ? this.hash('ip', canonicalV6(v6)) : match;
+    if (v4) return isIPv4(v4) ? this.hash('ip', v4) : match;
+    return match;
   }
 
   /** Every string in a JSON value (object values, array items), recursively. */

@@ -7,6 +7,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { gunzipSync } from 'node:zlib';
 import { parse as parseCsv } from 'csv-parse/sync';
+import fc from 'fast-check';
 
 import type { ExportPlan, ExportProgress } from '../contract/export.js';
 import { AddressHasher } from './addresses.js';
@@ -55,6 +56,31 @@ describe('address hashing', () => {
     ['mapped ::ffff:192.0.2.7 here', /^mapped ip-[0-9a-f]{16} here$/],
   ])('%s', (input, expected) => {
     expect(h(input)).toMatch(expected);
+  });
+
+  test('finds what the regex of issue 20 found with replace(): the same spans, hashed alike', () => {
+    // The scan before the lookahead and the exec loop (issue 22), as the oracle: every span it
+    // replaced must come out replaced, and nothing else.
+    const ORIGINAL =
+      /(?<![\w:.])([0-9a-f]{2}(?::[0-9a-f]{2}){5})(?![\w:])|(?<![\w:.])((?:[0-9a-f]{0,4}:){2,7}(?:\d{1,3}(?:\.\d{1,3}){3}|[0-9a-f]{0,4}))(?![\w:]|\.\d)|(?<![\w.])(\d{1,3}(?:\.\d{1,3}){3})(?!\.?\d)/gi;
+    const original = (text: string): string => text.replace(ORIGINAL, (match: string) => h(match));
+    const unit = fc.constantFrom(...'0123456789abcdefABCDEF:.:.:. gx_-[]/');
+    const piece = fc.constantFrom(
+      '192.168.1.1',
+      'fe80::1',
+      '::ffff:10.0.0.1',
+      'AA:BB:CC:DD:EE:FF',
+      '10:00:00',
+      '1.2.3.4.5',
+      '',
+    );
+    fc.assert(
+      fc.property(piece, fc.string({ unit, maxLength: 40 }), piece, (a, middle, b) => {
+        const text = `${a}${middle}${b}`;
+        expect(h(text)).toBe(original(text));
+      }),
+      { numRuns: 20_000 },
+    );
   });
 
   test('leaves alone what is not an address', () => {
