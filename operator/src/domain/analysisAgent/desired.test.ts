@@ -268,9 +268,9 @@ describe('whatever the spec', () => {
   });
 
   test('the heap is sized to the memory limit, the young generation to the agent', () => {
-    // a quarter of the example's 384Mi limit, and 1 MB semi-spaces (bench/pi.mjs)
+    // a quarter of the example's 384Mi limit, and 2 MB semi-spaces (bench/pi.mjs)
     expect(envOf(agentFrom(example)).find((e) => e.name === 'NODE_OPTIONS')?.value).toBe(
-      '--max-old-space-size=96 --max-semi-space-size=1',
+      '--max-old-space-size=96 --max-semi-space-size=2',
     );
   });
 });
