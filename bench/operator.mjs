@@ -11,6 +11,8 @@ import { performance } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { parseArgs } from 'node:util';
 
+import { operatorArgs } from './operatorArgs.mjs';
+
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const { startControlPlane } = await import(
   path.join(root, 'dist/test/control-plane/controlPlane.js')
@@ -80,22 +82,7 @@ try {
     let log = '';
     operator = spawn(
       'node',
-      [
-        path.join(root, 'bin/edgewarden.js'),
-        'operator',
-        '--kubeconfig',
-        plane.kubeconfig,
-        '--namespace',
-        ns,
-        '--metrics-port',
-        '0',
-        '--health-port',
-        '0',
-        '--bind-address',
-        '127.0.0.1',
-        '--agent-image',
-        'edgewarden:bench',
-      ],
+      [path.join(root, 'bin/edgewarden.js'), ...operatorArgs(plane.kubeconfig, ns)],
       {
         stdio: ['ignore', 'pipe', 'pipe'],
         env: { ...process.env, NODE_OPTIONS: variant.nodeOptions },

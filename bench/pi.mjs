@@ -21,6 +21,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { parseArgs } from 'node:util';
 
 import { baselineBuild, BEFORE_ISSUE_22 } from './baseline.mjs';
+import { operatorArgs } from './operatorArgs.mjs';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const dist = (p) => import(path.join(root, 'dist', p));
@@ -230,26 +231,9 @@ async function startOperator(layout) {
   const { OPERATOR_NODE_OPTIONS } = await import(
     path.join(layout.root, 'dist/operator/src/main/operator.js')
   );
-  const p = startProcess(
-    'operator',
-    layout.root,
-    [
-      'operator',
-      '--kubeconfig',
-      plane.kubeconfig,
-      '--namespace',
-      ns,
-      '--metrics-port',
-      '0',
-      '--health-port',
-      '0',
-      '--bind-address',
-      '127.0.0.1',
-      '--agent-image',
-      'edgewarden:bench',
-    ],
-    { NODE_OPTIONS: OPERATOR_NODE_OPTIONS },
-  );
+  const p = startProcess('operator', layout.root, operatorArgs(plane.kubeconfig, ns), {
+    NODE_OPTIONS: OPERATOR_NODE_OPTIONS,
+  });
   while (!p.output().includes('caches synced')) {
     if (p.proc.exitCode !== null) throw new Error(`operator exited:\n${p.output()}`);
     await sleep(100);

@@ -14,7 +14,7 @@ import {
   startPostgres,
   type PostgresServer,
 } from '../../../test/services/postgres.js';
-import type { Preset } from '../source/presets.js';
+import { presets, type Preset } from '../source/presets.js';
 import type { PostgresConnection } from '../source/sourceOptions.js';
 import { LogReader, type LogReaderOptions, type LogRow } from './logReader.js';
 
@@ -229,18 +229,7 @@ async function exportPids(): Promise<number[]> {
 test('the connection terminated mid-COPY: the COPY is issued again after the last row, every row exactly once', async () => {
   let killed: number | undefined;
   let after: number[] = [];
-  const mapping: Preset = {
-    table: 'log_entries',
-    columns: {
-      id: 'id',
-      timestamp: 'timestamp',
-      host: 'device_id',
-      program: 'process_name',
-      level: 'log_level',
-      message: 'message',
-    },
-    programIsTag: false,
-  };
+  const mapping: Preset = presets.log_entries;
   const { count, rows } = await readAll(reader({ mapping, batchSize: 1000 }), async (batch) => {
     if (batch === 5) killed = await terminateExport();
     if (batch === 60) after = await exportPids();

@@ -14,14 +14,13 @@ import { to as copyTo } from 'pg-copy-streams';
 
 import type { PostgresConnection } from '../source/postgresSource.js';
 import { isRetryable, poolConfig, sslOption } from '../source/postgresSource.js';
-import type { Preset } from '../source/presets.js';
 import type { LogKey } from './checkpoint.js';
 import { retryWithJitter } from '../retry.js';
 import { componentLog } from '../log.js';
-import { ExportFailure, type Level } from './plan.js';
+import { ExportFailure } from './plan.js';
 import { exportExit } from '../contract/export.js';
 import { CopyTextDecoder } from './copyText.js';
-import { LogCopyQuery } from './logCopyQuery.js';
+import { LogCopyQuery, type LogWindow } from './logCopyQuery.js';
 
 const log = componentLog('export', 'stdout');
 
@@ -38,14 +37,8 @@ export const COL = {
   message: 7,
 } as const;
 
-export interface LogReaderOptions {
+export interface LogReaderOptions extends LogWindow {
   connection: PostgresConnection;
-  mapping: Preset;
-  from: string;
-  to: string;
-  programs?: readonly string[];
-  devices?: readonly string[];
-  levels?: readonly Level[];
   batchSize: number;
   retries?: number;
   retryDelayMs?: number;
